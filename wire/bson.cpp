@@ -1,0 +1,402 @@
+#include "wire/bson.hpp"
+
+#include <cstring>
+#include <stdexcept>
+
+#include "wire/error.hpp"
+
+namespace mongoslice::bson {
+namespace {
+
+// The empty document: length 5, then the terminating zero.
+constexpr std::uint8_t kEmptyDocument[5] = {5, 0, 0, 0, 0};
+
+int key_length(std::string_view key) {
+  return static_cast<int>(key.size());
+}
+
+}  // namespace
+
+std::string_view type_name(Type type) noexcept {
+  switch (type) {
+    case Type::kDouble:
+      return "double";
+    case Type::kString:
+      return "string";
+    case Type::kDocument:
+      return "document";
+    case Type::kArray:
+      return "array";
+    case Type::kBinary:
+      return "binary";
+    case Type::kUndefined:
+      return "undefined";
+    case Type::kOid:
+      return "objectId";
+    case Type::kBool:
+      return "bool";
+    case Type::kDateTime:
+      return "date";
+    case Type::kNull:
+      return "null";
+    case Type::kRegex:
+      return "regex";
+    case Type::kDbPointer:
+      return "dbPointer";
+    case Type::kCode:
+      return "javascript";
+    case Type::kSymbol:
+      return "symbol";
+    case Type::kCodeWithScope:
+      return "javascriptWithScope";
+    case Type::kInt32:
+      return "int";
+    case Type::kTimestamp:
+      return "timestamp";
+    case Type::kInt64:
+      return "long";
+    case Type::kDecimal128:
+      return "decimal";
+    case Type::kMaxKey:
+      return "maxKey";
+    case Type::kMinKey:
+      return "minKey";
+  }
+  return "unknown";
+}
+
+std::error_code validate(std::span<const std::uint8_t> bytes) noexcept {
+  bson_t doc;
+  if (bytes.size() < 5 || !bson_init_static(&doc, bytes.data(), bytes.size())) {
+    return make_error_code(errc::invalid_bson);
+  }
+  std::size_t offset = 0;
+  constexpr auto flags =
+      static_cast<bson_validate_flags_t>(BSON_VALIDATE_UTF8 | BSON_VALIDATE_UTF8_ALLOW_NULL);
+  if (!bson_validate(&doc, flags, &offset)) {
+    return make_error_code(errc::invalid_bson);
+  }
+  return {};
+}
+
+// ---- Element ---------------------------------------------------------------------------------
+
+std::string_view Element::key() const noexcept {
+  return {bson_iter_key(&iter_), bson_iter_key_len(&iter_)};
+}
+
+bool Element::is_number() const noexcept {
+  auto t = type();
+  return t == Type::kInt32 || t == Type::kInt64 || t == Type::kDouble;
+}
+
+void Element::throw_mismatch(Type wanted) const {
+  throw Error(errc::bson_type_mismatch, "field '" + std::string(key()) + "' is " +
+                                            std::string(type_name(type())) + ", expected " +
+                                            std::string(type_name(wanted)));
+}
+
+double Element::get_double() const {
+  if (type() != Type::kDouble) throw_mismatch(Type::kDouble);
+  return bson_iter_double(&iter_);
+}
+
+std::int32_t Element::get_int32() const {
+  if (type() != Type::kInt32) throw_mismatch(Type::kInt32);
+  return bson_iter_int32(&iter_);
+}
+
+std::int64_t Element::get_int64() const {
+  if (type() != Type::kInt64) throw_mismatch(Type::kInt64);
+  return bson_iter_int64(&iter_);
+}
+
+bool Element::get_bool() const {
+  if (type() != Type::kBool) throw_mismatch(Type::kBool);
+  return bson_iter_bool(&iter_);
+}
+
+std::string_view Element::get_string() const {
+  if (type() != Type::kString) throw_mismatch(Type::kString);
+  std::uint32_t length = 0;
+  const char* text = bson_iter_utf8(&iter_, &length);
+  return {text, length};
+}
+
+View Element::get_document() const {
+  if (type() != Type::kDocument) throw_mismatch(Type::kDocument);
+  std::uint32_t length = 0;
+  const std::uint8_t* data = nullptr;
+  bson_iter_document(&iter_, &length, &data);
+  return View(data, length);
+}
+
+View Element::get_array() const {
+  if (type() != Type::kArray) throw_mismatch(Type::kArray);
+  std::uint32_t length = 0;
+  const std::uint8_t* data = nullptr;
+  bson_iter_array(&iter_, &length, &data);
+  return View(data, length);
+}
+
+const bson_oid_t& Element::get_oid() const {
+  if (type() != Type::kOid) throw_mismatch(Type::kOid);
+  return *bson_iter_oid(&iter_);
+}
+
+std::chrono::system_clock::time_point Element::get_date_time() const {
+  if (type() != Type::kDateTime) throw_mismatch(Type::kDateTime);
+  return std::chrono::system_clock::time_point(
+      std::chrono::milliseconds(bson_iter_date_time(&iter_)));
+}
+
+std::int64_t Element::as_int64() const {
+  switch (type()) {
+    case Type::kInt32:
+      return bson_iter_int32(&iter_);
+    case Type::kInt64:
+      return bson_iter_int64(&iter_);
+    case Type::kDouble:
+      return static_cast<std::int64_t>(bson_iter_double(&iter_));
+    default:
+      throw_mismatch(Type::kInt64);
+  }
+}
+
+double Element::as_double() const {
+  switch (type()) {
+    case Type::kInt32:
+      return bson_iter_int32(&iter_);
+    case Type::kInt64:
+      return static_cast<double>(bson_iter_int64(&iter_));
+    case Type::kDouble:
+      return bson_iter_double(&iter_);
+    default:
+      throw_mismatch(Type::kDouble);
+  }
+}
+
+bool Element::as_bool() const noexcept {
+  switch (type()) {
+    case Type::kBool:
+      return bson_iter_bool(&iter_);
+    case Type::kInt32:
+      return bson_iter_int32(&iter_) != 0;
+    case Type::kInt64:
+      return bson_iter_int64(&iter_) != 0;
+    case Type::kDouble:
+      return bson_iter_double(&iter_) != 0.0;
+    default:
+      return false;
+  }
+}
+
+// ---- View ------------------------------------------------------------------------------------
+
+View::View() noexcept : data_(kEmptyDocument), size_(sizeof kEmptyDocument) {
+}
+
+View::iterator& View::iterator::operator++() noexcept {
+  done_ = !bson_iter_next(&iter_);
+  return *this;
+}
+
+View::iterator View::begin() const noexcept {
+  iterator it;
+  if (bson_iter_init_from_data(&it.iter_, data_, size_)) it.done_ = !bson_iter_next(&it.iter_);
+  return it;
+}
+
+std::optional<Element> View::find(std::string_view key) const noexcept {
+  bson_iter_t iter;
+  if (!bson_iter_init_from_data(&iter, data_, size_)) return std::nullopt;
+  if (!bson_iter_find_w_len(&iter, key.data(), key_length(key))) return std::nullopt;
+  return Element(iter);
+}
+
+Element View::operator[](std::string_view key) const {
+  if (auto element = find(key)) return *element;
+  throw Error(errc::bson_key_missing, "field '" + std::string(key) + "' is missing");
+}
+
+std::string View::to_json() const {
+  bson_t doc = as_bson_t();
+  std::size_t length = 0;
+  char* json = bson_as_relaxed_extended_json(&doc, &length);
+  if (json == nullptr) return "<invalid BSON>";
+  std::string text(json, length);
+  bson_free(json);
+  return text;
+}
+
+bson_t View::as_bson_t() const noexcept {
+  bson_t doc;
+  bson_init_static(&doc, data_, size_);
+  return doc;
+}
+
+bool operator==(const View& a, const View& b) noexcept {
+  return a.size_ == b.size_ && std::memcmp(a.data_, b.data_, a.size_) == 0;
+}
+
+// ---- Document --------------------------------------------------------------------------------
+
+Document::Document() : bytes_(std::begin(kEmptyDocument), std::end(kEmptyDocument)) {
+}
+
+Document Document::from_bytes(std::span<const std::uint8_t> bytes) {
+  if (auto ec = validate(bytes))
+    throw Error(ec, "document of " + std::to_string(bytes.size()) + " bytes is not valid BSON");
+  return Document(std::vector<std::uint8_t>(bytes.begin(), bytes.end()));
+}
+
+Document Document::from_json(std::string_view json) {
+  bson_error_t error;
+  bson_t* doc = bson_new_from_json(reinterpret_cast<const std::uint8_t*>(json.data()),
+                                   static_cast<ssize_t>(json.size()), &error);
+  if (doc == nullptr)
+    throw Error(errc::invalid_bson, std::string("invalid JSON: ") + error.message);
+  const std::uint8_t* data = bson_get_data(doc);
+  Document result(std::vector<std::uint8_t>(data, data + doc->len));
+  bson_destroy(doc);
+  return result;
+}
+
+// ---- Builder ---------------------------------------------------------------------------------
+
+Builder::Builder() {
+  bson_init(&root_);
+}
+
+Builder::~Builder() {
+  // Children are destroyed innermost first; libbson requires each to end before its parent.
+  while (!open_.empty()) end_level();
+  bson_destroy(&root_);
+}
+
+bson_t* Builder::top() noexcept {
+  return open_.empty() ? &root_ : &open_.back()->doc;
+}
+
+void Builder::end_level() {
+  std::unique_ptr<Level> level = std::move(open_.back());
+  open_.pop_back();
+  if (level->is_array) {
+    bson_append_array_end(top(), &level->doc);
+  } else {
+    bson_append_document_end(top(), &level->doc);
+  }
+}
+
+std::string_view Builder::next_index_key() {
+  if (open_.empty() || !open_.back()->is_array) {
+    throw std::logic_error("bson::Builder::append_value outside an open array");
+  }
+  const char* key = nullptr;
+  std::size_t length =
+      bson_uint32_to_string(open_.back()->next_index++, &key, index_key_, sizeof index_key_);
+  return {key, length};
+}
+
+void Builder::check(bool appended, std::string_view key) {
+  // libbson refuses only when the document would exceed INT32_MAX bytes.
+  if (!appended) throw Error(errc::invalid_argument, "cannot append '" + std::string(key) + "'");
+}
+
+Builder& Builder::append(std::string_view key, std::int32_t value) {
+  check(bson_append_int32(top(), key.data(), key_length(key), value), key);
+  return *this;
+}
+
+Builder& Builder::append(std::string_view key, std::int64_t value) {
+  check(bson_append_int64(top(), key.data(), key_length(key), value), key);
+  return *this;
+}
+
+Builder& Builder::append(std::string_view key, double value) {
+  check(bson_append_double(top(), key.data(), key_length(key), value), key);
+  return *this;
+}
+
+Builder& Builder::append(std::string_view key, bool value) {
+  check(bson_append_bool(top(), key.data(), key_length(key), value), key);
+  return *this;
+}
+
+Builder& Builder::append(std::string_view key, std::string_view value) {
+  check(bson_append_utf8(top(), key.data(), key_length(key), value.data(),
+                         static_cast<int>(value.size())),
+        key);
+  return *this;
+}
+
+Builder& Builder::append(std::string_view key, View document) {
+  bson_t child = document.as_bson_t();
+  check(bson_append_document(top(), key.data(), key_length(key), &child), key);
+  return *this;
+}
+
+Builder& Builder::append_array(std::string_view key, View array) {
+  bson_t child = array.as_bson_t();
+  check(bson_append_array(top(), key.data(), key_length(key), &child), key);
+  return *this;
+}
+
+Builder& Builder::append(std::string_view key, std::nullptr_t) {
+  check(bson_append_null(top(), key.data(), key_length(key)), key);
+  return *this;
+}
+
+Builder& Builder::append(std::string_view key, const bson_oid_t& oid) {
+  check(bson_append_oid(top(), key.data(), key_length(key), &oid), key);
+  return *this;
+}
+
+Builder& Builder::append_date_time(std::string_view key,
+                                   std::chrono::system_clock::time_point when) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(when.time_since_epoch());
+  check(bson_append_date_time(top(), key.data(), key_length(key), ms.count()), key);
+  return *this;
+}
+
+Builder& Builder::append(std::string_view key, const Element& element) {
+  check(bson_append_iter(top(), key.data(), key_length(key), &element.iter()), key);
+  return *this;
+}
+
+Builder& Builder::concat(View document) {
+  bson_t source = document.as_bson_t();
+  check(bson_concat(top(), &source), "<concat>");
+  return *this;
+}
+
+Builder& Builder::open_document(std::string_view key) {
+  auto level = std::make_unique<Level>();
+  check(bson_append_document_begin(top(), key.data(), key_length(key), &level->doc), key);
+  open_.push_back(std::move(level));
+  return *this;
+}
+
+Builder& Builder::open_array(std::string_view key) {
+  auto level = std::make_unique<Level>();
+  level->is_array = true;
+  check(bson_append_array_begin(top(), key.data(), key_length(key), &level->doc), key);
+  open_.push_back(std::move(level));
+  return *this;
+}
+
+Builder& Builder::close() {
+  if (open_.empty()) throw std::logic_error("bson::Builder::close with nothing open");
+  end_level();
+  return *this;
+}
+
+Document Builder::build() {
+  if (!open_.empty()) throw std::logic_error("bson::Builder::build with a nested document open");
+  const std::uint8_t* data = bson_get_data(&root_);
+  Document result(std::vector<std::uint8_t>(data, data + root_.len));
+  bson_reinit(&root_);
+  return result;
+}
+
+}  // namespace mongoslice::bson

@@ -1,0 +1,43 @@
+#pragma once
+// The MongoDB connection string (the "URI"):
+//   mongodb://[user:pass@]host1[:port1][,host2[:port2]...]/[defaultauthdb][?options]
+// parsed as the connection-string and URI-options specifications say.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "driver/read_preference.hpp"
+#include "wire/address.hpp"
+
+namespace mongoslice {
+
+struct ConnectionString {
+  std::vector<HostAndPort> hosts;
+  std::optional<std::string> username;
+  std::optional<std::string> password;
+  std::optional<std::string> auth_database;  // the path segment, percent-decoded
+
+  std::optional<std::string> replica_set;
+  std::optional<bool> direct_connection;
+  std::chrono::milliseconds heartbeat_frequency{10'000};  // minimum 500
+  std::chrono::milliseconds server_selection_timeout{30'000};
+  std::chrono::milliseconds connect_timeout{10'000};
+  std::optional<std::chrono::milliseconds> socket_timeout;  // none: no timeout
+  std::chrono::milliseconds local_threshold{15};
+  std::uint32_t max_pool_size = 100;  // 0 means no limit
+  ReadPreference read_preference;
+  std::optional<std::string> app_name;
+  std::chrono::milliseconds kill_cursors_interval{1'000};  // mongoslice's own option
+
+  // Unknown options and ignored values: the spec makes these warnings, not failures.
+  std::vector<std::string> warnings;
+
+  // Parses `uri`. Throws mongoslice::Error (errc::invalid_uri) naming the offending part.
+  static ConnectionString parse(std::string_view uri);
+};
+
+}  // namespace mongoslice

@@ -17,7 +17,7 @@ log() { printf 'setup: %s\n' "$*" >&2; }
 # --- Debian packages -------------------------------------------------------------------------
 packages=(build-essential cmake ninja-build pkg-config git libboost1.81-dev libbson-dev
   libmongoc-dev libgtest-dev libgmock-dev libbenchmark-dev clang clang-format libclang-rt-14-dev
-  graphviz docker-compose python3-venv golang-go)
+  graphviz docker-compose python3-venv golang-go ccache)
 missing=()
 for p in "${packages[@]}"; do
   # golang-go is only needed when no Go toolchain is on PATH already.

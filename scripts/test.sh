@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# The whole test suite, as README.md's Quick start gives it and as CI (.ci/run) runs it:
+#
+#   1. scripts/setup.sh (installs what is missing; quick when all is there)
+#   2. a normal build: every unit, spec and integration test (FerretDB started by ctest)
+#   3. an AddressSanitizer + UndefinedBehaviorSanitizer build: the same tests again
+#   4. a ThreadSanitizer build: the concurrency suites (executors, kill queue, cursors, monitors)
+#   5. the OP_MSG decoder fuzzer for a bounded time (MONGOSLICE_FUZZ_SECONDS, default 60)
+#
+# Builds are cached between runs on the same machine with ccache. Exits non-zero if any step
+# fails; the last line sums up the tests of every phase: "total: N passed, N failed".
+set -uo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+bash scripts/setup.sh >/dev/null || { echo "setup failed"; exit 1; }
+
+export CCACHE_DIR=${CCACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/mongoslice/ccache}
+export CCACHE_BASEDIR=$repo CCACHE_NOHASHDIR=1 CCACHE_MAXSIZE=5G
+jobs=${MONGOSLICE_JOBS:-$(nproc)}
+build_root=${MONGOSLICE_BUILD_ROOT:-$repo}
+
+passed=0 failed=0 status=0
+phase() { printf '\n==== %s ====\n' "$*"; }
+
+# run_ctest BUILD_DIR [ctest args...]: runs ctest, adds its counts to the totals.
+run_ctest() {
+  local dir=$1; shift
+  local log; log=$(mktemp)
+  ctest --test-dir "$dir" --output-on-failure -j "$jobs" --timeout 600 "$@" 2>&1 | tee "$log"
+  local rc=${PIPESTATUS[0]}
+  local line; line=$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$log" | tail -n 1)
+  if [[ $line =~ ([0-9]+)\ tests\ failed\ out\ of\ ([0-9]+) ]]; then
+    failed=$((failed + BASH_REMATCH[1]))
+    passed=$((passed + BASH_REMATCH[2] - BASH_REMATCH[1]))
+  elif ((rc != 0)); then
+    failed=$((failed + 1))
+  fi
+  rm -f "$log"
+  ((rc == 0)) || status=1
+}
+
+# configure_and_build DIR [cmake args...]
+configure_and_build() {
+  local dir=$1; shift
+  cmake -S "$repo" -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER_LAUNCHER=ccache \
+    -DCMAKE_C_COMPILER_LAUNCHER=ccache "$@" >/dev/null &&
+    ninja -C "$dir" -j "$jobs"
+}
+
+phase "build (RelWithDebInfo)"
+if configure_and_build "$build_root/build"; then
+  phase "tests"
+  run_ctest "$build_root/build"
+else
+  echo "build failed"; failed=$((failed + 1)); status=1
+fi
+
+phase "build (AddressSanitizer + UndefinedBehaviorSanitizer)"
+if configure_and_build "$build_root/build-asan" -DMONGOSLICE_SANITIZE=address \
+  -DMONGOSLICE_BUILD_BENCH=OFF -DMONGOSLICE_BUILD_EXAMPLES=OFF; then
+  phase "tests under ASan+UBSan"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    run_ctest "$build_root/build-asan"
+else
+  echo "ASan build failed"; failed=$((failed + 1)); status=1
+fi
+
+phase "build (ThreadSanitizer: concurrency suites)"
+if configure_and_build "$build_root/build-tsan" -DMONGOSLICE_SANITIZE=thread \
+  -DMONGOSLICE_BUILD_BENCH=OFF -DMONGOSLICE_BUILD_EXAMPLES=OFF; then
+  phase "concurrency tests under TSan"
+  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+    run_ctest "$build_root/build-tsan" -L unit -R '^(PeriodicExecutor|ExecutorRegistry|KillQueue|Cursor|KillCursors|Monitor|Topology|Pool)'
+else
+  echo "TSan build failed"; failed=$((failed + 1)); status=1
+fi
+
+if [[ -x scripts/fuzz.sh ]]; then
+  phase "fuzzing the OP_MSG decoder (${MONGOSLICE_FUZZ_SECONDS:-60} s)"
+  if bash scripts/fuzz.sh "${MONGOSLICE_FUZZ_SECONDS:-60}"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1)); status=1
+  fi
+fi
+
+phase "summary"
+echo "total: $passed passed, $failed failed"
+exit $status

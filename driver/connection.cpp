@@ -1,0 +1,156 @@
+#include "driver/connection.hpp"
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include "driver/client_metadata.hpp"
+#include "wire/error.hpp"
+
+namespace mongoslice {
+namespace {
+
+// Process-wide, so that a request id names one request in a server log even across
+// connections. Wraps around after 2^31 requests; only the pairing with responseTo matters.
+std::int32_t next_request_id() noexcept {
+  static std::atomic<std::int32_t> counter{0};
+  return (counter.fetch_add(1, std::memory_order_relaxed) & 0x7fffffff) + 1;
+}
+
+constexpr std::int32_t kCommandNotFound = 59;
+
+std::int32_t int32_field(bson::View doc, std::string_view key, std::int32_t fallback) {
+  auto element = doc.find(key);
+  if (!element || !element->is_number()) return fallback;
+  auto value = element->as_int64();
+  return static_cast<std::int32_t>(std::clamp<std::int64_t>(value, 0, INT32_MAX));
+}
+
+}  // namespace
+
+Connection::Connection(HostAndPort address, ConnectionOptions options)
+    : address_(std::move(address)), options_(std::move(options)), socket_(address_) {
+}
+
+Connection::~Connection() = default;
+
+void Connection::fail(std::error_code code, const std::string& detail) {
+  socket_.close();
+  throw Error(code, detail);
+}
+
+void Connection::connect() {
+  // connectTimeoutMS bounds the whole of it: resolve, TCP connect and handshake.
+  auto deadline = Deadline::after(options_.connect_timeout, "connectTimeoutMS");
+  socket_.connect(deadline);
+  handshake(deadline);
+}
+
+void Connection::handshake(const Deadline& deadline) {
+  auto metadata = client_metadata(options_.app_name);
+  auto hello = [&](std::string_view name) {
+    return bson::Builder{}
+        .append(name, 1)
+        .append("helloOk", true)
+        .append("client", metadata)
+        .build();
+  };
+  auto started = SteadyClock::now();
+  bson::Document reply;
+  try {
+    try {
+      reply = round_trip("admin", hello("hello"), {}, deadline);
+    } catch (const ServerError& e) {
+      // MongoDB 4.2 and 4.4.0-4.4.1 answer `hello` with CommandNotFound; they know isMaster.
+      if (e.server_code() != kCommandNotFound) throw;
+      started = SteadyClock::now();
+      reply = round_trip("admin", hello("isMaster"), {}, deadline);
+    }
+  } catch (const ServerError&) {
+    socket_.close();  // a connection whose handshake failed is of no use
+    throw;
+  }
+  handshake_rtt_ = SteadyClock::now() - started;
+  record_hello(std::move(reply));
+}
+
+void Connection::record_hello(bson::Document reply) {
+  hello_reply_ = std::move(reply);
+  const bson::View hello = hello_reply_.view();
+  max_wire_version_ = int32_field(hello, "maxWireVersion", 0);
+  max_bson_object_size_ = int32_field(hello, "maxBsonObjectSize", 16 * 1024 * 1024);
+  max_message_size_bytes_ = int32_field(hello, "maxMessageSizeBytes",
+                                        static_cast<std::int32_t>(wire::kDefaultMaxMessageSize));
+  max_write_batch_size_ = int32_field(hello, "maxWriteBatchSize", 100'000);
+
+  if (max_wire_version_ < kMinWireVersion) {
+    fail(errc::incompatible_server,
+         "server at " + address_.to_string() + " reports maxWireVersion " +
+             std::to_string(max_wire_version_) + "; mongoslice needs 8 (MongoDB 4.2) or newer");
+  }
+  if (auto min = int32_field(hello, "minWireVersion", 0); min > kMaxWireVersion) {
+    fail(errc::incompatible_server,
+         "server at " + address_.to_string() + " requires minWireVersion " + std::to_string(min) +
+             "; mongoslice speaks up to " + std::to_string(kMaxWireVersion) + " (MongoDB 8.0)");
+  }
+  if (max_message_size_bytes_ > 0) options_.max_message_size = max_message_size_bytes_;
+}
+
+bson::Document Connection::run_command(std::string_view db, bson::View command) {
+  return run_command(db, command, {}, std::nullopt);
+}
+
+bson::Document Connection::run_command(std::string_view db, bson::View command,
+                                       std::span<const wire::DocumentSequence> sequences,
+                                       std::optional<Deadline> deadline) {
+  return round_trip(
+      db, command, sequences,
+      deadline ? *deadline : Deadline::after(options_.socket_timeout, "socketTimeoutMS"));
+}
+
+bson::Document Connection::round_trip(std::string_view db, bson::View command,
+                                      std::span<const wire::DocumentSequence> sequences,
+                                      const Deadline& deadline) {
+  const std::int32_t request_id = next_request_id();
+  auto body = bson::Builder{}.concat(command).append("$db", db).build();
+  auto message = wire::encode_op_msg(request_id, body, 0, sequences);
+  if (message.size() > options_.max_message_size) {
+    // Nothing was sent: the connection is still good.
+    throw Error(errc::invalid_argument, "command of " + std::to_string(message.size()) +
+                                            " bytes exceeds the " +
+                                            std::to_string(options_.max_message_size) +
+                                            "-byte maxMessageSizeBytes of " + address_.to_string());
+  }
+  socket_.write_all(message, deadline);
+  wire::OpMsg reply = read_reply(request_id, deadline);
+  bson::Document result(reply.body());
+  if (auto error = ServerError::from_reply(result)) throw *error;
+  return result;
+}
+
+wire::OpMsg Connection::read_reply(std::int32_t request_id, const Deadline& deadline) {
+  std::array<std::uint8_t, wire::kHeaderSize> header_bytes;
+  socket_.read_exact(header_bytes, deadline, "the reply header");
+  wire::MessageHeader header;
+  if (auto ec = wire::parse_header(header_bytes, options_.max_message_size, header)) {
+    fail(ec, "the reply header from " + address_.to_string() + " (messageLength " +
+                 std::to_string(header.message_length) + ", opCode " +
+                 std::to_string(header.op_code) + ")");
+  }
+  std::vector<std::uint8_t> message(static_cast<std::size_t>(header.message_length));
+  std::memcpy(message.data(), header_bytes.data(), header_bytes.size());
+  socket_.read_exact(std::span(message).subspan(wire::kHeaderSize), deadline, "the reply");
+
+  wire::OpMsg reply;
+  if (auto ec =
+          wire::decode_op_msg(std::move(message), request_id, options_.max_message_size, reply)) {
+    fail(ec,
+         "the reply from " + address_.to_string() + " to request " + std::to_string(request_id));
+  }
+  return reply;
+}
+
+}  // namespace mongoslice

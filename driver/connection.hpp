@@ -1,0 +1,114 @@
+#pragma once
+// One connection to one server: a TCP socket, the handshake, and synchronous command round
+// trips over OP_MSG.
+//
+//   Connection conn({"127.0.0.1", 27017}, {.socket_timeout = 5s});
+//   conn.connect();                                   // TCP connect + hello handshake
+//   auto reply = conn.run_command("admin", ping);     // the reply's body; throws on failure
+//
+// Every blocking step has a deadline: resolve + connect + handshake use connect_timeout, a
+// command round trip uses socket_timeout (none: wait as long as it takes) unless the caller
+// passes its own deadline. Failures throw mongoslice::Error:
+//   network_error, timeout, connection_closed, interrupted (driver/deadline_socket.hpp);
+//   the wire errcs (wire/error.hpp) for a reply that does not decode;
+//   incompatible_server when the handshake shows a server older than MongoDB 4.2;
+//   ServerError for a reply with ok: 0.
+// Any failure but ServerError closes the connection for good (is_open() turns false): after a
+// half-read or undecodable message the byte stream cannot be trusted. An ok: 0 reply is a
+// complete, well-formed answer, so the connection stays usable after a ServerError.
+//
+// Thread-safety: one thread at a time uses a Connection; interrupt() may be called from any
+// thread while it lives (hence it is neither copyable nor movable).
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "driver/deadline.hpp"
+#include "driver/deadline_socket.hpp"
+#include "wire/address.hpp"
+#include "wire/bson.hpp"
+#include "wire/op_msg.hpp"
+
+namespace mongoslice {
+
+// MongoDB 4.2. Older servers are refused at the handshake.
+inline constexpr std::int32_t kMinWireVersion = 8;
+// MongoDB 8.0. A server whose minWireVersion is above this needs a newer driver.
+inline constexpr std::int32_t kMaxWireVersion = 25;
+
+struct ConnectionOptions {
+  std::chrono::milliseconds connect_timeout{10'000};        // connectTimeoutMS
+  std::optional<std::chrono::milliseconds> socket_timeout;  // socketTimeoutMS; none: no limit
+  std::optional<std::string> app_name;                      // appName, sent in the handshake
+  // Replies larger than this are refused before they are read. The handshake replaces it with
+  // the server's maxMessageSizeBytes.
+  std::size_t max_message_size = wire::kDefaultMaxMessageSize;
+};
+
+class Connection {
+ public:
+  explicit Connection(HostAndPort address, ConnectionOptions options = {});
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Resolves, connects and runs the handshake (hello with helloOk and the client metadata
+  // document; isMaster if the server predates hello). Throws as the header says.
+  void connect();
+
+  // Runs `command` against database `db` ($db is added) and returns the reply's body.
+  bson::Document run_command(std::string_view db, bson::View command);
+  // The same, with kind-1 document sequences (e.g. "documents" for insert) and, when given, a
+  // deadline that replaces socket_timeout for this round trip.
+  bson::Document run_command(std::string_view db, bson::View command,
+                             std::span<const wire::DocumentSequence> sequences,
+                             std::optional<Deadline> deadline = std::nullopt);
+
+  // Breaks a blocking connect, read or write at once, from any thread; that call throws
+  // errc::interrupted and the connection is closed for good. noexcept, lock-free and
+  // allocation-free: an atomic flag and a shutdown(2) of the socket (see DeadlineSocket).
+  void interrupt() noexcept { socket_.interrupt(); }
+
+  void close() noexcept { socket_.close(); }
+  bool is_open() const noexcept { return socket_.is_open(); }
+
+  const HostAndPort& address() const noexcept { return address_; }
+  const ConnectionOptions& options() const noexcept { return options_; }
+
+  // What the handshake learned (meaningful after connect()).
+  const bson::Document& hello_reply() const noexcept { return hello_reply_; }
+  std::int32_t max_wire_version() const noexcept { return max_wire_version_; }
+  std::int32_t max_bson_object_size() const noexcept { return max_bson_object_size_; }
+  std::int32_t max_message_size_bytes() const noexcept { return max_message_size_bytes_; }
+  std::int32_t max_write_batch_size() const noexcept { return max_write_batch_size_; }
+  // The time the handshake's hello round trip took (not the TCP connect): the first RTT sample
+  // a Monitor records for the server.
+  SteadyClock::duration handshake_rtt() const noexcept { return handshake_rtt_; }
+
+ private:
+  bson::Document round_trip(std::string_view db, bson::View command,
+                            std::span<const wire::DocumentSequence> sequences,
+                            const Deadline& deadline);
+  wire::OpMsg read_reply(std::int32_t request_id, const Deadline& deadline);
+  void handshake(const Deadline& deadline);
+  void record_hello(bson::Document reply);
+  [[noreturn]] void fail(std::error_code code, const std::string& detail);
+
+  HostAndPort address_;
+  ConnectionOptions options_;
+  DeadlineSocket socket_;
+
+  bson::Document hello_reply_;
+  std::int32_t max_wire_version_ = 0;
+  std::int32_t max_bson_object_size_ = 16 * 1024 * 1024;
+  std::int32_t max_message_size_bytes_ = static_cast<std::int32_t>(wire::kDefaultMaxMessageSize);
+  std::int32_t max_write_batch_size_ = 100'000;
+  SteadyClock::duration handshake_rtt_{0};
+};
+
+}  // namespace mongoslice

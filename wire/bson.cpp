@@ -3,6 +3,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "wire/bson_validate.hpp"
 #include "wire/error.hpp"
 
 namespace mongoslice::bson {
@@ -65,19 +66,7 @@ std::string_view type_name(Type type) noexcept {
   return "unknown";
 }
 
-std::error_code validate(std::span<const std::uint8_t> bytes) noexcept {
-  bson_t doc;
-  if (bytes.size() < 5 || !bson_init_static(&doc, bytes.data(), bytes.size())) {
-    return make_error_code(errc::invalid_bson);
-  }
-  std::size_t offset = 0;
-  constexpr auto flags =
-      static_cast<bson_validate_flags_t>(BSON_VALIDATE_UTF8 | BSON_VALIDATE_UTF8_ALLOW_NULL);
-  if (!bson_validate(&doc, flags, &offset)) {
-    return make_error_code(errc::invalid_bson);
-  }
-  return {};
-}
+// validate() lives in bson_validate.cpp: our own single-pass validator.
 
 // ---- Element ---------------------------------------------------------------------------------
 
@@ -245,8 +234,11 @@ Document::Document() : bytes_(std::begin(kEmptyDocument), std::end(kEmptyDocumen
 }
 
 Document Document::from_bytes(std::span<const std::uint8_t> bytes) {
-  if (auto ec = validate(bytes))
-    throw Error(ec, "document of " + std::to_string(bytes.size()) + " bytes is not valid BSON");
+  ValidationError error;
+  if (auto ec = validate(bytes, error)) {
+    throw Error(ec, "document of " + std::to_string(bytes.size()) +
+                        " bytes is not valid BSON: " + error.describe());
+  }
   return Document(std::vector<std::uint8_t>(bytes.begin(), bytes.end()));
 }
 

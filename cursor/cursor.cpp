@@ -1,0 +1,240 @@
+#include "cursor/cursor.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "wire/error.hpp"
+
+namespace mongoslice {
+namespace {
+
+// Server errors after which the server cursor no longer exists, so there is nothing to kill.
+bool cursor_is_gone(std::int32_t code) noexcept {
+  constexpr std::int32_t kQueryPlanKilled = 175;
+  constexpr std::int32_t kCursorKilled = 237;
+  return code == server_code::kCursorNotFound || code == kQueryPlanKilled || code == kCursorKilled;
+}
+
+std::string abbreviated_json(bson::View reply) {
+  constexpr std::size_t kMax = 300;
+  std::string json = reply.to_json();
+  if (json.size() > kMax) json = json.substr(0, kMax) + "...";
+  return json;
+}
+
+struct CursorReply {
+  std::int64_t id = 0;
+  std::optional<std::string_view> ns;
+  bson::View batch;
+};
+
+// Reads {cursor: {id, ns, <batch_field>: [...]}}; the peer is not trusted, so each part is
+// checked and a missing or mistyped one is a cursor_error naming it.
+CursorReply parse_cursor_reply(bson::View reply, std::string_view batch_field) {
+  auto fail = [&](const std::string& what) {
+    throw Error(errc::cursor_error, what + " in cursor reply " + abbreviated_json(reply));
+  };
+  auto cursor = reply.find("cursor");
+  if (!cursor || cursor->type() != bson::Type::kDocument) fail("no 'cursor' document");
+  bson::View fields = cursor->get_document();
+
+  CursorReply out;
+  auto id = fields.find("id");
+  if (!id || (id->type() != bson::Type::kInt64 && id->type() != bson::Type::kInt32)) {
+    fail("no integer 'cursor.id'");
+  }
+  out.id = id->as_int64();
+  auto batch = fields.find(batch_field);
+  if (!batch || batch->type() != bson::Type::kArray) {
+    fail("no array 'cursor." + std::string(batch_field) + "'");
+  }
+  out.batch = batch->get_array();
+  if (auto ns = fields.find("ns")) {
+    if (ns->type() != bson::Type::kString) fail("'cursor.ns' is not a string");
+    out.ns = ns->get_string();
+  }
+  return out;
+}
+
+}  // namespace
+
+Cursor::Cursor() = default;
+
+Cursor::Cursor(bson::Document first_reply, CursorOptions options,
+               std::shared_ptr<CursorChannel> channel, std::shared_ptr<KillQueue> kill_queue,
+               HostAndPort server)
+    : server_(std::move(server)),
+      batch_size_(options.batch_size),
+      single_batch_(options.limit < 0),
+      channel_(std::move(channel)),
+      kill_queue_(std::move(kill_queue)) {
+  if (options.batch_size < 0) {
+    throw Error(errc::invalid_argument,
+                "batch_size must not be negative, got " + std::to_string(options.batch_size));
+  }
+  if (options.limit == std::numeric_limits<std::int64_t>::min()) {
+    throw Error(errc::invalid_argument, "limit is out of range");
+  }
+  limit_ = options.limit < 0 ? -options.limit : options.limit;
+
+  if (auto error = ServerError::from_reply(first_reply)) throw *error;
+  reply_ = std::move(first_reply);
+  CursorReply parsed = parse_cursor_reply(reply_, "firstBatch");
+  if (!parsed.ns) {
+    throw Error(errc::cursor_error, "no 'cursor.ns' in cursor reply " + abbreviated_json(reply_));
+  }
+  ns_ = Namespace::parse(*parsed.ns);
+  if (parsed.id != 0) {
+    if (!channel_ || !kill_queue_) {
+      throw Error(errc::invalid_argument, "a live cursor needs a channel and a kill queue");
+    }
+    // Allocated now, while allocating is allowed, so that the destructor only links it.
+    kill_record_ = KillRecord::make(parsed.id, ns_, server_);
+  }
+  id_ = parsed.id;
+  batch_next_ = parsed.batch.begin();
+  // singleBatch: the server should have closed the cursor; if it did not, we do not need it.
+  if (single_batch_) kill_later();
+}
+
+Cursor::Cursor(Cursor&& other) noexcept
+    : reply_(std::move(other.reply_)),
+      batch_next_(std::exchange(other.batch_next_, {})),
+      current_(other.current_),
+      has_current_(std::exchange(other.has_current_, false)),
+      started_(other.started_),
+      id_(std::exchange(other.id_, 0)),
+      ns_(std::move(other.ns_)),
+      server_(std::move(other.server_)),
+      batch_size_(other.batch_size_),
+      limit_(other.limit_),
+      single_batch_(other.single_batch_),
+      returned_(other.returned_),
+      channel_(std::move(other.channel_)),
+      kill_queue_(std::move(other.kill_queue_)),
+      kill_record_(std::move(other.kill_record_)) {
+}
+
+Cursor& Cursor::operator=(Cursor&& other) noexcept {
+  if (this != &other) {
+    kill_later();  // our own server cursor, as the destructor would
+    reply_ = std::move(other.reply_);
+    batch_next_ = std::exchange(other.batch_next_, {});
+    current_ = other.current_;
+    has_current_ = std::exchange(other.has_current_, false);
+    started_ = other.started_;
+    id_ = std::exchange(other.id_, 0);
+    ns_ = std::move(other.ns_);
+    server_ = std::move(other.server_);
+    batch_size_ = other.batch_size_;
+    limit_ = other.limit_;
+    single_batch_ = other.single_batch_;
+    returned_ = other.returned_;
+    channel_ = std::move(other.channel_);
+    kill_queue_ = std::move(other.kill_queue_);
+    kill_record_ = std::move(other.kill_record_);
+  }
+  return *this;
+}
+
+Cursor::~Cursor() {
+  // Invariant 1: only an atomic link (and perhaps a lock-free wake) happens here.
+  if (kill_record_) kill_queue_->push(std::move(kill_record_));
+}
+
+Cursor::iterator Cursor::begin() {
+  if (!started_) advance();
+  return iterator(this);
+}
+
+void Cursor::advance() {
+  started_ = true;
+  has_current_ = false;
+  for (;;) {
+    if (limit_reached()) {
+      kill_later();
+      return;
+    }
+    if (batch_next_ != bson::View::iterator()) {
+      bson::Element element = *batch_next_;
+      ++batch_next_;
+      if (element.type() != bson::Type::kDocument) {
+        throw Error(errc::cursor_error,
+                    "cursor batch element " + std::string(element.key()) + " is a " +
+                        std::string(bson::type_name(element.type())) + ", not a document");
+      }
+      current_ = element.get_document();
+      has_current_ = true;
+      ++returned_;
+      if (limit_reached()) kill_later();
+      return;
+    }
+    if (id_ == 0) return;
+    if (single_batch_) {
+      kill_later();
+      return;
+    }
+    fetch_more();
+  }
+}
+
+void Cursor::fetch_more() {
+  std::optional<std::int32_t> batch_size;
+  if (batch_size_ > 0) batch_size = batch_size_;
+  if (limit_ > 0) {
+    // Never ask for more than the limit leaves.
+    auto remaining = static_cast<std::int32_t>(
+        std::min<std::int64_t>(limit_ - returned_, std::numeric_limits<std::int32_t>::max()));
+    batch_size = batch_size ? std::min(*batch_size, remaining) : remaining;
+  }
+  try {
+    bson::Document reply = channel_->get_more(ns_, id_, batch_size);
+    if (auto error = ServerError::from_reply(reply)) throw *error;
+    reply_ = std::move(reply);
+    CursorReply parsed = parse_cursor_reply(reply_, "nextBatch");
+    if (parsed.id != 0 && parsed.id != id_) {
+      throw Error(errc::cursor_error, "getMore for cursor " + std::to_string(id_) +
+                                          " answered for cursor " + std::to_string(parsed.id));
+    }
+    batch_next_ = parsed.batch.begin();
+    if (parsed.id == 0) {
+      id_ = 0;
+      kill_record_.reset();  // exhausted on the server: nothing to kill
+    }
+  } catch (const std::exception& error) {
+    batch_next_ = {};
+    give_up_after_error(&error);
+    throw;
+  }
+}
+
+void Cursor::give_up_after_error(const std::exception* error) noexcept {
+  auto* server_error = dynamic_cast<const ServerError*>(error);
+  if (server_error != nullptr && cursor_is_gone(server_error->server_code())) {
+    id_ = 0;
+    kill_record_.reset();
+  } else {
+    // The server cursor may still exist (a network error, another server error): let the
+    // kill-cursors task try, and report it if that fails.
+    kill_later();
+  }
+}
+
+void Cursor::kill_later() noexcept {
+  if (kill_record_) kill_queue_->push(std::move(kill_record_));
+  id_ = 0;
+}
+
+void Cursor::close() {
+  has_current_ = false;
+  batch_next_ = {};
+  started_ = true;
+  std::unique_ptr<KillRecord> record = std::move(kill_record_);
+  std::int64_t id = std::exchange(id_, 0);
+  if (record) channel_->kill_now(ns_, id);
+}
+
+}  // namespace mongoslice

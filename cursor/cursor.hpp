@@ -1,0 +1,133 @@
+#pragma once
+// A cursor over the results of find or aggregate: an input range of document views.
+//
+//   for (bson::View doc : cursor) { ... }
+//
+// It starts from the command's first reply and runs getMore through a CursorChannel whenever
+// the current batch is used up. Options follow the find/getMore/killCursors specification:
+//   - batch_size > 0 is sent as getMore's batchSize; 0 means the server's default.
+//   - limit > 0 caps how many documents are returned in total; getMore never asks for more than
+//     the remaining limit, and once the limit is reached a still-open server cursor is killed.
+//   - limit < 0 means one batch of at most -limit documents (the find command was sent with
+//     singleBatch: true); a server cursor left open anyway is killed.
+//
+// Lifetime of views: a view points into the reply that holds the current batch, which the
+// cursor owns. It stays valid until the next getMore (the increment that runs past the end of
+// the batch) or the cursor's destruction, whichever comes first. Moving the cursor keeps it
+// valid (the reply's buffer moves with it); iterators do not survive a move of their cursor.
+//
+// Killing: when the cursor becomes live (a reply with a non-zero id) it allocates its
+// KillRecord. close() kills the server cursor at once through the channel. The destructor of a
+// live cursor only pushes the record onto the client's KillQueue: it never blocks, takes a lock,
+// allocates or does I/O (DESIGN.md, invariant 1). It does free what the cursor owns (the batch),
+// and releases its references to the channel and the queue, whose destructors must therefore
+// not block either.
+//
+// A Cursor is move-only and not thread-safe (one thread iterates it at a time).
+
+#include <cstdint>
+#include <iterator>
+#include <memory>
+
+#include "cursor/cursor_channel.hpp"
+#include "cursor/kill_queue.hpp"
+#include "cursor/namespace.hpp"
+#include "wire/address.hpp"
+#include "wire/bson.hpp"
+
+namespace mongoslice {
+
+struct CursorOptions {
+  std::int32_t batch_size = 0;  // >= 0; 0: server default
+  std::int64_t limit = 0;       // 0: none; > 0: at most this many; < 0: one batch of -limit
+};
+
+class Cursor {
+ public:
+  class iterator {
+   public:
+    using iterator_concept = std::input_iterator_tag;
+    using iterator_category = std::input_iterator_tag;
+    using value_type = bson::View;
+    using difference_type = std::ptrdiff_t;
+    using reference = bson::View;
+
+    iterator() noexcept = default;
+    bson::View operator*() const noexcept { return cursor_->current_; }
+    // Moves to the next document, running getMore when the batch is used up. Errors (server
+    // errors as ServerError, network errors, malformed replies) are thrown from here.
+    iterator& operator++() {
+      cursor_->advance();
+      return *this;
+    }
+    void operator++(int) { ++*this; }
+    friend bool operator==(const iterator& it, std::default_sentinel_t) noexcept {
+      return it.at_end();
+    }
+
+   private:
+    friend class Cursor;
+    explicit iterator(Cursor* cursor) noexcept : cursor_(cursor) {}
+    bool at_end() const noexcept { return cursor_ == nullptr || !cursor_->has_current_; }
+    Cursor* cursor_ = nullptr;
+  };
+
+  // An empty, exhausted cursor.
+  Cursor();
+  // From the find/aggregate reply {cursor: {id, ns, firstBatch}, ok: 1}. Throws ServerError for
+  // an {ok: 0} reply, Error(errc::cursor_error) for a malformed one, and
+  // Error(errc::invalid_argument) for bad options or a live cursor without channel or queue.
+  Cursor(bson::Document first_reply, CursorOptions options, std::shared_ptr<CursorChannel> channel,
+         std::shared_ptr<KillQueue> kill_queue, HostAndPort server);
+  Cursor(Cursor&& other) noexcept;
+  Cursor& operator=(Cursor&& other) noexcept;
+  Cursor(const Cursor&) = delete;
+  Cursor& operator=(const Cursor&) = delete;
+  ~Cursor();
+
+  // The first call positions on the first document (it may run getMore and so may throw);
+  // later calls continue where iteration stopped (an input range).
+  iterator begin();
+  std::default_sentinel_t end() const noexcept { return {}; }
+
+  // The server cursor's id; 0 once the server cursor is exhausted, killed or handed to the
+  // kill queue.
+  std::int64_t id() const noexcept { return id_; }
+  const Namespace& ns() const noexcept { return ns_; }
+  const HostAndPort& server() const noexcept { return server_; }
+  // How many documents iteration has produced.
+  std::int64_t returned() const noexcept { return returned_; }
+
+  // Kills the server cursor now (synchronously, through the channel) if it is still open, and
+  // ends iteration. The kill record is consumed, so the destructor pushes nothing. If the
+  // killCursors fails, the error propagates; the cursor is closed all the same.
+  void close();
+
+ private:
+  void advance();
+  void fetch_more();
+  void load_batch(const bson::Document& reply, std::string_view batch_field, bool first);
+  void give_up_after_error(const std::exception* error) noexcept;
+  void kill_later() noexcept;  // hands the live server cursor to the kill queue
+  bool limit_reached() const noexcept { return limit_ > 0 && returned_ >= limit_; }
+
+  bson::Document reply_;  // owns the current batch: every view handed out points into it
+  bson::View::iterator batch_next_;
+  bson::View current_;
+  bool has_current_ = false;
+  bool started_ = false;
+
+  std::int64_t id_ = 0;
+  Namespace ns_;
+  HostAndPort server_;
+  std::int32_t batch_size_ = 0;
+  std::int64_t limit_ = 0;  // absolute value of the option
+  bool single_batch_ = false;
+  std::int64_t returned_ = 0;
+
+  std::shared_ptr<CursorChannel> channel_;
+  std::shared_ptr<KillQueue> kill_queue_;
+  std::unique_ptr<KillRecord> kill_record_;  // non-null exactly while we must kill id_
+};
+
+}  // namespace mongoslice

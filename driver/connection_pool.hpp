@@ -1,0 +1,104 @@
+#pragma once
+// A pool of Connections to one server (the client engineer codes against acquire / Lease /
+// clear / close / address).
+//
+//   auto lease = pool->acquire();          // waits at most wait_timeout for a free connection
+//   auto reply = lease->run_command(...);
+//   // on a network error: lease.discard(); topology.handle_operation_error(...)
+//   // the lease's destructor returns the connection (or closes it, see below)
+//
+// At most max_size connections exist at once (0: no limit). A new connection connects and
+// handshakes OUTSIDE the pool's lock, so one slow server handshake does not block returns or
+// other acquirers. clear() (the server's monitor or an operation saw a network error) bumps a
+// generation: every connection made before it, idle or checked out, is closed instead of being
+// reused. close() clears and refuses further acquires with errc::client_closed.
+//
+// Thread-safety: every member may be called from any thread. A Lease belongs to one thread.
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "driver/connection.hpp"
+#include "wire/address.hpp"
+
+namespace mongoslice {
+
+struct PoolOptions {
+  std::uint32_t max_size = 100;                    // maxPoolSize; 0 means no limit
+  std::chrono::milliseconds wait_timeout{30'000};  // waitQueueTimeoutMS (~serverSelectionTimeoutMS)
+  ConnectionOptions connection;                    // for every connection the pool opens
+};
+
+class ConnectionPool : public std::enable_shared_from_this<ConnectionPool> {
+ public:
+  // RAII loan of one connection; returns it to the pool on destruction, or closes it when it
+  // was discarded, is broken (!is_open()) or is stale (made before a clear()).
+  class Lease {
+   public:
+    Lease() = default;
+    Lease(Lease&& other) noexcept = default;
+    Lease& operator=(Lease&& other) noexcept;
+    ~Lease();
+
+    Connection& operator*() const noexcept { return *connection_; }
+    Connection* operator->() const noexcept { return connection_.get(); }
+    explicit operator bool() const noexcept { return connection_ != nullptr; }
+    // Closes the connection instead of returning it (after an error on it). The lease is empty
+    // afterwards.
+    void discard() noexcept;
+
+   private:
+    friend class ConnectionPool;
+    Lease(std::shared_ptr<ConnectionPool> pool, std::unique_ptr<Connection> connection,
+          std::uint64_t generation) noexcept
+        : pool_(std::move(pool)), connection_(std::move(connection)), generation_(generation) {}
+    void give_back(bool discard) noexcept;
+
+    std::shared_ptr<ConnectionPool> pool_;
+    std::unique_ptr<Connection> connection_;
+    std::uint64_t generation_ = 0;
+  };
+
+  // Create through make_shared (leases keep their pool alive).
+  static std::shared_ptr<ConnectionPool> create(HostAndPort address, PoolOptions options);
+  ConnectionPool(HostAndPort address, PoolOptions options);
+  ~ConnectionPool();
+
+  // An idle connection, or a new one when under max_size, or the first one returned within
+  // wait_timeout. Throws Error(errc::pool_timeout) when none frees up in time,
+  // Error(errc::client_closed) after close(); a new connection's connect/handshake errors
+  // propagate.
+  Lease acquire();
+  void clear() noexcept;
+  void close() noexcept;
+
+  const HostAndPort& address() const noexcept { return address_; }
+  const PoolOptions& options() const noexcept { return options_; }
+  // For tests and diagnostics.
+  std::size_t idle_count() const;
+  std::size_t total_count() const;  // idle + checked out + being connected
+  std::uint64_t generation() const;
+
+ private:
+  struct Idle {
+    std::unique_ptr<Connection> connection;
+    std::uint64_t generation;
+  };
+  void give_back(std::unique_ptr<Connection> connection, std::uint64_t generation,
+                 bool discard) noexcept;
+
+  const HostAndPort address_;
+  const PoolOptions options_;
+  mutable std::mutex mutex_;
+  std::condition_variable returned_;
+  std::vector<Idle> idle_;  // most recently returned last (reused first: it is warm)
+  std::size_t total_ = 0;
+  std::uint64_t generation_ = 0;
+  bool closed_ = false;
+};
+
+}  // namespace mongoslice

@@ -1,0 +1,145 @@
+#pragma once
+// Events the driver publishes: command monitoring, SDAM (topology, server, heartbeat) and the
+// kill-cursors outcome. Users subclass EventListener and override what they want; the client
+// holds its listeners for its whole life.
+//
+// Delivery: synchronous, on the thread where the event happens (an operation's thread, a
+// monitor's thread, the kill-cursors executor's thread), NEVER while the driver holds one of its
+// internal locks, so a listener may call back into the driver. Views and references inside an
+// event are valid only during the call: copy what you keep. A listener that throws is reported
+// in the log and otherwise ignored.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include "wire/address.hpp"
+#include "wire/bson.hpp"
+
+namespace mongoslice {
+
+struct ServerDescription;
+class TopologyDescription;
+
+// ---- Command monitoring ----------------------------------------------------------------------
+struct CommandStartedEvent {
+  std::string_view command_name;
+  std::string_view database;
+  std::int32_t request_id;
+  const HostAndPort& address;
+  bson::View command;
+};
+
+struct CommandSucceededEvent {
+  std::string_view command_name;
+  std::string_view database;
+  std::int32_t request_id;
+  const HostAndPort& address;
+  std::chrono::nanoseconds duration;
+  bson::View reply;
+};
+
+struct CommandFailedEvent {
+  std::string_view command_name;
+  std::string_view database;
+  std::int32_t request_id;
+  const HostAndPort& address;
+  std::chrono::nanoseconds duration;
+  std::error_code code;
+  std::string_view message;
+};
+
+// ---- SDAM -----------------------------------------------------------------------------------
+struct TopologyOpeningEvent {};
+struct TopologyClosedEvent {};
+struct TopologyDescriptionChangedEvent {
+  const TopologyDescription& previous;
+  const TopologyDescription& current;
+};
+struct ServerOpeningEvent {
+  const HostAndPort& address;
+};
+struct ServerClosedEvent {
+  const HostAndPort& address;
+};
+struct ServerDescriptionChangedEvent {
+  const HostAndPort& address;
+  const ServerDescription& previous;
+  const ServerDescription& current;
+};
+struct ServerHeartbeatStartedEvent {
+  const HostAndPort& address;
+};
+struct ServerHeartbeatSucceededEvent {
+  const HostAndPort& address;
+  std::chrono::nanoseconds duration;
+  bson::View reply;
+};
+struct ServerHeartbeatFailedEvent {
+  const HostAndPort& address;
+  std::chrono::nanoseconds duration;
+  std::string_view error;
+};
+
+// ---- Kill-cursors ---------------------------------------------------------------------------
+// Cursor ids that were queued for killCursors but will not be sent (client closed, server gone
+// or unreachable, or the cursor belongs to the parent of a fork()). DESIGN.md invariant 6.
+struct CursorsDroppedEvent {
+  const HostAndPort& address;
+  std::string_view ns;
+  std::span<const std::int64_t> cursor_ids;
+  std::string_view reason;
+};
+
+class EventListener {
+ public:
+  virtual ~EventListener() = default;
+  virtual void on(const CommandStartedEvent&) {}
+  virtual void on(const CommandSucceededEvent&) {}
+  virtual void on(const CommandFailedEvent&) {}
+  virtual void on(const TopologyOpeningEvent&) {}
+  virtual void on(const TopologyClosedEvent&) {}
+  virtual void on(const TopologyDescriptionChangedEvent&) {}
+  virtual void on(const ServerOpeningEvent&) {}
+  virtual void on(const ServerClosedEvent&) {}
+  virtual void on(const ServerDescriptionChangedEvent&) {}
+  virtual void on(const ServerHeartbeatStartedEvent&) {}
+  virtual void on(const ServerHeartbeatSucceededEvent&) {}
+  virtual void on(const ServerHeartbeatFailedEvent&) {}
+  virtual void on(const CursorsDroppedEvent&) {}
+};
+
+// The client's listeners, fixed at construction (so emitting takes no lock).
+class EventDispatcher {
+ public:
+  EventDispatcher() = default;
+  explicit EventDispatcher(std::vector<std::shared_ptr<EventListener>> listeners)
+      : listeners_(std::move(listeners)) {}
+
+  bool empty() const noexcept { return listeners_.empty(); }
+
+  // Calls every listener; a listener's exception is logged and swallowed.
+  template <typename Event>
+  void emit(const Event& event) const noexcept {
+    for (const auto& listener : listeners_) {
+      try {
+        listener->on(event);
+      } catch (const std::exception& e) {
+        report_listener_error(e.what());
+      } catch (...) {
+        report_listener_error("unknown exception");
+      }
+    }
+  }
+
+ private:
+  static void report_listener_error(const char* what) noexcept;
+  std::vector<std::shared_ptr<EventListener>> listeners_;
+};
+
+}  // namespace mongoslice

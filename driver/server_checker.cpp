@@ -1,0 +1,64 @@
+#include "driver/server_checker.hpp"
+
+#include <thread>
+#include <utility>
+
+#include "wire/error.hpp"
+
+namespace mongoslice {
+
+ConnectionChecker::ConnectionChecker(HostAndPort address, ConnectionOptions options)
+    : address_(std::move(address)), options_(std::move(options)) {
+  // A monitoring round trip must not wait forever: connectTimeoutMS bounds it (0: no limit).
+  if (options_.connect_timeout.count() > 0) options_.socket_timeout = options_.connect_timeout;
+}
+
+ConnectionChecker::~ConnectionChecker() {
+  drop();
+}
+
+void ConnectionChecker::install(std::unique_ptr<Connection> connection) {
+  drop();
+  connection_ = std::move(connection);
+  current_.store(connection_.get());
+  if (interrupted_.load()) connection_->interrupt();
+}
+
+void ConnectionChecker::drop() noexcept {
+  current_.store(nullptr);
+  while (interrupters_.load() != 0) std::this_thread::yield();
+  connection_.reset();
+}
+
+CheckResult ConnectionChecker::check() {
+  if (interrupted_.load()) {
+    throw Error(errc::interrupted, "monitor of " + address_.to_string() + " is closing");
+  }
+  if (!connection_ || !connection_->is_open()) {
+    install(std::make_unique<Connection>(address_, options_));
+    connection_->connect();
+    return {connection_->hello_reply(), connection_->handshake_rtt()};
+  }
+  static const bson::Document hello = bson::Builder{}.append("hello", 1).build();
+  const auto started = SteadyClock::now();
+  try {
+    auto reply = connection_->run_command("admin", hello.view());
+    return {std::move(reply), SteadyClock::now() - started};
+  } catch (const ServerError& e) {
+    // ok: 0 is an answer: the description built from it says Unknown with the server's message.
+    return {e.reply(), SteadyClock::now() - started};
+  }
+}
+
+void ConnectionChecker::interrupt() noexcept {
+  interrupted_.store(true);
+  interrupters_.fetch_add(1);
+  if (Connection* connection = current_.load()) connection->interrupt();
+  interrupters_.fetch_sub(1);
+}
+
+void ConnectionChecker::reset() noexcept {
+  drop();
+}
+
+}  // namespace mongoslice

@@ -1,0 +1,478 @@
+#include "driver/topology.hpp"
+
+#include <algorithm>
+#include <random>
+#include <string>
+#include <utility>
+
+#include "driver/server_checker.hpp"
+#include "wire/error.hpp"
+#include "wire/log.hpp"
+
+namespace mongoslice {
+
+// ---- helpers ----------------------------------------------------------------------------------
+
+namespace {
+
+TopologyOptions topology_options(const ConnectionString& uri) {
+  TopologyOptions options;
+  options.replica_set_name = uri.replica_set;
+  options.direct_connection = uri.direct_connection.value_or(false);
+  options.heartbeat_frequency = uri.heartbeat_frequency;
+  options.local_threshold = uri.local_threshold;
+  return options;
+}
+
+bool same_description(const TopologyDescription& a, const TopologyDescription& b) {
+  if (a.type() != b.type() || a.set_name() != b.set_name()) return false;
+  return std::equal(
+      a.servers().begin(), a.servers().end(), b.servers().begin(), b.servers().end(),
+      [](const auto& x, const auto& y) { return x.first == y.first && x.second == y.second; });
+}
+
+// Keeps the servers whose average RTT is within localThresholdMS of the fastest (the latency
+// window of the Server Selection spec).
+std::vector<const ServerDescription*> in_latency_window(std::vector<const ServerDescription*> in,
+                                                        std::chrono::milliseconds threshold) {
+  if (in.empty()) return in;
+  auto rtt = [](const ServerDescription* s) {
+    return s->round_trip_time.value_or(std::chrono::nanoseconds(0));
+  };
+  auto fastest = rtt(
+      *std::min_element(in.begin(), in.end(), [&](auto* a, auto* b) { return rtt(a) < rtt(b); }));
+  std::erase_if(in, [&](auto* s) { return rtt(s) > fastest + threshold; });
+  return in;
+}
+
+std::vector<const ServerDescription*> of_type(const TopologyDescription& d, ServerType type) {
+  std::vector<const ServerDescription*> out;
+  for (const auto& [address, server] : d.servers()) {
+    if (server.type == type) out.push_back(&server);
+  }
+  return out;
+}
+
+// The first tag set (in order) that some server matches picks the servers; no tag sets: all.
+std::vector<const ServerDescription*> by_tags(std::vector<const ServerDescription*> in,
+                                              const ReadPreference& rp) {
+  if (rp.tag_sets.empty()) return in;
+  for (const auto& tag_set : rp.tag_sets) {
+    std::vector<const ServerDescription*> out;
+    for (auto* s : in) {
+      if (s->matches_tag_set(tag_set.view())) out.push_back(s);
+    }
+    if (!out.empty()) return out;
+  }
+  return {};
+}
+
+std::vector<const ServerDescription*> select_for_read(const TopologyDescription& d,
+                                                      const ReadPreference& rp) {
+  using Mode = ReadPreference::Mode;
+  std::vector<const ServerDescription*> out;
+  switch (d.type()) {
+    case TopologyType::kUnknown:
+      return {};
+    case TopologyType::kSingle:
+    case TopologyType::kLoadBalanced:
+      for (const auto& [address, server] : d.servers()) {
+        if (server.is_known()) out.push_back(&server);
+      }
+      return out;
+    case TopologyType::kSharded:
+      return in_latency_window(of_type(d, ServerType::kMongos), d.local_threshold());
+    case TopologyType::kReplicaSetNoPrimary:
+    case TopologyType::kReplicaSetWithPrimary: {
+      auto primaries = of_type(d, ServerType::kRSPrimary);
+      auto secondaries = by_tags(of_type(d, ServerType::kRSSecondary), rp);
+      switch (rp.mode) {
+        case Mode::kPrimary:
+          return primaries;
+        case Mode::kPrimaryPreferred:
+          return primaries.empty() ? in_latency_window(secondaries, d.local_threshold())
+                                   : primaries;
+        case Mode::kSecondary:
+          return in_latency_window(secondaries, d.local_threshold());
+        case Mode::kSecondaryPreferred:
+          return secondaries.empty() ? primaries
+                                     : in_latency_window(secondaries, d.local_threshold());
+        case Mode::kNearest: {
+          auto all = of_type(d, ServerType::kRSPrimary);
+          auto more = of_type(d, ServerType::kRSSecondary);
+          all.insert(all.end(), more.begin(), more.end());
+          return in_latency_window(by_tags(all, rp), d.local_threshold());
+        }
+      }
+    }
+  }
+  return {};
+}
+
+std::vector<const ServerDescription*> select_for_write(const TopologyDescription& d) {
+  switch (d.type()) {
+    case TopologyType::kSingle:
+    case TopologyType::kLoadBalanced:
+      return select_for_read(d, {});
+    case TopologyType::kSharded:
+      return in_latency_window(of_type(d, ServerType::kMongos), d.local_threshold());
+    case TopologyType::kReplicaSetWithPrimary:
+      return of_type(d, ServerType::kRSPrimary);
+    default:
+      return {};
+  }
+}
+
+std::optional<TopologyVersion> topology_version_of(const bson::Document& reply) {
+  try {
+    auto element = reply.find("topologyVersion");
+    if (!element || element->type() != bson::Type::kDocument) return std::nullopt;
+    auto doc = element->get_document();
+    TopologyVersion version;
+    version.process_id = doc["processId"].get_oid();
+    version.counter = doc["counter"].as_int64();
+    return version;
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
+
+// Server error codes of the SDAM spec's "not writable primary" and "node is recovering" sets.
+bool is_state_change_code(std::int32_t code) {
+  switch (code) {
+    case 10107:
+    case 13435:
+    case 10058:  // not writable primary
+    case 11600:
+    case 11602:
+    case 13436:
+    case 189:
+    case 91:  // node is recovering
+      return true;
+    default:
+      return false;
+  }
+}
+bool is_shutdown_code(std::int32_t code) {
+  return code == 11600 || code == 91;
+}
+
+}  // namespace
+
+// ---- the listener face ------------------------------------------------------------------------
+
+class Topology::Listener final : public MonitorListener {
+ public:
+  explicit Listener(Topology& topology) : topology_(topology) {}
+
+  void on_heartbeat_started(const HostAndPort& address) override {
+    topology_.events_->emit(ServerHeartbeatStartedEvent{address});
+  }
+  void on_heartbeat_succeeded(const HostAndPort& address, std::chrono::nanoseconds duration,
+                              bson::View reply) override {
+    topology_.events_->emit(ServerHeartbeatSucceededEvent{address, duration, reply});
+  }
+  void on_heartbeat_failed(const HostAndPort& address, std::chrono::nanoseconds duration,
+                           std::string_view error) override {
+    topology_.events_->emit(ServerHeartbeatFailedEvent{address, duration, error});
+  }
+  void on_server_description(ServerDescription description) override {
+    topology_.apply(std::move(description), /*from_monitor=*/true);
+  }
+
+ private:
+  Topology& topology_;
+};
+
+struct Topology::Changes {
+  std::shared_ptr<const TopologyDescription> previous;
+  std::shared_ptr<const TopologyDescription> current;
+  bool description_changed = false;
+  std::vector<HostAndPort> changed_servers;  // described in previous and current
+  std::vector<Monitor*> to_open;             // owned by servers_; opened after unlocking
+  std::vector<HostAndPort> opened;
+  std::vector<std::pair<HostAndPort, Server>> removed;
+  std::shared_ptr<ConnectionPool> to_clear;
+};
+
+// ---- construction -----------------------------------------------------------------------------
+
+std::shared_ptr<Topology> Topology::create(const ConnectionString& uri,
+                                           std::shared_ptr<const EventDispatcher> events) {
+  ConnectionOptions connection;
+  connection.connect_timeout = uri.connect_timeout;
+  connection.app_name = uri.app_name;
+  CheckerFactory checkers = [connection](const HostAndPort& address) {
+    return std::make_unique<ConnectionChecker>(address, connection);
+  };
+  MonitorOptions monitor_options;
+  monitor_options.heartbeat_frequency = uri.heartbeat_frequency;
+  return create(uri, std::move(events), std::move(checkers), monitor_options);
+}
+
+std::shared_ptr<Topology> Topology::create(const ConnectionString& uri,
+                                           std::shared_ptr<const EventDispatcher> events,
+                                           CheckerFactory checkers,
+                                           MonitorOptions monitor_options) {
+  if (!events) events = std::make_shared<const EventDispatcher>();
+  auto topology = std::make_shared<Topology>(Token{}, uri, std::move(events), std::move(checkers),
+                                             monitor_options);
+  topology->self_ = topology;
+  return topology;
+}
+
+Topology::Topology(Token, const ConnectionString& uri,
+                   std::shared_ptr<const EventDispatcher> events, CheckerFactory checkers,
+                   MonitorOptions monitor_options)
+    : uri_(uri),
+      events_(std::move(events)),
+      checkers_(std::move(checkers)),
+      monitor_options_(monitor_options),
+      listener_(std::make_unique<Listener>(*this)),
+      description_(std::make_shared<const TopologyDescription>(uri.hosts, topology_options(uri))) {
+  pool_options_.max_size = uri.max_pool_size;
+  pool_options_.wait_timeout = uri.server_selection_timeout;
+  pool_options_.connection.connect_timeout = uri.connect_timeout;
+  pool_options_.connection.socket_timeout = uri.socket_timeout;
+  pool_options_.connection.app_name = uri.app_name;
+}
+
+Topology::~Topology() {
+  close();
+}
+
+void Topology::open() {
+  Changes changes;
+  {
+    std::lock_guard lock(mutex_);
+    if (opened_ || closed_) return;
+    opened_ = true;
+    changes.previous = description_;
+    publish_locked(description_, changes);  // starts a server per seed
+  }
+  events_->emit(TopologyOpeningEvent{});
+  finish(changes);
+}
+
+void Topology::close() noexcept {
+  std::map<HostAndPort, Server> servers;
+  bool was_open = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (closed_) return;
+    closed_ = true;
+    was_open = opened_;
+    servers.swap(servers_);
+  }
+  changed_.notify_all();
+  // Close everything first (each close interrupts a check at once), then join: the threads end
+  // in parallel rather than one after the other.
+  for (auto& [address, server] : servers) {
+    server.monitor->close();
+    server.pool->close();
+  }
+  for (auto& [address, server] : servers) {
+    server.monitor.reset();  // joins, unless this is that monitor's own thread
+    events_->emit(ServerClosedEvent{address});
+  }
+  if (was_open) events_->emit(TopologyClosedEvent{});
+}
+
+// ---- updates ----------------------------------------------------------------------------------
+
+void Topology::apply(ServerDescription description, bool from_monitor) {
+  Changes changes;
+  {
+    std::lock_guard lock(mutex_);
+    if (closed_) return;
+    auto next = std::make_shared<TopologyDescription>(*description_);
+    const HostAndPort address = description.address;
+    const bool failed = !description.is_known() && !description.error.empty();
+    if (!next->apply(std::move(description))) return;  // stale or no longer a member
+    if (from_monitor && failed) {
+      // The monitor's connection broke: the pool's connections likely did too.
+      if (auto it = servers_.find(address); it != servers_.end())
+        changes.to_clear = it->second.pool;
+    }
+    changes.previous = description_;
+    publish_locked(std::move(next), changes);
+  }
+  finish(changes);
+}
+
+void Topology::publish_locked(std::shared_ptr<const TopologyDescription> next, Changes& changes) {
+  changes.current = next;
+  if (changes.previous != next) {
+    changes.description_changed = !same_description(*changes.previous, *next);
+    for (const auto& [address, server] : next->servers()) {
+      const ServerDescription* before = changes.previous->find(address);
+      if (before && !(*before == server)) changes.changed_servers.push_back(address);
+    }
+  }
+  description_ = std::move(next);
+  // Start a server for every address the description has, stop those it lost.
+  for (const auto& [address, sd] : description_->servers()) {
+    if (servers_.count(address)) continue;
+    Server server;
+    server.pool = ConnectionPool::create(address, pool_options_);
+    std::shared_ptr<MonitorListener> alias(self_.lock(), listener_.get());
+    server.monitor = std::make_unique<Monitor>(
+        address, checkers_(address), std::weak_ptr<MonitorListener>(alias), monitor_options_);
+    changes.to_open.push_back(server.monitor.get());
+    changes.opened.push_back(address);
+    servers_.emplace(address, std::move(server));
+  }
+  for (auto it = servers_.begin(); it != servers_.end();) {
+    if (description_->find(it->first)) {
+      ++it;
+      continue;
+    }
+    changes.removed.emplace_back(it->first, std::move(it->second));
+    it = servers_.erase(it);
+  }
+  changed_.notify_all();
+}
+
+void Topology::finish(Changes& changes) noexcept {
+  if (changes.to_clear) changes.to_clear->clear();
+  for (const auto& address : changes.changed_servers) {
+    events_->emit(ServerDescriptionChangedEvent{address, *changes.previous->find(address),
+                                                *changes.current->find(address)});
+  }
+  if (changes.description_changed) {
+    events_->emit(TopologyDescriptionChangedEvent{*changes.previous, *changes.current});
+  }
+  for (const auto& address : changes.opened) events_->emit(ServerOpeningEvent{address});
+  // The monitors to open are owned by servers_; close() or a later update may have removed
+  // (and destroyed) one since we unlocked, so look each up again under the lock.
+  if (!changes.to_open.empty()) {
+    std::lock_guard lock(mutex_);
+    for (std::size_t i = 0; i < changes.to_open.size(); ++i) {
+      auto it = servers_.find(changes.opened[i]);
+      if (it == servers_.end() || it->second.monitor.get() != changes.to_open[i]) continue;
+      try {
+        it->second.monitor->open();
+      } catch (const std::exception& e) {
+        log::emit(log::component::topology, log::Level::error,
+                  "cannot start the monitor of " + it->first.to_string() + ": " + e.what());
+      }
+    }
+  }
+  for (auto& [address, server] : changes.removed) {
+    server.monitor->close();
+    server.pool->close();
+  }
+  for (auto& [address, server] : changes.removed) {
+    server.monitor.reset();  // joins a closed monitor (never this thread's own)
+    events_->emit(ServerClosedEvent{address});
+  }
+}
+
+void Topology::handle_operation_error(const HostAndPort& address, const std::exception& error) {
+  bool clear_pool = false;
+  std::optional<TopologyVersion> version;
+  if (const auto* server_error = dynamic_cast<const ServerError*>(&error)) {
+    if (!is_state_change_code(server_error->server_code())) return;
+    clear_pool = is_shutdown_code(server_error->server_code());
+    version = topology_version_of(server_error->reply());
+    if (description()->is_stale_error(address, version)) return;
+  } else if (const auto* client_error = dynamic_cast<const Error*>(&error)) {
+    const auto code = client_error->code();
+    if (code != errc::network_error && code != errc::connection_closed) return;
+    clear_pool = true;
+  } else {
+    return;
+  }
+  std::shared_ptr<ConnectionPool> pool_to_clear;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = servers_.find(address); it != servers_.end()) {
+      if (clear_pool) pool_to_clear = it->second.pool;
+      it->second.monitor->request_check();
+    }
+  }
+  if (pool_to_clear) pool_to_clear->clear();
+  apply(ServerDescription::from_error(address, error.what(), version), /*from_monitor=*/false);
+}
+
+// ---- reading and selecting --------------------------------------------------------------------
+
+std::shared_ptr<const TopologyDescription> Topology::description() const {
+  std::lock_guard lock(mutex_);
+  return description_;
+}
+
+std::shared_ptr<ConnectionPool> Topology::pool(const HostAndPort& address) const {
+  std::lock_guard lock(mutex_);
+  auto it = servers_.find(address);
+  return it == servers_.end() ? nullptr : it->second.pool;
+}
+
+void Topology::request_checks() const noexcept {
+  std::lock_guard lock(mutex_);
+  for (const auto& [address, server] : servers_) server.monitor->request_check();
+}
+
+SelectedServer Topology::select_server(const ReadPreference& read_preference) {
+  return select([&](const TopologyDescription& d) { return select_for_read(d, read_preference); },
+                to_string(read_preference.mode).data());
+}
+
+SelectedServer Topology::select_server_for_writes() {
+  return select([](const TopologyDescription& d) { return select_for_write(d); }, "writes");
+}
+
+SelectedServer Topology::select(
+    const std::function<std::vector<const ServerDescription*>(const TopologyDescription&)>& choose,
+    const char* what) {
+  const auto deadline = std::chrono::steady_clock::now() + uri_.server_selection_timeout;
+  thread_local std::minstd_rand random(std::random_device{}());
+  std::unique_lock lock(mutex_);
+  if (!opened_) {
+    lock.unlock();
+    open();
+    lock.lock();
+  }
+  bool asked = false;
+  for (;;) {
+    if (closed_) throw Error(errc::client_closed, "the topology is closed");
+    auto snapshot = description_;
+    if (!snapshot->compatible()) {
+      throw Error(errc::incompatible_server, snapshot->compatibility_error());
+    }
+    auto candidates = choose(*snapshot);
+    if (!candidates.empty()) {
+      std::uniform_int_distribution<std::size_t> pick(0, candidates.size() - 1);
+      const HostAndPort address = candidates[pick(random)]->address;
+      if (auto it = servers_.find(address); it != servers_.end()) {
+        return {address, it->second.pool};
+      }
+    }
+    if (!asked) {  // each monitor rate-limits itself; asking once per wake-up is enough
+      for (const auto& [address, server] : servers_) server.monitor->request_check();
+      asked = true;
+    }
+    if (changed_.wait_until(lock, deadline) == std::cv_status::timeout &&
+        description_ == snapshot && !closed_) {
+      throw Error(errc::server_selection_timeout, selection_failure(*snapshot, what));
+    }
+    asked = false;
+  }
+}
+
+std::string Topology::selection_failure(const TopologyDescription& snapshot,
+                                        const char* what) const {
+  std::string message = "no suitable server for " + std::string(what) + " within " +
+                        std::to_string(uri_.server_selection_timeout.count()) +
+                        " ms (serverSelectionTimeoutMS); topology " +
+                        std::string(to_string(snapshot.type())) + ":";
+  for (const auto& [address, server] : snapshot.servers()) {
+    message += " " + address.to_string() + " " + std::string(to_string(server.type));
+    if (!server.error.empty()) message += " (" + server.error + ")";
+    message += ";";
+  }
+  if (snapshot.servers().empty()) message += " no servers";
+  return message;
+}
+
+}  // namespace mongoslice

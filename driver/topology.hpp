@@ -1,0 +1,133 @@
+#pragma once
+// Topology: the client's live view of the deployment. It owns one Monitor (monitor/monitor.hpp)
+// and one ConnectionPool per server, applies each monitor's result with the SDAM rules
+// (monitor/topology_description.hpp), starts monitors for servers it learns of and closes those
+// removed, publishes immutable description snapshots, and selects servers.
+//
+//   auto topology = Topology::create(ConnectionString::parse(uri), events);
+//   topology->open();
+//   auto [address, pool] = topology->select_server(read_preference);
+//
+// Snapshots: description() copies a shared_ptr under a short lock; readers never wait for a
+// monitor, and a snapshot never changes. Each new snapshot wakes the threads waiting in server
+// selection.
+//
+// Events (driver/events.hpp) are collected under the lock and emitted after releasing it, on
+// the thread that caused them (usually a monitor's).
+//
+// Lifetime (DESIGN.md invariant 4): monitors hold the topology only weakly. close() and the
+// destructor close every monitor (which interrupts its check), then join their threads; a
+// monitor's own thread is never joined from itself (the executor detaches instead), so the last
+// reference may drop anywhere, a monitor's callback included.
+//
+// Thread-safety: every member may be called from any thread.
+
+#include <chrono>
+#include <condition_variable>
+#include <exception>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "driver/connection_pool.hpp"
+#include "driver/connection_string.hpp"
+#include "driver/events.hpp"
+#include "monitor/monitor.hpp"
+#include "monitor/topology_description.hpp"
+
+namespace mongoslice {
+
+struct SelectedServer {
+  HostAndPort address;
+  std::shared_ptr<ConnectionPool> pool;
+};
+
+// What the topology builds per server; tests replace the checker with a scripted one.
+using CheckerFactory = std::function<std::unique_ptr<ServerChecker>(const HostAndPort&)>;
+
+class Topology {
+ public:
+  static std::shared_ptr<Topology> create(const ConnectionString& uri,
+                                          std::shared_ptr<const EventDispatcher> events);
+  // The same with another checker per server (tests), and monitor timing (tests shorten
+  // minHeartbeatFrequencyMS).
+  static std::shared_ptr<Topology> create(const ConnectionString& uri,
+                                          std::shared_ptr<const EventDispatcher> events,
+                                          CheckerFactory checkers, MonitorOptions monitor_options);
+  ~Topology();
+  Topology(const Topology&) = delete;
+  Topology& operator=(const Topology&) = delete;
+
+  // Starts a monitor per seed (once). Throws std::system_error when no thread can be created.
+  void open();
+  // Closes every monitor and pool; selection fails with errc::client_closed afterwards. Joins
+  // the monitors' threads, except the calling thread's own. Idempotent.
+  void close() noexcept;
+
+  // Waits up to serverSelectionTimeoutMS for a suitable server, asking the monitors for
+  // immediate checks; throws Error(errc::server_selection_timeout, <every server, its type and
+  // its last error>), Error(errc::incompatible_server) when a server's wire versions do not
+  // overlap ours, or Error(errc::client_closed).
+  SelectedServer select_server(const ReadPreference& read_preference);
+  SelectedServer select_server_for_writes();
+
+  // The pool of a known server (getMore and killCursors go to the cursor's own server), or
+  // nullptr when the topology no longer has it.
+  std::shared_ptr<ConnectionPool> pool(const HostAndPort& address) const;
+
+  // An operation's error on `address`: a network error (or a "not primary"/"node is
+  // recovering" server error) marks the server Unknown and requests a check; a network error or
+  // a shutdown error also clears its pool. Timeouts and other errors change nothing.
+  void handle_operation_error(const HostAndPort& address, const std::exception& error);
+
+  // The current snapshot.
+  std::shared_ptr<const TopologyDescription> description() const;
+
+  // Asks every monitor for a check soon (rate-limited per monitor).
+  void request_checks() const noexcept;
+
+ private:
+  struct Token {};  // create() only, but make_shared needs a public constructor
+
+ public:
+  Topology(Token, const ConnectionString& uri, std::shared_ptr<const EventDispatcher> events,
+           CheckerFactory checkers, MonitorOptions monitor_options);
+
+ private:
+  class Listener;  // the MonitorListener face, shares this object's lifetime
+  struct Server {
+    std::unique_ptr<Monitor> monitor;
+    std::shared_ptr<ConnectionPool> pool;
+  };
+  struct Changes;  // what one update did, to act on after unlocking
+
+  void apply(ServerDescription description, bool from_monitor);
+  // Under the lock: installs `next`, starts/stops servers to match it, notes events.
+  void publish_locked(std::shared_ptr<const TopologyDescription> next, Changes& changes);
+  void finish(Changes& changes) noexcept;
+  std::string selection_failure(const TopologyDescription& snapshot, const char* what) const;
+  SelectedServer select(
+      const std::function<std::vector<const ServerDescription*>(const TopologyDescription&)>&
+          choose,
+      const char* what);
+
+  const ConnectionString uri_;
+  const std::shared_ptr<const EventDispatcher> events_;
+  const CheckerFactory checkers_;
+  const MonitorOptions monitor_options_;
+  PoolOptions pool_options_;
+  std::unique_ptr<Listener> listener_;  // monitors see it through an aliasing weak_ptr
+
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;  // a new snapshot, or closed
+  std::shared_ptr<const TopologyDescription> description_;
+  std::map<HostAndPort, Server> servers_;
+  bool opened_ = false;
+  bool closed_ = false;
+
+  std::weak_ptr<Topology> self_;
+};
+
+}  // namespace mongoslice

@@ -1,0 +1,104 @@
+#include "monitor/monitor.hpp"
+
+#include <exception>
+#include <string>
+#include <utility>
+
+#include "wire/log.hpp"
+
+namespace mongoslice {
+
+namespace {
+
+std::string thread_name(const HostAndPort& address) {
+  // Threads show up as "mon:host:port" in top -H (the kernel keeps 15 characters).
+  return "mon:" + address.to_string();
+}
+
+}  // namespace
+
+Monitor::Monitor(HostAndPort address, std::unique_ptr<ServerChecker> checker,
+                 std::weak_ptr<MonitorListener> listener, MonitorOptions options)
+    : state_(std::make_shared<State>()),
+      executor_(thread_name(address), options.heartbeat_frequency, options.min_heartbeat_frequency,
+                [state = state_] { return run_check(*state); }) {
+  state_->address = std::move(address);
+  state_->checker = std::move(checker);
+  state_->listener = std::move(listener);
+  state_->executor = &executor_;
+}
+
+Monitor::~Monitor() {
+  close();
+}
+
+void Monitor::open() {
+  executor_.open();
+}
+
+void Monitor::close() noexcept {
+  state_->closed.store(true);
+  executor_.close();
+  state_->checker->interrupt();
+}
+
+void Monitor::request_check() noexcept {
+  if (state_->checking.load()) return;  // the spec: ignore a request during a check
+  executor_.wake();
+}
+
+bool Monitor::run_check(State& state) {
+  if (state.closed.load()) return false;
+  {
+    auto listener = state.listener.lock();
+    if (!listener) return false;  // the topology is gone
+    listener->on_heartbeat_started(state.address);
+  }  // never hold the topology during the check: dropping it must not wait for the network
+
+  state.checking.store(true);
+  const auto started = std::chrono::steady_clock::now();
+  std::optional<CheckResult> result;
+  std::string error;
+  try {
+    result = state.checker->check();
+  } catch (const std::exception& e) {
+    error = e.what();
+  } catch (...) {
+    error = "unknown error";
+  }
+  const auto duration = std::chrono::steady_clock::now() - started;
+  state.checking.store(false);
+  if (state.closed.load()) return false;  // interrupted by close(): report nothing
+
+  const bool was_known = state.previous_known;
+  {
+    auto listener = state.listener.lock();
+    if (!listener) return false;
+    if (result) {
+      state.rtt.add_sample(result->round_trip);
+      listener->on_heartbeat_succeeded(state.address, duration, result->reply.view());
+      auto description = ServerDescription::from_hello(state.address, result->reply.view(),
+                                                       state.rtt.average(), state.rtt.min());
+      state.previous_known = description.is_known();
+      listener->on_server_description(std::move(description));
+    } else {
+      state.checker->reset();
+      state.rtt.reset();
+      state.previous_known = false;
+      if (log::enabled(log::component::monitor)) {
+        log::emit(log::component::monitor, log::Level::info,
+                  "check of " + state.address.to_string() + " failed: " + error);
+      }
+      listener->on_heartbeat_failed(state.address, duration, error);
+      listener->on_server_description(ServerDescription::from_error(state.address, error));
+    }
+  }  // the last reference may drop here: ~Topology then runs on this thread and closes us
+
+  // A listener may have closed this monitor (and destroyed the Monitor object) meanwhile; the
+  // executor pointer is valid only while not closed (see State).
+  if (state.closed.load()) return false;
+  if (!result && was_known) state.executor->skip_sleep();  // retry once, at once
+  return true;
+}
+
+}  // namespace mongoslice

@@ -1,0 +1,101 @@
+#pragma once
+// Monitor: keeps one server's description up to date (the Server Monitoring spec, polling
+// protocol). It runs on its own PeriodicExecutor: a hello every heartbeatFrequencyMS through a
+// ServerChecker, RTT folded into an RttTracker, and the resulting ServerDescription handed to a
+// MonitorListener (the driver's Topology).
+//
+// Ownership (DESIGN.md invariant 4): the monitor holds its listener only as a weak_ptr and
+// holds it strongly only during a callback, never during a check. So dropping the topology
+// while a check blocks destroys it at once (the destructor closes the monitors), and once the
+// listener is gone the monitor's target returns false and its thread ends.
+//
+// Network error: the checker's connection is reset, the server is reported Unknown with the
+// error, and when the server was known before, it is checked again at once (once), then the
+// normal interval resumes (the spec's "retry once immediately").
+//
+// request_check(): the spec says "if a check is in progress, ignore the request". We do: a
+// request during a check is dropped (the check in progress will publish a fresh description
+// anyway, which is what the requester waits for). Otherwise the monitor wakes, but never sooner
+// than minHeartbeatFrequencyMS (500 ms) after the previous check started.
+//
+// Thread-safety: request_check and close are noexcept and lock-free, callable from any thread,
+// from a listener callback and from destructors. open/join from the owner.
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string_view>
+
+#include "monitor/periodic_executor.hpp"
+#include "monitor/rtt.hpp"
+#include "monitor/server_checker.hpp"
+#include "monitor/server_description.hpp"
+#include "wire/address.hpp"
+
+namespace mongoslice {
+
+// Receives a monitor's results, on the monitor's thread. Implementations must not call the
+// monitor's owner-only functions (join, destructor) of that same monitor from here.
+class MonitorListener {
+ public:
+  virtual ~MonitorListener() = default;
+  virtual void on_heartbeat_started(const HostAndPort& address) = 0;
+  virtual void on_heartbeat_succeeded(const HostAndPort& address, std::chrono::nanoseconds duration,
+                                      bson::View reply) = 0;
+  virtual void on_heartbeat_failed(const HostAndPort& address, std::chrono::nanoseconds duration,
+                                   std::string_view error) = 0;
+  // The server's new description (after every check, changed or not).
+  virtual void on_server_description(ServerDescription description) = 0;
+};
+
+struct MonitorOptions {
+  std::chrono::milliseconds heartbeat_frequency{10'000};  // heartbeatFrequencyMS
+  // The spec's minHeartbeatFrequencyMS (500 ms, not configurable by users); tests shorten it.
+  std::chrono::milliseconds min_heartbeat_frequency{500};
+};
+
+class Monitor {
+ public:
+  Monitor(HostAndPort address, std::unique_ptr<ServerChecker> checker,
+          std::weak_ptr<MonitorListener> listener, MonitorOptions options = {});
+  // Closes, then joins the thread (the executor detaches instead when this runs on the
+  // monitor's own thread, e.g. when the topology's last reference drops in a callback).
+  ~Monitor();
+  Monitor(const Monitor&) = delete;
+  Monitor& operator=(const Monitor&) = delete;
+
+  // Starts the thread; the first check runs at once. Throws std::system_error without a thread.
+  void open();
+  // Stops for good: closes the executor and interrupts the check in progress, so the thread
+  // ends at once. noexcept, lock-free.
+  void close() noexcept;
+  // Asks for a check soon (see above). noexcept, lock-free.
+  void request_check() noexcept;
+  // Waits at most `timeout` for the thread to end; true when it has.
+  bool join(std::chrono::milliseconds timeout) { return executor_.join(timeout); }
+  bool is_running() const noexcept { return executor_.is_running(); }
+
+  const HostAndPort& address() const noexcept { return state_->address; }
+
+ private:
+  // Everything the thread uses. The executor's target co-owns it, so a Monitor destroyed on its
+  // own thread (inside a callback) leaves the running target with valid state.
+  struct State {
+    HostAndPort address;
+    std::unique_ptr<ServerChecker> checker;
+    std::weak_ptr<MonitorListener> listener;
+    RttTracker rtt;                     // monitor thread only
+    bool previous_known = false;        // monitor thread only
+    std::atomic<bool> checking{false};  // a check is in progress
+    std::atomic<bool> closed{false};
+    PeriodicExecutor* executor = nullptr;  // valid while !closed (see run_check)
+  };
+
+  // One check and its reports; false stops the executor.
+  static bool run_check(State& state);
+
+  std::shared_ptr<State> state_;
+  PeriodicExecutor executor_;
+};
+
+}  // namespace mongoslice

@@ -1,0 +1,34 @@
+#pragma once
+// What a Monitor needs from the layer above to check one server: run one hello round trip and
+// say how long it took. The driver implements it over a Connection (driver/server_checker.hpp);
+// unit tests script it. Keeping it an interface lets monitor/ know nothing of sockets.
+
+#include <chrono>
+
+#include "wire/bson.hpp"
+
+namespace mongoslice {
+
+struct CheckResult {
+  bson::Document reply;                 // the hello reply (ok: 0 replies included)
+  std::chrono::nanoseconds round_trip;  // one hello round trip, connect time excluded
+};
+
+class ServerChecker {
+ public:
+  virtual ~ServerChecker() = default;
+
+  // Connects and handshakes when there is no open connection, else sends hello. Returns the
+  // reply; throws (any std::exception) when the server could not be reached or the connection
+  // broke. Called from the monitor's thread only.
+  virtual CheckResult check() = 0;
+
+  // Breaks a check in progress at once and makes every later check() fail at once: the monitor
+  // calls it only when it is closing for good. From any thread; noexcept and lock-free.
+  virtual void interrupt() noexcept = 0;
+
+  // Drops the connection after a failed check, so the next check() connects afresh.
+  virtual void reset() noexcept = 0;
+};
+
+}  // namespace mongoslice

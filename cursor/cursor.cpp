@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "wire/commands.hpp"
 #include "wire/error.hpp"
 
 namespace mongoslice {
@@ -16,47 +17,6 @@ bool cursor_is_gone(std::int32_t code) noexcept {
   constexpr std::int32_t kQueryPlanKilled = 175;
   constexpr std::int32_t kCursorKilled = 237;
   return code == server_code::kCursorNotFound || code == kQueryPlanKilled || code == kCursorKilled;
-}
-
-std::string abbreviated_json(bson::View reply) {
-  constexpr std::size_t kMax = 300;
-  std::string json = reply.to_json();
-  if (json.size() > kMax) json = json.substr(0, kMax) + "...";
-  return json;
-}
-
-struct CursorReply {
-  std::int64_t id = 0;
-  std::optional<std::string_view> ns;
-  bson::View batch;
-};
-
-// Reads {cursor: {id, ns, <batch_field>: [...]}}; the peer is not trusted, so each part is
-// checked and a missing or mistyped one is a cursor_error naming it.
-CursorReply parse_cursor_reply(bson::View reply, std::string_view batch_field) {
-  auto fail = [&](const std::string& what) {
-    throw Error(errc::cursor_error, what + " in cursor reply " + abbreviated_json(reply));
-  };
-  auto cursor = reply.find("cursor");
-  if (!cursor || cursor->type() != bson::Type::kDocument) fail("no 'cursor' document");
-  bson::View fields = cursor->get_document();
-
-  CursorReply out;
-  auto id = fields.find("id");
-  if (!id || (id->type() != bson::Type::kInt64 && id->type() != bson::Type::kInt32)) {
-    fail("no integer 'cursor.id'");
-  }
-  out.id = id->as_int64();
-  auto batch = fields.find(batch_field);
-  if (!batch || batch->type() != bson::Type::kArray) {
-    fail("no array 'cursor." + std::string(batch_field) + "'");
-  }
-  out.batch = batch->get_array();
-  if (auto ns = fields.find("ns")) {
-    if (ns->type() != bson::Type::kString) fail("'cursor.ns' is not a string");
-    out.ns = ns->get_string();
-  }
-  return out;
 }
 
 }  // namespace
@@ -80,13 +40,10 @@ Cursor::Cursor(bson::Document first_reply, CursorOptions options,
   }
   limit_ = options.limit < 0 ? -options.limit : options.limit;
 
-  if (auto error = ServerError::from_reply(first_reply)) throw *error;
   reply_ = std::move(first_reply);
-  CursorReply parsed = parse_cursor_reply(reply_, "firstBatch");
-  if (!parsed.ns) {
-    throw Error(errc::cursor_error, "no 'cursor.ns' in cursor reply " + abbreviated_json(reply_));
-  }
-  ns_ = Namespace::parse(*parsed.ns);
+  // Throws ServerError for {ok: 0}, and checks the shape (every batch element a document).
+  wire::CursorReply parsed = wire::parse_cursor_reply(reply_);
+  ns_ = Namespace::parse(parsed.ns);
   if (parsed.id != 0) {
     if (!channel_ || !kill_queue_) {
       throw Error(errc::invalid_argument, "a live cursor needs a channel and a kill queue");
@@ -191,10 +148,8 @@ void Cursor::fetch_more() {
     batch_size = batch_size ? std::min(*batch_size, remaining) : remaining;
   }
   try {
-    bson::Document reply = channel_->get_more(ns_, id_, batch_size);
-    if (auto error = ServerError::from_reply(reply)) throw *error;
-    reply_ = std::move(reply);
-    CursorReply parsed = parse_cursor_reply(reply_, "nextBatch");
+    reply_ = channel_->get_more(ns_, id_, batch_size);
+    wire::CursorReply parsed = wire::parse_cursor_reply(reply_);
     if (parsed.id != 0 && parsed.id != id_) {
       throw Error(errc::cursor_error, "getMore for cursor " + std::to_string(id_) +
                                           " answered for cursor " + std::to_string(parsed.id));

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cursor/fork_generation.hpp"
+#include "wire/commands.hpp"
 #include "wire/error.hpp"
 
 namespace mongoslice {
@@ -47,15 +48,6 @@ std::vector<Group> group_records(const KillList& records, std::optional<KillDrop
   return groups;
 }
 
-// {killCursors: <collection>, cursors: [ids...], $db: <db>}
-bson::Document make_kill_cursors_command(const Namespace& ns, std::span<const std::int64_t> ids) {
-  bson::Builder builder;
-  builder.append("killCursors", ns.collection).open_array("cursors");
-  for (std::int64_t id : ids) builder.append_value(id);
-  builder.close().append("$db", ns.db);
-  return builder.build();
-}
-
 // How many ids fit in one command under both limits. An array element costs its type byte, its
 // key (the decimal index, at most 10 digits, and a NUL) and 8 bytes of int64.
 std::size_t ids_per_command(const Namespace& ns, const KillCursorsTaskOptions& options) {
@@ -80,7 +72,7 @@ void send_group(const Group& group, KillCursorsSender& sender, KillCursorsObserv
     std::optional<bson::Document> reply;
     std::string failure;
     try {
-      bson::Document command = make_kill_cursors_command(ns, ids);
+      bson::Document command = wire::make_kill_cursors(ns.db, ns.collection, ids);
       reply = sender.send(server, ns.db, command);
     } catch (const std::exception& error) {
       failure = error.what();

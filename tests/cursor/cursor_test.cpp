@@ -331,11 +331,23 @@ TEST(Cursor, ErrorReplyThrowsServerError) {
 }
 
 TEST(Cursor, NonDocumentInBatchIsAnErrorNotACrash) {
-  Cursor cursor(bson::Document::from_json(
-                    R"({"ok": 1, "cursor": {"id": 0, "ns": "a.b", "firstBatch": [{}, 5]}})"),
-                {}, nullptr, nullptr, kServer);
-  auto it = cursor.begin();
-  EXPECT_THROW(++it, Error);
+  try {
+    Cursor(bson::Document::from_json(
+               R"({"ok": 1, "cursor": {"id": 0, "ns": "a.b", "firstBatch": [{}, 5]}})"),
+           {}, nullptr, nullptr, kServer);
+    FAIL() << "a batch with a number in it was accepted";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.code(), make_error_code(errc::cursor_error));
+  }
+}
+
+TEST(Cursor, NonDocumentInGetMoreBatchSurfacesAndQueuesTheKill) {
+  Fixture f(100);
+  f.channel->fail_next_get_more(bson::Document::from_json(
+      R"({"ok": 1, "cursor": {"id": 7000000001, "ns": "shop.orders", "nextBatch": ["x"]}})"));
+  Cursor cursor = f.open(0);
+  EXPECT_THROW(cursor.begin(), Error);
+  EXPECT_EQ(f.queued_ids(), std::vector<std::int64_t>{kCursorId});
 }
 
 TEST(Cursor, BadOptionsAndMissingCollaboratorsAreRejected) {

@@ -1,0 +1,136 @@
+// Invariant 1: destroying a live Cursor allocates nothing. This file replaces the global
+// operator new for the whole cursor_tests binary (that is how C++ replacement works), but the
+// replacement only counts on a thread that has switched counting on, so every other test is
+// unaffected apart from a thread_local check per allocation.
+
+#include <cstdlib>
+#include <new>
+#include <optional>
+
+#include <gtest/gtest.h>
+
+#include "cursor/cursor.hpp"
+#include "support/cursor_fakes.hpp"
+
+namespace {
+
+thread_local bool t_counting = false;
+thread_local std::size_t t_allocations = 0;
+
+void* counted_alloc(std::size_t size, std::size_t alignment = 0) {
+  if (t_counting) ++t_allocations;
+  if (size == 0) size = 1;
+  void* p = alignment > alignof(std::max_align_t)
+                ? std::aligned_alloc(alignment, (size + alignment - 1) / alignment * alignment)
+                : std::malloc(size);
+  return p;
+}
+
+// Counts the allocations made by `body` on this thread.
+template <typename F>
+std::size_t allocations_during(F&& body) {
+  t_allocations = 0;
+  t_counting = true;
+  body();
+  t_counting = false;
+  return t_allocations;
+}
+
+}  // namespace
+
+void* operator new(std::size_t size) {
+  if (void* p = counted_alloc(size)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t size) {
+  if (void* p = counted_alloc(size)) return p;
+  throw std::bad_alloc();
+}
+void* operator new(std::size_t size, std::align_val_t align) {
+  if (void* p = counted_alloc(size, static_cast<std::size_t>(align))) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t size, std::align_val_t align) {
+  if (void* p = counted_alloc(size, static_cast<std::size_t>(align))) return p;
+  throw std::bad_alloc();
+}
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
+  return counted_alloc(size);
+}
+void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
+  return counted_alloc(size);
+}
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::align_val_t) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, std::align_val_t) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept {
+  std::free(p);
+}
+
+namespace mongoslice {
+namespace {
+
+struct Wakes {
+  int count = 0;
+  static void wake(void* self) noexcept { ++static_cast<Wakes*>(self)->count; }
+};
+
+TEST(CursorDestructorAllocation, TheCounterSeesAllocations) {
+  // Proves the test below can fail: an allocation in the counted region is seen.
+  std::size_t n = allocations_during([] {
+    auto record = KillRecord::make(1, Namespace{"db", "a-collection-name-too-long-for-sso"},
+                                   HostAndPort{"h", 27017});
+  });
+  EXPECT_GE(n, 1u);
+}
+
+TEST(CursorDestructorAllocation, DestroyingALiveCursorAllocatesNothing) {
+  auto wakes = std::make_shared<Wakes>();
+  auto queue = std::make_shared<KillQueue>(&Wakes::wake, wakes);
+  auto channel = std::make_shared<testing::FakeServerChannel>(
+      77, "a-database-name.a-collection-name-longer-than-sso", 1000);
+  std::optional<Cursor> cursor;
+  cursor.emplace(channel->first_reply(50), CursorOptions{}, channel, queue,
+                 HostAndPort{"a-host-name-longer-than-small-string.example", 27017});
+  auto it = cursor->begin();
+  ++it;  // mid-batch, as an abandoned loop leaves it
+
+  std::size_t n = allocations_during([&] { cursor.reset(); });
+  EXPECT_EQ(n, 0u);
+  EXPECT_EQ(wakes->count, 1);  // the wake path ran inside the counted region too
+  KillList list = queue->drain();
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list.begin()->cursor_id, 77);
+}
+
+TEST(CursorDestructorAllocation, DestroyingIntoAClosedQueueAllocatesNothing) {
+  auto queue = std::make_shared<KillQueue>();
+  auto channel = std::make_shared<testing::FakeServerChannel>(78, "db.c", 1000);
+  std::optional<Cursor> cursor;
+  cursor.emplace(channel->first_reply(5), CursorOptions{}, channel, queue, HostAndPort{"h", 1});
+  queue->close();
+  std::size_t n = allocations_during([&] { cursor.reset(); });
+  EXPECT_EQ(n, 0u);
+  EXPECT_EQ(queue->dropped_after_close(), 1u);
+}
+
+}  // namespace
+}  // namespace mongoslice

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "driver/server_checker.hpp"
+#include "driver/server_selection.hpp"
 #include "wire/error.hpp"
 #include "wire/log.hpp"
 
@@ -29,98 +30,6 @@ bool same_description(const TopologyDescription& a, const TopologyDescription& b
   return std::equal(
       a.servers().begin(), a.servers().end(), b.servers().begin(), b.servers().end(),
       [](const auto& x, const auto& y) { return x.first == y.first && x.second == y.second; });
-}
-
-// Keeps the servers whose average RTT is within localThresholdMS of the fastest (the latency
-// window of the Server Selection spec).
-std::vector<const ServerDescription*> in_latency_window(std::vector<const ServerDescription*> in,
-                                                        std::chrono::milliseconds threshold) {
-  if (in.empty()) return in;
-  auto rtt = [](const ServerDescription* s) {
-    return s->round_trip_time.value_or(std::chrono::nanoseconds(0));
-  };
-  auto fastest = rtt(
-      *std::min_element(in.begin(), in.end(), [&](auto* a, auto* b) { return rtt(a) < rtt(b); }));
-  std::erase_if(in, [&](auto* s) { return rtt(s) > fastest + threshold; });
-  return in;
-}
-
-std::vector<const ServerDescription*> of_type(const TopologyDescription& d, ServerType type) {
-  std::vector<const ServerDescription*> out;
-  for (const auto& [address, server] : d.servers()) {
-    if (server.type == type) out.push_back(&server);
-  }
-  return out;
-}
-
-// The first tag set (in order) that some server matches picks the servers; no tag sets: all.
-std::vector<const ServerDescription*> by_tags(std::vector<const ServerDescription*> in,
-                                              const ReadPreference& rp) {
-  if (rp.tag_sets.empty()) return in;
-  for (const auto& tag_set : rp.tag_sets) {
-    std::vector<const ServerDescription*> out;
-    for (auto* s : in) {
-      if (s->matches_tag_set(tag_set.view())) out.push_back(s);
-    }
-    if (!out.empty()) return out;
-  }
-  return {};
-}
-
-std::vector<const ServerDescription*> select_for_read(const TopologyDescription& d,
-                                                      const ReadPreference& rp) {
-  using Mode = ReadPreference::Mode;
-  std::vector<const ServerDescription*> out;
-  switch (d.type()) {
-    case TopologyType::kUnknown:
-      return {};
-    case TopologyType::kSingle:
-    case TopologyType::kLoadBalanced:
-      for (const auto& [address, server] : d.servers()) {
-        if (server.is_known()) out.push_back(&server);
-      }
-      return out;
-    case TopologyType::kSharded:
-      return in_latency_window(of_type(d, ServerType::kMongos), d.local_threshold());
-    case TopologyType::kReplicaSetNoPrimary:
-    case TopologyType::kReplicaSetWithPrimary: {
-      auto primaries = of_type(d, ServerType::kRSPrimary);
-      auto secondaries = by_tags(of_type(d, ServerType::kRSSecondary), rp);
-      switch (rp.mode) {
-        case Mode::kPrimary:
-          return primaries;
-        case Mode::kPrimaryPreferred:
-          return primaries.empty() ? in_latency_window(secondaries, d.local_threshold())
-                                   : primaries;
-        case Mode::kSecondary:
-          return in_latency_window(secondaries, d.local_threshold());
-        case Mode::kSecondaryPreferred:
-          return secondaries.empty() ? primaries
-                                     : in_latency_window(secondaries, d.local_threshold());
-        case Mode::kNearest: {
-          auto all = of_type(d, ServerType::kRSPrimary);
-          auto more = of_type(d, ServerType::kRSSecondary);
-          all.insert(all.end(), more.begin(), more.end());
-          return in_latency_window(by_tags(all, rp), d.local_threshold());
-        }
-      }
-    }
-  }
-  return {};
-}
-
-std::vector<const ServerDescription*> select_for_write(const TopologyDescription& d) {
-  switch (d.type()) {
-    case TopologyType::kSingle:
-    case TopologyType::kLoadBalanced:
-      return select_for_read(d, {});
-    case TopologyType::kSharded:
-      return in_latency_window(of_type(d, ServerType::kMongos), d.local_threshold());
-    case TopologyType::kReplicaSetWithPrimary:
-      return of_type(d, ServerType::kRSPrimary);
-    default:
-      return {};
-  }
 }
 
 std::optional<TopologyVersion> topology_version_of(const bson::Document& reply) {
@@ -414,54 +323,46 @@ void Topology::request_checks() const noexcept {
 }
 
 SelectedServer Topology::select_server(const ReadPreference& read_preference) {
-  return select([&](const TopologyDescription& d) { return select_for_read(d, read_preference); },
-                to_string(read_preference.mode).data());
+  return select(OperationKind::kRead, read_preference, to_string(read_preference.mode));
 }
 
 SelectedServer Topology::select_server_for_writes() {
-  return select([](const TopologyDescription& d) { return select_for_write(d); }, "writes");
+  return select(OperationKind::kWrite, ReadPreference{}, "writes");
 }
 
-SelectedServer Topology::select(
-    const std::function<std::vector<const ServerDescription*>(const TopologyDescription&)>& choose,
-    const char* what) {
+SelectedServer Topology::select(OperationKind kind, const ReadPreference& read_preference,
+                                std::string_view what) {
   const auto deadline = std::chrono::steady_clock::now() + uri_.server_selection_timeout;
-  thread_local std::minstd_rand random(std::random_device{}());
+  thread_local std::mt19937_64 random(std::random_device{}());
   std::unique_lock lock(mutex_);
   if (!opened_) {
     lock.unlock();
     open();
     lock.lock();
   }
-  bool asked = false;
   for (;;) {
     if (closed_) throw Error(errc::client_closed, "the topology is closed");
     auto snapshot = description_;
-    if (!snapshot->compatible()) {
-      throw Error(errc::incompatible_server, snapshot->compatibility_error());
-    }
-    auto candidates = choose(*snapshot);
-    if (!candidates.empty()) {
-      std::uniform_int_distribution<std::size_t> pick(0, candidates.size() - 1);
-      const HostAndPort address = candidates[pick(random)]->address;
-      if (auto it = servers_.find(address); it != servers_.end()) {
-        return {address, it->second.pool};
+    lock.unlock();  // selection reads only the immutable snapshot
+    const ServerDescription* chosen =
+        mongoslice::select_server(*snapshot, kind, read_preference, random);
+    lock.lock();
+    if (chosen) {
+      if (auto it = servers_.find(chosen->address); it != servers_.end()) {
+        return {chosen->address, it->second.pool};
       }
     }
-    if (!asked) {  // each monitor rate-limits itself; asking once per wake-up is enough
-      for (const auto& [address, server] : servers_) server.monitor->request_check();
-      asked = true;
-    }
-    if (changed_.wait_until(lock, deadline) == std::cv_status::timeout &&
-        description_ == snapshot && !closed_) {
+    if (description_ != snapshot) continue;  // changed while we looked: look again
+    // Ask each monitor for a check (each rate-limits itself), then wait for a new snapshot.
+    for (const auto& [address, server] : servers_) server.monitor->request_check();
+    if (!changed_.wait_until(lock, deadline, [&] { return description_ != snapshot || closed_; })) {
       throw Error(errc::server_selection_timeout, selection_failure(*snapshot, what));
     }
-    asked = false;
   }
 }
 
 std::string Topology::selection_failure(const TopologyDescription& snapshot,
-                                        const char* what) const {
+                                        std::string_view what) const {
   std::string message = "no suitable server for " + std::string(what) + " within " +
                         std::to_string(uri_.server_selection_timeout.count()) +
                         " ms (serverSelectionTimeoutMS); topology " +

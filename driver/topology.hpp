@@ -34,6 +34,7 @@
 #include "driver/connection_pool.hpp"
 #include "driver/connection_string.hpp"
 #include "driver/events.hpp"
+#include "driver/server_selection.hpp"
 #include "monitor/monitor.hpp"
 #include "monitor/topology_description.hpp"
 
@@ -107,11 +108,9 @@ class Topology {
   // Under the lock: installs `next`, starts/stops servers to match it, notes events.
   void publish_locked(std::shared_ptr<const TopologyDescription> next, Changes& changes);
   void finish(Changes& changes) noexcept;
-  std::string selection_failure(const TopologyDescription& snapshot, const char* what) const;
-  SelectedServer select(
-      const std::function<std::vector<const ServerDescription*>(const TopologyDescription&)>&
-          choose,
-      const char* what);
+  std::string selection_failure(const TopologyDescription& snapshot, std::string_view what) const;
+  SelectedServer select(OperationKind kind, const ReadPreference& read_preference,
+                        std::string_view what);
 
   const ConnectionString uri_;
   const std::shared_ptr<const EventDispatcher> events_;

@@ -1,0 +1,230 @@
+// Monitor: what it reports, its network-error retry, request_check, and its lifetime rules
+// (weak listener, prompt close while a check blocks, destruction on its own thread).
+
+#include "monitor/monitor.hpp"
+
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "support/fake_server_checker.hpp"
+
+namespace mongoslice {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::Script;
+using testing::Step;
+
+// Records what a monitor reports.
+class RecordingListener : public MonitorListener {
+ public:
+  void on_heartbeat_started(const HostAndPort&) override {
+    add([&] { ++started; });
+  }
+  void on_heartbeat_succeeded(const HostAndPort&, std::chrono::nanoseconds, bson::View) override {
+    add([&] { ++succeeded; });
+  }
+  void on_heartbeat_failed(const HostAndPort&, std::chrono::nanoseconds,
+                           std::string_view error) override {
+    add([&] { failures.emplace_back(error); });
+  }
+  void on_server_description(ServerDescription description) override {
+    add([&] { descriptions.push_back(description); });
+    if (after_description) after_description();
+  }
+
+  bool wait_descriptions(std::size_t n) {
+    std::unique_lock lock(mutex);
+    return cv.wait_for(lock, 10s, [&] { return descriptions.size() >= n; });
+  }
+  std::size_t description_count() {
+    std::lock_guard lock(mutex);
+    return descriptions.size();
+  }
+  ServerDescription description(std::size_t i) {
+    std::lock_guard lock(mutex);
+    return descriptions.at(i);
+  }
+
+  std::mutex mutex;
+  std::condition_variable cv;
+  int started = 0, succeeded = 0;
+  std::vector<std::string> failures;
+  std::vector<ServerDescription> descriptions;
+  std::function<void()> after_description;  // set before open()
+
+ private:
+  template <typename F>
+  void add(F f) {
+    std::lock_guard lock(mutex);
+    f();
+    cv.notify_all();
+  }
+};
+
+const HostAndPort kAddress{"127.0.0.1", 1};
+
+// A long interval, so every check after the first is one the test caused; a short minimum, so
+// requested checks come at once.
+MonitorOptions quiet_options() {
+  return {.heartbeat_frequency = 1h, .min_heartbeat_frequency = 1ms};
+}
+
+struct MonitorFixture : ::testing::Test {
+  std::shared_ptr<Script> script = std::make_shared<Script>();
+  std::shared_ptr<RecordingListener> listener = std::make_shared<RecordingListener>();
+  std::unique_ptr<Monitor> make(MonitorOptions options = quiet_options()) {
+    return std::make_unique<Monitor>(kAddress, std::make_unique<testing::FakeChecker>(script),
+                                     listener, options);
+  }
+  // Proves "nothing more happened" without sleeping long: a later request_check is answered,
+  // so if an extra check had been pending it would show up in the count before the requested
+  // one. Here we simply give the thread a moment (no assertion on how long anything took).
+  static void settle() { std::this_thread::sleep_for(100ms); }
+};
+
+TEST_F(MonitorFixture, MonitorReportsStandaloneWithRtt) {
+  script->push(Step::reply_json(testing::standalone_hello()));
+  auto monitor = make();
+  monitor->open();
+  ASSERT_TRUE(listener->wait_descriptions(1));
+  auto d = listener->description(0);
+  EXPECT_EQ(d.type, ServerType::kStandalone);
+  EXPECT_EQ(d.address, kAddress);
+  ASSERT_TRUE(d.round_trip_time.has_value());
+  EXPECT_EQ(*d.round_trip_time, std::chrono::nanoseconds(1ms));
+  std::lock_guard lock(listener->mutex);
+  EXPECT_EQ(listener->started, 1);
+  EXPECT_EQ(listener->succeeded, 1);
+}
+
+TEST_F(MonitorFixture, MonitorNetworkErrorOnKnownServerGivesUnknownAndOneImmediateRetry) {
+  script->push(Step::reply_json(testing::standalone_hello()));
+  script->push(Step::fail("connection reset by fake"));
+  auto monitor = make();
+  monitor->open();
+  ASSERT_TRUE(listener->wait_descriptions(1));
+  monitor->request_check();  // the 2nd check fails; the retry (3rd) follows without a request
+  ASSERT_TRUE(listener->wait_descriptions(3));
+  settle();
+  EXPECT_EQ(listener->description_count(), 3u) << "one retry only, then the 1 h interval";
+  auto failed = listener->description(1);
+  EXPECT_EQ(failed.type, ServerType::kUnknown);
+  EXPECT_NE(failed.error.find("connection reset by fake"), std::string::npos);
+  EXPECT_EQ(listener->description(2).type, ServerType::kUnknown);
+  EXPECT_EQ(script->resets(), 2);  // the connection is dropped after each failure
+  std::lock_guard lock(listener->mutex);
+  EXPECT_EQ(listener->failures.size(), 2u);
+}
+
+TEST_F(MonitorFixture, MonitorRetryThatSucceedsMakesServerKnownAgain) {
+  script->push(Step::reply_json(testing::standalone_hello()));
+  script->push(Step::fail("reset"));
+  script->push(Step::reply_json(testing::standalone_hello()));
+  auto monitor = make();
+  monitor->open();
+  ASSERT_TRUE(listener->wait_descriptions(1));
+  monitor->request_check();
+  ASSERT_TRUE(listener->wait_descriptions(3));
+  EXPECT_EQ(listener->description(2).type, ServerType::kStandalone);
+  // RTT started over after the failure: the retry's sample is the whole average.
+  EXPECT_EQ(*listener->description(2).round_trip_time, std::chrono::nanoseconds(1ms));
+}
+
+TEST_F(MonitorFixture, MonitorFailureOfUnknownServerWaitsForTheInterval) {
+  script->push(Step::fail("connection refused"));
+  auto monitor = make();
+  monitor->open();
+  ASSERT_TRUE(listener->wait_descriptions(1));
+  settle();
+  EXPECT_EQ(listener->description_count(), 1u) << "no immediate retry for a server never known";
+  EXPECT_EQ(script->checks(), 1);
+}
+
+TEST_F(MonitorFixture, MonitorRequestCheckWakesSleepingMonitor) {
+  script->push(Step::reply_json(testing::standalone_hello()));
+  auto monitor = make();
+  monitor->open();
+  ASSERT_TRUE(listener->wait_descriptions(1));
+  monitor->request_check();
+  ASSERT_TRUE(listener->wait_descriptions(2));
+  EXPECT_EQ(script->checks(), 2);
+}
+
+TEST_F(MonitorFixture, MonitorRequestCheckDuringCheckIsIgnored) {
+  script->push(Step::gate(testing::standalone_hello()));
+  script->push(Step::reply_json(testing::standalone_hello()));
+  auto monitor = make();
+  monitor->open();
+  ASSERT_TRUE(script->wait_for([&] { return script->blocked(); }));
+  monitor->request_check();  // during the check: ignored (the spec's rule)
+  monitor->request_check();
+  script->open_gate();
+  ASSERT_TRUE(listener->wait_descriptions(1));
+  settle();
+  EXPECT_EQ(script->checks(), 1);
+  // Once the check is over, a request is honoured again.
+  monitor->request_check();
+  ASSERT_TRUE(listener->wait_descriptions(2));
+}
+
+TEST_F(MonitorFixture, MonitorStopsWhenListenerIsGone) {
+  script->push(Step::reply_json(testing::standalone_hello()));
+  auto monitor = make();
+  monitor->open();
+  ASSERT_TRUE(listener->wait_descriptions(1));
+  std::weak_ptr<RecordingListener> weak = listener;
+  listener.reset();
+  // The monitor holds the listener only during a callback; the one in progress ends shortly.
+  for (int i = 0; i < 10'000 && !weak.expired(); ++i) std::this_thread::sleep_for(1ms);
+  EXPECT_TRUE(weak.expired()) << "the monitor must not keep its listener alive";
+  monitor->request_check();  // wakes it; the target sees no listener and stops the executor
+  EXPECT_TRUE(monitor->join(10s));
+  EXPECT_FALSE(monitor->is_running());
+  EXPECT_EQ(script->checks(), 1) << "no check without a listener";
+}
+
+TEST_F(MonitorFixture, MonitorCloseWhileCheckBlocksEndsTheThread) {
+  script->push(Step::block());
+  auto monitor = make();
+  monitor->open();
+  ASSERT_TRUE(script->wait_for([&] { return script->blocked(); }));
+  monitor->close();
+  EXPECT_EQ(script->interrupts(), 1);
+  EXPECT_TRUE(monitor->join(10s)) << "close() must interrupt the blocked check";
+  EXPECT_EQ(listener->description_count(), 0u) << "an interrupted check reports nothing";
+}
+
+TEST_F(MonitorFixture, MonitorDestroyedOnItsOwnThreadFromACallback) {
+  // What happens when the topology's last reference drops inside a monitor callback: the
+  // Monitor is destroyed on its own thread. It must neither join itself nor touch freed state.
+  script->push(Step::reply_json(testing::standalone_hello()));
+  std::unique_ptr<Monitor> monitor = make();
+  std::mutex m;
+  listener->after_description = [&] {
+    std::lock_guard lock(m);
+    monitor.reset();
+  };
+  {
+    std::lock_guard lock(m);
+    monitor->open();
+  }
+  ASSERT_TRUE(script->wait_for([&] { return script->checker_destroyed(); }))
+      << "the thread ended and released the checker";
+  EXPECT_EQ(script->checks(), 1);
+}
+
+TEST_F(MonitorFixture, MonitorCloseBeforeOpenIsHarmless) {
+  auto monitor = make();
+  monitor->close();
+  EXPECT_FALSE(monitor->is_running());
+  EXPECT_EQ(script->checks(), 0);
+}
+
+}  // namespace
+}  // namespace mongoslice

@@ -1,0 +1,19 @@
+#pragma once
+// Options of a MongoClient that a connection string cannot carry: the event listeners.
+// Everything else (timeouts, pool size, appName, killCursorsIntervalMS) is in the URI.
+
+#include <memory>
+#include <vector>
+
+#include "driver/events.hpp"
+
+namespace mongoslice {
+
+struct ClientOptions {
+  // Called for every command, SDAM and kill-cursors event (see driver/events.hpp for the
+  // threads they run on). With MONGOSLICE_LOG=commands in the environment the client adds its
+  // own listener that prints command events to stderr.
+  std::vector<std::shared_ptr<EventListener>> listeners;
+};
+
+}  // namespace mongoslice

@@ -1,0 +1,34 @@
+#pragma once
+// A database of a MongoClient: a cheap handle (the client's shared state and a name).
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "driver/collection.hpp"
+#include "wire/bson.hpp"
+
+namespace mongoslice {
+
+class ClientCore;
+
+class Database {
+ public:
+  Database(std::shared_ptr<ClientCore> core, std::string name)
+      : core_(std::move(core)), name_(std::move(name)) {}
+
+  const std::string& name() const noexcept { return name_; }
+
+  Collection collection(std::string_view name) const { return Collection(core_, name_, name); }
+  Collection operator[](std::string_view name) const { return collection(name); }
+
+  // Runs `command` (its first key names it; $db is added) on the primary and returns the reply.
+  // Throws ServerError for {ok: 0}, with the server's code and message.
+  bson::Document run_command(bson::View command) const;
+
+ private:
+  std::shared_ptr<ClientCore> core_;
+  std::string name_;
+};
+
+}  // namespace mongoslice

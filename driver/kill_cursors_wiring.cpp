@@ -1,0 +1,41 @@
+#include "driver/kill_cursors_wiring.hpp"
+
+#include <string>
+
+#include "driver/client_core.hpp"
+#include "wire/log.hpp"
+
+namespace mongoslice {
+
+bson::Document PoolKillCursorsSender::send(const HostAndPort& server, std::string_view db,
+                                           bson::View command) {
+  return core_.run_on(server, db, command, {}, core_.kill_deadline(), in_flight_);
+}
+
+void EventKillCursorsObserver::on_sent(const HostAndPort&, const Namespace&,
+                                       std::span<const std::int64_t>, bson::View) noexcept {
+  // The command events (started / succeeded with the reply's cursorsKilled, cursorsNotFound,
+  // ...) already report it.
+}
+
+void EventKillCursorsObserver::on_dropped(const HostAndPort& server, const Namespace& ns,
+                                          std::span<const std::int64_t> cursor_ids,
+                                          KillDropReason reason, std::string_view detail) noexcept {
+  try {
+    std::string ns_text = ns.to_string();
+    std::string why = std::string(to_string(reason));
+    if (!detail.empty()) why += ": " + std::string(detail);
+    events_.emit(CursorsDroppedEvent{server, ns_text, cursor_ids, why});
+    if (log::enabled(log::component::cursor)) {
+      std::string line = "dropped " + std::to_string(cursor_ids.size()) +
+                         " cursor id(s) to kill on " + server.to_string() + " " + ns_text + " (" +
+                         why + "):";
+      for (std::int64_t id : cursor_ids) line += " " + std::to_string(id);
+      log::emit(log::component::cursor, log::Level::warning, line);
+    }
+  } catch (...) {
+    // Out of memory while reporting: nothing better to do than to go on.
+  }
+}
+
+}  // namespace mongoslice

@@ -1,0 +1,33 @@
+#pragma once
+// The CursorChannel of a Cursor (internal to driver/): getMore and synchronous killCursors on
+// the server that owns the cursor, through that server's pool, with command monitoring.
+//
+// It holds the client only weakly: a cursor never keeps its client alive. Once the client is
+// closed or gone, get_more and kill_now throw Error(errc::client_closed).
+
+#include <memory>
+
+#include "cursor/cursor_channel.hpp"
+#include "wire/address.hpp"
+
+namespace mongoslice {
+
+class ClientCore;
+
+class ServerCursorChannel final : public CursorChannel {
+ public:
+  ServerCursorChannel(std::weak_ptr<ClientCore> core, HostAndPort server) noexcept
+      : core_(std::move(core)), server_(std::move(server)) {}
+
+  bson::Document get_more(const Namespace& ns, std::int64_t cursor_id,
+                          std::optional<std::int32_t> batch_size) override;
+  void kill_now(const Namespace& ns, std::int64_t cursor_id) override;
+
+ private:
+  std::shared_ptr<ClientCore> lock() const;
+
+  std::weak_ptr<ClientCore> core_;
+  HostAndPort server_;
+};
+
+}  // namespace mongoslice

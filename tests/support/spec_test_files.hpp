@@ -52,11 +52,13 @@ inline std::string test_name_part(std::string_view text) {
   return out;
 }
 
-// Every *.json file of `folders`, sorted, named "<folder>_<file stem>"; files whose name is a
-// key of `exclusions` carry the reason. A folder that does not exist yields a file entry that
-// fails, so a wrong path cannot pass silently.
+// Every *.json file of `folders`, sorted, named "<folder>_<file stem>" (with the last
+// `name_depth` components of the folder's path, for runners whose folders share a name); files
+// whose name is a key of `exclusions` carry the reason. A folder that does not exist yields a
+// file entry that fails, so a wrong path cannot pass silently.
 inline std::vector<SpecFile> spec_files(const std::vector<std::filesystem::path>& folders,
-                                        const std::map<std::string, std::string>& exclusions) {
+                                        const std::map<std::string, std::string>& exclusions,
+                                        int name_depth = 1) {
   std::vector<SpecFile> out;
   for (const auto& folder : folders) {
     std::vector<std::filesystem::path> paths;
@@ -65,7 +67,16 @@ inline std::vector<SpecFile> spec_files(const std::vector<std::filesystem::path>
       if (entry.path().extension() == ".json") paths.push_back(entry.path());
     }
     std::sort(paths.begin(), paths.end());
-    std::string prefix = test_name_part(folder.filename().string());
+    std::string prefix;
+    std::filesystem::path rest = folder;
+    while (rest.filename().empty() && rest.has_parent_path() && rest != rest.parent_path()) {
+      rest = rest.parent_path();  // "dir/" names the same folder as "dir"
+    }
+    for (int i = 0; i < name_depth && !rest.filename().empty(); ++i) {
+      std::string part = test_name_part(rest.filename().string());
+      prefix = prefix.empty() ? part : part + "_" + prefix;
+      rest = rest.parent_path();
+    }
     if (paths.empty()) {
       out.push_back({folder, prefix + "_missing_folder", ""});
       continue;

@@ -135,20 +135,19 @@ wire::OpMsg Connection::read_reply(std::int32_t request_id, const Deadline& dead
   std::array<std::uint8_t, wire::kHeaderSize> header_bytes;
   socket_.read_exact(header_bytes, deadline, "the reply header");
   wire::MessageHeader header;
-  if (auto ec = wire::parse_header(header_bytes, options_.max_message_size, header)) {
-    fail(ec, "the reply header from " + address_.to_string() + " (messageLength " +
-                 std::to_string(header.message_length) + ", opCode " +
-                 std::to_string(header.op_code) + ")");
+  wire::DecodeDiagnostics diagnostics;
+  if (auto ec = wire::parse_header(header_bytes, options_.max_message_size, header, &diagnostics)) {
+    fail(ec, "the reply header from " + address_.to_string() + ": " + diagnostics.describe());
   }
   std::vector<std::uint8_t> message(static_cast<std::size_t>(header.message_length));
   std::memcpy(message.data(), header_bytes.data(), header_bytes.size());
   socket_.read_exact(std::span(message).subspan(wire::kHeaderSize), deadline, "the reply");
 
   wire::OpMsg reply;
-  if (auto ec =
-          wire::decode_op_msg(std::move(message), request_id, options_.max_message_size, reply)) {
-    fail(ec,
-         "the reply from " + address_.to_string() + " to request " + std::to_string(request_id));
+  if (auto ec = wire::decode_op_msg(std::move(message), request_id, options_.max_message_size,
+                                    reply, &diagnostics)) {
+    fail(ec, "the reply from " + address_.to_string() + " to request " +
+                 std::to_string(request_id) + ": " + diagnostics.describe());
   }
   return reply;
 }

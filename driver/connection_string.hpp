@@ -25,7 +25,7 @@ struct ConnectionString {
   std::optional<bool> direct_connection;
   std::chrono::milliseconds heartbeat_frequency{10'000};  // minimum 500
   std::chrono::milliseconds server_selection_timeout{30'000};
-  std::chrono::milliseconds connect_timeout{10'000};
+  std::chrono::milliseconds connect_timeout{10'000};        // 0: no timeout (as the spec says)
   std::optional<std::chrono::milliseconds> socket_timeout;  // none: no timeout
   std::chrono::milliseconds local_threshold{15};
   std::uint32_t max_pool_size = 100;  // 0 means no limit
@@ -33,10 +33,14 @@ struct ConnectionString {
   std::optional<std::string> app_name;
   std::chrono::milliseconds kill_cursors_interval{1'000};  // mongoslice's own option
 
-  // Unknown options and ignored values: the spec makes these warnings, not failures.
+  // Unknown options, options mongoslice does not implement, invalid values and repeated
+  // options: the URI-options spec makes these warnings (the option is ignored), not failures.
+  // Option values are not quoted for options that may hold secrets.
   std::vector<std::string> warnings;
 
-  // Parses `uri`. Throws mongoslice::Error (errc::invalid_uri) naming the offending part.
+  // Parses `uri`. Throws mongoslice::Error (errc::invalid_uri) naming the offending part; the
+  // message never contains the password. Refused as unsupported (with an error saying so):
+  // mongodb+srv://, UNIX domain socket paths, tls=true / ssl=true.
   static ConnectionString parse(std::string_view uri);
 };
 

@@ -1,0 +1,321 @@
+#include "driver/uri_options.hpp"
+
+#include <charconv>
+#include <cstdint>
+#include <limits>
+#include <optional>
+
+#include "driver/uri_text.hpp"
+
+namespace mongoslice::uri_detail {
+namespace {
+
+using std::chrono::milliseconds;
+
+constexpr std::int64_t kMaxInt32 = std::numeric_limits<std::int32_t>::max();
+constexpr std::size_t kMaxAppNameBytes = 128;  // the handshake spec's limit
+constexpr std::int64_t kMinHeartbeatMs = 500;  // SDAM: minHeartbeatFrequencyMS
+constexpr std::string_view kTagsKey = "readpreferencetags";
+
+// One "key=value" being applied.
+struct Option {
+  ConnectionString& out;
+  std::string key;    // as written (percent-decoded), for messages
+  std::string value;  // percent-decoded
+
+  // The spec's rule for a value a driver cannot use: warn and ignore the option.
+  void ignore_value(std::string_view expected) const {
+    out.warnings.push_back("option " + printable(key) + "=" + printable(value) +
+                           " ignored: expected " + std::string(expected));
+  }
+};
+
+// The whole text must be a decimal integer (a leading '-' allowed): "12x", "+1", " 1" and ""
+// are not.
+std::optional<std::int64_t> parse_integer(std::string_view text) {
+  std::int64_t value = 0;
+  const char* end = text.data() + text.size();
+  auto [stop, ec] = std::from_chars(text.data(), end, value);
+  if (text.empty() || ec != std::errc{} || stop != end) return std::nullopt;
+  return value;
+}
+
+std::optional<std::int64_t> integer_in(const Option& o, std::int64_t min, std::int64_t max,
+                                       std::string_view expected) {
+  auto value = parse_integer(o.value);
+  if (!value || *value < min || *value > max) {
+    o.ignore_value(expected);
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::optional<milliseconds> non_negative_ms(const Option& o) {
+  auto value = integer_in(o, 0, kMaxInt32, "a number of milliseconds from 0 to 2147483647");
+  if (!value) return std::nullopt;
+  return milliseconds(*value);
+}
+
+std::optional<bool> boolean(const Option& o) {
+  std::string lower = ascii_lower(o.value);
+  if (lower == "true") return true;
+  if (lower == "false") return false;
+  o.ignore_value("true or false");
+  return std::nullopt;
+}
+
+// "dc:ny,rack:1" is one tag set; "" is the empty tag set (any server). Each key and value is
+// decoded after the split, so "%2C" and "%3A" may appear inside them.
+std::optional<bson::Document> parse_tag_set(const Option& o, std::string_view raw) {
+  bson::Builder tags;
+  std::set<std::string> keys;
+  while (!raw.empty()) {
+    std::size_t comma = raw.find(',');
+    std::string_view item = raw.substr(0, comma);
+    raw = comma == std::string_view::npos ? std::string_view{} : raw.substr(comma + 1);
+    std::size_t colon = item.find(':');
+    if (colon == std::string_view::npos || colon == 0 ||
+        (comma != std::string_view::npos && raw.empty())) {
+      o.ignore_value("a tag set such as dc:ny,rack:1 (or nothing, for the empty tag set)");
+      return std::nullopt;
+    }
+    std::string key = percent_decode(item.substr(0, colon), "a readPreferenceTags key");
+    std::string value = percent_decode(item.substr(colon + 1), "a readPreferenceTags value");
+    if (!keys.insert(key).second) {
+      o.ignore_value("each tag name once in a tag set");
+      return std::nullopt;
+    }
+    tags.append(key, value);
+  }
+  return tags.build();
+}
+
+// ---- the options mongoslice implements ------------------------------------------------------
+
+void set_replica_set(Option& o) {
+  if (o.value.empty()) return o.ignore_value("a replica set name");
+  o.out.replica_set = o.value;
+}
+
+void set_direct_connection(Option& o) {
+  if (auto v = boolean(o)) o.out.direct_connection = *v;
+}
+
+void set_heartbeat_frequency(Option& o) {
+  auto v = integer_in(o, 0, kMaxInt32, "a number of milliseconds from 500 to 2147483647");
+  if (!v) return;
+  // A valid number that is too small would make monitors hammer the servers: an error.
+  if (*v < kMinHeartbeatMs) {
+    throw_invalid_uri("heartbeatFrequencyMS=" + printable(o.value) +
+                      " is below the minimum of 500 ms");
+  }
+  o.out.heartbeat_frequency = milliseconds(*v);
+}
+
+void set_server_selection_timeout(Option& o) {
+  if (auto v = non_negative_ms(o)) o.out.server_selection_timeout = *v;
+}
+
+void set_connect_timeout(Option& o) {
+  if (auto v = non_negative_ms(o)) o.out.connect_timeout = *v;
+}
+
+void set_socket_timeout(Option& o) {
+  auto v = non_negative_ms(o);
+  if (!v) return;
+  if (v->count() == 0) {
+    o.out.socket_timeout.reset();  // the spec: 0 means no timeout
+  } else {
+    o.out.socket_timeout = *v;
+  }
+}
+
+void set_local_threshold(Option& o) {
+  if (auto v = non_negative_ms(o)) o.out.local_threshold = *v;
+}
+
+void set_max_pool_size(Option& o) {
+  auto v = integer_in(o, 0, kMaxInt32, "a pool size from 0 (no limit) to 2147483647");
+  if (v) o.out.max_pool_size = static_cast<std::uint32_t>(*v);
+}
+
+void set_read_preference(Option& o) {
+  auto mode = parse_read_preference_mode(o.value);
+  if (!mode) {
+    return o.ignore_value("primary, primaryPreferred, secondary, secondaryPreferred or nearest");
+  }
+  o.out.read_preference.mode = *mode;
+}
+
+void set_max_staleness(Option& o) {
+  auto v = integer_in(o, -1, kMaxInt32, "-1 (no maximum) or a positive number of seconds");
+  if (!v) return;
+  if (*v == 0) return o.ignore_value("-1 (no maximum) or a positive number of seconds");
+  if (*v == -1) {
+    o.out.read_preference.max_staleness.reset();
+  } else {
+    o.out.read_preference.max_staleness = std::chrono::seconds(*v);
+  }
+}
+
+void set_app_name(Option& o) {
+  if (o.value.size() > kMaxAppNameBytes) return o.ignore_value("at most 128 bytes");
+  o.out.app_name = o.value;
+}
+
+void set_kill_cursors_interval(Option& o) {
+  auto v = integer_in(o, 1, kMaxInt32, "a number of milliseconds from 1 to 2147483647");
+  if (v) o.out.kill_cursors_interval = milliseconds(*v);
+}
+
+// TLS is not implemented. Ignoring tls=true with a warning would send credentials and data in
+// plaintext to a peer the user expects to authenticate, so that is refused outright.
+void check_tls(Option& o) {
+  auto v = boolean(o);
+  if (v && *v) {
+    throw_invalid_uri(o.key +
+                      "=true: TLS is not supported by mongoslice (use a local TLS "
+                      "tunnel, or leave the option out for a plaintext connection)");
+  }
+}
+
+struct Handler {
+  std::string_view name;  // lower-case
+  void (*apply)(Option&);
+};
+
+constexpr Handler kHandlers[] = {
+    {"replicaset", set_replica_set},
+    {"directconnection", set_direct_connection},
+    {"heartbeatfrequencyms", set_heartbeat_frequency},
+    {"serverselectiontimeoutms", set_server_selection_timeout},
+    {"connecttimeoutms", set_connect_timeout},
+    {"sockettimeoutms", set_socket_timeout},
+    {"localthresholdms", set_local_threshold},
+    {"maxpoolsize", set_max_pool_size},
+    {"readpreference", set_read_preference},
+    {"maxstalenessseconds", set_max_staleness},
+    {"appname", set_app_name},
+    {"killcursorsintervalms", set_kill_cursors_interval},
+    {"tls", check_tls},
+    {"ssl", check_tls},
+};
+
+// Options of the URI-options spec that mongoslice does not implement: accepted with a
+// warning, so a URI written for another driver still connects. Their values are not quoted
+// in the warning (some are passwords).
+constexpr std::string_view kUnimplemented[] = {
+    "authmechanism",
+    "authmechanismproperties",
+    "authsource",
+    "compressors",
+    "zlibcompressionlevel",
+    "loadbalanced",
+    "srvmaxhosts",
+    "srvservicename",
+    "w",
+    "wtimeoutms",
+    "journal",
+    "readconcernlevel",
+    "retryreads",
+    "retrywrites",
+    "timeoutms",
+    "maxidletimems",
+    "minpoolsize",
+    "maxconnecting",
+    "waitqueuetimeoutms",
+    "servermonitoringmode",
+    "serverselectiontryonce",
+    "maxadaptiveretries",
+    "enableoverloadretargeting",
+    "proxyhost",
+    "proxyport",
+    "proxyusername",
+    "proxypassword",
+    "tlsallowinvalidcertificates",
+    "tlsallowinvalidhostnames",
+    "tlscafile",
+    "tlscertificatekeyfile",
+    "tlscertificatekeyfilepassword",
+    "tlsdisablecertificaterevocationcheck",
+    "tlsdisableocspendpointcheck",
+    "tlsinsecure",
+    "uuidrepresentation",
+    "gssapiservicename",
+};
+
+}  // namespace
+
+void UriOptionReader::read(std::string_view query) {
+  while (!query.empty()) {
+    std::size_t amp = query.find('&');
+    apply(query.substr(0, amp));
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+  }
+}
+
+void UriOptionReader::apply(std::string_view pair) {
+  if (pair.empty()) return;  // "a=1&&b=2" or a trailing '&'
+  std::size_t eq = pair.find('=');
+  std::string key = percent_decode(pair.substr(0, eq), "an option name");
+  if (eq == std::string_view::npos) {
+    throw_invalid_uri("option " + quoted(key) + " has no value (options are written key=value)");
+  }
+  if (key.empty())
+    throw_invalid_uri(
+        "an option has an empty name (\"="
+        "...\")");
+  std::string lower = ascii_lower(key);
+  std::string_view raw_value = pair.substr(eq + 1);
+
+  bool repeated = !seen_.insert(lower).second;
+
+  if (lower == kTagsKey) {
+    // Repeatable: each occurrence is the next tag set in order of preference.
+    read_preference_tags_given_ = true;
+    Option o{out_, key, percent_decode(raw_value, "option " + printable(key))};
+    if (auto tags = parse_tag_set(o, raw_value)) {
+      out_.read_preference.tag_sets.push_back(std::move(*tags));
+    }
+    return;
+  }
+  for (const Handler& h : kHandlers) {
+    if (h.name == lower) {
+      if (repeated) {
+        out_.warnings.push_back("option " + printable(key) +
+                                " is given more than once; the last valid one is used");
+      }
+      Option o{out_, key, percent_decode(raw_value, "option " + printable(key))};
+      h.apply(o);
+      return;
+    }
+  }
+  if (repeated) return;  // warned about at its first occurrence
+  for (std::string_view name : kUnimplemented) {
+    if (name == lower) {
+      out_.warnings.push_back("option " + printable(key) +
+                              " is not supported by mongoslice; ignored");
+      return;
+    }
+  }
+  out_.warnings.push_back("unknown option " + printable(key) + " ignored");
+}
+
+void UriOptionReader::validate() const {
+  if (out_.direct_connection.value_or(false) && out_.hosts.size() > 1) {
+    throw_invalid_uri("directConnection=true takes exactly one host, but " +
+                      std::to_string(out_.hosts.size()) + " are given");
+  }
+  const ReadPreference& rp = out_.read_preference;
+  if (rp.mode == ReadPreference::Mode::kPrimary) {
+    // Server selection spec: tags and a staleness bound are meaningless for the primary.
+    if (read_preference_tags_given_ && !rp.tag_sets.empty()) {
+      throw_invalid_uri("readPreferenceTags cannot be combined with readPreference primary");
+    }
+    if (rp.max_staleness) {
+      throw_invalid_uri("maxStalenessSeconds cannot be combined with readPreference primary");
+    }
+  }
+}
+
+}  // namespace mongoslice::uri_detail

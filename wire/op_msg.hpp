@@ -96,6 +96,12 @@ class OpMsg {
   const std::vector<Sequence>& sequences() const noexcept { return sequences_; }
   // The whole message as received.
   std::span<const std::uint8_t> bytes() const noexcept { return bytes_; }
+  // Gives the message buffer back (to reuse it for the next read) and leaves this empty.
+  std::vector<std::uint8_t> take_bytes() && noexcept {
+    std::vector<std::uint8_t> bytes = std::move(bytes_);
+    *this = OpMsg();
+    return bytes;
+  }
 
  private:
   friend std::error_code decode_op_msg(std::vector<std::uint8_t>, std::int32_t, std::size_t, OpMsg&,

@@ -292,6 +292,9 @@ void Topology::handle_operation_error(const HostAndPort& address, const std::exc
   } else {
     return;
   }
+  // Unknown first, then the check: the other order could let the check's fresh result land
+  // before the Unknown, leaving the server Unknown until the next heartbeat.
+  apply(ServerDescription::from_error(address, error.what(), version), /*from_monitor=*/false);
   std::shared_ptr<ConnectionPool> pool_to_clear;
   {
     std::lock_guard lock(mutex_);
@@ -301,7 +304,6 @@ void Topology::handle_operation_error(const HostAndPort& address, const std::exc
     }
   }
   if (pool_to_clear) pool_to_clear->clear();
-  apply(ServerDescription::from_error(address, error.what(), version), /*from_monitor=*/false);
 }
 
 // ---- reading and selecting --------------------------------------------------------------------
@@ -367,10 +369,11 @@ std::string Topology::selection_failure(const TopologyDescription& snapshot,
                         std::to_string(uri_.server_selection_timeout.count()) +
                         " ms (serverSelectionTimeoutMS); topology " +
                         std::string(to_string(snapshot.type())) + ":";
+  const char* separator = " ";
   for (const auto& [address, server] : snapshot.servers()) {
-    message += " " + address.to_string() + " " + std::string(to_string(server.type));
+    message += separator + address.to_string() + " " + std::string(to_string(server.type));
     if (!server.error.empty()) message += " (" + server.error + ")";
-    message += ";";
+    separator = "; ";
   }
   if (snapshot.servers().empty()) message += " no servers";
   return message;

@@ -44,7 +44,10 @@ void Connection::fail(std::error_code code, const std::string& detail) {
 
 void Connection::connect() {
   // connectTimeoutMS bounds the whole of it: resolve, TCP connect and handshake.
-  auto deadline = Deadline::after(options_.connect_timeout, "connectTimeoutMS");
+  // connectTimeoutMS=0 means "no limit" (URI options spec), not "give up at once".
+  auto deadline = options_.connect_timeout.count() > 0
+                      ? Deadline::after(options_.connect_timeout, "connectTimeoutMS")
+                      : Deadline::none();
   socket_.connect(deadline);
   handshake(deadline);
 }

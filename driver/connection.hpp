@@ -42,7 +42,7 @@ inline constexpr std::int32_t kMinWireVersion = 8;
 inline constexpr std::int32_t kMaxWireVersion = 25;
 
 struct ConnectionOptions {
-  std::chrono::milliseconds connect_timeout{10'000};        // connectTimeoutMS
+  std::chrono::milliseconds connect_timeout{10'000};        // connectTimeoutMS; 0: no limit
   std::optional<std::chrono::milliseconds> socket_timeout;  // socketTimeoutMS; none: no limit
   std::optional<std::string> app_name;                      // appName, sent in the handshake
   // Replies larger than this are refused before they are read. The handshake replaces it with

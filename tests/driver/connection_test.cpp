@@ -209,6 +209,20 @@ TEST(Connection, HandshakeThatNeverAnswersGivesConnectTimeout) {
   EXPECT_FALSE(conn.is_open());
 }
 
+// connectTimeoutMS=0 means no limit (URI options spec), not a deadline that has already passed.
+TEST(Connection, ZeroConnectTimeoutMeansNoLimit) {
+  LoopbackPeer peer([](PeerStream& s) {
+    auto hello = s.read_message();
+    s.write(reply_to(hello, testing::standard_hello_reply(17)));
+    s.wait_for_close();
+  });
+  ConnectionOptions options = bounded();
+  options.connect_timeout = 0ms;
+  Connection conn(peer.address(), options);
+  conn.connect();
+  EXPECT_TRUE(conn.is_open());
+}
+
 TEST(Connection, ConnectionRefusedIsNetworkErrorNamingAddress) {
   HostAndPort address;
   {

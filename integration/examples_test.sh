@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# examples_test.sh BIN_DIR STATE_DIR
+# Runs the example programs with the command lines the README gives, against the suite's server
+# (STATE_DIR/uri), and checks what they claim against the server's own log: every cursor that
+# iterate_cursors abandoned appears in a killCursors command FerretDB received.
+set -uo pipefail
+bin=${1:?bin dir}
+state=${2:?state dir}
+uri=$(cat "$state/uri") || { echo "no server URI in $state/uri (fixture not started?)"; exit 1; }
+log=$state/ferretdb.log
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+out=$("$bin/iterate_cursors" --uri "$uri" --db examples_test --coll cursors --docs 500 \
+  --batch-size 50 --abandon 4 --wait-ms 5000)
+status=$?
+echo "$out"
+((status == 0)) || fail "iterate_cursors exited $status"
+ids=$(sed -n 's/^abandoned cursor \([0-9-]*\) ns=examples_test.cursors$/\1/p' <<<"$out")
+[[ $(wc -w <<<"$ids") == 4 ]] || fail "expected 4 abandoned cursors, got: $ids"
+for id in $ids; do
+  grep -q "^killed $id in " <<<"$out" || fail "no 'killed $id' line"
+  if [[ -z ${MONGODB_URI:-} ]]; then
+    # FerretDB's debug log prints each request; the ids follow the "killCursors" key.
+    grep -A2 '"killCursors": "cursors"' "$log" | grep -q "int64($id)" ||
+      fail "FerretDB's log has no killCursors for cursor $id"
+  fi
+done
+
+out=$("$bin/watch_topology" --uri "${uri%/}/?heartbeatFrequencyMS=500" --seconds 2)
+status=$?
+echo "$out" | head -n 5
+((status == 0)) || fail "watch_topology exited $status"
+[[ $(grep -c '^[0-9:.]* heartbeat .* ok in ' <<<"$out") -ge 2 ]] || fail "watch_topology saw fewer than 2 heartbeats"
+grep -q 'topology: Unknown -> ' <<<"$out" || fail "watch_topology printed no topology change"
+
+# Errors: one line on stderr, non-zero exit (an unreachable server after the selection timeout
+# the user set, and a bad URI).
+check_error() {
+  local program=$1; shift
+  local err status
+  err=$("$bin/$program" "$@" 2>&1 >/dev/null)
+  status=$?
+  ((status != 0)) || fail "$program $* exited 0"
+  [[ $(wc -l <<<"$err") == 1 && $err == "$program: error: "* ]] ||
+    fail "$program $*: not a one-line error: $err"
+}
+unreachable=(--uri mongodb://127.0.0.1:1/ --server-selection-timeout-ms 300)
+check_error watch_topology "${unreachable[@]}" --seconds 1
+check_error iterate_cursors "${unreachable[@]}"
+check_error watch_topology --uri mongodb://bad:uri:x/
+check_error iterate_cursors --uri mongodb://bad:uri:x/
+
+((failures == 0)) && echo "examples ok"
+exit $((failures > 0))

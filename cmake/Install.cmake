@@ -25,6 +25,9 @@ install(FILES ${PROJECT_BINARY_DIR}/mongosliceConfig.cmake
               ${PROJECT_BINARY_DIR}/mongosliceConfigVersion.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/mongoslice)
 
+# The .pc file finds the prefix relative to itself (lib/pkgconfig -> ../.., or three levels for
+# Debian's multiarch lib/x86_64-linux-gnu/pkgconfig).
+file(RELATIVE_PATH MONGOSLICE_PC_TO_PREFIX "/prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/prefix")
 configure_file(${PROJECT_SOURCE_DIR}/cmake/mongoslice.pc.in ${PROJECT_BINARY_DIR}/mongoslice.pc
                @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/mongoslice.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

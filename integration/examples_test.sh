@@ -34,6 +34,12 @@ echo "$out" | head -n 5
 [[ $(grep -c '^[0-9:.]* heartbeat .* ok in ' <<<"$out") -ge 2 ]] || fail "watch_topology saw fewer than 2 heartbeats"
 grep -q 'topology: Unknown -> ' <<<"$out" || fail "watch_topology printed no topology change"
 
+out=$("$bin/api_tour" --uri "$uri")
+status=$?
+((status == 0)) || fail "api_tour exited $status"
+grep -q '^alan 41$' <<<"$out" && grep -q '^grace 85$' <<<"$out" || fail "api_tour's find printed: $out"
+grep -q '\[event\] killCursors on ' <<<"$out" || fail "api_tour's abandoned cursor was not killed"
+
 # Errors: one line on stderr, non-zero exit (an unreachable server after the selection timeout
 # the user set, and a bad URI).
 check_error() {

@@ -1,0 +1,67 @@
+// api_tour --uri URI: the README's tour of the API, as a program that runs (and compiles in CI,
+// so the README cannot drift from the API).
+#include <iostream>
+
+#include "examples/cli.hpp"
+#include "mongoslice.hpp"
+
+using namespace mongoslice;
+
+namespace {
+
+struct Log : EventListener {
+  void on(const CommandSucceededEvent& e) override {
+    std::cout << "  [event] " << e.command_name << " on " << e.address.to_string() << " took "
+              << e.duration.count() << " ns\n";
+  }
+  void on(const CursorsDroppedEvent& e) override {
+    std::cout << "  [event] " << e.cursor_ids.size() << " cursor(s) dropped: " << e.reason << "\n";
+  }
+};
+
+void tour(const std::string& uri) {
+  MongoClient client{uri, ClientOptions{.listeners = {std::make_shared<Log>()}}};
+  Collection users = client["app"]["users"];
+  users.drop();
+
+  users.insert_one(bson::Builder{}.append("name", "ada").append("age", 36).build());
+  users.insert_many({bson::Document::from_json(R"({"name": "alan", "age": 41})"),
+                     bson::Document::from_json(R"({"name": "grace", "age": 85})")});
+
+  for (bson::View doc :
+       users.find(bson::Document::from_json(R"({"age": {"$gt": 40}})"),
+                  {.sort = bson::Document::from_json(R"({"age": 1})"), .batch_size = 100})) {
+    std::cout << doc["name"].get_string() << " " << doc["age"].as_int64() << "\n";
+  }
+
+  std::optional<bson::Document> ada =
+      users.find_one(bson::Document::from_json(R"({"name": "ada"})"));
+  std::cout << "find_one: " << (ada ? ada->to_json() : "none") << "\n";
+  std::cout << "count: " << users.count_documents({}) << "\n";
+  users.delete_many(bson::Document::from_json(R"({"age": {"$lt": 18}})"));
+  bson::Document reply = client["admin"].run_command(bson::Builder{}.append("ping", 1).build());
+  std::cout << "ping: " << reply.to_json() << "\n";
+
+  {
+    Cursor cursor = users.find({}, {.batch_size = 1});
+    auto first = *cursor.begin();  // read one document...
+    std::cout << "abandoning cursor " << cursor.id() << " after " << first["name"].get_string()
+              << "\n";
+  }  // ...and drop the cursor: killCursors goes out now
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    examples::Args args(argc, argv, {"uri"});
+    tour(examples::uri_from(args));
+    return 0;
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "usage: api_tour --uri URI " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "api_tour: error: " << examples::one_line(e.what()) << "\n";
+    return 1;
+  }
+}

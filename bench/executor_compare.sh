@@ -3,6 +3,9 @@
 #
 #   bench/executor_compare.sh [BUILD_DIR]     (default: build; needs target bench_executor_metrics)
 #
+# With MONGOSLICE_BENCH_JSON=FILE it also writes the figures as JSON ({"mongoslice": {metric:
+# value}, "PyMongo": {...}}) for bench/run_all.sh and bench/report.py.
+#
 # Takes about 70 s: the two idle measurements (20 s each) run at the same time, then ours
 # (a few seconds), then PyMongo's close/wake trials (up to 1 s each, hence 40 trials, not 1000).
 set -euo pipefail
@@ -75,4 +78,13 @@ row "VmRSS per open executor (KiB, 1000)" rss_kib_per_executor ""
 row "exit with 50 running: main returns -> end (ms)" exit_ms "~1000 max"
 row "exit status" exit_status "0"
 echo
+if [[ -n ${MONGOSLICE_BENCH_JSON:-} ]]; then
+  "$py" - "$out/ours" "$out/theirs" >"$MONGOSLICE_BENCH_JSON" <<'PY'
+import json, sys
+def figures(path):
+    rows = (line.split() for line in open(path))
+    return {r[0]: float(r[1]) for r in rows if len(r) == 2 and r[0] != "ready"}
+json.dump({"mongoslice": figures(sys.argv[1]), "PyMongo": figures(sys.argv[2])}, sys.stdout, indent=1)
+PY
+fi
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores" >&2

@@ -8,7 +8,8 @@
 #
 #   bench/topology_compare.sh [BUILD_DIR] [SERVERS] [SECONDS]   (default: build 100 30)
 #
-# Takes about 75 s: the two clients run one after the other.
+# Takes about 75 s: the two clients run one after the other. With MONGOSLICE_BENCH_JSON=FILE it
+# also writes the figures as JSON for bench/run_all.sh and bench/report.py.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$repo/build}
@@ -20,7 +21,7 @@ py=${MONGOSLICE_PYTHON:-$repo/.venv/bin/python}
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 exec "$py" - "$repo" "$ours" "$servers" "$seconds" <<'PY'
-import glob, subprocess, sys, time
+import glob, json, os, subprocess, sys, time
 
 repo, ours, servers, seconds = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
 py = sys.executable
@@ -79,4 +80,7 @@ print(f"| {servers} servers, heartbeatFrequencyMS=10000, {seconds:.0f} s idle | 
 print("| --- | ---: | ---: |")
 for label, key, fmt in rows:
     print(f"| {label} | {fmt.format(results['mongoslice'][key])} | {fmt.format(results['PyMongo'][key])} |")
+if os.environ.get("MONGOSLICE_BENCH_JSON"):
+    with open(os.environ["MONGOSLICE_BENCH_JSON"], "w") as out:
+        json.dump({"servers": servers, "seconds": seconds, **results}, out, indent=1)
 PY

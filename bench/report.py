@@ -1,0 +1,325 @@
+#!/usr/bin/env python3
+"""Turns the raw results of bench/run_all.sh into REPORT.md and headline.png.
+
+    report.py RAW_DIR OUT_DIR
+
+RAW_DIR holds, per part, PART.json (Google Benchmark's JSON output, or the JSON a compare script
+writes when MONGOSLICE_BENCH_JSON is set), PART.meta.json (command, load, duration, status) and
+machine.json. A part whose results are missing shows as "not run"; the rest of the report is
+still written.
+"""
+
+import json
+import math
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass
+class Row:
+    part: str
+    figure: str
+    ours: float | None
+    reference: str  # what we compare against
+    theirs: float | None
+    goal: str = ""
+    met: bool | None = None  # None: no goal for this figure
+    headline: str = ""  # label in the chart; empty: not in the chart
+    goal_ratio: float | None = None  # the goal as a ratio to the reference, marked in the chart
+
+    @property
+    def ratio(self):
+        if self.ours is None or self.theirs is None or self.theirs == 0:
+            return None
+        if math.isnan(self.ours) or math.isnan(self.theirs):
+            return None
+        return self.ours / self.theirs
+
+
+def load(path):
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def gbench(data, run_name, field, aggregate="median"):
+    """A figure of one Google Benchmark run: its median over repetitions when aggregated."""
+    if not data:
+        return None
+    def name_of(b):  # without the "/repeats:N" that Repetitions() in the code adds
+        parts = b.get("run_name", b["name"]).split("/")
+        return "/".join(p for p in parts if not p.startswith("repeats:"))
+
+    runs = [b for b in data.get("benchmarks", []) if name_of(b) == run_name]
+    chosen = [b for b in runs if b.get("aggregate_name") == aggregate] or [
+        b for b in runs if b.get("run_type") == "iteration"
+    ]
+    if not chosen:
+        return None
+    value = chosen[0].get(field)
+    if value is None:
+        return None
+    if field in ("real_time", "cpu_time"):  # to milliseconds
+        scale = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}[chosen[0].get("time_unit", "ns")]
+        return value * scale
+    return value
+
+
+def wire_codec_rows(data):
+    # CPU time: single-threaded loops, and CPU time leaves out the time other processes on this
+    # shared machine held the core (wall time is in the raw JSON and the log).
+    ms = lambda name: gbench(data, name, "cpu_time")
+    memcpy, decode = ms("BM_Memcpy"), ms("BM_Decode")
+    decode_crc, encode = ms("BM_DecodeWithChecksum"), ms("BM_Encode")
+    validate = ms("BM_LibbsonValidateUtf8")
+    size = gbench(data, "BM_Memcpy", "message_bytes")
+    mib = f"{size / 2**20:.1f} MiB" if size else "16 MB"
+    row = lambda *a, **k: Row("wire_codec", *a, **k)
+    ok = lambda x, y, limit: None if x is None or y is None else x / y <= limit
+    return [
+        row(f"decode OP_MSG reply, {mib} (ms)", decode, "memcpy", memcpy, "<= 3x memcpy",
+            ok(decode, memcpy, 3), "OP_MSG decode (16 MB)\nvs memcpy", 3),
+        row(f"decode + CRC-32C check (ms)", decode_crc, "memcpy", memcpy),
+        row(f"encode the same reply (ms)", encode, "memcpy", memcpy),
+        row(f"decode (validates UTF-8 too) (ms)", decode, "libbson bson_validate", validate,
+            headline="OP_MSG decode (16 MB)\nvs libbson bson_validate"),
+    ]
+
+
+def cursor_destroy_rows(data):
+    live = "BM_DestroyCursor/batch:1000/live:1/manual_time"
+    exhausted = "BM_DestroyCursor/batch:1000/live:0/manual_time"
+    ns = gbench(data, live, "ns_per_destroy")
+    allocs = gbench(data, live, "allocs_per_destroy")
+    push = gbench(data, "BM_KillQueuePush/1000/manual_time", "ns_per_push")
+    row = lambda *a, **k: Row("cursor_destroy", *a, **k)
+    return [
+        row("destroy a live cursor (ns)", ns, "exhausted cursor (no kill)",
+            gbench(data, exhausted, "ns_per_destroy"), "<= 50 ns", None if ns is None else ns <= 50),
+        row("allocations per live-cursor destruction", allocs, "", None, "0",
+            None if allocs is None else allocs == 0),
+        row("kill-queue push alone (ns)", push, "", None),
+    ]
+
+
+def executor_rows(data):
+    ours = (data or {}).get("mongoslice", {})
+    theirs = (data or {}).get("PyMongo", {})
+    row = lambda label, key, goal="", limit=None, headline="", strict=False: Row(
+        "executor", label, ours.get(key), "PyMongo PeriodicExecutor", theirs.get(key), goal,
+        None if limit is None or key not in ours else
+        (ours[key] < limit if strict else ours[key] <= limit), headline)
+    return [
+        row("idle context switches / executor / s", "idle_switches_per_executor_per_s",
+            "<= 0.11", 0.11, "idle executor wake-ups\nvs PyMongo"),
+        row("close -> joined, p50 (us)", "close_p50_us"),
+        row("close -> joined, p99 (us)", "close_p99_us", "< 1000 us", 1000, "executor close p99\nvs PyMongo", True),
+        row("wake -> target runs, p50 (us)", "wake_p50_us"),
+        row("wake -> target runs, p99 (us)", "wake_p99_us", "< 1000 us", 1000, "executor wake p99\nvs PyMongo", True),
+        row("RSS per open executor (KiB)", "rss_kib_per_executor", headline="RSS per executor\nvs PyMongo"),
+        row("process exit with 50 running (ms)", "exit_ms", "<= ~1000 ms", 1000),
+    ]
+
+
+def topology_rows(data):
+    ours = (data or {}).get("mongoslice", {})
+    theirs = (data or {}).get("PyMongo", {})
+    row = lambda label, key, goal="", met=None, headline="": Row(
+        "topology", label, ours.get(key), "PyMongo MongoClient", theirs.get(key), goal, met,
+        headline)
+    per_beat = lambda side: (side["switches_per_s"] / side["heartbeats_per_s"]
+                             if side.get("heartbeats_per_s") else None)
+    ours_per_beat, theirs_per_beat = per_beat(ours), per_beat(theirs)
+    servers = (data or {}).get("servers", 100)
+    return [
+        row(f"context switches / s, {servers} servers idle", "switches_per_s",
+            "~ heartbeats/s (next row)", None, "idle topology (100 mongos)\ncontext switches vs PyMongo"),
+        # A heartbeat wakes the client twice at least: its timer, then the reply.
+        Row("topology", "context switches per heartbeat", ours_per_beat, "PyMongo MongoClient",
+            theirs_per_beat, "<= 2 (timer + reply)",
+            None if ours_per_beat is None else ours_per_beat <= 2),
+        row("heartbeats / s", "heartbeats_per_s", f"~{servers / 10:.0f}/s"),
+        row("threads", "threads", headline="idle topology threads\nvs PyMongo"),
+        row("RSS (MiB)", "rss_mib", headline="idle topology RSS\nvs PyMongo"),
+        row("discovery of all servers (ms)", "discovery_ms"),
+    ]
+
+
+def cursors_rows(data):
+    """bench/cursor_compare.sh: through the real client, against libmongoc and PyMongo."""
+    ours = data.get("mongoslice", {})
+    rows = []
+    for key, label, goal, limit, headline in [
+        ("kill_median_ms", "abandoned cursor -> killCursors, median (ms)", "< 10 ms", 10,
+         "kill latency"),
+        ("kill_p99_ms", "abandoned cursor -> killCursors, p99 (ms)", "", None, ""),
+        ("destroy_ns", "destroy a live cursor through the client (ns)", "", None, ""),
+        ("cpu_ns_per_doc", "iteration CPU per document (ns)", "<= libmongoc", "libmongoc",
+         "iteration CPU / doc"),
+    ]:
+        for reference in ("libmongoc", "PyMongo"):
+            if key not in ours or key not in data.get(reference, {}):
+                continue
+            theirs = data[reference][key]
+            if limit == "libmongoc":
+                met = ours[key] <= theirs if reference == "libmongoc" else None
+                row_goal = goal if reference == "libmongoc" else ""
+            else:
+                met = None if limit is None else ours[key] < limit
+                row_goal = goal
+            rows.append(Row("cursors", label, ours[key], reference, theirs, row_goal, met,
+                            f"{headline}\nvs {reference}" if headline else "",
+                            1.0 if row_goal == "<= libmongoc" else None))
+    return rows
+
+
+PARTS = [
+    ("wire_codec", wire_codec_rows, "OP_MSG codec on a ~16 MB cursor reply (Google Benchmark)"),
+    ("cursor_destroy", cursor_destroy_rows, "Destroying a live cursor (Google Benchmark)"),
+    ("executor", executor_rows, "PeriodicExecutor vs PyMongo's (bench/executor_compare.sh)"),
+    ("topology", topology_rows, "Idle topology of 100 mongos (bench/topology_compare.sh)"),
+    ("cursors", cursors_rows, "Cursors through the client (bench/cursor_compare.sh)"),
+]
+
+
+def number(x):
+    if x is None:
+        return "—"
+    if isinstance(x, float) and math.isnan(x):
+        return "n/a"
+    if x == 0:
+        return "0"
+    magnitude = abs(x)
+    if magnitude >= 100:
+        return f"{x:,.0f}"
+    if magnitude >= 10:
+        return f"{x:.1f}"
+    if magnitude >= 1:
+        return f"{x:.2f}"
+    return f"{x:.3g}"
+
+
+def ratio_text(r):
+    if r is None:
+        return "—"
+    return f"{r:.2f}x" if r >= 0.1 else f"1/{1 / r:,.0f}"
+
+
+def verdict(met):
+    return {True: "met", False: "**not met**", None: ""}[met]
+
+
+def write_report(raw, out, rows_by_part, machine, metas):
+    lines = ["# mongoslice benchmark report", ""]
+    if machine:
+        lines += [f"Generated by `{machine.get('run_all', 'bench/run_all.sh')}` on "
+                  f"{machine.get('date', '?')} (commit {machine.get('commit', '?')}).", ""]
+    lines += ["## Machine", "", "| | |", "| --- | --- |"]
+    for key, label in [("cpu", "CPU"), ("nproc", "cores (nproc)"), ("memory", "memory"),
+                       ("kernel", "kernel"), ("load_at_start", "load average at start (1/5/15 min)"),
+                       ("compiler", "compiler"), ("pymongo", "PyMongo"),
+                       ("libmongoc", "libmongoc")]:
+        lines.append(f"| {label} | {(machine or {}).get(key, '?')} |")
+    lines += ["", "## Results", "",
+              "Ratio = mongoslice / reference: below 1 means ours is lower (faster, fewer, "
+              "smaller). Google Benchmark figures are medians of the repetitions (wire_codec: CPU time; cursor_destroy: wall time of the destructor loop alone).", "",
+              "| benchmark | figure | mongoslice | reference | reference value | ratio | goal | "
+              "met |",
+              "| --- | --- | ---: | --- | ---: | ---: | --- | --- |"]
+    for part, _, _ in PARTS:
+        for r in rows_by_part[part]:
+            lines.append(f"| {part} | {r.figure} | {number(r.ours)} | {r.reference or '—'} | "
+                         f"{number(r.theirs)} | {ratio_text(r.ratio)} | {r.goal or '—'} | "
+                         f"{verdict(r.met)} |")
+    goals = [r for rows in rows_by_part.values() for r in rows if r.met is not None]
+    lines += ["", f"Goals met: {sum(r.met for r in goals)} of {len(goals)}.", "",
+              "![headline ratios](headline.png)", "", "## Runs", "",
+              "Each part's exact command (run from the repository root), when it started, how "
+              "long it took and the load average (1/5/15 min) before and after it.", ""]
+    nproc = (machine or {}).get("nproc", 2)
+    for part, _, title in PARTS:
+        meta = metas.get(part)
+        lines.append(f"### {part}: {title}")
+        lines.append("")
+        if not meta:
+            lines += ["Not run.", ""]
+            continue
+        lines += ["```", meta["command"], "```", "",
+                  f"Started {meta['started']}, {meta['seconds']} s, exit status {meta['status']}; "
+                  f"load {meta['load_before']} before, {meta['load_after']} after."]
+        if float(meta["load_before"].split()[0]) >= nproc:
+            lines.append(f"**The 1-minute load ({meta['load_before'].split()[0]}) was at or above "
+                         f"the {nproc} cores: latencies and switch counts may be inflated.**")
+        lines.append("")
+    lines += ["## Notes", "",
+              "- topology: a heartbeat wakes the client at least twice (the timer, then the "
+              "reply), so the goal \"wake-ups ~ heartbeats\" is counted as met when the client "
+              "process makes at most 2 context switches (voluntary + involuntary, all threads) "
+              "per heartbeat.",
+              "- executor: PyMongo's close and wake trials take up to 1 s each, so it runs 40 "
+              "trials where we run 1000; its p99 is the worst of 40.",
+              "- See bench/README.md for what each benchmark measures and its caveats.", ""]
+    (out / "REPORT.md").write_text("\n".join(lines))
+
+
+def draw_chart(out, rows):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib missing: no chart", file=sys.stderr)
+        return
+    shown = [r for r in rows if r.headline and r.ratio is not None and r.ratio > 0]
+    if not shown:
+        return
+    labels = [r.headline for r in shown]
+    ratios = [r.ratio for r in shown]
+    colours = ["#2a9d8f" if r.met is not False and (r.ratio <= 1 or r.met) else "#e76f51"
+               for r in shown]
+    fig, ax = plt.subplots(figsize=(9, 0.62 * len(shown) + 1.6))
+    y = list(range(len(shown)))
+    # Bars grow from 1 (parity): left of it ours is lower, right of it higher.
+    ax.barh(y, [r - 1 for r in ratios], left=1, color=colours)
+    ax.set_xscale("log")
+    ax.axvline(1, color="black", linewidth=1)
+    for i, r in enumerate(shown):
+        if r.goal_ratio:
+            ax.plot([r.goal_ratio] * 2, [i - 0.4, i + 0.4], color="black", linewidth=2.5)
+            ax.text(r.goal_ratio, i - 0.42, " goal", fontsize=7, va="bottom")
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.invert_yaxis()
+    for i, r in enumerate(shown):
+        if r.ratio < 1:
+            ax.text(r.ratio, i, f"{ratio_text(r.ratio)} ", va="center", ha="right", fontsize=8)
+        else:  # right of the bar and of its goal mark
+            x = max(r.ratio, r.goal_ratio or 0) * 1.05
+            ax.text(x, i, f" {ratio_text(r.ratio)}", va="center", ha="left", fontsize=8)
+    low, high = min(ratios + [1]), max(ratios + [r.goal_ratio or 1 for r in shown] + [1])
+    ax.set_xlim(low / 8, high * 6)
+    ax.set_xlabel("mongoslice / reference (log scale; left of 1 = lower than the reference)")
+    ax.set_title("mongoslice vs references: headline ratios (lower is better)")
+    fig.tight_layout()
+    fig.savefig(out / "headline.png", dpi=110)
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit("usage: report.py RAW_DIR OUT_DIR")
+    raw, out = Path(sys.argv[1]), Path(sys.argv[2])
+    out.mkdir(parents=True, exist_ok=True)
+    rows_by_part, metas = {}, {}
+    for part, rows_of, _ in PARTS:
+        data = load(raw / f"{part}.json")
+        rows_by_part[part] = rows_of(data) if data else [Row(part, "(not run)", None, "", None)]
+        meta = load(raw / f"{part}.meta.json")
+        if meta:
+            metas[part] = meta
+    write_report(raw, out, rows_by_part, load(raw / "machine.json"), metas)
+    draw_chart(out, [r for part, _, _ in PARTS for r in rows_by_part[part]])
+
+
+if __name__ == "__main__":
+    main()

@@ -49,7 +49,10 @@ bool is_state_change_error(const std::error_code& code) {
 }
 
 std::shared_ptr<const EventDispatcher> make_dispatcher(ClientOptions& options) {
-  auto listeners = std::move(options.listeners);
+  std::vector<std::shared_ptr<EventListener>> listeners;
+  for (auto& listener : options.listeners) {
+    if (listener) listeners.push_back(std::move(listener));  // a null listener is ignored
+  }
   if (log::enabled(log::component::commands)) {
     listeners.push_back(std::make_shared<CommandLogListener>());
   }

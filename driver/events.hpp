@@ -118,8 +118,11 @@ class EventListener {
 class EventDispatcher {
  public:
   EventDispatcher() = default;
+  // Null entries are dropped (a caller passing "no listener" as nullptr must not crash emit).
   explicit EventDispatcher(std::vector<std::shared_ptr<EventListener>> listeners)
-      : listeners_(std::move(listeners)) {}
+      : listeners_(std::move(listeners)) {
+    std::erase(listeners_, nullptr);
+  }
 
   bool empty() const noexcept { return listeners_.empty(); }
 

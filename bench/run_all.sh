@@ -19,6 +19,8 @@
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
+invocation="${MONGOSLICE_BENCH_MAX_LOAD:+MONGOSLICE_BENCH_MAX_LOAD=$MONGOSLICE_BENCH_MAX_LOAD }"
+invocation+="bench/run_all.sh${*:+ $*}"
 build=${1:-build-bench}
 shift $(($# > 0 ? 1 : 0))
 all_parts=(wire_codec cursor_destroy executor topology cursors)
@@ -33,10 +35,21 @@ mkdir -p "$raw"
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 json_string() { "$py" -c 'import json, sys; print(json.dumps(sys.argv[1]))' "$1"; }
 
-# The machine and the toolchain, once per run.
+# The machine and the toolchain, once per full run; a rerun of some parts is appended to it.
 start_load=$(loadavg)
+now=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
+if (($#)) && [[ -f $raw/machine.json ]]; then
+  "$py" - "$raw/machine.json" "$invocation" "$now" "$start_load" <<'PY'
+import json, sys
+path, command, date, load = sys.argv[1:]
+machine = json.load(open(path))
+machine.setdefault("reruns", []).append({"command": command, "date": date, "load": load})
+json.dump(machine, open(path, "w"), indent=1)
+PY
+else
+  rm -f "$raw"/*.json "$raw"/*.log  # a full run starts afresh
 {
-  printf '{\n "date": %s,\n' "$(json_string "$(date -u '+%Y-%m-%d %H:%M:%S UTC')")"
+  printf '{\n "date": %s,\n' "$(json_string "$now")"
   printf ' "nproc": %s,\n' "$(nproc)"
   printf ' "cpu": %s,\n' "$(json_string "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)")"
   printf ' "memory": %s,\n' "$(json_string "$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)")"
@@ -46,8 +59,9 @@ start_load=$(loadavg)
   printf ' "compiler": %s,\n' "$(json_string "$(c++ --version | head -1)")"
   printf ' "pymongo": %s,\n' "$(json_string "$("$py" -c 'import pymongo; print(pymongo.version)' 2>/dev/null || echo missing)")"
   printf ' "libmongoc": %s,\n' "$(json_string "$(pkg-config --modversion libmongoc-1.0 2>/dev/null || echo missing)")"
-  printf ' "run_all": %s\n}\n' "$(json_string "bench/run_all.sh $build ${parts[*]}")"
+  printf ' "run_all": %s\n}\n' "$(json_string "$invocation")"
 } >"$raw/machine.json"
+fi
 echo "load average at start: $start_load on $(nproc) cores" >&2
 
 # matplotlib draws the chart; it is a benchmark-only dependency, so it is not in scripts/setup.sh.
@@ -63,9 +77,7 @@ targets_of() {
     cursor_destroy) echo bench_cursor_destroy ;;
     executor) echo bench_executor_metrics ;;
     topology) echo bench_topology_idle ;;
-    cursors) for f in bench/cursor_compare*.cpp bench/*cursors*.cpp bench/*cursors*.c; do
-        [[ -e $f ]] && echo "bench_$(basename "${f%.*}")"
-      done ;;
+    cursors) echo bench_client_cursors bench_libmongoc_cursors ;;
   esac
 }
 targets=()
@@ -100,7 +112,11 @@ run() {
   load_before=$(loadavg)
   started=$(date -u '+%H:%M:%S UTC')
   echo "== $part (load $load_before): $*" >&2
-  rm -f "$json"
+  # A rerun keeps the run it replaces, which the report quotes.
+  if [[ -f $json && -f $raw/$part.meta.json ]]; then
+    mv "$json" "$raw/$part.previous.json"
+    mv "$raw/$part.meta.json" "$raw/$part.meta.previous.json"
+  fi
   SECONDS=0
   MONGOSLICE_BENCH_JSON=$repo/$json "$@" 2>&1 | tee "$raw/$part.log"
   status=${PIPESTATUS[0]}

@@ -98,8 +98,12 @@ Cursor& Cursor::operator=(Cursor&& other) noexcept {
 }
 
 Cursor::~Cursor() {
-  // Invariant 1: only an atomic link (and perhaps a lock-free wake) happens here.
-  if (kill_record_) kill_queue_->push(std::move(kill_record_));
+  // Invariant 1: only an atomic link (and perhaps a lock-free wake) happens here. The batch
+  // buffer travels with the record (a move: three pointers), so not even a free happens here.
+  if (kill_record_) {
+    kill_record_->retired_batch.emplace(std::move(reply_));
+    kill_queue_->push(std::move(kill_record_));
+  }
 }
 
 Cursor::iterator Cursor::begin() {

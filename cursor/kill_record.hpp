@@ -9,8 +9,11 @@
 #include <memory>
 #include <utility>
 
+#include <optional>
+
 #include "cursor/namespace.hpp"
 #include "wire/address.hpp"
+#include "wire/bson.hpp"
 
 namespace mongoslice {
 
@@ -21,6 +24,10 @@ struct KillRecord {
   std::uint64_t fork_generation = 0;  // current_fork_generation() when the record was made
   bool pushed_after_close = false;    // set by KillQueue::push on a closed queue
   KillRecord* next = nullptr;         // intrusive link; the queue owns linked records
+  // The dying cursor's last batch. Freeing a batch (up to 16 MiB, perhaps an munmap, perhaps
+  // malloc's arena lock) is not a destructor's business (invariant 1), so the destructor moves
+  // it here and whoever drains the record frees it, off the user's thread.
+  std::optional<bson::Document> retired_batch;
 
   // A record stamped with the current fork generation.
   static std::unique_ptr<KillRecord> make(std::int64_t cursor_id, Namespace ns, HostAndPort server);

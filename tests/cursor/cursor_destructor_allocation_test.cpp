@@ -16,6 +16,12 @@ namespace {
 
 thread_local bool t_counting = false;
 thread_local std::size_t t_allocations = 0;
+thread_local std::size_t t_deallocations = 0;
+
+void counted_free(void* p) noexcept {
+  if (t_counting && p != nullptr) ++t_deallocations;
+  std::free(p);
+}
 
 void* counted_alloc(std::size_t size, std::size_t alignment = 0) {
   if (t_counting) ++t_allocations;
@@ -34,6 +40,16 @@ std::size_t allocations_during(F&& body) {
   body();
   t_counting = false;
   return t_allocations;
+}
+
+// Counts the deallocations made by `body` on this thread.
+template <typename F>
+std::size_t deallocations_during(F&& body) {
+  t_deallocations = 0;
+  t_counting = true;
+  body();
+  t_counting = false;
+  return t_deallocations;
 }
 
 }  // namespace
@@ -61,28 +77,28 @@ void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
   return counted_alloc(size);
 }
 void operator delete(void* p) noexcept {
-  std::free(p);
+  counted_free(p);
 }
 void operator delete[](void* p) noexcept {
-  std::free(p);
+  counted_free(p);
 }
 void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
+  counted_free(p);
 }
 void operator delete[](void* p, std::size_t) noexcept {
-  std::free(p);
+  counted_free(p);
 }
 void operator delete(void* p, std::align_val_t) noexcept {
-  std::free(p);
+  counted_free(p);
 }
 void operator delete[](void* p, std::align_val_t) noexcept {
-  std::free(p);
+  counted_free(p);
 }
 void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
-  std::free(p);
+  counted_free(p);
 }
 void operator delete[](void* p, std::size_t, std::align_val_t) noexcept {
-  std::free(p);
+  counted_free(p);
 }
 
 namespace mongoslice {
@@ -119,6 +135,27 @@ TEST(CursorDestructorAllocation, DestroyingALiveCursorAllocatesNothing) {
   KillList list = queue->drain();
   ASSERT_EQ(list.size(), 1u);
   EXPECT_EQ(list.begin()->cursor_id, 77);
+}
+
+// Not even a free: the batch buffer moves into the kill record and is freed by whoever drains
+// it. (Names short enough for the small-string buffer; the shared queue and channel stay alive.)
+TEST(CursorDestructorAllocation, DestroyingALiveCursorFreesNothing) {
+  auto wakes = std::make_shared<Wakes>();
+  auto queue = std::make_shared<KillQueue>(&Wakes::wake, wakes);
+  auto channel = std::make_shared<testing::FakeServerChannel>(79, "db.c", 1000);
+  std::optional<Cursor> cursor;
+  cursor.emplace(channel->first_reply(50), CursorOptions{}, channel, queue, HostAndPort{"h", 1});
+  auto it = cursor->begin();
+  bson::Document batch_seen(*it);
+
+  std::size_t n = deallocations_during([&] { cursor.reset(); });
+  EXPECT_EQ(n, 0u);
+  KillList list = queue->drain();
+  ASSERT_EQ(list.size(), 1u);
+  ASSERT_TRUE(list.begin()->retired_batch.has_value());
+  // The retired batch is the cursor's own reply, holding the document it handed out.
+  const bson::Document& retired = *list.begin()->retired_batch;
+  EXPECT_NE(retired.to_json().find(batch_seen.to_json()), std::string::npos);
 }
 
 TEST(CursorDestructorAllocation, DestroyingIntoAClosedQueueAllocatesNothing) {

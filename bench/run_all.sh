@@ -55,7 +55,9 @@ else
   printf ' "memory": %s,\n' "$(json_string "$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)")"
   printf ' "kernel": %s,\n' "$(json_string "$(uname -sr)")"
   printf ' "load_at_start": %s,\n' "$(json_string "$start_load")"
-  printf ' "commit": %s,\n' "$(json_string "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . 2>/dev/null || echo ' (+ local changes)')")"
+  # Others work in the same tree: name the uncommitted files the build compiled in.
+  dirty=$(git diff --name-only HEAD | paste -sd, - | sed 's/,/, /g')
+  printf ' "commit": %s,\n' "$(json_string "$(git rev-parse --short HEAD)${dirty:+ + uncommitted changes in $dirty}")"
   printf ' "compiler": %s,\n' "$(json_string "$(c++ --version | head -1)")"
   printf ' "pymongo": %s,\n' "$(json_string "$("$py" -c 'import pymongo; print(pymongo.version)' 2>/dev/null || echo missing)")"
   printf ' "libmongoc": %s,\n' "$(json_string "$(pkg-config --modversion libmongoc-1.0 2>/dev/null || echo missing)")"

@@ -24,15 +24,6 @@ std::int32_t next_command_id() noexcept {
   return (counter.fetch_add(1, std::memory_order_relaxed) & 0x7fffffff) + 1;
 }
 
-// The wire builders add $db, and Connection adds it again: keep the connection's.
-bson::Document without_db(bson::View command) {
-  bson::Builder builder;
-  for (bson::Element element : command) {
-    if (element.key() != "$db") builder.append(element.key(), element);
-  }
-  return builder.build();
-}
-
 std::string_view command_name(bson::View command) {
   auto it = command.begin();
   return it == command.end() ? std::string_view("(empty)") : (*it).key();
@@ -181,7 +172,7 @@ bson::Document ClientCore::run_with_pool(const HostAndPort& server, ConnectionPo
                                          std::span<const wire::DocumentSequence> sequences,
                                          std::optional<Deadline> deadline,
                                          InFlightConnection* in_flight) {
-  bson::Document body = without_db(command);
+  const bson::View body = command;
   std::optional<ConnectionPool::Lease> lease;
   try {
     lease.emplace(pool.acquire());

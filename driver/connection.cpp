@@ -118,8 +118,18 @@ bson::Document Connection::round_trip(std::string_view db, bson::View command,
                                       std::span<const wire::DocumentSequence> sequences,
                                       const Deadline& deadline) {
   const std::int32_t request_id = next_request_id();
-  auto body = bson::Builder{}.concat(command).append("$db", db).build();
-  auto message = wire::encode_op_msg(request_id, body, 0, sequences);
+  // The wire builders already name the database; only a command without $db is copied to add
+  // it. A $db that names another database than `db` is the caller's mistake.
+  std::optional<bson::Document> with_db;
+  if (auto named = command.find("$db")) {
+    if (named->type() != bson::Type::kString || named->get_string() != db) {
+      throw Error(errc::invalid_argument, "command's $db does not match the database '" +
+                                              std::string(db) + "' it is run on");
+    }
+  } else {
+    with_db = bson::Builder{}.concat(command).append("$db", db).build();
+  }
+  auto message = wire::encode_op_msg(request_id, with_db ? with_db->view() : command, 0, sequences);
   if (message.size() > options_.max_message_size) {
     // Nothing was sent: the connection is still good.
     throw Error(errc::invalid_argument, "command of " + std::to_string(message.size()) +

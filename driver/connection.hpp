@@ -61,7 +61,9 @@ class Connection {
   // document; isMaster if the server predates hello). Throws as the header says.
   void connect();
 
-  // Runs `command` against database `db` ($db is added) and returns the reply's body.
+  // Runs `command` against database `db` and returns the reply's body. $db is added unless the
+  // command already names `db` (the wire builders do); naming another database is
+  // Error(errc::invalid_argument), and nothing is sent.
   bson::Document run_command(std::string_view db, bson::View command);
   // The same, with kind-1 document sequences (e.g. "documents" for insert) and, when given, a
   // deadline that replaces socket_timeout for this round trip.

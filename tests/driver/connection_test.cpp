@@ -209,6 +209,41 @@ TEST(Connection, HandshakeThatNeverAnswersGivesConnectTimeout) {
   EXPECT_FALSE(conn.is_open());
 }
 
+// $db goes on the wire exactly once, whether the command names it or the connection adds it; a
+// command naming another database is refused before anything is sent.
+TEST(Connection, DatabaseIsNamedExactlyOnce) {
+  std::vector<bson::Document> received;
+  LoopbackPeer peer([&](PeerStream& s) {
+    auto hello = s.read_message();
+    s.write(reply_to(hello, testing::standard_hello_reply(17)));
+    for (int i = 0; i < 2; ++i) {
+      auto command = s.read_message();
+      received.push_back(testing::body_of(command));
+      s.write(reply_to(command, bson::Document::from_json(R"({"ok": 1})")));
+    }
+    s.wait_for_close();
+  });
+  {
+    Connection conn(peer.address(), bounded());
+    conn.connect();
+    conn.run_command("app", ping());
+    conn.run_command("app", bson::Builder{}.append("ping", 1).append("$db", "app").build());
+    auto error = expect_error([&] {
+      conn.run_command("app", bson::Builder{}.append("ping", 1).append("$db", "other").build());
+    });
+    EXPECT_EQ(error.code(), errc::invalid_argument) << error.what();
+    EXPECT_TRUE(conn.is_open());
+  }
+  peer.join();
+  ASSERT_EQ(received.size(), 2u);
+  for (const auto& body : received) {
+    int named = 0;
+    for (auto element : body) named += element.key() == "$db";
+    EXPECT_EQ(named, 1) << body.to_json();
+    EXPECT_EQ(body["$db"].get_string(), "app");
+  }
+}
+
 // connectTimeoutMS=0 means no limit (URI options spec), not a deadline that has already passed.
 TEST(Connection, ZeroConnectTimeoutMeansNoLimit) {
   LoopbackPeer peer([](PeerStream& s) {

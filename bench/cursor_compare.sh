@@ -73,6 +73,7 @@ for n in names:
     rows = (line.split() for line in open(os.path.join(work, n + ".out")))
     figures[n] = {r[0]: float(r[1]) for r in rows if len(r) == 2}
 metrics = [("destroy_median_ns", "destroy a live cursor, median ns"),
+           ("destroy_burst_ns", "  per destruction in bursts of 25, ns"),
            ("destroy_allocs", "  allocations per destruction"),
            ("kill_latency_median_ms", "kill latency, median ms"),
            ("iterate_cpu_ns_per_doc", "iteration CPU ns/document"),

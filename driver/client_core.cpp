@@ -218,7 +218,13 @@ bson::Document ClientCore::run_with_pool(const HostAndPort& server, ConnectionPo
 
 Cursor ClientCore::make_cursor(bson::Document first_reply, CursorOptions options,
                                const HostAndPort& server) {
-  auto channel = std::make_shared<ServerCursorChannel>(weak_from_this(), server);
+  std::shared_ptr<ServerCursorChannel> channel;
+  {
+    std::lock_guard lock(channels_mutex_);
+    auto& shared = channels_[server];
+    if (!shared) shared = std::make_shared<ServerCursorChannel>(weak_from_this(), server);
+    channel = shared;
+  }
   return Cursor(std::move(first_reply), options, std::move(channel), kill_queue_, server);
 }
 

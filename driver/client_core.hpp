@@ -21,6 +21,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -41,6 +42,7 @@
 namespace mongoslice {
 
 class KillWakeSignal;
+class ServerCursorChannel;
 
 // The connection a kill-cursors round trip is using right now, so that close() can interrupt
 // it (DESIGN.md invariant 2: the owner interrupts blocking I/O next to executor.close()).
@@ -122,6 +124,10 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   std::shared_ptr<KillQueue> kill_queue_;
   std::unique_ptr<PeriodicExecutor> kill_executor_;
   InFlightConnection kill_in_flight_;
+  // One cursor channel per server, shared by that server's cursors: a cursor's destructor then
+  // only drops a reference (never the last), instead of freeing a channel of its own.
+  std::mutex channels_mutex_;
+  std::map<HostAndPort, std::shared_ptr<ServerCursorChannel>> channels_;
   std::atomic<bool> closed_{false};
   std::once_flag close_once_;
 };

@@ -13,19 +13,21 @@
 static int counting = 0;
 static long long allocations = 0;
 
-static void *count_malloc(size_t n) {
+static void* count_malloc(size_t n) {
   if (counting) ++allocations;
   return malloc(n);
 }
-static void *count_calloc(size_t n, size_t size) {
+static void* count_calloc(size_t n, size_t size) {
   if (counting) ++allocations;
   return calloc(n, size);
 }
-static void *count_realloc(void *p, size_t n) {
+static void* count_realloc(void* p, size_t n) {
   if (counting) ++allocations;
   return realloc(p, n);
 }
-static void count_free(void *p) { free(p); }
+static void count_free(void* p) {
+  free(p);
+}
 
 static long long monotonic_ns(void) {
   struct timespec ts;
@@ -36,18 +38,19 @@ static long long monotonic_ns(void) {
 static double cpu_seconds(void) {
   struct rusage u;
   getrusage(RUSAGE_SELF, &u);
-  return u.ru_utime.tv_sec + u.ru_utime.tv_usec / 1e6 + u.ru_stime.tv_sec + u.ru_stime.tv_usec / 1e6;
+  return u.ru_utime.tv_sec + u.ru_utime.tv_usec / 1e6 + u.ru_stime.tv_sec +
+         u.ru_stime.tv_usec / 1e6;
 }
 
-static int cmp_ll(const void *a, const void *b) {
-  long long x = *(const long long *)a, y = *(const long long *)b;
+static int cmp_ll(const void* a, const void* b) {
+  long long x = *(const long long*)a, y = *(const long long*)b;
   return (x > y) - (x < y);
 }
 
-static mongoc_cursor_t *live_cursor(mongoc_collection_t *coll, int batch_size) {
+static mongoc_cursor_t* live_cursor(mongoc_collection_t* coll, int batch_size) {
   bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER;
-  const bson_t *doc;
-  mongoc_cursor_t *cursor;
+  const bson_t* doc;
+  mongoc_cursor_t* cursor;
   if (batch_size > 0) BSON_APPEND_INT32(&opts, "batchSize", batch_size);
   cursor = mongoc_collection_find_with_opts(coll, &filter, &opts, NULL);
   if (!mongoc_cursor_next(cursor, &doc)) {
@@ -59,7 +62,7 @@ static mongoc_cursor_t *live_cursor(mongoc_collection_t *coll, int batch_size) {
   return cursor;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   bson_mem_vtable_t vtable = {
       .malloc = count_malloc, .calloc = count_calloc, .realloc = count_realloc, .free = count_free};
   if (argc != 5) {
@@ -69,15 +72,15 @@ int main(int argc, char **argv) {
   bson_mem_set_vtable(&vtable);
   mongoc_init();
 
-  mongoc_client_t *client = mongoc_client_new(argv[1]);
-  mongoc_collection_t *coll = mongoc_client_get_collection(client, argv[2], argv[3]);
+  mongoc_client_t* client = mongoc_client_new(argv[1]);
+  mongoc_collection_t* coll = mongoc_client_get_collection(client, argv[2], argv[3]);
 
   /* (1) Destruction of live cursors, in rounds (FerretDB's SQLite backend blocks beyond ~100
    * open cursors; libmongoc's kills are synchronous, so a round leaves none open). */
   {
     enum { kRounds = 20, kRound = 25 };
     static long long ns[kRounds * kRound];
-    mongoc_cursor_t *cursors[kRound];
+    mongoc_cursor_t* cursors[kRound];
     long long allocs = 0;
     int n = 0;
     for (int round = 0; round < kRounds; ++round) {
@@ -101,8 +104,8 @@ int main(int argc, char **argv) {
   {
     enum { kTrials = 40 };
     long long ids[kTrials], t0[kTrials];
-    mongoc_client_t *mock = mongoc_client_new(argv[4]);
-    mongoc_collection_t *mock_coll = mongoc_client_get_collection(mock, "bench", "latency");
+    mongoc_client_t* mock = mongoc_client_new(argv[4]);
+    mongoc_collection_t* mock_coll = mongoc_client_get_collection(mock, "bench", "latency");
     bson_t cmd, reply;
     bson_error_t error;
     bson_init(&cmd);
@@ -110,7 +113,7 @@ int main(int argc, char **argv) {
     mongoc_client_command_simple(mock, "admin", &cmd, NULL, NULL, &error);
     bson_destroy(&cmd);
     for (int i = 0; i < kTrials; ++i) {
-      mongoc_cursor_t *c = live_cursor(mock_coll, 0);
+      mongoc_cursor_t* c = live_cursor(mock_coll, 0);
       ids[i] = mongoc_cursor_get_id(c);
       t0[i] = monotonic_ns();
       mongoc_cursor_destroy(c);
@@ -153,10 +156,10 @@ int main(int argc, char **argv) {
   {
     double before = cpu_seconds();
     long long docs = 0;
-    const bson_t *doc;
+    const bson_t* doc;
     bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER;
     BSON_APPEND_INT32(&opts, "batchSize", 1000);
-    mongoc_cursor_t *cursor = mongoc_collection_find_with_opts(coll, &filter, &opts, NULL);
+    mongoc_cursor_t* cursor = mongoc_collection_find_with_opts(coll, &filter, &opts, NULL);
     while (mongoc_cursor_next(cursor, &doc)) ++docs;
     mongoc_cursor_destroy(cursor);
     bson_destroy(&filter);

@@ -8,6 +8,7 @@
 
 #include "client_test_support.hpp"
 #include "mongoslice.hpp"
+#include "support/test_servers.hpp"
 
 namespace mongoslice {
 namespace {
@@ -23,7 +24,7 @@ class ClientIntegrationFerretDB : public ::testing::Test {
  protected:
   void SetUp() override {
     events_ = std::make_shared<EventRecorder>();
-    client_.emplace(testing::ferretdb_uri(), ClientOptions{{events_}});
+    client_.emplace(integration::ferretdb_uri(), ClientOptions{{events_}});
     coll_.emplace(
         (*client_)["client_it"][::testing::UnitTest::GetInstance()->current_test_info()->name()]);
     coll_->drop();

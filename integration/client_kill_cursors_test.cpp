@@ -11,12 +11,13 @@
 #include "client_test_support.hpp"
 #include "mongoslice.hpp"
 #include "monitor/periodic_executor.hpp"
+#include "support/test_servers.hpp"
 
 namespace mongoslice {
 namespace {
 
+using integration::MockServer;
 using testing::EventRecorder;
-using testing::MockProcess;
 using namespace std::chrono_literals;
 
 bson::Document json(std::string_view text) {
@@ -40,9 +41,9 @@ MongoClient connect(const std::vector<std::string>& servers, std::shared_ptr<Eve
 }
 
 TEST(ClientIntegrationKillCursors, SendsTheExactCommand) {
-  MockProcess server({testing::mock_script("cursor_server.py")});
+  MockServer server("cursor_server.py");
   auto events = std::make_shared<EventRecorder>();
-  MongoClient client = connect({server.address()}, events);
+  MongoClient client = connect({server.address().to_string()}, events);
   std::int64_t id = 0;
   {
     Cursor cursor = client["mdb"]["c1"].find(json("{}"));
@@ -70,9 +71,9 @@ TEST(ClientIntegrationKillCursors, SendsTheExactCommand) {
 }
 
 TEST(ClientIntegrationKillCursors, ABurstOfAbandonedCursorsSharesAFewCommands) {
-  MockProcess server({testing::mock_script("cursor_server.py")});
+  MockServer server("cursor_server.py");
   auto events = std::make_shared<EventRecorder>();
-  MongoClient client = connect({server.address()}, events);
+  MongoClient client = connect({server.address().to_string()}, events);
   auto coll = client["mdb"]["burst"];
   std::vector<Cursor> cursors;
   for (int i = 0; i < 1000; ++i) cursors.push_back(coll.find(json("{}")));
@@ -87,10 +88,11 @@ TEST(ClientIntegrationKillCursors, ABurstOfAbandonedCursorsSharesAFewCommands) {
 // Two mongoses (so one client has two servers) and two namespaces: every killCursors names one
 // namespace on the server that owns its cursors.
 TEST(ClientIntegrationKillCursors, NeverMixesServersOrNamespaces) {
-  MockProcess a({testing::mock_script("cursor_server.py"), "--mongos", "--id-base", "1000000"});
-  MockProcess b({testing::mock_script("cursor_server.py"), "--mongos", "--id-base", "5000000"});
+  MockServer a("cursor_server.py", {"--mongos", "--id-base", "1000000"});
+  MockServer b("cursor_server.py", {"--mongos", "--id-base", "5000000"});
   auto events = std::make_shared<EventRecorder>();
-  MongoClient client = connect({a.address(), b.address()}, events, "&localThresholdMS=1000");
+  MongoClient client =
+      connect({a.address().to_string(), b.address().to_string()}, events, "&localThresholdMS=1000");
   std::set<std::string> servers_used;
   std::vector<Cursor> cursors;
   for (int i = 0; i < 400 && (servers_used.size() < 2 || i < 200); ++i) {
@@ -100,8 +102,8 @@ TEST(ClientIntegrationKillCursors, NeverMixesServersOrNamespaces) {
   ASSERT_EQ(servers_used.size(), 2u) << "selection never used both mongoses";
   const auto total = static_cast<std::int64_t>(cursors.size());
   cursors.clear();
-  MongoClient probe_a = connect({a.address()}, nullptr, "&directConnection=true");
-  MongoClient probe_b = connect({b.address()}, nullptr, "&directConnection=true");
+  MongoClient probe_a = connect({a.address().to_string()}, nullptr, "&directConnection=true");
+  MongoClient probe_b = connect({b.address().to_string()}, nullptr, "&directConnection=true");
   ASSERT_TRUE(testing::wait_until(
       [&] { return stat(probe_a, "killedIds") + stat(probe_b, "killedIds") == total; }, 10s));
   for (auto* probe : {&probe_a, &probe_b}) {
@@ -114,12 +116,13 @@ TEST(ClientIntegrationKillCursors, NeverMixesServersOrNamespaces) {
 }
 
 TEST(ClientIntegrationKillCursors, ServerDownReportsDroppedAndTheExecutorGoesOn) {
-  MockProcess a({testing::mock_script("cursor_server.py"), "--mongos", "--id-base", "1000000"});
-  auto b = std::make_unique<MockProcess>(std::vector<std::string>{
-      testing::mock_script("cursor_server.py"), "--mongos", "--id-base", "5000000"});
-  const std::string b_address = b->address();
+  MockServer a("cursor_server.py", {"--mongos", "--id-base", "1000000"});
+  auto b = std::make_unique<MockServer>(
+      "cursor_server.py", std::vector<std::string>{"--mongos", "--id-base", "5000000"});
+  const std::string b_address = b->address().to_string();
   auto events = std::make_shared<EventRecorder>();
-  MongoClient client = connect({a.address(), b_address}, events, "&localThresholdMS=1000");
+  MongoClient client =
+      connect({a.address().to_string(), b_address}, events, "&localThresholdMS=1000");
   std::vector<Cursor> on_b;
   for (int i = 0; i < 300 && on_b.size() < 3; ++i) {
     Cursor c = client["mdb"]["c"].find(json("{}"));
@@ -141,7 +144,7 @@ TEST(ClientIntegrationKillCursors, ServerDownReportsDroppedAndTheExecutorGoesOn)
   for (int attempt = 0; attempt < 50 && id == 0; ++attempt) {
     try {
       Cursor c = client["mdb"]["c"].find(json("{}"));
-      if (c.server().to_string() == a.address())
+      if (c.server().to_string() == a.address().to_string())
         id = c.id();
       else
         c.close();
@@ -165,8 +168,8 @@ TEST(ClientIntegrationKillCursors, ServerDownReportsDroppedAndTheExecutorGoesOn)
 TEST(ClientIntegrationKillCursors, EightThreadsAbandoningCursorsKillEachIdOnce) {
   constexpr int kThreads = 8;
   constexpr int kPerThread = 20'000;
-  MockProcess server({testing::mock_script("cursor_server.py")});
-  MongoClient client = connect({server.address()}, nullptr);
+  MockServer server("cursor_server.py");
+  MongoClient client = connect({server.address().to_string()}, nullptr);
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
@@ -190,9 +193,9 @@ TEST(ClientIntegrationKillCursors, EightThreadsAbandoningCursorsKillEachIdOnce) 
 // After fork(), a cursor destroyed in the child never kills the parent's server cursor: the
 // child reports it dropped (after_fork); the parent still kills it, once.
 TEST(ClientIntegrationKillCursors, ACursorDestroyedInAForkedChildIsNotKilled) {
-  MockProcess server({testing::mock_script("cursor_server.py")});
+  MockServer server("cursor_server.py");
   auto events = std::make_shared<EventRecorder>();
-  MongoClient client = connect({server.address()}, events);
+  MongoClient client = connect({server.address().to_string()}, events);
   std::optional<Cursor> cursor = client["mdb"]["forked"].find(json("{}"));
   const std::int64_t id = cursor->id();
   ASSERT_NE(id, 0);

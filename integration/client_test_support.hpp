@@ -36,14 +36,6 @@ inline std::string ferretdb_log_path() {
   return ferretdb_state() + "/ferretdb.log";
 }
 
-// The URI the fixture wrote (FerretDB's, or MONGODB_URI's).
-inline std::string ferretdb_uri() {
-  std::string uri = read_text_file(ferretdb_state() + "/uri");
-  while (!uri.empty() && (uri.back() == '\n' || uri.back() == ' ')) uri.pop_back();
-  if (uri.empty()) throw std::runtime_error("no URI in " + ferretdb_state() + "/uri: fixture?");
-  return uri;
-}
-
 // Polls `done` every 5 ms until it holds or `timeout` passes; returns its last value.
 template <typename Pred>
 bool wait_until(Pred done, std::chrono::milliseconds timeout) {
@@ -119,64 +111,5 @@ class EventRecorder : public EventListener {
   std::vector<Command> commands_;
   std::vector<std::int64_t> dropped_;
 };
-
-// A mock server: `python script args...` started in its own process group; the script prints
-// its port on the first line of stdout. Killed (SIGKILL to the group) on destruction.
-class MockProcess {
- public:
-  explicit MockProcess(const std::vector<std::string>& args) {
-    int out[2];
-    if (::pipe(out) != 0) throw std::runtime_error("pipe failed");
-    pid_ = ::fork();
-    if (pid_ < 0) throw std::runtime_error("fork failed");
-    if (pid_ == 0) {
-      ::setpgid(0, 0);
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a crashed test leaves no server behind
-      ::dup2(out[1], 1);
-      ::close(out[0]);
-      ::close(out[1]);
-      std::vector<std::string> full{MONGOSLICE_PYTHON};
-      full.insert(full.end(), args.begin(), args.end());
-      std::vector<char*> argv;
-      for (auto& a : full) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-    ::close(out[1]);
-    std::string line;
-    char c;
-    while (::read(out[0], &c, 1) == 1 && c != '\n') line += c;
-    out_ = ::fdopen(out[0], "r");
-    port_ = line.empty() ? 0 : std::stoi(line);
-    if (port_ == 0) throw std::runtime_error("mock server did not print its port");
-  }
-  ~MockProcess() { stop(); }
-  MockProcess(const MockProcess&) = delete;
-  MockProcess& operator=(const MockProcess&) = delete;
-
-  int port() const { return port_; }
-  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
-  void stop() {
-    if (pid_ > 0) {
-      ::kill(-pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-      pid_ = -1;
-    }
-    if (out_) {
-      ::fclose(out_);
-      out_ = nullptr;
-    }
-  }
-
- private:
-  pid_t pid_ = -1;
-  int port_ = 0;
-  FILE* out_ = nullptr;
-};
-
-inline std::string mock_script(const std::string& name) {
-  return std::string(MONGOSLICE_MOCK_DIR) + "/" + name;
-}
 
 }  // namespace mongoslice::testing

@@ -23,8 +23,6 @@
 #include "support/test_servers.hpp"
 #include "wire/error.hpp"
 
-extern char** environ;
-
 namespace mongoslice {
 namespace {
 
@@ -38,44 +36,14 @@ double ms_since(Clock::time_point start) {
 // topology_members.py: N mock servers whose roles the test changes through stdin.
 class Members {
  public:
-  Members(int count, const std::string& kind) {
-    int in[2], out[2];
-    if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0)
-      throw std::runtime_error("pipe");
-    std::vector<std::string> args{MONGOSLICE_PYTHON,
-                                  std::string(MONGOSLICE_MOCK_DIR) + "/topology_members.py",
-                                  std::to_string(count), kind};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, in[0], 0);
-    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-    int rc = ::posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(in[0]);
-    ::close(out[1]);
-    stdin_ = in[1];
-    stdout_ = out[0];
-    if (rc != 0) throw std::runtime_error("cannot start " + args[0] + " (run scripts/setup.sh)");
-    std::istringstream ports(read_line());
+  Members(int count, const std::string& kind)
+      : process_("topology_members.py", {std::to_string(count), kind}) {
+    std::istringstream ports(process_.read_line());
     for (int port; ports >> port;) {
       addresses_.push_back({"127.0.0.1", static_cast<std::uint16_t>(port)});
     }
     if (static_cast<int>(addresses_.size()) != count) {
       throw std::runtime_error("topology_members.py did not print its ports");
-    }
-  }
-  ~Members() {
-    ::close(stdin_);
-    ::close(stdout_);
-    for (int i = 0; i < 100 && ::waitpid(pid_, nullptr, WNOHANG) == 0; ++i) {
-      std::this_thread::sleep_for(20ms);
-    }
-    if (::waitpid(pid_, nullptr, WNOHANG) == 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
     }
   }
 
@@ -87,23 +55,13 @@ class Members {
   }
   // Sends "verb i" and waits for the script's acknowledgement.
   void command(const std::string& line) {
-    std::string text = line + "\n";
-    if (::write(stdin_, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
-      throw std::runtime_error("write to topology_members.py failed");
-    }
-    std::string ack = read_line();
+    process_.write_line(line);
+    std::string ack = process_.read_line();
     if (ack != "ok " + line) throw std::runtime_error("unexpected answer: " + ack);
   }
 
  private:
-  std::string read_line() {
-    std::string line;
-    char c;
-    while (::read(stdout_, &c, 1) == 1 && c != '\n') line += c;
-    return line;
-  }
-  pid_t pid_ = -1;
-  int stdin_ = -1, stdout_ = -1;
+  integration::MockProcess process_;
   std::vector<HostAndPort> addresses_;
 };
 

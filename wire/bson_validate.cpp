@@ -5,17 +5,13 @@
 
 #include "wire/bson.hpp"
 #include "wire/error.hpp"
+#include "wire/little_endian.hpp"
 #include "wire/utf8.hpp"
 
 namespace mongoslice::bson {
 namespace {
 
-std::uint32_t read_u32(const std::uint8_t* p) noexcept {
-  std::uint32_t value;
-  std::memcpy(&value, p, sizeof value);
-  if constexpr (std::endian::native == std::endian::big) value = __builtin_bswap32(value);
-  return value;
-}
+using wire::read_u32;
 
 // Walks one document. Every pointer stays inside [base, base + size): each length is compared
 // with the bytes remaining before it is used, and cstring scans stop at the document's own

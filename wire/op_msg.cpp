@@ -6,25 +6,10 @@
 #include "wire/bson_validate.hpp"
 #include "wire/crc32c.hpp"
 #include "wire/error.hpp"
+#include "wire/little_endian.hpp"
 
 namespace mongoslice::wire {
 namespace {
-
-std::uint32_t read_u32(const std::uint8_t* p) noexcept {
-  std::uint32_t value;
-  std::memcpy(&value, p, sizeof value);
-  if constexpr (std::endian::native == std::endian::big) value = __builtin_bswap32(value);
-  return value;
-}
-
-std::int32_t read_i32(const std::uint8_t* p) noexcept {
-  return static_cast<std::int32_t>(read_u32(p));
-}
-
-void write_u32(std::uint8_t* p, std::uint32_t value) noexcept {
-  if constexpr (std::endian::native == std::endian::big) value = __builtin_bswap32(value);
-  std::memcpy(p, &value, sizeof value);
-}
 
 // Records where and why decoding failed, and returns the error. The text is `subject` then
 // `what`, whose "{}" marks take the numbers a and b in turn ("{x}" in hexadecimal). Building it

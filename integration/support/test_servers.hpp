@@ -9,7 +9,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,7 +23,6 @@
 #include "driver/connection_string.hpp"
 #include "wire/address.hpp"
 
-extern char** environ;
 
 namespace mongoslice::integration {
 
@@ -51,59 +50,73 @@ inline HostAndPort ferretdb_address() {
   return uri.hosts.front();
 }
 
-// A mock server process: started with posix_spawn, its port read from its first stdout line.
-// On destruction its stdin is closed (the scripts exit on that) and it is killed, so no mock
-// outlives its test even if the script hangs.
-class MockServer {
+// A mock server script (integration/mock/<script>.py) run by the venv's Python, with pipes to
+// its stdin and stdout for line-based talk. On destruction its stdin is closed (the scripts exit
+// on that) and its process group is killed if it has not exited soon after, so no mock outlives
+// its test, not even a test that crashes.
+class MockProcess {
  public:
-  explicit MockServer(const std::string& script, const std::vector<std::string>& args = {}) {
+  MockProcess(const std::string& script, const std::vector<std::string>& args) {
+    if (::access(MONGOSLICE_PYTHON, X_OK) != 0) {
+      throw std::runtime_error(std::string("MockProcess: cannot run ") + MONGOSLICE_PYTHON +
+                               " (run scripts/setup.sh to create the venv)");
+    }
     int in[2], out[2];
     if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0) {
-      throw std::runtime_error("MockServer: pipe2 failed");
+      throw std::runtime_error("MockProcess: pipe2 failed");
     }
     std::vector<std::string> argv_strings{MONGOSLICE_PYTHON,
                                           std::string(MONGOSLICE_MOCK_DIR) + "/" + script};
     argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-    std::vector<char*> argv;
+    std::vector<char*> argv;  // built before fork: the child may only make async-signal-safe calls
     for (auto& a : argv_strings) argv.push_back(a.data());
     argv.push_back(nullptr);
 
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, in[0], 0);
-    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-    int rc = ::posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      // Its own process group (stop() kills the script and anything it started), and killed
+      // with the test if the test crashes (PR_SET_PDEATHSIG: when the creating thread ends, so
+      // make mocks on the test's own thread).
+      ::setpgid(0, 0);
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      ::dup2(in[0], 0);
+      ::dup2(out[1], 1);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
     ::close(in[0]);
     ::close(out[1]);
     stdin_ = in[1];
-    if (rc != 0) {
-      ::close(out[0]);
-      pid_ = -1;
-      throw std::runtime_error("MockServer: cannot start " + argv_strings[0] + " " +
-                               argv_strings[1] + " (run scripts/setup.sh to create the venv)");
-    }
-    std::string line;
-    char c;
-    while (::read(out[0], &c, 1) == 1 && c != '\n') line += c;
-    ::close(out[0]);
-    try {
-      port_ = static_cast<std::uint16_t>(std::stoi(line));
-    } catch (const std::exception&) {
+    stdout_ = out[0];
+    if (pid_ < 0) {
       stop();
-      throw std::runtime_error("MockServer: " + script + " did not print its port (got '" + line +
-                               "')");
+      throw std::runtime_error("MockProcess: fork failed");
     }
   }
-  ~MockServer() { stop(); }
-  MockServer(const MockServer&) = delete;
-  MockServer& operator=(const MockServer&) = delete;
+  ~MockProcess() { stop(); }
+  MockProcess(const MockProcess&) = delete;
+  MockProcess& operator=(const MockProcess&) = delete;
 
-  HostAndPort address() const { return {"127.0.0.1", port_}; }
+  // One line from the script's stdout, without the newline ("" at end of file).
+  std::string read_line() {
+    std::string line;
+    char c;
+    while (stdout_ >= 0 && ::read(stdout_, &c, 1) == 1 && c != '\n') line += c;
+    return line;
+  }
+  void write_line(const std::string& line) {
+    std::string text = line + "\n";
+    if (stdin_ < 0 ||
+        ::write(stdin_, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+      throw std::runtime_error("MockProcess: writing to the script failed");
+    }
+  }
 
   void stop() noexcept {
-    if (stdin_ >= 0) ::close(stdin_);
-    stdin_ = -1;
+    for (int* fd : {&stdin_, &stdout_}) {
+      if (*fd >= 0) ::close(*fd);
+      *fd = -1;
+    }
     if (pid_ <= 0) return;
     // Give the script a moment to exit on its own (stdin closed), then make sure.
     for (int i = 0; i < 50; ++i) {
@@ -113,7 +126,7 @@ class MockServer {
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    ::kill(pid_, SIGKILL);
+    ::kill(-pid_, SIGKILL);
     ::waitpid(pid_, nullptr, 0);
     pid_ = -1;
   }
@@ -121,6 +134,28 @@ class MockServer {
  private:
   pid_t pid_ = -1;
   int stdin_ = -1;
+  int stdout_ = -1;
+};
+
+// A mock server whose script prints its port on its first stdout line.
+class MockServer {
+ public:
+  explicit MockServer(const std::string& script, const std::vector<std::string>& args = {})
+      : process_(script, args) {
+    std::string line = process_.read_line();
+    try {
+      port_ = static_cast<std::uint16_t>(std::stoi(line));
+    } catch (const std::exception&) {
+      throw std::runtime_error("MockServer: " + script + " did not print its port (got '" + line +
+                               "')");
+    }
+  }
+
+  HostAndPort address() const { return {"127.0.0.1", port_}; }
+  void stop() noexcept { process_.stop(); }
+
+ private:
+  MockProcess process_;
   std::uint16_t port_ = 0;
 };
 

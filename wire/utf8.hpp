@@ -69,6 +69,19 @@ inline bool valid_utf8_without_nul(const std::uint8_t* p, std::size_t n) noexcep
       p += length;
     }
   }
+  // Fewer than 16 bytes are left, the tail of most strings. One more 8-byte step; then, when
+  // fewer than 8 remain and the string has at least 8, its last 8 bytes (overlapping complete
+  // characters already checked) settle the rest in one step when they are plain ASCII.
+  if (end - p >= 8) {
+    std::uint64_t word;
+    std::memcpy(&word, p, 8);
+    if (ascii_without_nul(word)) p += 8;
+  }
+  if (p < end && end - p < 8 && n >= 8) {
+    std::uint64_t last;
+    std::memcpy(&last, end - 8, 8);
+    if (ascii_without_nul(last)) return true;
+  }
   while (p < end) {
     const std::size_t length = character_length(p, static_cast<std::size_t>(end - p));
     if (length == 0) return false;

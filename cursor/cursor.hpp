@@ -19,9 +19,10 @@
 // Killing: when the cursor becomes live (a reply with a non-zero id) it allocates its
 // KillRecord. close() kills the server cursor at once through the channel. The destructor of a
 // live cursor only pushes the record onto the client's KillQueue: it never blocks, takes a lock,
-// allocates or does I/O (DESIGN.md, invariant 1). It does free what the cursor owns (the batch),
-// and releases its references to the channel and the queue, whose destructors must therefore
-// not block either.
+// allocates or does I/O (DESIGN.md, invariant 1). It frees nothing either: the batch buffer
+// moves into the record and is freed by whoever drains it. It releases its references to the
+// channel and the queue (shared with other cursors and the client, so normally not the last);
+// should one be the last, their destructors must not block either.
 //
 // A Cursor is move-only and not thread-safe (one thread iterates it at a time).
 

@@ -1,5 +1,7 @@
 #pragma once
-// A database of a MongoClient: a cheap handle (the client's shared state and a name).
+// A database of a MongoClient: a cheap handle (the client's shared state and a name). Like the
+// client, it may be copied and used from any number of threads at once. Operations throw
+// mongoslice::Error (network, server selection, client closed) and ServerError ({ok: 0}).
 
 #include <memory>
 #include <string>

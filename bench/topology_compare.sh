@@ -27,17 +27,22 @@ repo, ours, servers, seconds = sys.argv[1], sys.argv[2], int(sys.argv[3]), float
 py = sys.executable
 
 def sample(pid):
-    switches = threads = 0
+    """(voluntary, involuntary) context switches summed over threads, threads, VmRSS KiB.
+    Voluntary: a thread blocked (sleep, wait for a reply). Involuntary: the scheduler took
+    the core away (on 2 cores shared with the responder process, that is load, not design)."""
+    voluntary = involuntary = threads = 0
     for status in glob.glob(f"/proc/{pid}/task/*/status"):
         try:
             for line in open(status):
-                if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
-                    switches += int(line.split()[1])
+                if line.startswith("voluntary_ctxt_switches"):
+                    voluntary += int(line.split()[1])
+                elif line.startswith("nonvoluntary_ctxt_switches"):
+                    involuntary += int(line.split()[1])
             threads += 1
         except FileNotFoundError:
             pass
     rss = next(int(l.split()[1]) for l in open(f"/proc/{pid}/status") if l.startswith("VmRSS"))
-    return switches, threads, rss
+    return (voluntary, involuntary), threads, rss
 
 def run(name, argv):
     p = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
@@ -53,7 +58,9 @@ def run(name, argv):
     elapsed = time.monotonic() - t0
     beats = p.stdout.readline().split()
     p.wait()
-    return {"discovery_ms": discovery_ms, "switches_per_s": (s1 - s0) / elapsed,
+    voluntary, involuntary = ((s1[i] - s0[i]) / elapsed for i in (0, 1))
+    return {"discovery_ms": discovery_ms, "switches_per_s": voluntary + involuntary,
+            "voluntary_switches_per_s": voluntary, "involuntary_switches_per_s": involuntary,
             "threads": threads, "rss_mib": rss / 1024,
             "heartbeats_per_s": int(beats[1]) / (seconds + 1) if beats else float("nan")}
 
@@ -72,6 +79,8 @@ finally:
     responder.wait(timeout=10)
 
 rows = [("context switches / s (client process)", "switches_per_s", "{:.1f}"),
+        ("  voluntary (a thread blocked)", "voluntary_switches_per_s", "{:.1f}"),
+        ("  involuntary (preempted)", "involuntary_switches_per_s", "{:.1f}"),
         ("heartbeats / s", "heartbeats_per_s", "{:.1f}"),
         ("threads", "threads", "{}"),
         ("VmRSS (MiB)", "rss_mib", "{:.1f}"),

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "driver/connection.hpp"
+#include "support/expect_error.hpp"
 #include "support/test_servers.hpp"
 #include "wire/error.hpp"
 
@@ -32,16 +33,7 @@ bson::Document ping() {
   return bson::Builder{}.append("ping", 1).build();
 }
 
-template <typename Body>
-Error expect_error(Body&& body) {
-  try {
-    body();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no mongoslice::Error was thrown";
-  return Error(errc::invalid_argument, "nothing thrown");
-}
+using testing::expect_error;
 
 // --- FerretDB (or a real mongod) ------------------------------------------------------------
 

@@ -23,7 +23,6 @@
 #include "driver/connection_string.hpp"
 #include "wire/address.hpp"
 
-
 namespace mongoslice::integration {
 
 // The URI of the fixture's server. Throws (failing the test) when the fixture did not run.

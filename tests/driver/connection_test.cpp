@@ -12,6 +12,7 @@
 #include <future>
 #include <thread>
 
+#include "support/expect_error.hpp"
 #include "support/loopback_peer.hpp"
 #include "wire/error.hpp"
 
@@ -36,17 +37,7 @@ ConnectionOptions bounded(std::chrono::milliseconds socket_timeout = 10s) {
   return options;
 }
 
-// Runs `body`, expects a mongoslice::Error and returns it.
-template <typename Body>
-Error expect_error(Body&& body) {
-  try {
-    body();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no mongoslice::Error was thrown";
-  return Error(errc::invalid_argument, "nothing thrown");
-}
+using testing::expect_error;
 
 bool is_wire_error(const std::error_code& code) {
   return code.category() == client_category() && code.value() < 100;

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <thread>
@@ -49,17 +50,21 @@ int wait_bounded(pid_t pid, std::chrono::seconds bound) {
 }
 
 // Destroyed after the exit handler ran (it is constructed before the first executor opens):
-// no executor thread may run any more.
+// no executor thread may run any more. It then leaves a marker at `marker_path` (the value of
+// kExitChildEnv), so the parent knows the child body really ran to the end: a filter that
+// selected nothing would also exit 0.
 struct StaticDestructionProbe {
+  std::string marker_path;
   ~StaticDestructionProbe() {
     if (executor_registry::running_count() != 0) _exit(kStillRunningDuringStaticDestruction);
+    if (FILE* marker = std::fopen(marker_path.c_str(), "w")) std::fclose(marker);
   }
 };
 
 // The child side of ExecutorExit; skipped unless armed by the parent.
 TEST(ExecutorExitChild, ExitsWithFiftyExecutorsRunning) {
   if (std::getenv(kExitChildEnv) == nullptr) GTEST_SKIP() << "runs only as ExecutorExit's child";
-  static StaticDestructionProbe probe;
+  static StaticDestructionProbe probe{std::getenv(kExitChildEnv)};
   Counter asleep;
   Counter inside;
   // Owners that are never destroyed, like executors of a leaked client: only the exit handler
@@ -87,10 +92,12 @@ TEST(ExecutorExitChild, ExitsWithFiftyExecutorsRunning) {
 }
 
 TEST(ExecutorExit, ProcessWithRunningExecutorsExitsCleanly) {
+  const std::string marker = "/tmp/mongoslice-exit-child-" + std::to_string(getpid());
+  std::remove(marker.c_str());
   pid_t pid = fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
-    setenv(kExitChildEnv, "1", 1);
+    setenv(kExitChildEnv, marker.c_str(), 1);
     execl("/proc/self/exe", "executor-exit-child",
           "--gtest_filter=ExecutorExitChild.ExitsWithFiftyExecutorsRunning", nullptr);
     _exit(127);
@@ -101,6 +108,7 @@ TEST(ExecutorExit, ProcessWithRunningExecutorsExitsCleanly) {
   ASSERT_NE(status, -1) << "the child did not exit within 10 s";
   ASSERT_TRUE(WIFEXITED(status)) << "status " << status;
   EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(std::remove(marker.c_str()), 0) << "the child's exit path did not run to the end";
   // Reported, not asserted: bench/executor_compare.sh measures the exit time.
   std::cout << "[ exit took " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
             << " ms including start-up ]\n";

@@ -153,6 +153,42 @@ def topology_rows(data):
     ]
 
 
+def idle_clients_rows(data):
+    """bench/idle_clients_compare.sh: medians of its runs (min and max are in its log)."""
+    ours = (data or {}).get("mongoslice", {})
+    theirs = (data or {}).get("PyMongo", {})
+    clients = (data or {}).get("clients", 20)
+    beats = 1000 / (data or {}).get("heartbeat_ms", 10000)  # heartbeats / server / s
+    get = lambda side, key: None if side.get(key) is None or math.isnan(side[key]) else side[key]
+    row = lambda label, key, goal="", met=None, headline="": Row(
+        "idle_clients", label, get(ours, key), "PyMongo MongoClient (poll)", get(theirs, key),
+        goal, met, headline)
+    voluntary = get(ours, "voluntary_per_client_per_s")
+    blocked = get(ours, "monitor_voluntary_per_heartbeat")
+    kill = get(ours, "kill_per_client_per_s")
+    # With no polling anywhere an idle client only pays its heartbeat: 2 blocking waits each
+    # (the deadline, then the reply). The main thread of the program adds 1 / clients / window.
+    # Judged on voluntary switches: involuntary ones are preemption by the load, not ours.
+    limit = 2 * beats + 0.01
+    return [
+        row(f"wake-ups / client / s, {clients} idle clients x 1 server", "total_per_client_per_s",
+            headline="idle client wake-ups\nvs PyMongo"),
+        row("  voluntary (blocking) wake-ups / client / s", "voluntary_per_client_per_s",
+            f"<= {limit:.2f} (heartbeats only)", None if voluntary is None else voluntary <= limit),
+        row("  monitor wake-ups / server / s", "monitor_per_server_per_s",
+            f"~{2 * beats:.1f} ({beats:.1f} heartbeats/s x 2)", None,
+            "idle monitor wake-ups / server\nvs PyMongo"),
+        row("  monitor voluntary (blocking) switches per heartbeat",
+            "monitor_voluntary_per_heartbeat", "<= 2 (deadline + reply)",
+            None if blocked is None else blocked <= 2),
+        row("  heartbeats / server / s", "heartbeats_per_server_per_s", f"{beats:.1f}"),
+        row("  kill-executor wake-ups / client / s", "kill_per_client_per_s", "0",
+            None if kill is None else kill == 0, "idle kill executor wake-ups\nvs PyMongo"),
+        row("  other threads' wake-ups / client / s", "other_per_client_per_s"),
+        row("threads / client", "threads_per_client"),
+    ]
+
+
 def cursors_rows(data):
     """bench/cursor_compare.sh: through the real client, against libmongoc and PyMongo."""
     ours = data.get("mongoslice", {})
@@ -191,6 +227,8 @@ PARTS = [
     ("executor", executor_rows, "PeriodicExecutor vs PyMongo's (bench/executor_compare.sh)"),
     ("topology", topology_rows, "Idle topology of 100 mongos (bench/topology_compare.sh)"),
     ("cursors", cursors_rows, "Cursors through the client (bench/cursor_compare.sh)"),
+    ("idle_clients", idle_clients_rows,
+     "Idle MongoClients, whole (bench/idle_clients_compare.sh)"),
 ]
 
 
@@ -279,6 +317,10 @@ def write_report(raw, out, rows_by_part, machine, metas, previous):
               "reply), so the goal \"wake-ups ~ heartbeats\" is counted as met when the client "
               "process makes at most 2 context switches (voluntary + involuntary, all threads) "
               "per heartbeat.",
+              "- idle_clients: medians of the part's runs (min / median / max of each side are in "
+              "its log); PyMongo runs with serverMonitoringMode=poll (no RTT thread), like our "
+              "polling monitors. Wake-ups are context switches; a heartbeat costs a monitor 2 "
+              "(its deadline, then the reply), so 0.1 heartbeats/s is ~0.2 wake-ups/s per server.",
               "- executor: PyMongo's close and wake trials take up to 1 s each, so it runs 40 "
               "trials where we run 1000; its p99 is the worst of 40.",
               "- See bench/README.md for what each benchmark measures and its caveats.", ""]

@@ -5,9 +5,9 @@
 #   bench/run_all.sh [BUILD_DIR] [PART ...]
 #
 #   BUILD_DIR  default build-bench (relative to the repository)
-#   PART       any of: wire_codec cursor_destroy executor topology cursors (default: all). Parts
-#              not named keep their earlier raw results, so one noisy part can be rerun alone
-#              and the report regenerated.
+#   PART       any of: wire_codec cursor_destroy executor topology cursors idle_clients
+#              (default: all). Parts not named keep their earlier raw results, so one noisy part
+#              can be rerun alone and the report regenerated.
 #
 # Environment:
 #   MONGOSLICE_BENCH_MAX_LOAD=L  before each part, wait (at most 3 min) for the 1-minute load
@@ -15,7 +15,7 @@
 #                                report either way.
 #
 # Raw results (JSON per part, its log and the exact commands) go to bench/results/raw/, which git
-# ignores; bench/report.py turns them into the report. About 7 minutes on 2 cores.
+# ignores; bench/report.py turns them into the report. About 10 minutes on 2 cores.
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
@@ -23,7 +23,7 @@ invocation="${MONGOSLICE_BENCH_MAX_LOAD:+MONGOSLICE_BENCH_MAX_LOAD=$MONGOSLICE_B
 invocation+="bench/run_all.sh${*:+ $*}"
 build=${1:-build-bench}
 shift $(($# > 0 ? 1 : 0))
-all_parts=(wire_codec cursor_destroy executor topology cursors)
+all_parts=(wire_codec cursor_destroy executor topology cursors idle_clients)
 parts=("$@")
 ((${#parts[@]})) || parts=("${all_parts[@]}")
 results=bench/results
@@ -80,6 +80,7 @@ targets_of() {
     executor) echo bench_executor_metrics ;;
     topology) echo bench_topology_idle ;;
     cursors) echo bench_client_cursors bench_libmongoc_cursors ;;
+    idle_clients) echo bench_idle_clients ;;
   esac
 }
 targets=()
@@ -152,6 +153,8 @@ for part in "${parts[@]}"; do
       else
         echo "== cursors: bench/cursor_compare.sh not there yet, skipped" >&2
       fi ;;
+    idle_clients)
+      run idle_clients "$raw/idle_clients.json" bench/idle_clients_compare.sh "$build" 20 20 3 ;;
     *) echo "unknown part $part (parts: ${all_parts[*]})" >&2 ;;
   esac
 done

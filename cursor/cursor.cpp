@@ -8,6 +8,7 @@
 
 #include "wire/commands.hpp"
 #include "wire/error.hpp"
+#include "wire/log.hpp"
 
 namespace mongoslice {
 namespace {
@@ -48,8 +49,10 @@ Cursor::Cursor(bson::Document first_reply, CursorOptions options,
     if (!channel_ || !kill_queue_) {
       throw Error(errc::invalid_argument, "a live cursor needs a channel and a kill queue");
     }
-    // Allocated now, while allocating is allowed, so that the destructor only links it.
-    kill_record_ = KillRecord::make(parsed.id, ns_, server_);
+    // Allocated now, while allocating is allowed, so that the destructor only links it. Its
+    // names stay empty until the cursor hands it over: the destructor then moves ours into it
+    // (no allocation, and no free: an empty string owns no buffer).
+    kill_record_ = KillRecord::make(parsed.id, Namespace{}, HostAndPort{});
   }
   id_ = parsed.id;
   batch_next_ = parsed.batch.begin();
@@ -77,7 +80,7 @@ Cursor::Cursor(Cursor&& other) noexcept
 
 Cursor& Cursor::operator=(Cursor&& other) noexcept {
   if (this != &other) {
-    kill_later();  // our own server cursor, as the destructor would
+    kill_later();  // our own server cursor
     reply_ = std::move(other.reply_);
     batch_next_ = std::exchange(other.batch_next_, {});
     current_ = other.current_;
@@ -102,7 +105,26 @@ Cursor::~Cursor() {
   // buffer travels with the record (a move: three pointers), so not even a free happens here.
   if (kill_record_) {
     kill_record_->retired_batch.emplace(std::move(reply_));
-    kill_queue_->push(std::move(kill_record_));
+    kill_record_->ns = std::move(ns_);
+    kill_record_->server = std::move(server_);
+    KillRecord& record = *kill_record_;
+    bool orphaned = false;
+    kill_queue_->push(std::move(kill_record_), &orphaned);
+    // A retired queue is drained by nobody, so the record stays readable (the queue lives while
+    // we hold it). The client is closed: logging (which allocates) is allowed again.
+    if (orphaned) report_orphaned(record, kill_queue_->orphaned());
+  }
+}
+
+void Cursor::report_orphaned(const KillRecord& record, std::uint64_t count) noexcept {
+  try {
+    log::emit(log::component::cursor, log::Level::warning,
+              "cursor " + std::to_string(record.cursor_id) + " on " + record.ns.to_string() +
+                  " at " + record.server.to_string() +
+                  " was destroyed after its client was closed: not killed (the server reaps it "
+                  "after its cursor timeout); " +
+                  std::to_string(count) + " such cursor(s) so far for this client");
+  } catch (...) {  // no memory for the message
   }
 }
 
@@ -183,7 +205,20 @@ void Cursor::give_up_after_error(const std::exception* error) noexcept {
 }
 
 void Cursor::kill_later() noexcept {
-  if (kill_record_) kill_queue_->push(std::move(kill_record_));
+  if (kill_record_) {
+    // Not a destructor: the cursor keeps its names (ns(), server()), the record gets copies.
+    try {
+      kill_record_->ns = ns_;
+      kill_record_->server = server_;
+    } catch (...) {  // no memory: the names go with the record
+      kill_record_->ns = std::move(ns_);
+      kill_record_->server = std::move(server_);
+    }
+    bool orphaned = false;
+    KillRecord& record = *kill_record_;
+    kill_queue_->push(std::move(kill_record_), &orphaned);
+    if (orphaned) report_orphaned(record, kill_queue_->orphaned());
+  }
   id_ = 0;
 }
 

@@ -19,10 +19,13 @@
 // Killing: when the cursor becomes live (a reply with a non-zero id) it allocates its
 // KillRecord. close() kills the server cursor at once through the channel. The destructor of a
 // live cursor only pushes the record onto the client's KillQueue: it never blocks, takes a lock,
-// allocates or does I/O (DESIGN.md, invariant 1). It frees nothing either: the batch buffer
-// moves into the record and is freed by whoever drains it. It releases its references to the
-// channel and the queue (shared with other cursors and the client, so normally not the last);
-// should one be the last, their destructors must not block either.
+// allocates or does I/O (DESIGN.md, invariant 1). It frees nothing either, whatever the length
+// of the namespace and host names: the batch buffer and the name strings move into the record
+// and are freed by whoever drains it. It releases its references to the channel and the queue
+// (shared with other cursors and the client, so normally not the last); should one be the
+// last, their destructors must not block either. One exception, once the client is closed and
+// its final kill run is over: a push then reaches nobody, so the destructor logs a warning
+// (component "cursor") with the id, namespace and server, which allocates.
 //
 // A Cursor is move-only and not thread-safe (one thread iterates it at a time).
 
@@ -110,6 +113,8 @@ class Cursor {
   void load_batch(const bson::Document& reply, std::string_view batch_field, bool first);
   void give_up_after_error(const std::exception* error) noexcept;
   void kill_later() noexcept;  // hands the live server cursor to the kill queue
+  // A kill pushed after the client's final kill run: nobody else will report it.
+  static void report_orphaned(const KillRecord& record, std::uint64_t count) noexcept;
   bool limit_reached() const noexcept { return limit_ > 0 && returned_ >= limit_; }
 
   bson::Document reply_;  // owns the current batch: every view handed out points into it

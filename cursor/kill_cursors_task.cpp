@@ -8,9 +8,9 @@
 #include <tuple>
 #include <vector>
 
-#include "cursor/fork_generation.hpp"
 #include "wire/commands.hpp"
 #include "wire/error.hpp"
+#include "wire/fork_generation.hpp"
 
 namespace mongoslice {
 namespace {
@@ -103,11 +103,10 @@ void send_group(const Group& group, KillCursorsSender& sender, KillCursorsObserv
   }
 }
 
-KillCursorsTaskResult process(KillQueue& queue, KillCursorsSender* sender,
+KillCursorsTaskResult process(KillList records, KillCursorsSender* sender,
                               KillCursorsObserver& observer, const KillCursorsTaskOptions& options,
                               std::optional<KillDropReason> drop_all, std::string_view detail) {
   KillCursorsTaskResult result;
-  KillList records = queue.drain();
   if (records.empty()) return result;
   std::vector<Group> groups = group_records(records, drop_all, result.drained);
   for (const Group& group : groups) {
@@ -146,12 +145,18 @@ std::string_view to_string(KillDropReason reason) noexcept {
 KillCursorsTaskResult run_kill_cursors(KillQueue& queue, KillCursorsSender& sender,
                                        KillCursorsObserver& observer,
                                        const KillCursorsTaskOptions& options) {
-  return process(queue, &sender, observer, options, std::nullopt, {});
+  return process(queue.drain(), &sender, observer, options, std::nullopt, {});
+}
+
+KillCursorsTaskResult send_kill_list(KillList records, KillCursorsSender& sender,
+                                     KillCursorsObserver& observer,
+                                     const KillCursorsTaskOptions& options) {
+  return process(std::move(records), &sender, observer, options, std::nullopt, {});
 }
 
 KillCursorsTaskResult drop_pending_kills(KillQueue& queue, KillCursorsObserver& observer,
                                          KillDropReason reason, std::string_view detail) {
-  return process(queue, nullptr, observer, {}, reason, detail);
+  return process(queue.drain(), nullptr, observer, {}, reason, detail);
 }
 
 }  // namespace mongoslice

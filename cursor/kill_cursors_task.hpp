@@ -69,6 +69,11 @@ KillCursorsTaskResult run_kill_cursors(KillQueue& queue, KillCursorsSender& send
                                        KillCursorsObserver& observer,
                                        const KillCursorsTaskOptions& options = {});
 
+// The same for records already taken from the queue (e.g. by KillQueue::retire()).
+KillCursorsTaskResult send_kill_list(KillList records, KillCursorsSender& sender,
+                                     KillCursorsObserver& observer,
+                                     const KillCursorsTaskOptions& options = {});
+
 // At shutdown, when nothing can be sent any more: every queued record is reported as dropped
 // (after_fork for another generation's records, `reason` for the rest).
 KillCursorsTaskResult drop_pending_kills(KillQueue& queue, KillCursorsObserver& observer,

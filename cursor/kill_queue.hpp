@@ -11,7 +11,8 @@
 // this push before or after close()" has one exact answer: a push after close still links its
 // node (memory is never lost) but marks it pushed_after_close, counts it in
 // dropped_after_close() and does not wake the owner; the owner drains such records at shutdown
-// and reports them as dropped.
+// and reports them as dropped. retire() is that last drain: pushes after it are "orphaned", and
+// push() tells its caller so, because nobody else will report them.
 //
 // Lifetime: the queue is owned by shared_ptr. The client holds one reference and every live
 // Cursor holds another, so a Cursor that outlives its client still pushes into valid memory.
@@ -45,11 +46,17 @@ class KillQueue {
   ~KillQueue();
 
   // Links `record` (non-null; its `next` is overwritten) and returns whether the queue was empty
-  // before. Lock-free, allocation-free, never throws.
-  bool push(std::unique_ptr<KillRecord> record) noexcept;
+  // before. Lock-free, allocation-free, never throws. `orphaned`, when given, says whether the
+  // queue was retired: nobody will drain the record, so the caller should report it (the
+  // record stays linked, and so readable, until ~KillQueue).
+  bool push(std::unique_ptr<KillRecord> record, bool* orphaned = nullptr) noexcept;
 
   // Takes every record pushed so far, oldest first. Single consumer only.
   KillList drain() noexcept;
+
+  // The owner's last drain: closes the queue and takes what is left in one atomic step; every
+  // later push is orphaned (counted in orphaned(), reported by the pusher). Single consumer.
+  KillList retire() noexcept;
 
   // From now on pushes do not wake and count as dropped. Idempotent.
   void close() noexcept;
@@ -59,14 +66,21 @@ class KillQueue {
   std::uint64_t dropped_after_close() const noexcept {
     return dropped_after_close_.load(std::memory_order_relaxed);
   }
+  // How many records were pushed after retire() (a subset of dropped_after_close()).
+  std::uint64_t orphaned() const noexcept { return orphaned_.load(std::memory_order_relaxed); }
 
  private:
   static constexpr std::uintptr_t kClosedBit = 1;
+  static constexpr std::uintptr_t kRetiredBit = 2;
+  static constexpr std::uintptr_t kFlagBits = kClosedBit | kRetiredBit;
   static_assert(std::atomic<std::uintptr_t>::is_always_lock_free);
-  static_assert(alignof(KillRecord) > kClosedBit, "the closed flag lives in the pointer's low bit");
+  static_assert(alignof(KillRecord) > kFlagBits, "the flags live in the pointer's low bits");
 
-  std::atomic<std::uintptr_t> head_{0};  // KillRecord* | kClosedBit
+  static KillList reversed_chain(std::uintptr_t head) noexcept;
+
+  std::atomic<std::uintptr_t> head_{0};  // KillRecord* | kClosedBit | kRetiredBit
   std::atomic<std::uint64_t> dropped_after_close_{0};
+  std::atomic<std::uint64_t> orphaned_{0};
   WakeFn wake_ = nullptr;
   std::shared_ptr<void> wake_context_;
 };

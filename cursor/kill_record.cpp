@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "cursor/fork_generation.hpp"
+#include "wire/fork_generation.hpp"
 
 namespace mongoslice {
 

@@ -5,17 +5,21 @@
 #include <utility>
 
 #include "driver/command_log_listener.hpp"
+#include "driver/connection.hpp"
 #include "driver/kill_cursors_wiring.hpp"
 #include "driver/kill_wake_signal.hpp"
 #include "driver/server_cursor_channel.hpp"
 #include "wire/error.hpp"
+#include "wire/fork_generation.hpp"
 #include "wire/log.hpp"
 
 namespace mongoslice {
 namespace {
 
-// How long close() waits for a kill-cursors run in progress before interrupting its socket.
-constexpr std::chrono::milliseconds kKillJoinGrace{2'000};
+// How long close() waits for the kill executor's thread once everything it could wait on has
+// been interrupted. Reached only if something blocks that nothing can interrupt (a listener
+// that does not return): close() then logs an error and goes on.
+constexpr std::chrono::milliseconds kKillJoinLimit{5'000};
 
 // The id command events carry. Connection does not expose the wire requestID of its round trip,
 // so the client numbers its commands itself (process-wide, like requestIDs).
@@ -39,7 +43,7 @@ bool is_state_change_error(const std::error_code& code) {
           code.value() <= static_cast<int>(errc::checksum_mismatch));
 }
 
-std::shared_ptr<const EventDispatcher> make_dispatcher(ClientOptions& options) {
+std::shared_ptr<EventDispatcher> make_dispatcher(ClientOptions& options) {
   std::vector<std::shared_ptr<EventListener>> listeners;
   for (auto& listener : options.listeners) {
     if (listener) listeners.push_back(std::move(listener));  // a null listener is ignored
@@ -47,23 +51,15 @@ std::shared_ptr<const EventDispatcher> make_dispatcher(ClientOptions& options) {
   if (log::enabled(log::component::commands)) {
     listeners.push_back(std::make_shared<CommandLogListener>());
   }
-  return std::make_shared<const EventDispatcher>(std::move(listeners));
+  return std::make_shared<EventDispatcher>(std::move(listeners));
 }
 
 }  // namespace
 
-void InFlightConnection::set(Connection* connection) noexcept {
-  std::lock_guard lock(mutex_);
-  connection_ = connection;
-}
-
-void InFlightConnection::interrupt() noexcept {
-  std::lock_guard lock(mutex_);
-  if (connection_ != nullptr) connection_->interrupt();
-}
-
 ClientCore::ClientCore(ConnectionString uri, ClientOptions options)
-    : uri_(std::move(uri)), events_(make_dispatcher(options)) {
+    : uri_(std::move(uri)),
+      events_(make_dispatcher(options)),
+      fork_generation_(current_fork_generation()) {
 }
 
 std::shared_ptr<ClientCore> ClientCore::create(ConnectionString uri, ClientOptions options) {
@@ -78,15 +74,22 @@ void ClientCore::start() {
   }
   topology_ = Topology::create(uri_, events_);
 
-  // The executor holds only a weak reference: it never keeps the client alive.
+  // The executor holds only a weak reference: it never keeps the client alive. It has no timer:
+  // it runs when a cursor pushed onto the empty queue wakes it (invariant 3).
   std::weak_ptr<ClientCore> weak = weak_from_this();
-  kill_executor_ = std::make_unique<PeriodicExecutor>("mongoslice-kill", uri_.kill_cursors_interval,
-                                                      kKillMinInterval, [weak] {
-                                                        auto core = weak.lock();
-                                                        if (!core || core->closed()) return false;
-                                                        core->run_kill_cursors();
-                                                        return true;
-                                                      });
+  kill_executor_ = std::make_unique<PeriodicExecutor>(
+      "mongoslice-kill", PeriodicExecutor::kUntilWoken, kKillMinInterval, [weak] {
+        auto core = weak.lock();
+        if (!core || core->closed()) return false;
+        core->run_kill_cursors();
+        return true;
+      });
+  kill_executor_->set_interrupt_hook(
+      [interrupt = kill_interrupt_]() noexcept { interrupt->interrupt(); });
+  // A leaked client is never closed: at process exit its queued kills are reported dropped.
+  kill_executor_->set_exit_hook([weak] {
+    if (auto core = weak.lock()) core->drop_queued_at_exit();
+  });
   wake_signal_ = std::make_shared<KillWakeSignal>(kill_executor_.get());
   kill_queue_ = std::make_shared<KillQueue>(&KillWakeSignal::wake_fn, wake_signal_);
 
@@ -99,29 +102,74 @@ ClientCore::~ClientCore() {
 }
 
 void ClientCore::close() noexcept {
-  std::call_once(close_once_, [this] {
-    closed_.store(true, std::memory_order_release);
-    if (kill_executor_) {
-      // 1. Stop the executor; a kill in progress may finish (it is bounded), else interrupt it.
-      kill_executor_->close();
-      if (!kill_executor_->join(kKillJoinGrace)) {
-        kill_in_flight_.interrupt();
-        kill_executor_->join(kKillJoinGrace);
-      }
-      // 2. From now on pushes neither wake nor get sent; they are counted as dropped.
-      kill_queue_->close();
-      wake_signal_->detach();
-      // 3. Send what was queued before the close, each round trip bounded.
-      try {
-        run_kill_cursors();
-      } catch (const std::exception& e) {
-        log::emit(log::component::cursor, log::Level::error,
-                  std::string("final kill-cursors run failed: ") + e.what());
-      }
+  std::uint32_t state = kOpen;
+  if (close_state_.compare_exchange_strong(state, kClosing)) {
+    closing_thread_.store(std::this_thread::get_id());
+    close_now();
+    close_state_.store(kClosed);
+    close_state_.notify_all();
+    return;
+  }
+  // Closing already. From the closing thread itself, or from inside a listener (which the close
+  // in progress may be waiting for), return at once; otherwise wait until the close is done.
+  if (closing_thread_.load() == std::this_thread::get_id() || EventDispatcher::in_listener()) {
+    return;
+  }
+  while ((state = close_state_.load()) != kClosed) close_state_.wait(state);
+}
+
+void ClientCore::close_now() noexcept {
+  closed_.store(true, std::memory_order_release);
+  const auto started = SteadyClock::now();
+  if (kill_executor_) {
+    // 1. No more runs; one in progress may finish (its kills are real), else it is broken.
+    kill_executor_->close();
+    if (!kill_executor_->join(kKillRunGrace)) kill_executor_->interrupt();
+  }
+  // 2. Operations in flight (and the kill executor, if it waits for a connection) fail now.
+  if (topology_) topology_->close_pools();
+  if (kill_executor_) {
+    // 3. Nothing the kill thread waits on is left unbroken, so it ends at once.
+    if (!kill_executor_->join(kKillJoinLimit)) {
+      log::emit(log::component::cursor, log::Level::error,
+                "the kill-cursors thread did not end within 5 s of being interrupted");
     }
-    // 4. Monitors and pools.
-    if (topology_) topology_->close();
-  });
+    wake_signal_->detach();
+    // 4. The final kill run, on fresh connections, within its budget.
+    final_kill_run(started + kKillRunGrace + kFinalKillBudget);
+  }
+  // 5. Monitors (interrupted, joined) and what is left of the pools.
+  if (topology_) topology_->close();
+  // 6. No listener is called after we return (in a fork() child, a listener call the parent
+  // had in progress at fork time never ends here: do not wait for it).
+  events_->close(/*wait=*/fork_generation_ == current_fork_generation());
+}
+
+void ClientCore::final_kill_run(SteadyClock::time_point deadline) noexcept {
+  try {
+    DirectKillCursorsSender sender(*this, deadline);
+    EventKillCursorsObserver observer(*events_);
+    send_kill_list(kill_queue_->retire(), sender, observer);
+  } catch (const std::exception& e) {
+    log::emit(log::component::cursor, log::Level::error,
+              std::string("final kill-cursors run failed: ") + e.what());
+  }
+}
+
+void ClientCore::drop_queued_at_exit() noexcept {
+  // The exit handler runs this once the kill thread has ended, so we are the only consumer.
+  try {
+    EventKillCursorsObserver observer(*events_);
+    drop_pending_kills(*kill_queue_, observer, KillDropReason::client_closed,
+                       "the process exited with the client still open");
+  } catch (...) {  // reporting failed (no memory): nothing more can be done at exit
+  }
+}
+
+std::optional<ConnectionOptions> ClientCore::connection_options(const HostAndPort& server) const {
+  auto pool = topology_->pool(server);
+  if (!pool) return std::nullopt;
+  return pool->options().connection;
 }
 
 void ClientCore::check_open() const {
@@ -135,7 +183,7 @@ Deadline ClientCore::kill_deadline() const {
 }
 
 KillCursorsTaskResult ClientCore::run_kill_cursors() {
-  PoolKillCursorsSender sender(*this, &kill_in_flight_);
+  PoolKillCursorsSender sender(*this, kill_interrupt_.get());
   EventKillCursorsObserver observer(*events_);
   return ::mongoslice::run_kill_cursors(*kill_queue_, sender, observer);
 }
@@ -158,59 +206,76 @@ ClientCore::Ran ClientCore::run_write(std::string_view db, bson::View command,
 bson::Document ClientCore::run_on(const HostAndPort& server, std::string_view db,
                                   bson::View command,
                                   std::span<const wire::DocumentSequence> sequences,
-                                  std::optional<Deadline> deadline, InFlightConnection* in_flight) {
+                                  std::optional<Deadline> deadline, OperationInterrupt* interrupt) {
   auto pool = topology_->pool(server);
   if (!pool) {
+    if (closed()) throw Error(errc::client_closed, "the client was closed");
     throw Error(errc::network_error,
                 "server " + server.to_string() + " is no longer part of the topology");
   }
-  return run_with_pool(server, *pool, db, command, sequences, deadline, in_flight);
+  return run_with_pool(server, *pool, db, command, sequences, deadline, interrupt);
 }
 
-bson::Document ClientCore::run_with_pool(const HostAndPort& server, ConnectionPool& pool,
-                                         std::string_view db, bson::View command,
+bson::Document ClientCore::run_monitored(Connection& connection, std::string_view db,
+                                         bson::View command,
                                          std::span<const wire::DocumentSequence> sequences,
-                                         std::optional<Deadline> deadline,
-                                         InFlightConnection* in_flight) {
-  const bson::View body = command;
-  std::optional<ConnectionPool::Lease> lease;
-  try {
-    lease.emplace(pool.acquire());
-  } catch (const ServerError&) {
-    throw;
-  } catch (const Error& e) {
-    if (is_state_change_error(e.code())) topology_->handle_operation_error(server, e);
-    throw;
-  }
-
-  const std::string_view name = command_name(body);
+                                         std::optional<Deadline> deadline) {
+  const HostAndPort& server = connection.address();
+  const std::string_view name = command_name(command);
   const std::int32_t id = next_command_id();
   const bool monitored = !events_->empty();
-  if (monitored) events_->emit(CommandStartedEvent{name, db, id, server, body});
+  if (monitored) events_->emit(CommandStartedEvent{name, db, id, server, command});
   const auto started = SteadyClock::now();
-  if (in_flight) in_flight->set(&**lease);
   try {
-    bson::Document reply = (*lease)->run_command(db, body, sequences, deadline);
-    if (in_flight) in_flight->clear();
+    bson::Document reply = connection.run_command(db, command, sequences, deadline);
     if (monitored) {
       events_->emit(
           CommandSucceededEvent{name, db, id, server, SteadyClock::now() - started, reply});
     }
     return reply;
   } catch (const Error& e) {
-    if (in_flight) in_flight->clear();
-    const bool server_error = dynamic_cast<const ServerError*>(&e) != nullptr;
-    if (!server_error) lease->discard();
     if (monitored) {
       events_->emit(CommandFailedEvent{name, db, id, server, SteadyClock::now() - started, e.code(),
                                        e.what()});
     }
-    if (!server_error && is_state_change_error(e.code())) {
-      topology_->handle_operation_error(server, e);
+    throw;
+  }
+}
+
+bson::Document ClientCore::run_with_pool(const HostAndPort& server, ConnectionPool& pool,
+                                         std::string_view db, bson::View command,
+                                         std::span<const wire::DocumentSequence> sequences,
+                                         std::optional<Deadline> deadline,
+                                         OperationInterrupt* interrupt) {
+  // close() interrupts what is in flight; the caller then learns why.
+  auto closed_instead = [&](const Error& e) {
+    if (e.code() == errc::interrupted && closed()) {
+      throw Error(errc::client_closed, std::string(command_name(command)) + " on " +
+                                           server.to_string() + ": the client was closed");
     }
+  };
+  std::optional<ConnectionPool::Lease> lease;
+  try {
+    lease.emplace(pool.acquire(interrupt, deadline));
+  } catch (const ServerError&) {
+    throw;
+  } catch (const Error& e) {
+    closed_instead(e);
+    if (is_state_change_error(e.code())) topology_->handle_operation_error(server, e);
+    throw;
+  }
+  try {
+    // Published only inside the try: unwinding withdraws it before the lease can be discarded.
+    PublishedFor published(interrupt, &**lease);
+    return run_monitored(**lease, db, command, sequences, deadline);
+  } catch (const ServerError&) {
+    throw;  // a well-formed answer: the connection stays usable
+  } catch (const Error& e) {
+    lease->discard();
+    closed_instead(e);
+    if (is_state_change_error(e.code())) topology_->handle_operation_error(server, e);
     throw;
   } catch (...) {
-    if (in_flight) in_flight->clear();
     lease->discard();
     throw;
   }

@@ -9,15 +9,30 @@
 // then succeeded with the duration and the reply, or failed with the error). A network error
 // discards the connection and tells the topology (mark the server Unknown, clear its pool).
 //
-// Kill-cursors: the executor runs every killCursorsIntervalMS, and the first cursor pushed onto
-// an empty queue wakes it (KillWakeSignal, lock-free), so a kill leaves within milliseconds
-// while a burst of abandoned cursors still shares a command (the executor's min_interval). Each
-// killCursors round trip is bounded by min(socketTimeoutMS, 10 s).
+// Kill-cursors: the executor sleeps until the first cursor pushed onto an empty queue wakes it
+// (KillWakeSignal, lock-free): an idle client's kill executor never wakes. A burst of abandoned
+// cursors still shares a command (the executor's min_interval). Each killCursors round trip is
+// bounded by min(socketTimeoutMS, 10 s), and close() or the exit handler interrupts it wherever
+// it waits (pool, DNS, connect, handshake, read) through its OperationInterrupt.
 //
-// close() (MongoClient's destructor calls it): stop the kill-cursors executor, send the kills
-// still queued (each bounded as above), then close the topology (monitors, pools). Afterwards
-// every operation throws Error(errc::client_closed). See driver/mongo_client.hpp for what
-// happens to cursors that outlive the client.
+// close() (MongoClient's destructor calls it) returns within about kCloseBound whatever the
+// servers do (provided event listeners return promptly):
+//   1. new operations fail with errc::client_closed; the kill executor is closed and given
+//      kKillRunGrace to finish a run in progress, then interrupted;
+//   2. every pool is closed: operations in flight are interrupted and fail with
+//      errc::client_closed, waiters are woken;
+//   3. the kill executor's thread is joined (prompt: nothing it waits on is left unbroken);
+//   4. the final kill run retires the queue and sends what it holds on fresh connections, all
+//      within kFinalKillBudget; what cannot be sent by then is reported dropped;
+//   5. the topology closes (monitors interrupted and joined);
+//   6. the event dispatcher closes: it waits for listener calls in progress on other threads,
+//      and no listener of this client is called after close() returns.
+// In a fork() child, close() discards what it inherited without disturbing the parent: no
+// socket is shut down or written to, no kill is sent for the parent's cursors (each is reported
+// dropped, after_fork), and nothing waits for the parent's threads.
+// A close() called from inside one of this client's event listeners (or again on the closing
+// thread) returns at once; other concurrent calls wait for the first to finish. See
+// driver/mongo_client.hpp for what happens to cursors that outlive the client.
 
 #include <atomic>
 #include <chrono>
@@ -27,6 +42,7 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <thread>
 
 #include "cursor/cursor.hpp"
 #include "cursor/kill_cursors_task.hpp"
@@ -35,6 +51,7 @@
 #include "driver/connection_string.hpp"
 #include "driver/deadline.hpp"
 #include "driver/events.hpp"
+#include "driver/operation_interrupt.hpp"
 #include "driver/topology.hpp"
 #include "monitor/periodic_executor.hpp"
 #include "wire/op_msg.hpp"
@@ -44,19 +61,6 @@ namespace mongoslice {
 class KillWakeSignal;
 class ServerCursorChannel;
 
-// The connection a kill-cursors round trip is using right now, so that close() can interrupt
-// it (DESIGN.md invariant 2: the owner interrupts blocking I/O next to executor.close()).
-class InFlightConnection {
- public:
-  void set(Connection* connection) noexcept;
-  void clear() noexcept { set(nullptr); }
-  void interrupt() noexcept;
-
- private:
-  std::mutex mutex_;
-  Connection* connection_ = nullptr;
-};
-
 class ClientCore : public std::enable_shared_from_this<ClientCore> {
  public:
   // The longest a killCursors round trip may take, whatever socketTimeoutMS says.
@@ -64,6 +68,12 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   // Kills woken early are never closer together than this, so a burst of abandoned cursors
   // shares one killCursors command instead of one each.
   static constexpr std::chrono::milliseconds kKillMinInterval{2};
+  // close(): how long a kill run in progress may go on before it is interrupted, and how long
+  // the final kill run may take in all (connects, handshakes and round trips together).
+  static constexpr std::chrono::milliseconds kKillRunGrace{200};
+  static constexpr std::chrono::milliseconds kFinalKillBudget{1'000};
+  // What close() is built to stay within; the rest (interrupting, joining) takes milliseconds.
+  static constexpr std::chrono::milliseconds kCloseBound = kKillRunGrace + kFinalKillBudget;
 
   // Creates the topology and starts it and the kill-cursors executor.
   static std::shared_ptr<ClientCore> create(ConnectionString uri, ClientOptions options);
@@ -73,6 +83,8 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
 
   // Idempotent; see above. Never throws.
   void close() noexcept;
+  // Kill records pushed after the final kill run (each also logged by the cursor).
+  std::uint64_t orphaned_kills() const noexcept { return kill_queue_->orphaned(); }
   bool closed() const noexcept { return closed_.load(std::memory_order_acquire); }
 
   const ConnectionString& uri() const noexcept { return uri_; }
@@ -94,7 +106,11 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   bson::Document run_on(const HostAndPort& server, std::string_view db, bson::View command,
                         std::span<const wire::DocumentSequence> sequences = {},
                         std::optional<Deadline> deadline = std::nullopt,
-                        InFlightConnection* in_flight = nullptr);
+                        OperationInterrupt* interrupt = nullptr);
+  // One command on a connection the caller holds, with command monitoring.
+  bson::Document run_monitored(Connection& connection, std::string_view db, bson::View command,
+                               std::span<const wire::DocumentSequence> sequences,
+                               std::optional<Deadline> deadline);
 
   // A Cursor over a find/aggregate reply from `server`, wired to this client's channel and
   // kill queue.
@@ -102,8 +118,10 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
 
   // The deadline of one killCursors round trip: min(socketTimeoutMS, kMaxKillTimeout).
   Deadline kill_deadline() const;
-  // One run of the kill-cursors task (the executor's target; close() runs a last one).
+  // One run of the kill-cursors task (the executor's target).
   KillCursorsTaskResult run_kill_cursors();
+  // The connection options the pool of `server` uses (for the final kill run), if it is known.
+  std::optional<ConnectionOptions> connection_options(const HostAndPort& server) const;
 
   // For tests: the executor that sends killCursors.
   PeriodicExecutor& kill_cursors_executor() noexcept { return *kill_executor_; }
@@ -112,24 +130,34 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   ClientCore(ConnectionString uri, ClientOptions options);
   void start();
   void check_open() const;
+  void close_now() noexcept;
+  void final_kill_run(SteadyClock::time_point deadline) noexcept;
+  void drop_queued_at_exit() noexcept;
   bson::Document run_with_pool(const HostAndPort& server, ConnectionPool& pool, std::string_view db,
                                bson::View command,
                                std::span<const wire::DocumentSequence> sequences,
-                               std::optional<Deadline> deadline, InFlightConnection* in_flight);
+                               std::optional<Deadline> deadline, OperationInterrupt* interrupt);
 
   ConnectionString uri_;
-  std::shared_ptr<const EventDispatcher> events_;
+  std::shared_ptr<EventDispatcher> events_;
   std::shared_ptr<Topology> topology_;
   std::shared_ptr<KillWakeSignal> wake_signal_;
   std::shared_ptr<KillQueue> kill_queue_;
   std::unique_ptr<PeriodicExecutor> kill_executor_;
-  InFlightConnection kill_in_flight_;
+  // Breaks whatever the kill executor waits on; shared with its interrupt hook, which may run
+  // in the exit handler.
+  std::shared_ptr<OperationInterrupt> kill_interrupt_ = std::make_shared<OperationInterrupt>();
   // One cursor channel per server, shared by that server's cursors: a cursor's destructor then
   // only drops a reference (never the last), instead of freeing a channel of its own.
   std::mutex channels_mutex_;
   std::map<HostAndPort, std::shared_ptr<ServerCursorChannel>> channels_;
   std::atomic<bool> closed_{false};
-  std::once_flag close_once_;
+  // close(): kOpen -> kClosing (one caller does the work) -> kClosed (waiters released).
+  static constexpr std::uint32_t kOpen = 0, kClosing = 1, kClosed = 2;
+  std::atomic<std::uint32_t> close_state_{kOpen};
+  std::atomic<std::thread::id> closing_thread_{};
+  // The fork generation the client was made in (a child's close() discards, see close_now()).
+  std::uint64_t fork_generation_ = 0;
 };
 
 }  // namespace mongoslice

@@ -33,7 +33,9 @@ std::string os_release_pretty_name() {
 }
 
 const OsFacts& os_facts() {
-  static const OsFacts facts = [] {
+  // Immortal (never destroyed): monitor threads run the handshake, and at process exit one may
+  // still be finishing a handshake while static destructors run.
+  static const OsFacts& facts = *new OsFacts([] {
     OsFacts f;
     utsname u{};
     if (::uname(&u) == 0) {
@@ -43,7 +45,7 @@ const OsFacts& os_facts() {
     }
     if (auto pretty = os_release_pretty_name(); !pretty.empty()) f.name = pretty;
     return f;
-  }();
+  }());
   return facts;
 }
 

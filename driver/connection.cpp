@@ -42,12 +42,13 @@ void Connection::fail(std::error_code code, const std::string& detail) {
   throw Error(code, detail);
 }
 
-void Connection::connect() {
+void Connection::connect(std::optional<Deadline> limit) {
   // connectTimeoutMS bounds the whole of it: resolve, TCP connect and handshake.
   // connectTimeoutMS=0 means "no limit" (URI options spec), not "give up at once".
   auto deadline = options_.connect_timeout.count() > 0
                       ? Deadline::after(options_.connect_timeout, "connectTimeoutMS")
                       : Deadline::none();
+  if (limit) deadline = Deadline::earlier(deadline, *limit);
   socket_.connect(deadline);
   handshake(deadline);
 }
@@ -144,6 +145,20 @@ bson::Document Connection::round_trip(std::string_view db, bson::View command,
   return result;
 }
 
+namespace {
+
+// A header only announces a length, which the peer need not honour: the reply buffer starts at
+// this size and doubles as the bytes actually arrive, so a peer that announces 2 GiB and then
+// sends nothing costs 64 KiB, not 2 GiB.
+constexpr std::size_t kFirstReplyStep = 64 * 1024;
+
+// The size the reply buffer grows to next, from `have` bytes read toward `length`.
+std::size_t next_reply_size(std::size_t have, std::size_t length) noexcept {
+  return std::min(length, std::max(kFirstReplyStep, have * 2));
+}
+
+}  // namespace
+
 wire::OpMsg Connection::read_reply(std::int32_t request_id, const Deadline& deadline) {
   std::array<std::uint8_t, wire::kHeaderSize> header_bytes;
   socket_.read_exact(header_bytes, deadline, "the reply header");
@@ -152,13 +167,22 @@ wire::OpMsg Connection::read_reply(std::int32_t request_id, const Deadline& dead
   if (auto ec = wire::parse_header(header_bytes, options_.max_message_size, header, &diagnostics)) {
     fail(ec, "the reply header from " + address_.to_string() + ": " + diagnostics.describe());
   }
-  std::vector<std::uint8_t> message(static_cast<std::size_t>(header.message_length));
-  std::memcpy(message.data(), header_bytes.data(), header_bytes.size());
-  socket_.read_exact(std::span(message).subspan(wire::kHeaderSize), deadline, "the reply");
+  const auto length = static_cast<std::size_t>(header.message_length);
+  std::vector<std::uint8_t> message;
+  message.reserve(next_reply_size(0, length));
+  message.assign(header_bytes.begin(), header_bytes.end());
+  while (message.size() < length) {
+    const std::size_t have = message.size();
+    message.resize(next_reply_size(have, length));
+    socket_.read_exact(std::span(message).subspan(have), deadline,
+                       "the reply (bytes " + std::to_string(have) + " to " +
+                           std::to_string(message.size()) + " of " + std::to_string(length) + ")");
+  }
 
+  // No request of ours sets exhaustAllowed, so a reply with moreToCome is refused.
   wire::OpMsg reply;
   if (auto ec = wire::decode_op_msg(std::move(message), request_id, options_.max_message_size,
-                                    reply, &diagnostics)) {
+                                    reply, &diagnostics, wire::MoreToCome::kRefused)) {
     fail(ec, "the reply from " + address_.to_string() + " to request " +
                  std::to_string(request_id) + ": " + diagnostics.describe());
   }

@@ -58,8 +58,9 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
 
   // Resolves, connects and runs the handshake (hello with helloOk and the client metadata
-  // document; isMaster if the server predates hello). Throws as the header says.
-  void connect();
+  // document; isMaster if the server predates hello), all within connectTimeoutMS or `limit`,
+  // whichever ends first. Throws as the header says.
+  void connect(std::optional<Deadline> limit = std::nullopt);
 
   // Runs `command` against database `db` and returns the reply's body. $db is added unless the
   // command already names `db` (the wire builders do); naming another database is

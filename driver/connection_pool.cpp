@@ -2,7 +2,9 @@
 
 #include <utility>
 
+#include "driver/futex.hpp"
 #include "wire/error.hpp"
+#include "wire/fork_generation.hpp"
 
 namespace mongoslice {
 
@@ -39,21 +41,30 @@ std::shared_ptr<ConnectionPool> ConnectionPool::create(HostAndPort address, Pool
 }
 
 ConnectionPool::ConnectionPool(HostAndPort address, PoolOptions options)
-    : address_(std::move(address)), options_(std::move(options)) {
+    : address_(std::move(address)),
+      options_(std::move(options)),
+      fork_generation_(current_fork_generation()) {
 }
 
 ConnectionPool::~ConnectionPool() = default;
 
-ConnectionPool::Lease ConnectionPool::acquire() {
-  const auto deadline = std::chrono::steady_clock::now() + options_.wait_timeout;
+ConnectionPool::Lease ConnectionPool::acquire(OperationInterrupt* interrupt,
+                                              std::optional<Deadline> limit) {
+  const auto wait_deadline = Deadline::earlier(
+      Deadline::after(options_.wait_timeout, "waitQueueTimeoutMS"), limit ? *limit : Deadline{});
   std::vector<std::unique_ptr<Connection>> to_close;  // closed after unlocking
   std::unique_lock lock(mutex_);
   for (;;) {
     if (closed_) throw Error(errc::client_closed, "pool of " + address_.to_string() + " closed");
+    if (interrupt && interrupt->interrupted()) {
+      throw Error(errc::interrupted,
+                  "waiting for a connection to " + address_.to_string() + ": interrupted");
+    }
     while (!idle_.empty()) {
       Idle idle = std::move(idle_.back());
       idle_.pop_back();
       if (idle.generation == generation_ && idle.connection->is_open()) {
+        busy_.push_back(idle.connection.get());
         lock.unlock();
         to_close.clear();
         return Lease(shared_from_this(), std::move(idle.connection), idle.generation);
@@ -66,21 +77,27 @@ ConnectionPool::Lease ConnectionPool::acquire() {
       const std::uint64_t generation = generation_;
       lock.unlock();
       to_close.clear();
-      try {
-        auto connection = std::make_unique<Connection>(address_, options_.connection);
-        connection->connect();
-        return Lease(shared_from_this(), std::move(connection), generation);
-      } catch (...) {
-        {
-          std::lock_guard relock(mutex_);
-          --total_;
-        }
-        returned_.notify_one();
-        throw;
-      }
+      return Lease(shared_from_this(), connect_new(interrupt, limit), generation);
     }
-    if (returned_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
-        !(options_.max_size == 0 || total_ < options_.max_size) && !closed_) {
+    // Read the word before unlocking: a return after that changes it, so the sleep below ends.
+    const std::uint32_t word = wait_word_.load();
+    lock.unlock();
+    to_close.clear();
+    {
+      PublishedFor published(interrupt, this);
+      if (!(interrupt && interrupt->interrupted()))
+        futex::wait_until(wait_word_, word, *wait_deadline.at);
+    }
+    lock.lock();
+    const bool slot_free = !idle_.empty() || options_.max_size == 0 || total_ < options_.max_size;
+    if (!slot_free && !closed_ && !(interrupt && interrupt->interrupted()) &&
+        SteadyClock::now() >= *wait_deadline.at) {
+      if (wait_deadline.source != "waitQueueTimeoutMS") {
+        throw Error(errc::timeout, "waiting for a connection to " + address_.to_string() +
+                                       " timed out after " +
+                                       std::to_string(wait_deadline.budget.count()) + " ms (" +
+                                       std::string(wait_deadline.source) + ")");
+      }
       throw Error(errc::pool_timeout, "no free connection to " + address_.to_string() + " within " +
                                           std::to_string(options_.wait_timeout.count()) +
                                           " ms (maxPoolSize " + std::to_string(options_.max_size) +
@@ -89,10 +106,48 @@ ConnectionPool::Lease ConnectionPool::acquire() {
   }
 }
 
+std::unique_ptr<Connection> ConnectionPool::connect_new(OperationInterrupt* interrupt,
+                                                        const std::optional<Deadline>& limit) {
+  std::unique_ptr<Connection> connection;
+  bool registered = false;
+  try {
+    connection = std::make_unique<Connection>(address_, options_.connection);
+    {
+      std::lock_guard lock(mutex_);
+      if (closed_) throw Error(errc::client_closed, "pool of " + address_.to_string() + " closed");
+      busy_.push_back(connection.get());
+      registered = true;
+    }
+    PublishedFor published(interrupt, connection.get());
+    if (interrupt && interrupt->interrupted()) connection->interrupt();
+    connection->connect(limit);
+    return connection;
+  } catch (...) {
+    {
+      std::lock_guard lock(mutex_);
+      if (registered) forget_busy_locked(connection.get());
+      --total_;
+    }
+    futex::bump_and_wake_all(wait_word_);
+    throw;
+  }
+}
+
+void ConnectionPool::forget_busy_locked(const Connection* connection) noexcept {
+  for (auto& entry : busy_) {
+    if (entry == connection) {
+      entry = busy_.back();
+      busy_.pop_back();
+      return;
+    }
+  }
+}
+
 void ConnectionPool::give_back(std::unique_ptr<Connection> connection, std::uint64_t generation,
                                bool discard) noexcept {
   {
     std::lock_guard lock(mutex_);
+    forget_busy_locked(connection.get());
     if (!discard && !closed_ && generation == generation_ && connection->is_open()) {
       try {
         idle_.push_back({std::move(connection), generation});
@@ -101,27 +156,47 @@ void ConnectionPool::give_back(std::unique_ptr<Connection> connection, std::uint
     }
     if (connection) --total_;
   }
-  returned_.notify_one();
+  futex::bump_and_wake_all(wait_word_);
   // A connection not kept is destroyed here, outside the lock (closing a socket is a syscall).
 }
 
 void ConnectionPool::clear() noexcept {
   std::vector<Idle> stale;
   {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_, std::defer_lock);
+    if (fork_generation_ == current_fork_generation()) {
+      lock.lock();
+    } else if (!lock.try_lock()) {
+      return;  // a fork() child, and a parent thread held the lock: leave the connections be
+    }
     ++generation_;
     stale.swap(idle_);
     total_ -= stale.size();
   }
-  returned_.notify_all();  // the freed slots may serve waiting acquirers
+  futex::bump_and_wake_all(wait_word_);  // the freed slots may serve waiting acquirers
 }
 
 void ConnectionPool::close() noexcept {
   {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_, std::defer_lock);
+    const bool inherited = fork_generation_ != current_fork_generation();
+    if (!inherited) {
+      lock.lock();
+    } else if (!lock.try_lock()) {
+      return;  // see clear()
+    }
     closed_ = true;
+    // Connection::interrupt is lock-free; the entries stay valid while we hold the lock. In a
+    // fork() child the busy connections belong to parent threads that do not exist here.
+    if (!inherited) {
+      for (Connection* connection : busy_) connection->interrupt();
+    }
   }
   clear();
+}
+
+void ConnectionPool::wake_waiters() noexcept {
+  futex::bump_and_wake_all(wait_word_);
 }
 
 std::size_t ConnectionPool::idle_count() const {

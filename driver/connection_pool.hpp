@@ -11,18 +11,27 @@
 // handshakes OUTSIDE the pool's lock, so one slow server handshake does not block returns or
 // other acquirers. clear() (the server's monitor or an operation saw a network error) bumps a
 // generation: every connection made before it, idle or checked out, is closed instead of being
-// reused. close() clears and refuses further acquires with errc::client_closed.
+// reused. close() clears, interrupts every connection checked out or being connected (their
+// operations fail at once with errc::interrupted), wakes every waiter and refuses further
+// acquires with errc::client_closed.
+//
+// Waiting for a free connection sleeps on a futex word rather than a condition variable, so that
+// wake_waiters() needs no lock: an OperationInterrupt (driver/operation_interrupt.hpp) can break
+// a wait from an interrupt hook or the exit handler.
 //
 // Thread-safety: every member may be called from any thread. A Lease belongs to one thread.
 
+#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "driver/connection.hpp"
+#include "driver/deadline.hpp"
+#include "driver/operation_interrupt.hpp"
 #include "wire/address.hpp"
 
 namespace mongoslice {
@@ -70,11 +79,16 @@ class ConnectionPool : public std::enable_shared_from_this<ConnectionPool> {
 
   // An idle connection, or a new one when under max_size, or the first one returned within
   // wait_timeout. Throws Error(errc::pool_timeout) when none frees up in time,
-  // Error(errc::client_closed) after close(); a new connection's connect/handshake errors
-  // propagate.
-  Lease acquire();
+  // Error(errc::client_closed) after close(), Error(errc::interrupted) when `interrupt` fires
+  // (during the wait or a new connection's connect and handshake); a new connection's
+  // connect/handshake errors propagate. `limit`, when given, bounds the whole call as well
+  // (the wait and a new connection's connect + handshake): Error(errc::timeout) naming it.
+  Lease acquire(OperationInterrupt* interrupt = nullptr, std::optional<Deadline> limit = {});
   void clear() noexcept;
   void close() noexcept;
+  // Wakes every thread waiting in acquire() so that it re-checks (its interrupt, the pool's
+  // state). Lock-free and allocation-free.
+  void wake_waiters() noexcept;
 
   const HostAndPort& address() const noexcept { return address_; }
   const PoolOptions& options() const noexcept { return options_; }
@@ -90,15 +104,26 @@ class ConnectionPool : public std::enable_shared_from_this<ConnectionPool> {
   };
   void give_back(std::unique_ptr<Connection> connection, std::uint64_t generation,
                  bool discard) noexcept;
+  void forget_busy_locked(const Connection* connection) noexcept;
+  std::unique_ptr<Connection> connect_new(OperationInterrupt* interrupt,
+                                          const std::optional<Deadline>& limit);
 
   const HostAndPort address_;
   const PoolOptions options_;
   mutable std::mutex mutex_;
-  std::condition_variable returned_;
+  // Bumped (and its sleepers woken) whenever a waiter should look again: a connection came
+  // back or was destroyed, clear(), close(), wake_waiters().
+  std::atomic<std::uint32_t> wait_word_{0};
   std::vector<Idle> idle_;  // most recently returned last (reused first: it is warm)
+  // Connections checked out or being connected, so that close() can interrupt them. An entry
+  // is removed (under mutex_) before its connection can be destroyed.
+  std::vector<Connection*> busy_;
   std::size_t total_ = 0;
   std::uint64_t generation_ = 0;
   bool closed_ = false;
+  // The fork generation the pool was made in: a fork() child never blocks on mutex_ (a parent
+  // thread may have held it at fork time) and never interrupts the parent's connections.
+  const std::uint64_t fork_generation_;
 };
 
 }  // namespace mongoslice

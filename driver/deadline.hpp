@@ -20,6 +20,12 @@ struct Deadline {
   static Deadline after(std::chrono::milliseconds budget, std::string_view source) {
     return {SteadyClock::now() + budget, budget, source};
   }
+  // Whichever of the two comes first (its budget and source name the limit that applies).
+  static Deadline earlier(const Deadline& a, const Deadline& b) {
+    if (!a.at) return b;
+    if (!b.at) return a;
+    return *a.at <= *b.at ? a : b;
+  }
   // `budget` from now on, or no limit when there is no budget.
   static Deadline after(std::optional<std::chrono::milliseconds> budget, std::string_view source) {
     return budget ? after(*budget, source) : none();

@@ -1,27 +1,55 @@
 #include "driver/deadline_socket.hpp"
 
-#include <sys/socket.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <exception>
 #include <optional>
-#include <thread>
 #include <vector>
 
 #include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
 #include "wire/error.hpp"
+#include "wire/fork_generation.hpp"
 
 namespace mongoslice {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-DeadlineSocket::DeadlineSocket(HostAndPort peer) : peer_(std::move(peer)) {
+struct DeadlineSocket::Engine {
+  asio::io_context io{1};
+  tcp::socket socket{io};
+  const std::uint64_t generation = current_fork_generation();
+  int fd = -1;  // the socket's descriptor while it is open
+  Engine* next_abandoned = nullptr;
+
+  bool inherited() const noexcept { return generation != current_fork_generation(); }
+};
+
+// A lock-free stack, never freed: destroying an inherited engine would run Asio code (see
+// close()). Pushing allocates nothing, so close() stays noexcept.
+void DeadlineSocket::abandon(std::unique_ptr<Engine> engine) noexcept {
+  static std::atomic<Engine*> abandoned{nullptr};
+  Engine* top = engine.release();
+  top->next_abandoned = abandoned.load();
+  while (!abandoned.compare_exchange_weak(top->next_abandoned, top)) {
+  }
+}
+
+DeadlineSocket::DeadlineSocket(HostAndPort peer, DnsOptions dns)
+    : peer_(std::move(peer)), resolver_(std::move(dns)) {
 }
 
 DeadlineSocket::~DeadlineSocket() {
   close();
+}
+
+bool DeadlineSocket::is_open() const noexcept {
+  return engine_ && engine_->fd >= 0;
 }
 
 // Starts one operation, then runs the io_context until it completes or the deadline passes; on
@@ -31,6 +59,7 @@ template <typename Start, typename Cancel>
 boost::system::error_code DeadlineSocket::run(Start&& start, Cancel&& cancel,
                                               const Deadline& deadline, bool& timed_out,
                                               std::size_t* transferred) {
+  asio::io_context& io = engine_->io;
   std::optional<boost::system::error_code> result;
   start([&result, transferred](const boost::system::error_code& ec, std::size_t n) {
     result = ec;
@@ -38,20 +67,20 @@ boost::system::error_code DeadlineSocket::run(Start&& start, Cancel&& cancel,
   });
   // An interrupt() that came before the operation reached the kernel may have found no socket
   // to shut down (or one not yet connecting); its flag is visible now, so cancel ourselves.
-  if (interrupted_.load()) cancel();
+  if (interrupt_.interrupted()) cancel();
 
-  io_.restart();
+  io.restart();
   if (deadline.at) {
-    while (!result && io_.run_one_until(*deadline.at) != 0) {
+    while (!result && io.run_one_until(*deadline.at) != 0) {
     }
   } else {
-    while (!result && io_.run_one() != 0) {
+    while (!result && io.run_one() != 0) {
     }
   }
   if (!result) {
     cancel();
-    io_.restart();
-    while (!result && io_.run_one() != 0) {
+    io.restart();
+    while (!result && io.run_one() != 0) {
     }
   }
   if (!result) result = asio::error::operation_aborted;  // cannot happen: cancel completes it
@@ -67,7 +96,7 @@ void DeadlineSocket::fail(std::error_code code, const std::string& detail) {
 void DeadlineSocket::fail_step(const boost::system::error_code& ec, bool timed_out,
                                const Deadline& deadline, std::string_view doing) {
   std::string where = std::string(doing) + " " + peer_name();
-  if (interrupted_.load()) fail(errc::interrupted, where + ": interrupted by another thread");
+  if (interrupted()) fail(errc::interrupted, where + ": interrupted by another thread");
   if (timed_out) {
     fail(errc::timeout, where + " timed out after " + std::to_string(deadline.budget.count()) +
                             " ms (" + std::string(deadline.source) + ")");
@@ -78,59 +107,66 @@ void DeadlineSocket::fail_step(const boost::system::error_code& ec, bool timed_o
   fail(errc::network_error, where + ": " + ec.message());
 }
 
-std::vector<tcp::endpoint> DeadlineSocket::resolve(const Deadline& deadline) {
-  boost::system::error_code ec;
-  auto address = asio::ip::make_address(peer_.host, ec);
-  if (!ec) return {tcp::endpoint(address, peer_.port)};
+// A write or read needs an open socket of this process: after fork() the child must not write
+// to or read from its parent's connection (invariant 8), whose bytes would interleave with the
+// parent's.
+void DeadlineSocket::check_usable(const std::string& doing) {
+  if (interrupted()) {
+    fail(errc::interrupted, doing + " " + peer_name() + ": the connection is closed");
+  }
+  if (!is_open()) {
+    fail(errc::connection_closed, doing + " " + peer_name() + ": the connection is closed");
+  }
+  if (engine_->inherited()) {
+    fail(errc::connection_closed, doing + " " + peer_name() +
+                                      ": the connection belongs to the parent process (opened "
+                                      "before fork())");
+  }
+}
 
-  tcp::resolver resolver(io_);
-  tcp::resolver::results_type results;
-  bool timed_out = false;
-  ec = run(
-      [&](auto done) {
-        resolver.async_resolve(peer_.host, std::to_string(peer_.port),
-                               [&results, done](const boost::system::error_code& ec,
-                                                tcp::resolver::results_type found) {
-                                 results = std::move(found);
-                                 done(ec, 0);
-                               });
-      },
-      [&] { resolver.cancel(); }, deadline, timed_out);
-  if (ec || interrupted_.load()) fail_step(ec, timed_out, deadline, "resolving");
+std::vector<tcp::endpoint> DeadlineSocket::resolve(const Deadline& deadline) {
   std::vector<tcp::endpoint> endpoints;
-  for (const auto& entry : results) endpoints.push_back(entry.endpoint());
-  if (endpoints.empty()) fail(errc::network_error, "resolving " + peer_name() + ": no addresses");
+  for (const auto& address : resolver_.resolve(peer_, deadline, interrupt_)) {
+    endpoints.emplace_back(address, peer_.port);
+  }
   return endpoints;
 }
 
 void DeadlineSocket::connect_one(const tcp::endpoint& endpoint, const Deadline& deadline) {
+  if (!engine_) {
+    try {
+      engine_ = std::make_unique<Engine>();
+    } catch (const std::exception& e) {  // no descriptors left for epoll, eventfd or timerfd
+      fail(errc::network_error, "connecting to " + peer_name() + ": " + e.what());
+    }
+  }
+  Engine& engine = *engine_;
   boost::system::error_code ec;
-  socket_.open(endpoint.protocol(), ec);
+  engine.socket.open(endpoint.protocol(), ec);
   if (ec) fail(errc::network_error, "opening a socket for " + peer_name() + ": " + ec.message());
-  // Publish the descriptor, then look at the flag (see the header for the protocol).
-  native_fd_.store(socket_.native_handle());
-  if (interrupted_.load())
-    fail(errc::interrupted, "connecting to " + peer_name() + ": interrupted");
+  engine.fd = engine.socket.native_handle();
+  // Publish the descriptor, then look at the flag (see InterruptSlot for the protocol).
+  interrupt_.publish(engine.fd);
+  if (interrupted()) fail(errc::interrupted, "connecting to " + peer_name() + ": interrupted");
 
   bool timed_out = false;
   ec = run(
       [&](auto done) {
-        socket_.async_connect(endpoint,
-                              [done](const boost::system::error_code& ec) { done(ec, 0); });
+        engine.socket.async_connect(endpoint,
+                                    [done](const boost::system::error_code& ec) { done(ec, 0); });
       },
-      [&] { socket_.cancel(ec); }, deadline, timed_out);
-  if (ec || interrupted_.load()) fail_step(ec, timed_out, deadline, "connecting to");
+      [&] { engine.socket.cancel(ec); }, deadline, timed_out);
+  if (ec || interrupted()) fail_step(ec, timed_out, deadline, "connecting to");
 
-  socket_.set_option(tcp::no_delay(true), ec);
+  engine.socket.set_option(tcp::no_delay(true), ec);
   if (ec) fail(errc::network_error, "setting TCP_NODELAY for " + peer_name() + ": " + ec.message());
 }
 
 void DeadlineSocket::connect(const Deadline& deadline) {
-  if (interrupted_.load())
-    fail(errc::interrupted, "connecting to " + peer_name() + ": interrupted");
+  if (interrupted()) fail(errc::interrupted, "connecting to " + peer_name() + ": interrupted");
   close();
   auto endpoints = resolve(deadline);
-  // Try each address in turn (e.g. "localhost" gives ::1 and 127.0.0.1); a timeout or an
+  // Try each address in turn (e.g. "localhost" may give ::1 and 127.0.0.1); a timeout or an
   // interrupt ends the attempt, other failures move on to the next address.
   std::optional<Error> last;
   for (const auto& endpoint : endpoints) {
@@ -146,56 +182,50 @@ void DeadlineSocket::connect(const Deadline& deadline) {
 }
 
 void DeadlineSocket::write_all(std::span<const std::uint8_t> bytes, const Deadline& deadline) {
-  if (!is_open() || interrupted_.load()) {
-    fail(interrupted_.load() ? errc::interrupted : errc::connection_closed,
-         "writing to " + peer_name() + ": the connection is closed");
-  }
+  check_usable("writing to");
+  tcp::socket& socket = engine_->socket;
   bool timed_out = false;
   boost::system::error_code ignored;
   auto ec = run(
-      [&](auto done) {
-        asio::async_write(socket_, asio::buffer(bytes.data(), bytes.size()), done);
-      },
-      [&] { socket_.cancel(ignored); }, deadline, timed_out);
-  if (ec || interrupted_.load()) fail_step(ec, timed_out, deadline, "writing to");
+      [&](auto done) { asio::async_write(socket, asio::buffer(bytes.data(), bytes.size()), done); },
+      [&] { socket.cancel(ignored); }, deadline, timed_out);
+  if (ec || interrupted()) fail_step(ec, timed_out, deadline, "writing to");
 }
 
 void DeadlineSocket::read_exact(std::span<std::uint8_t> into, const Deadline& deadline,
                                 std::string_view what) {
   std::string doing = "reading " + std::string(what) + " from";
-  if (!is_open() || interrupted_.load()) {
-    fail(interrupted_.load() ? errc::interrupted : errc::connection_closed,
-         doing + " " + peer_name() + ": the connection is closed");
-  }
+  check_usable(doing);
+  tcp::socket& socket = engine_->socket;
   bool timed_out = false;
   std::size_t got = 0;
   boost::system::error_code ignored;
   auto ec = run(
-      [&](auto done) { asio::async_read(socket_, asio::buffer(into.data(), into.size()), done); },
-      [&] { socket_.cancel(ignored); }, deadline, timed_out, &got);
-  if (ec == asio::error::eof && !interrupted_.load()) {
+      [&](auto done) { asio::async_read(socket, asio::buffer(into.data(), into.size()), done); },
+      [&] { socket.cancel(ignored); }, deadline, timed_out, &got);
+  if (ec == asio::error::eof && !interrupted()) {
     fail(errc::connection_closed,
          doing + " " + peer_name() + ": the server closed the connection after " +
              std::to_string(got) + " of " + std::to_string(into.size()) + " bytes");
   }
-  if (ec || interrupted_.load()) fail_step(ec, timed_out, deadline, doing);
-}
-
-void DeadlineSocket::interrupt() noexcept {
-  interrupted_.store(true);
-  interrupters_.fetch_add(1);
-  int fd = native_fd_.load();
-  if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
-  interrupters_.fetch_sub(1);
+  if (ec || interrupted()) fail_step(ec, timed_out, deadline, doing);
 }
 
 void DeadlineSocket::close() noexcept {
-  native_fd_.store(-1);
-  // An interrupt() that loaded the old fd is between its load and its shutdown(2): one
-  // system call. Let it finish before the fd number can be reused.
-  while (interrupters_.load() != 0) std::this_thread::yield();
+  if (!engine_) return;
+  // Withdraw first: once withdraw() returns, no interrupt() will shut the descriptor down.
+  interrupt_.withdraw();
+  if (engine_->inherited()) {
+    // A fork() child with its parent's engine: close(2) drops only the child's reference to the
+    // connection (no FIN: the parent still holds it). Asio's close would also run the reactor's
+    // code (its locks, the epoll instance the parent shares), so the engine is abandoned.
+    if (engine_->fd >= 0) ::close(engine_->fd);
+    abandon(std::move(engine_));
+    return;
+  }
+  engine_->fd = -1;
   boost::system::error_code ignored;
-  socket_.close(ignored);
+  engine_->socket.close(ignored);
 }
 
 }  // namespace mongoslice

@@ -4,11 +4,14 @@
 // holds its listeners for its whole life.
 //
 // Delivery: synchronous, on the thread where the event happens (an operation's thread, a
-// monitor's thread, the kill-cursors executor's thread), NEVER while the driver holds one of its
-// internal locks, so a listener may call back into the driver. Views and references inside an
-// event are valid only during the call: copy what you keep. A listener that throws is reported
-// in the log and otherwise ignored.
+// monitor's thread, the kill-cursors executor's thread), never while the driver holds one of
+// its mutexes, so a listener may call back into the driver, client.close() included (that call
+// returns at once; the close already under way finishes after the listener returns). Views and
+// references inside an event are valid only during the call: copy what you keep. A listener
+// that throws is reported in the log and otherwise ignored. After the client's close() returns,
+// no listener of that client is called again.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -126,9 +129,12 @@ class EventDispatcher {
 
   bool empty() const noexcept { return listeners_.empty(); }
 
-  // Calls every listener; a listener's exception is logged and swallowed.
+  // Calls every listener; a listener's exception is logged and swallowed. Nothing after close().
   template <typename Event>
   void emit(const Event& event) const noexcept {
+    if (listeners_.empty()) return;
+    Delivery delivery(*this);
+    if (!delivery.open()) return;
     for (const auto& listener : listeners_) {
       try {
         listener->on(event);
@@ -140,9 +146,31 @@ class EventDispatcher {
     }
   }
 
+  // From now on emit() calls nobody. With `wait`, returns once the calls in progress on other
+  // threads have returned (a call in progress on this thread, which is calling close() from a
+  // listener, is not waited for). Idempotent.
+  void close(bool wait = true) const noexcept;
+
+  // True while this thread is inside a listener call of any dispatcher.
+  static bool in_listener() noexcept;
+
  private:
+  // Counts one emit() in progress (the gate close() waits on).
+  class Delivery {
+   public:
+    explicit Delivery(const EventDispatcher& dispatcher) noexcept;
+    ~Delivery();
+    bool open() const noexcept { return open_; }
+
+   private:
+    const EventDispatcher& dispatcher_;
+    bool open_;
+  };
+
   static void report_listener_error(const char* what) noexcept;
   std::vector<std::shared_ptr<EventListener>> listeners_;
+  mutable std::atomic<bool> closed_{false};
+  mutable std::atomic<std::uint32_t> active_{0};  // emit() calls past the gate
 };
 
 }  // namespace mongoslice

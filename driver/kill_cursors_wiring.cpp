@@ -3,13 +3,49 @@
 #include <string>
 
 #include "driver/client_core.hpp"
+#include "driver/connection.hpp"
+#include "wire/error.hpp"
 #include "wire/log.hpp"
 
 namespace mongoslice {
 
 bson::Document PoolKillCursorsSender::send(const HostAndPort& server, std::string_view db,
                                            bson::View command) {
-  return core_.run_on(server, db, command, {}, core_.kill_deadline(), in_flight_);
+  return core_.run_on(server, db, command, {}, core_.kill_deadline(), interrupt_);
+}
+
+DirectKillCursorsSender::~DirectKillCursorsSender() = default;
+
+bson::Document DirectKillCursorsSender::send(const HostAndPort& server, std::string_view db,
+                                             bson::View command) {
+  const auto budget =
+      std::chrono::duration_cast<std::chrono::milliseconds>(ClientCore::kFinalKillBudget);
+  const Deadline deadline{deadline_, budget, "close()'s final kill-cursors budget"};
+  if (SteadyClock::now() >= deadline_) {
+    throw Error(errc::timeout, "killCursors on " + server.to_string() +
+                                   " not sent: close() ran out of its " +
+                                   std::to_string(budget.count()) + " ms budget for final kills");
+  }
+  auto& connection = connections_[server];
+  if (!connection) {
+    auto options = core_.connection_options(server);
+    if (!options) {
+      throw Error(errc::network_error,
+                  "server " + server.to_string() + " is no longer part of the topology");
+    }
+    auto fresh = std::make_unique<Connection>(server, *options);
+    fresh->connect(deadline);
+    connection = std::move(fresh);
+  }
+  try {
+    return core_.run_monitored(*connection, db, command, {},
+                               Deadline::earlier(deadline, core_.kill_deadline()));
+  } catch (const ServerError&) {
+    throw;
+  } catch (...) {
+    connection.reset();  // broken: a later send to this server connects afresh
+    throw;
+  }
 }
 
 void EventKillCursorsObserver::on_sent(const HostAndPort&, const Namespace&,

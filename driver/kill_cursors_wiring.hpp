@@ -4,18 +4,23 @@
 // command monitoring and a bounded deadline; the observer turns drops into CursorsDroppedEvent
 // and a log line (component "cursor", level warning).
 
+#include <map>
+#include <memory>
+
 #include "cursor/kill_cursors_task.hpp"
+#include "driver/deadline.hpp"
 #include "driver/events.hpp"
 
 namespace mongoslice {
 
 class ClientCore;
-class InFlightConnection;
+class Connection;
+class OperationInterrupt;
 
 class PoolKillCursorsSender final : public KillCursorsSender {
  public:
-  PoolKillCursorsSender(ClientCore& core, InFlightConnection* in_flight) noexcept
-      : core_(core), in_flight_(in_flight) {}
+  PoolKillCursorsSender(ClientCore& core, OperationInterrupt* interrupt) noexcept
+      : core_(core), interrupt_(interrupt) {}
 
   // A server that the topology no longer knows throws Error(errc::network_error), so its ids
   // are reported dropped (send_failed).
@@ -23,7 +28,24 @@ class PoolKillCursorsSender final : public KillCursorsSender {
 
  private:
   ClientCore& core_;
-  InFlightConnection* in_flight_;
+  OperationInterrupt* interrupt_;
+};
+
+// close()'s final kill run: the pools are closed by then, so it opens one connection per server
+// itself, and everything (connect, handshake, round trips) ends by one deadline. A send after
+// the deadline throws at once, so the rest is reported dropped.
+class DirectKillCursorsSender final : public KillCursorsSender {
+ public:
+  DirectKillCursorsSender(ClientCore& core, SteadyClock::time_point deadline) noexcept
+      : core_(core), deadline_(deadline) {}
+  ~DirectKillCursorsSender() override;
+
+  bson::Document send(const HostAndPort& server, std::string_view db, bson::View command) override;
+
+ private:
+  ClientCore& core_;
+  const SteadyClock::time_point deadline_;
+  std::map<HostAndPort, std::unique_ptr<Connection>> connections_;
 };
 
 class EventKillCursorsObserver final : public KillCursorsObserver {

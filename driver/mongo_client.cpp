@@ -29,6 +29,10 @@ Database MongoClient::database(std::string_view name) const {
   return Database(core_, std::string(name));
 }
 
+std::uint64_t MongoClient::orphaned_kills() const noexcept {
+  return core_ ? core_->orphaned_kills() : 0;
+}
+
 PeriodicExecutor& MongoClient::kill_cursors_executor() const {
   return core_->kill_cursors_executor();
 }

@@ -10,28 +10,37 @@
 // and one kill-cursors executor thread. It is thread-safe: share one client (or Databases and
 // Collections made from it) between threads; each thread iterates its own cursors.
 //
-// Closing: close(), or the destructor, stops the kill-cursors executor, sends the killCursors
-// still queued (each round trip bounded by min(socketTimeoutMS, 10 s)), then closes the
-// monitors and pools. Afterwards every operation of this client, its Databases and Collections
-// throws Error(errc::client_closed).
+// Closing: close(), or the destructor, returns within about 1.2 s (ClientCore::kCloseBound:
+// 200 ms for a kill run in progress, then 1 s for the final kill run), whatever the servers do,
+// provided event listeners return promptly. It interrupts every operation in flight (they fail
+// with Error(errc::client_closed)), sends the killCursors still queued on fresh connections
+// within that budget (what cannot be sent is reported dropped: CursorsDroppedEvent and a log
+// line), then closes the monitors and pools. When it returns, no thread of this client runs and
+// no listener of it is called again. Afterwards every operation of this client, its Databases
+// and Collections throws Error(errc::client_closed). A listener may call close() (it then
+// returns at once).
 //
 // Cursors that outlive their client: this is safe, and defined as follows.
 //  - Iterating on: getMore throws Error(errc::client_closed). Cursor::close() likewise.
 //  - Destroying it: the cursor pushes its kill record onto the client's kill queue, which the
-//    cursor co-owns, so no freed memory is touched. The queue is closed, so the record is only
-//    counted (KillQueue::dropped_after_close()) and freed with the queue when the last cursor
-//    goes; nobody is left to send or report it. The server reaps such cursors after its
-//    cursorTimeoutMillis (10 minutes by default). To have them killed, destroy or close your
-//    cursors before the client.
+//    cursor co-owns, so no freed memory is touched. After the final kill run nobody sends it:
+//    the cursor's destructor logs a warning (component "cursor": id, namespace, server) and
+//    orphaned_kills() counts it; the server reaps such cursors after its cursorTimeoutMillis
+//    (10 minutes by default). To have them killed, destroy or close your cursors first.
 //  - A cursor destroyed while close() runs either makes it into the final kill run (and is
 //    sent), or is reported as dropped (CursorsDroppedEvent, reason client_closed), or is
-//    counted as above if it comes after the final run.
+//    logged as above if it comes after the final run.
+//  - A client never destroyed (leaked, or a static): at process exit its threads are stopped
+//    and its queued kills reported dropped (reason client_closed).
 //
-// After fork(): the child must not use the parent's client (its sockets are shared with the
-// parent); make a new one. A cursor inherited from the parent and destroyed in the child is never
-// killed: its record carries the parent's fork generation, and the kill-cursors task reports it
-// dropped (reason after_fork) instead of killing the parent's server cursor.
+// After fork(): the child may close or destroy the client it inherited (whatever its URI), and
+// doing so never disturbs the parent: the inherited sockets are closed in the child only (never
+// shut down or written to), no killCursors goes out for the parent's cursors (a cursor
+// inherited from the parent and destroyed in the child is reported dropped, reason after_fork),
+// and nothing waits for the parent's threads. To talk to the server, the child makes a new
+// client.
 
+#include <cstdint>
 #include <memory>
 #include <string_view>
 
@@ -62,6 +71,9 @@ class MongoClient {
 
   // For tests and tools: the thread that sends killCursors.
   PeriodicExecutor& kill_cursors_executor() const;
+
+  // Cursors destroyed after close() had sent its final kills (see above).
+  std::uint64_t orphaned_kills() const noexcept;
 
  private:
   std::shared_ptr<ClientCore> core_;

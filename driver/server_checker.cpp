@@ -8,7 +8,9 @@
 namespace mongoslice {
 
 ConnectionChecker::ConnectionChecker(HostAndPort address, ConnectionOptions options)
-    : address_(std::move(address)), options_(std::move(options)) {
+    : address_(std::move(address)),
+      options_(std::move(options)),
+      hello_(bson::Builder{}.append("hello", 1).build()) {
   // A monitoring round trip must not wait forever: connectTimeoutMS bounds it (0: no limit).
   if (options_.connect_timeout.count() > 0) options_.socket_timeout = options_.connect_timeout;
 }
@@ -39,10 +41,9 @@ CheckResult ConnectionChecker::check() {
     connection_->connect();
     return {connection_->hello_reply(), connection_->handshake_rtt()};
   }
-  static const bson::Document hello = bson::Builder{}.append("hello", 1).build();
   const auto started = SteadyClock::now();
   try {
-    auto reply = connection_->run_command("admin", hello.view());
+    auto reply = connection_->run_command("admin", hello_.view());
     return {std::move(reply), SteadyClock::now() - started};
   } catch (const ServerError& e) {
     // ok: 0 is an answer: the description built from it says Unknown with the server's message.

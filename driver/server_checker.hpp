@@ -28,6 +28,9 @@ class ConnectionChecker final : public ServerChecker {
 
   HostAndPort address_;
   ConnectionOptions options_;
+  // Built here, on the owner's thread: a function-local static would be destroyed during static
+  // destruction while a monitor thread might still use it.
+  const bson::Document hello_;
   // The monitor thread owns connection_; interrupt() reaches it through current_. Protocol: the
   // interrupter sets interrupted_, counts itself in interrupters_, then reads current_; the owner
   // publishes current_, then reads interrupted_. With sequentially consistent atomics one side

@@ -8,6 +8,7 @@
 #include "driver/server_checker.hpp"
 #include "driver/server_selection.hpp"
 #include "wire/error.hpp"
+#include "wire/fork_generation.hpp"
 #include "wire/log.hpp"
 
 namespace mongoslice {
@@ -138,7 +139,8 @@ Topology::Topology(Token, const ConnectionString& uri,
       checkers_(std::move(checkers)),
       monitor_options_(monitor_options),
       listener_(std::make_unique<Listener>(*this)),
-      description_(std::make_shared<const TopologyDescription>(uri.hosts, topology_options(uri))) {
+      description_(std::make_shared<const TopologyDescription>(uri.hosts, topology_options(uri))),
+      fork_generation_(current_fork_generation()) {
   pool_options_.max_size = uri.max_pool_size;
   pool_options_.wait_timeout = uri.server_selection_timeout;
   pool_options_.connection.connect_timeout = uri.connect_timeout;
@@ -167,7 +169,12 @@ void Topology::close() noexcept {
   std::map<HostAndPort, Server> servers;
   bool was_open = false;
   {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_, std::defer_lock);
+    if (fork_generation_ == current_fork_generation()) {
+      lock.lock();
+    } else if (!lock.try_lock()) {
+      return;  // a fork() child, and a parent thread held the lock at fork time: leave it all
+    }
     if (closed_) return;
     closed_ = true;
     was_open = opened_;
@@ -185,6 +192,25 @@ void Topology::close() noexcept {
     events_->emit(ServerClosedEvent{address});
   }
   if (was_open) events_->emit(TopologyClosedEvent{});
+}
+
+void Topology::close_pools() noexcept {
+  std::vector<std::shared_ptr<ConnectionPool>> pools;
+  {
+    std::unique_lock lock(mutex_, std::defer_lock);
+    if (fork_generation_ == current_fork_generation()) {
+      lock.lock();
+    } else if (!lock.try_lock()) {
+      return;  // see close()
+    }
+    for (const auto& [address, server] : servers_) {
+      try {
+        pools.push_back(server.pool);
+      } catch (...) {  // no memory: that pool is closed with the topology instead
+      }
+    }
+  }
+  for (auto& pool : pools) pool->close();
 }
 
 // ---- updates ----------------------------------------------------------------------------------

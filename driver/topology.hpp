@@ -64,8 +64,15 @@ class Topology {
   // Starts a monitor per seed (once). Throws std::system_error when no thread can be created.
   void open();
   // Closes every monitor and pool; selection fails with errc::client_closed afterwards. Joins
-  // the monitors' threads, except the calling thread's own. Idempotent.
+  // the monitors' threads, except the calling thread's own. Idempotent. In a fork() child the
+  // inherited monitors have no thread and their sockets are the parent's: they are discarded
+  // without shutdown(2); if a parent thread held the topology's mutex at fork time, everything
+  // is left as it is (leaked) rather than waited for.
   void close() noexcept;
+
+  // Closes every pool (operations in flight on them are interrupted, waiters woken) but keeps
+  // monitoring; close() follows. For the client's close().
+  void close_pools() noexcept;
 
   // Waits up to serverSelectionTimeoutMS for a suitable server, asking the monitors for
   // immediate checks; throws Error(errc::server_selection_timeout, <every server, its type and
@@ -127,6 +134,9 @@ class Topology {
   bool closed_ = false;
 
   std::weak_ptr<Topology> self_;
+  // The fork generation the topology was made in: in a fork() child, close() must not block on
+  // mutex_, which a parent thread may have held when the process forked (see close()).
+  const std::uint64_t fork_generation_;
 };
 
 }  // namespace mongoslice

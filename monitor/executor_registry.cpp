@@ -48,7 +48,19 @@ States live_states() {
 
 void on_exit() {
   exit_started.store(true);
-  std::size_t still_running = close_and_join_all(kExitJoinTimeout);
+  States states = live_states();
+  // Close and interrupt all first, so that they end in parallel (an executor blocked in I/O
+  // ends only through its owner's interrupt hook), then wait with one deadline for all.
+  for (auto& state : states) state->interrupt();
+  const auto deadline = ExecutorState::Clock::now() + kExitJoinTimeout;
+  std::size_t still_running = 0;
+  for (auto& state : states) {
+    if (state->join_until(deadline)) {
+      state->run_exit_hook();
+    } else {
+      ++still_running;
+    }
+  }
   if (still_running > 0) {
     log::emit(
         log::component::executor, log::Level::warning,

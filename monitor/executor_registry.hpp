@@ -3,8 +3,11 @@
 //
 // Every executor registers (weakly) when first opened and leaves when destroyed. On the first
 // registration the registry installs:
-// - an std::atexit handler that closes every live executor and then joins them all within ONE
-//   bounded total timeout (1 s), so that no executor thread runs during static destruction.
+// - an std::atexit handler that closes and interrupts every live executor (interrupt(): the
+//   owner's hook breaks blocking I/O, e.g. a monitor's socket read), then joins them all within
+//   ONE bounded total timeout (1 s), so that no executor thread runs during static destruction,
+//   and finally runs the exit hook of each executor that ended (e.g. the kill-cursors executor
+//   of a leaked client reports the kills it can no longer send).
 //   Ordering: atexit handlers and static destructors run in reverse order of registration /
 //   construction. Statics constructed before the first open() are destroyed after the handler
 //   ran (their destructors see no executor thread); statics constructed later are destroyed

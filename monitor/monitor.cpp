@@ -26,6 +26,12 @@ Monitor::Monitor(HostAndPort address, std::unique_ptr<ServerChecker> checker,
   state_->checker = std::move(checker);
   state_->listener = std::move(listener);
   state_->executor = &executor_;
+  // The exit handler (and interrupt()) break a check blocked in connect or read. The hook
+  // co-owns the state, which lives as long as the executor's own state (its target holds it).
+  executor_.set_interrupt_hook([state = state_]() noexcept {
+    state->closed.store(true);
+    state->checker->interrupt();
+  });
 }
 
 Monitor::~Monitor() {
@@ -37,9 +43,7 @@ void Monitor::open() {
 }
 
 void Monitor::close() noexcept {
-  state_->closed.store(true);
-  executor_.close();
-  state_->checker->interrupt();
+  executor_.interrupt();  // close, then the hook above
 }
 
 void Monitor::request_check() noexcept {

@@ -76,7 +76,41 @@ void ExecutorState::wake_all_waiters() noexcept {
 }
 
 void ExecutorState::close() noexcept {
-  if ((word_.fetch_or(kClosed) & kClosed) == 0) wake_all_waiters();
+  // Set kClosed and clear kOpening in one step, so that an open() in progress sees the close.
+  std::uint32_t word = word_.load();
+  while (!word_.compare_exchange_weak(word, (word | kClosed) & ~kOpening)) {
+  }
+  if ((word & kClosed) == 0 || (word & kOpening) != 0) wake_all_waiters();
+}
+
+void ExecutorState::interrupt() noexcept {
+  close();
+  if (!interrupt_hook_) return;
+  try {
+    interrupt_hook_();
+  } catch (...) {  // a hook must not throw; if it does, the close still stands
+  }
+}
+
+void ExecutorState::set_interrupt_hook(std::function<void()> hook) {
+  std::lock_guard lock(mutex_);
+  interrupt_hook_ = std::move(hook);
+}
+
+void ExecutorState::set_exit_hook(std::function<void()> hook) {
+  std::lock_guard lock(mutex_);
+  exit_hook_ = std::move(hook);
+}
+
+void ExecutorState::run_exit_hook() noexcept {
+  if (!exit_hook_) return;
+  try {
+    exit_hook_();
+  } catch (const std::exception& e) {
+    log::emit(log::component::executor, log::Level::error,
+              "executor " + name_ + ": exit hook threw: " + e.what());
+  } catch (...) {
+  }
 }
 
 void ExecutorState::wake() noexcept {
@@ -114,8 +148,12 @@ void ExecutorState::open() {
     if ((word & kClosed) == 0) return;  // running and not closed: nothing to do
     if (on_own_thread()) {
       // Reopened from the target after close(): the thread has not left its loop yet (it is
-      // running this call), so cancelling the close keeps it going.
-      word_.fetch_and(~kClosed);
+      // running this call), so cancelling the close keeps it going, unless another close()
+      // comes in meanwhile (it clears kOpening and wins).
+      word = word_.fetch_or(kOpening) | kOpening;
+      while ((word & kOpening) != 0 &&
+             !word_.compare_exchange_weak(word, word & ~(kClosed | kOpening))) {
+      }
       return;
     }
     // Closed but not ended yet: wait for the old thread without our lock (fork and join take it).
@@ -127,9 +165,12 @@ void ExecutorState::open() {
     if (thread_->joinable()) thread_->join();  // it has ended: kRunning is clear
     thread_.reset();
   }
-  // Atomically: not closed any more, running. A close() racing with this stays effective.
-  std::uint32_t word = word_.load();
-  while (!word_.compare_exchange_weak(word, (word & ~kClosed) | kRunning)) {
+  // Announce the opening, then turn it into "running, not closed" in one compare-exchange. A
+  // close() in between clears kOpening: it wins, and no thread starts.
+  std::uint32_t word = word_.fetch_or(kOpening) | kOpening;
+  for (;;) {
+    if ((word & kOpening) == 0) return;  // closed meanwhile
+    if (word_.compare_exchange_weak(word, (word & ~(kClosed | kOpening)) | kRunning)) break;
   }
   try {
     thread_ = std::make_unique<std::thread>(&ExecutorState::run, shared_from_this());
@@ -150,6 +191,7 @@ void ExecutorState::run(std::shared_ptr<ExecutorState> self) {
     if (state.word_.load() & kClosed) break;
     // Wakes up to here are served by this run; a wake during the run asks for one more.
     state.word_.fetch_and(~kWake);
+    state.runs_.fetch_add(1, std::memory_order_relaxed);
     const auto run_start = Clock::now();
     bool again = false;
     try {
@@ -183,7 +225,14 @@ bool ExecutorState::sleep_until_next_run(Clock::time_point run_start, Clock::tim
       word_.fetch_and(~kSkip);
       return true;
     }
-    auto deadline = run_end + std::chrono::milliseconds(interval_ms_.load());
+    const std::int64_t interval_ms = interval_ms_.load();
+    if (interval_ms == PeriodicExecutor::kUntilWoken.count() && (word & kWake) == 0) {
+      futex_wait(word_, word, nullptr);  // no deadline: only a change of the word ends this
+      continue;
+    }
+    auto deadline = interval_ms == PeriodicExecutor::kUntilWoken.count()
+                        ? run_start + min_interval_
+                        : run_end + std::chrono::milliseconds(interval_ms);
     if (word & kWake) deadline = std::min(deadline, run_start + min_interval_);
     const auto now = Clock::now();
     if (now >= deadline) return true;
@@ -273,6 +322,18 @@ void PeriodicExecutor::close() noexcept {
 }
 void PeriodicExecutor::wake() noexcept {
   state_->wake();
+}
+void PeriodicExecutor::interrupt() noexcept {
+  state_->interrupt();
+}
+void PeriodicExecutor::set_interrupt_hook(std::function<void()> hook) {
+  state_->set_interrupt_hook(std::move(hook));
+}
+void PeriodicExecutor::set_exit_hook(std::function<void()> hook) {
+  state_->set_exit_hook(std::move(hook));
+}
+std::uint64_t PeriodicExecutor::runs() const noexcept {
+  return state_->runs();
 }
 void PeriodicExecutor::skip_sleep() noexcept {
   state_->skip_sleep();

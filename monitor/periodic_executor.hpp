@@ -9,14 +9,15 @@
 //   and at most one futex wake syscall). They may be called from any destructor, any thread, the
 //   target itself, and a signal handler.
 // - After close() the thread ends as soon as the target returns; while asleep it ends at once.
-//   close() does not interrupt a target blocked in I/O: the owner does that itself, next to
-//   close() (e.g. `executor.close(); socket.shutdown();`). We chose this over an "on close"
-//   callback inside close(), because such a callback would have to obey the same rules (no lock,
-//   no allocation, signal-safe) and a plain call next to close() makes that visible at the call.
+//   close() does not interrupt a target blocked in I/O: interrupt() does, through a hook the
+//   owner registers before open() (e.g. the socket's shutdown(2)). The hook must obey close()'s
+//   rules (noexcept, no lock, no allocation), because the exit handler calls it too. A close()
+//   that races with open() wins: the executor stays closed and no thread starts.
 // - Every opened executor is registered (weakly) in the process-wide registry
 //   (monitor/executor_registry.hpp); at exit, all are closed and joined within ~1 s in total.
 //
-// Timing: the next run starts `interval` after the previous run ended. wake() brings it
+// Timing: the next run starts `interval` after the previous run ended (kUntilWoken: only when
+// woken; such an executor has no timer at all). wake() brings it
 // forward, but never sooner than `min_interval` after the previous run started. A wake that
 // arrives while the target runs is kept: one more run follows. skip_sleep() makes the next run
 // follow immediately (also ending a sleep in progress).
@@ -31,6 +32,7 @@
 // where it detaches instead.
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -43,6 +45,9 @@ class ExecutorState;
 
 class PeriodicExecutor {
  public:
+  // An interval that never elapses: the executor runs only when woken (or skip_sleep()).
+  static constexpr std::chrono::milliseconds kUntilWoken = std::chrono::milliseconds::max();
+
   // `name` names the thread (first 15 characters, as `top -H` shows).
   PeriodicExecutor(std::string name, std::chrono::milliseconds interval,
                    std::chrono::milliseconds min_interval, std::function<bool()> target);
@@ -63,6 +68,19 @@ class PeriodicExecutor {
   // Asks the thread to end; see the guarantees above.
   void close() noexcept;
 
+  // close(), then the interrupt hook: the thread ends even if its target is blocked in I/O.
+  // noexcept and lock-free when the hook is.
+  void interrupt() noexcept;
+
+  // Before the first open() only (not thread-safe against a running executor).
+  // The interrupt hook breaks whatever the target blocks on; interrupt() and the process's exit
+  // handler call it. It must be noexcept, lock-free and allocation-free.
+  void set_interrupt_hook(std::function<void()> hook);
+  // The exit hook runs in the exit handler after the thread has ended (not if it failed to end
+  // within the exit timeout): the owner's last word, e.g. reporting work left undone. It may
+  // lock and allocate; it must not block for long.
+  void set_exit_hook(std::function<void()> hook);
+
   // Runs the target soon (see Timing). Lock-free, signal-safe.
   void wake() noexcept;
 
@@ -78,6 +96,8 @@ class PeriodicExecutor {
 
   // True from open() until the thread has ended.
   bool is_running() const noexcept;
+  // How many times the target has started running (tests and benchmarks count wake-ups).
+  std::uint64_t runs() const noexcept;
   // True after close(), after the target stopped the executor, and before the first open().
   bool closed() const noexcept;
 

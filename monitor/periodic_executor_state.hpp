@@ -27,6 +27,13 @@ class ExecutorState : public std::enable_shared_from_this<ExecutorState> {
 
   void open();
   void close() noexcept;
+  // close(), then the owner's interrupt hook (if any), which breaks blocking I/O of the target.
+  void interrupt() noexcept;
+  // Set by the owner before the first open(); see PeriodicExecutor::set_interrupt_hook.
+  void set_interrupt_hook(std::function<void()> hook);
+  void set_exit_hook(std::function<void()> hook);
+  // The registry's exit handler: runs the exit hook once the thread has ended.
+  void run_exit_hook() noexcept;
   void wake() noexcept;
   void skip_sleep() noexcept;
   void update_interval(std::chrono::milliseconds interval) noexcept;
@@ -37,6 +44,7 @@ class ExecutorState : public std::enable_shared_from_this<ExecutorState> {
   void release_from_owner();
 
   bool is_running() const noexcept { return (word_.load() & kRunning) != 0; }
+  std::uint64_t runs() const noexcept { return runs_.load(std::memory_order_relaxed); }
   bool closed() const noexcept { return (word_.load() & kClosed) != 0; }
   const std::string& name() const noexcept { return name_; }
 
@@ -53,6 +61,9 @@ class ExecutorState : public std::enable_shared_from_this<ExecutorState> {
   static constexpr std::uint32_t kWake = 1u << 1;     // wake() since the last run started
   static constexpr std::uint32_t kSkip = 1u << 2;     // skip_sleep() not yet consumed
   static constexpr std::uint32_t kRunning = 1u << 3;  // a thread was started and has not ended
+  // open() is between seeing kClosed and starting the thread; a close() clears it, so that a
+  // close racing with open() wins (open then starts nothing).
+  static constexpr std::uint32_t kOpening = 1u << 4;
   // Bits 8..31 count interval updates, so that an update always changes the word and ends a
   // FUTEX_WAIT in progress.
   static constexpr std::uint32_t kGenerationOne = 1u << 8;
@@ -66,11 +77,16 @@ class ExecutorState : public std::enable_shared_from_this<ExecutorState> {
   void wake_all_waiters() noexcept;
 
   std::atomic<std::uint32_t> word_{kClosed};
-  std::atomic<std::int64_t> interval_ms_;
+  std::atomic<std::int64_t> interval_ms_;  // kUntilWoken: sleep until close/wake/skip
+  std::atomic<std::uint64_t> runs_{0};     // target runs started
   const std::chrono::milliseconds min_interval_;
   const std::string name_;
   const std::string thread_name_;  // name_ cut to the 15 characters Linux keeps
   const std::function<bool()> target_;
+  // Written before the first open() (which publishes them through the registry's lock), then
+  // only read.
+  std::function<void()> interrupt_hook_;
+  std::function<void()> exit_hook_;
 
   // Guards thread_ (open, join, detach, fork). Never taken by close/wake or by the thread, and
   // never held while waiting for the thread to end.

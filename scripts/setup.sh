@@ -2,7 +2,7 @@
 # Installs everything mongoslice needs on a fresh Debian 12 machine. Safe to run again, and quick
 # (a few seconds) when everything is already there.
 #
-#   - Debian packages: compilers, Boost 1.81 (not the default 1.74), libbson, GoogleTest,
+#   - Debian packages: compilers, Boost 1.81 (not the default 1.74), libbson, c-ares, GoogleTest,
 #     Google Benchmark, libmongoc (the C driver we compare against), clang (libFuzzer), graphviz.
 #   - FerretDB v1.24.2 (SQLite backend), the real server the integration suite and the demo use.
 #   - A Python venv in .venv/ (ignored by git) with mockupdb and pymongo.
@@ -16,7 +16,7 @@ log() { printf 'setup: %s\n' "$*" >&2; }
 
 # --- Debian packages -------------------------------------------------------------------------
 packages=(build-essential cmake ninja-build pkg-config git libboost1.81-dev libbson-dev
-  libmongoc-dev libgtest-dev libgmock-dev libbenchmark-dev clang clang-format libclang-rt-14-dev
+  libc-ares-dev libmongoc-dev libgtest-dev libgmock-dev libbenchmark-dev clang clang-format libclang-rt-14-dev
   graphviz docker-compose python3-venv golang-go ccache)
 missing=()
 for p in "${packages[@]}"; do

@@ -1,6 +1,10 @@
 #include "wire/bson.hpp"
 
+#include <charconv>
+#include <cmath>
 #include <cstring>
+#include <limits>
+#include <optional>
 #include <stdexcept>
 
 #include "wire/bson_validate.hpp"
@@ -14,6 +18,25 @@ constexpr std::uint8_t kEmptyDocument[5] = {5, 0, 0, 0, 0};
 
 int key_length(std::string_view key) {
   return static_cast<int>(key.size());
+}
+
+// The shortest text that reads back as `value`: "1e+300", "nan", "-inf".
+std::string double_text(double value) {
+  char text[32];
+  auto [end, ec] = std::to_chars(text, text + sizeof text, value);
+  return ec == std::errc() ? std::string(text, end) : std::string("?");
+}
+
+// `value` truncated toward zero, if that fits in Int. A static_cast of NaN, of an infinity or
+// of a value whose truncation does not fit is undefined behaviour, so those give nothing.
+template <typename Int>
+std::optional<Int> truncate_to(double value) noexcept {
+  // -2^(n-1) and 2^(n-1) are powers of two, so both bounds are exact doubles.
+  constexpr double kMin = static_cast<double>(std::numeric_limits<Int>::min());
+  constexpr double kEnd = -kMin;
+  const double truncated = std::trunc(value);
+  if (!(truncated >= kMin && truncated < kEnd)) return std::nullopt;  // NaN fails both
+  return static_cast<Int>(truncated);
 }
 
 }  // namespace
@@ -85,6 +108,12 @@ void Element::throw_mismatch(Type wanted) const {
                                             std::string(type_name(wanted)));
 }
 
+void Element::throw_out_of_range(const std::string& value, Type wanted) const {
+  throw Error(errc::bson_type_mismatch,
+              "field '" + std::string(key()) + "' is " + std::string(type_name(type())) + " " +
+                  value + ", out of the range of " + std::string(type_name(wanted)));
+}
+
 double Element::get_double() const {
   if (type() != Type::kDouble) throw_mismatch(Type::kDouble);
   return bson_iter_double(&iter_);
@@ -134,9 +163,20 @@ const bson_oid_t& Element::get_oid() const {
 }
 
 std::chrono::system_clock::time_point Element::get_date_time() const {
+  using Clock = std::chrono::system_clock;
+  using std::chrono::milliseconds;
   if (type() != Type::kDateTime) throw_mismatch(Type::kDateTime);
-  return std::chrono::system_clock::time_point(
-      std::chrono::milliseconds(bson_iter_date_time(&iter_)));
+  // The clock's ticks are finer than milliseconds, so converting a far date would overflow.
+  constexpr auto kMin = std::chrono::duration_cast<milliseconds>(Clock::duration::min()).count();
+  constexpr auto kMax = std::chrono::duration_cast<milliseconds>(Clock::duration::max()).count();
+  const std::int64_t ms = bson_iter_date_time(&iter_);
+  if (ms < kMin || ms > kMax) {
+    throw Error(errc::bson_type_mismatch, "field '" + std::string(key()) + "' is date " +
+                                              std::to_string(ms) +
+                                              " ms since the epoch, out of the range of "
+                                              "std::chrono::system_clock");
+  }
+  return Clock::time_point(milliseconds(ms));
 }
 
 std::int64_t Element::as_int64() const {
@@ -145,10 +185,35 @@ std::int64_t Element::as_int64() const {
       return bson_iter_int32(&iter_);
     case Type::kInt64:
       return bson_iter_int64(&iter_);
-    case Type::kDouble:
-      return static_cast<std::int64_t>(bson_iter_double(&iter_));
+    case Type::kDouble: {
+      const double value = bson_iter_double(&iter_);
+      if (auto converted = truncate_to<std::int64_t>(value)) return *converted;
+      throw_out_of_range(double_text(value), Type::kInt64);
+    }
     default:
       throw_mismatch(Type::kInt64);
+  }
+}
+
+std::int32_t Element::as_int32() const {
+  switch (type()) {
+    case Type::kInt32:
+      return bson_iter_int32(&iter_);
+    case Type::kInt64: {
+      const std::int64_t value = bson_iter_int64(&iter_);
+      if (value >= std::numeric_limits<std::int32_t>::min() &&
+          value <= std::numeric_limits<std::int32_t>::max()) {
+        return static_cast<std::int32_t>(value);
+      }
+      throw_out_of_range(std::to_string(value), Type::kInt32);
+    }
+    case Type::kDouble: {
+      const double value = bson_iter_double(&iter_);
+      if (auto converted = truncate_to<std::int32_t>(value)) return *converted;
+      throw_out_of_range(double_text(value), Type::kInt32);
+    }
+    default:
+      throw_mismatch(Type::kInt32);
   }
 }
 
@@ -209,7 +274,9 @@ Element View::operator[](std::string_view key) const {
 }
 
 std::string View::to_json() const {
-  bson_t doc = as_bson_t();
+  // For logs and error messages too, so bytes libbson refuses are named, not thrown.
+  bson_t doc;
+  if (!bson_init_static(&doc, data_, size_)) return "<invalid BSON>";
   std::size_t length = 0;
   char* json = bson_as_relaxed_extended_json(&doc, &length);
   if (json == nullptr) return "<invalid BSON>";
@@ -218,9 +285,14 @@ std::string View::to_json() const {
   return text;
 }
 
-bson_t View::as_bson_t() const noexcept {
+bson_t View::as_bson_t() const {
   bson_t doc;
-  bson_init_static(&doc, data_, size_);
+  // On failure libbson leaves `doc` uninitialised: it must not reach any libbson function.
+  if (!bson_init_static(&doc, data_, size_)) {
+    throw Error(errc::invalid_bson, "a view of " + std::to_string(size_) +
+                                        " bytes is not a BSON document (its length prefix, "
+                                        "size or terminating zero disagree)");
+  }
   return doc;
 }
 

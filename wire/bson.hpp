@@ -69,7 +69,9 @@ class Element {
   bool is_number() const noexcept;
 
   // Typed accessors. Each throws mongoslice::Error (errc::bson_type_mismatch, naming the key
-  // and both types) when the element has another type.
+  // and both types) when the element has another type. get_date_time throws it too for a date
+  // that system_clock::time_point cannot hold (its ticks are finer than milliseconds: with
+  // nanoseconds, about 292 years either side of 1970).
   double get_double() const;
   std::int32_t get_int32() const;
   std::int64_t get_int64() const;
@@ -80,8 +82,11 @@ class Element {
   const bson_oid_t& get_oid() const;
   std::chrono::system_clock::time_point get_date_time() const;
 
-  // Any of int32, int64 and double, converted; throws for other types.
+  // Any of int32, int64 and double, converted (a double truncated toward zero); throws
+  // errc::bson_type_mismatch for other types, and for a value whose conversion does not fit
+  // (NaN, an infinity, out of range), naming the key and the value.
   std::int64_t as_int64() const;
+  std::int32_t as_int32() const;
   double as_double() const;
   // The server's "truthy" rule for flags such as ok: numbers != 0, true; everything else false.
   bool as_bool() const noexcept;
@@ -90,6 +95,7 @@ class Element {
 
  private:
   [[noreturn]] void throw_mismatch(Type wanted) const;
+  [[noreturn]] void throw_out_of_range(const std::string& value, Type wanted) const;
   bson_iter_t iter_;
 };
 
@@ -143,11 +149,14 @@ class View {
   // The field named `key`; throws mongoslice::Error (errc::bson_key_missing) when absent.
   Element operator[](std::string_view key) const;
 
-  // Relaxed extended JSON, for logs, messages and tests.
+  // Relaxed extended JSON, for logs, messages and tests; "<invalid BSON>" for bytes libbson
+  // does not take.
   std::string to_json() const;
 
-  // A libbson bson_t over these bytes (read-only, no copy) for libbson's own functions.
-  bson_t as_bson_t() const noexcept;
+  // A libbson bson_t over these bytes (read-only, no copy) for libbson's own functions. Throws
+  // mongoslice::Error (errc::invalid_bson) when libbson refuses the bytes: fewer than 5, a
+  // length prefix other than size(), or a last byte that is not 0. Validated bytes pass.
+  bson_t as_bson_t() const;
 
   friend bool operator==(const View& a, const View& b) noexcept;
 
@@ -197,7 +206,8 @@ class Document {
 //
 // Inside open_array(), append_value() adds elements with the keys "0", "1", ... Throws
 // std::logic_error when nesting is misused (close() with nothing open, build() with a nested
-// document still open).
+// document still open). Appending or concatenating a View that libbson refuses (see
+// View::as_bson_t) throws mongoslice::Error (errc::invalid_bson) and appends nothing.
 class Builder {
  public:
   Builder();

@@ -1,6 +1,7 @@
 #include "wire/error.hpp"
 
 #include <algorithm>
+#include <new>
 
 namespace mongoslice {
 namespace {
@@ -32,6 +33,8 @@ class ClientCategory final : public std::error_category {
         return "invalid BSON";
       case errc::checksum_mismatch:
         return "OP_MSG checksum mismatch";
+      case errc::unexpected_more_to_come:
+        return "OP_MSG moreToCome on a reply to a request that did not allow it";
       case errc::network_error:
         return "network error";
       case errc::timeout:
@@ -81,16 +84,28 @@ std::string describe(std::int32_t code, const std::string& code_name, const std:
   return text;
 }
 
+// The category of type C, constructed on first use in static storage and never destroyed.
+// A std::error_code holds only a pointer to its category, and an error may be built, printed
+// or compared during static destruction (the destructor of a client held in a static, an exit
+// handler), and a function-local static category may be destroyed by then: statics die in the
+// reverse order of their construction, interleaved with the exit handlers. The pointer is
+// trivially destructible, so nothing is registered to run at exit; the categories hold no
+// state, so never running their destructors loses nothing.
+template <typename C>
+const std::error_category& immortal() noexcept {
+  alignas(C) static unsigned char storage[sizeof(C)];
+  static const C* const category = ::new (static_cast<void*>(storage)) C();
+  return *category;
+}
+
 }  // namespace
 
 const std::error_category& client_category() noexcept {
-  static const ClientCategory category;
-  return category;
+  return immortal<ClientCategory>();
 }
 
 const std::error_category& server_category() noexcept {
-  static const ServerCategory category;
-  return category;
+  return immortal<ServerCategory>();
 }
 
 std::error_code make_error_code(errc e) noexcept {
@@ -116,7 +131,8 @@ std::optional<ServerError> ServerError::from_reply(bson::View reply) {
   for (auto element : reply) {
     auto key = element.key();
     if (key == "code" && element.is_number()) {
-      code = static_cast<std::int32_t>(element.as_int64());
+      // Throws for a code no int32 holds (1e300, NaN, 2^40): the reply is malformed.
+      code = element.as_int32();
     } else if (key == "codeName" && element.type() == bson::Type::kString) {
       code_name = element.get_string();
     } else if (key == "errmsg" && element.type() == bson::Type::kString) {

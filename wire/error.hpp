@@ -20,17 +20,18 @@ namespace mongoslice {
 
 enum class errc {
   // Wire protocol: what a peer sent cannot be trusted. The connection that saw it is closed.
-  message_too_short = 1,   // messageLength below the 16-byte header (or the minimum OP_MSG)
-  message_too_large,       // messageLength above maxMessageSizeBytes
-  unexpected_opcode,       // not OP_MSG (2013)
-  response_to_mismatch,    // responseTo is not the id of the request
-  unknown_required_flags,  // one of the low 16 flag bits that we do not know is set
-  unknown_section_kind,    // a section kind other than 0 (body) and 1 (document sequence)
-  missing_body_section,    // no kind-0 section
-  duplicate_body_section,  // more than one kind-0 section
-  section_overrun,         // a section runs past the end of the message
-  invalid_bson,            // a document that libbson does not accept
-  checksum_mismatch,       // checksumPresent with a CRC-32C that does not match
+  message_too_short = 1,    // messageLength below the 16-byte header (or the minimum OP_MSG)
+  message_too_large,        // messageLength above maxMessageSizeBytes
+  unexpected_opcode,        // not OP_MSG (2013)
+  response_to_mismatch,     // responseTo is not the id of the request
+  unknown_required_flags,   // one of the low 16 flag bits that we do not know is set
+  unknown_section_kind,     // a section kind other than 0 (body) and 1 (document sequence)
+  missing_body_section,     // no kind-0 section
+  duplicate_body_section,   // more than one kind-0 section
+  section_overrun,          // a section runs past the end of the message
+  invalid_bson,             // a document that libbson does not accept
+  checksum_mismatch,        // checksumPresent with a CRC-32C that does not match
+  unexpected_more_to_come,  // moreToCome on a reply to a request without exhaustAllowed
   // Connection.
   network_error = 100,  // connect, read or write failed (the message names the address)
   timeout,              // a deadline passed (connectTimeoutMS, socketTimeoutMS, ...)
@@ -66,7 +67,8 @@ class ServerError : public Error {
   ServerError(std::int32_t code, std::string code_name, std::string errmsg,
               std::vector<std::string> labels, bson::Document reply);
 
-  // The error a reply stands for, or nothing when the reply says ok: 1.
+  // The error a reply stands for, or nothing when the reply says ok: 1. Throws Error
+  // (errc::bson_type_mismatch) for a numeric code that no int32 holds: a malformed reply.
   static std::optional<ServerError> from_reply(bson::View reply);
 
   std::int32_t server_code() const noexcept { return code().value(); }

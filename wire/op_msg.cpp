@@ -12,16 +12,18 @@ namespace mongoslice::wire {
 namespace {
 
 // Records where and why decoding failed, and returns the error. The text is `subject` then
-// `what`, whose "{}" marks take the numbers a and b in turn ("{x}" in hexadecimal). Building it
-// may allocate; if that fails the error code alone still goes back.
+// `what`, whose "{}" marks take the numbers a and b in turn ("{x}" in hexadecimal). The numbers
+// are signed, so that a negative int32 of the header reads as negative; every size and
+// unsigned field passed here is far below 2^63. Building the text may allocate; if that fails
+// the error code alone still goes back.
 std::error_code fail(DecodeDiagnostics* diagnostics, errc code, std::size_t offset,
-                     const char* subject, std::string_view what, std::size_t a = 0,
-                     std::size_t b = 0, const char* suffix = "") noexcept {
+                     const char* subject, std::string_view what, std::int64_t a = 0,
+                     std::int64_t b = 0, const char* suffix = "") noexcept {
   if (diagnostics != nullptr) {
     try {
       diagnostics->offset = offset;
       std::string text = subject;
-      const std::size_t values[2] = {a, b};
+      const std::int64_t values[2] = {a, b};
       std::size_t next = 0;
       for (std::size_t i = 0; i < what.size(); ++i) {
         const auto rest = what.substr(i);
@@ -31,7 +33,8 @@ std::error_code fail(DecodeDiagnostics* diagnostics, errc code, std::size_t offs
         } else if (next < 2 && rest.starts_with("{x}")) {
           static constexpr char kDigits[] = "0123456789abcdef";
           std::string hex;
-          for (std::size_t v = values[next++]; v != 0 || hex.empty(); v >>= 4) {
+          for (auto v = static_cast<std::uint64_t>(values[next++]); v != 0 || hex.empty();
+               v >>= 4) {
             hex.insert(hex.begin(), kDigits[v & 0xF]);
           }
           text += "0x" + hex;
@@ -53,13 +56,12 @@ std::error_code check_length(std::int32_t length, std::size_t max_message_size,
                              DecodeDiagnostics* diagnostics) noexcept {
   if (length < static_cast<std::int32_t>(kMinOpMsgSize)) {
     return fail(diagnostics, errc::message_too_short, 0, "",
-                "messageLength {} below the OP_MSG minimum of {} bytes",
-                static_cast<std::size_t>(static_cast<std::uint32_t>(length)), kMinOpMsgSize);
+                "messageLength {} below the OP_MSG minimum of {} bytes", length, kMinOpMsgSize);
   }
   if (static_cast<std::size_t>(length) > max_message_size) {
     return fail(diagnostics, errc::message_too_large, 0, "",
-                "messageLength {} above maxMessageSizeBytes {}", static_cast<std::size_t>(length),
-                max_message_size);
+                "messageLength {} above maxMessageSizeBytes {}", length,
+                static_cast<std::int64_t>(max_message_size));
   }
   return {};
 }
@@ -103,7 +105,7 @@ std::error_code parse_header(std::span<const std::uint8_t, kHeaderSize> bytes,
   if (auto ec = check_length(out.message_length, max_message_size, diagnostics)) return ec;
   if (out.op_code != kOpMsg) {
     return fail(diagnostics, errc::unexpected_opcode, 12, "", "opCode {} is not OP_MSG (2013)",
-                static_cast<std::size_t>(static_cast<std::uint32_t>(out.op_code)));
+                out.op_code);
   }
   return {};
 }
@@ -155,7 +157,7 @@ std::vector<std::uint8_t> encode_op_msg(std::int32_t request_id, bson::View body
 
 std::error_code decode_op_msg(std::vector<std::uint8_t> message, std::int32_t expected_response_to,
                               std::size_t max_message_size, OpMsg& out,
-                              DecodeDiagnostics* diagnostics) noexcept {
+                              DecodeDiagnostics* diagnostics, MoreToCome more_to_come) noexcept {
   out = OpMsg();
   if (message.size() < kHeaderSize) {
     return fail(diagnostics, errc::message_too_short, message.size(), "",
@@ -180,9 +182,8 @@ std::error_code decode_op_msg(std::vector<std::uint8_t> message, std::int32_t ex
   }
   if (header.response_to != expected_response_to) {
     return fail(diagnostics, errc::response_to_mismatch, 8, "",
-                "responseTo {} does not match the request id {}",
-                static_cast<std::uint32_t>(header.response_to),
-                static_cast<std::uint32_t>(expected_response_to));
+                "responseTo {} does not match the request id {}", header.response_to,
+                expected_response_to);
   }
 
   const std::uint8_t* const data = message.data();
@@ -191,6 +192,11 @@ std::error_code decode_op_msg(std::vector<std::uint8_t> message, std::int32_t ex
   if (unknown != 0) {
     return fail(diagnostics, errc::unknown_required_flags, kHeaderSize, "",
                 "unknown required flag bits {x} set (flagBits {x})", unknown, flags);
+  }
+  if ((flags & kMoreToCome) != 0 && more_to_come == MoreToCome::kRefused) {
+    return fail(diagnostics, errc::unexpected_more_to_come, kHeaderSize, "",
+                "moreToCome set (flagBits {x}) on a reply to a request without exhaustAllowed",
+                flags);
   }
 
   std::size_t end = length;  // where sections stop

@@ -74,6 +74,11 @@ std::vector<std::uint8_t> encode_op_msg(std::int32_t request_id, bson::View body
                                         std::uint32_t flags = 0,
                                         std::span<const DocumentSequence> sequences = {});
 
+// Whether the request a reply answers set exhaustAllowed, so that the reply may carry
+// moreToCome (further replies follow, each without a request of its own). The driver sets
+// exhaustAllowed on no request today, so it decodes every reply with kRefused.
+enum class MoreToCome : bool { kRefused, kAllowed };
+
 // A decoded reply. It owns the message bytes; body() and the sequences' views point into them,
 // so it is move-only (moving keeps the bytes where they are; a copy would dangle).
 class OpMsg {
@@ -105,7 +110,7 @@ class OpMsg {
 
  private:
   friend std::error_code decode_op_msg(std::vector<std::uint8_t>, std::int32_t, std::size_t, OpMsg&,
-                                       DecodeDiagnostics*) noexcept;
+                                       DecodeDiagnostics*, MoreToCome) noexcept;
   std::vector<std::uint8_t> bytes_;
   MessageHeader header_;
   std::uint32_t flags_ = 0;
@@ -116,12 +121,14 @@ class OpMsg {
 // Decodes a whole message (header included, exactly messageLength bytes) that answers request
 // `expected_response_to`. On error `out` is left empty, the error says what was wrong, and
 // `diagnostics` (when given) says where. Errors: message_too_short, message_too_large,
-// unexpected_opcode, response_to_mismatch, unknown_required_flags, unknown_section_kind,
+// unexpected_opcode, response_to_mismatch, unknown_required_flags, unexpected_more_to_come
+// (moreToCome set while `more_to_come` is kRefused), unknown_section_kind,
 // missing_body_section, duplicate_body_section, section_overrun, invalid_bson,
 // checksum_mismatch; invalid_argument when `message` does not hold exactly messageLength bytes
 // (a caller error, not the peer's).
 std::error_code decode_op_msg(std::vector<std::uint8_t> message, std::int32_t expected_response_to,
                               std::size_t max_message_size, OpMsg& out,
-                              DecodeDiagnostics* diagnostics = nullptr) noexcept;
+                              DecodeDiagnostics* diagnostics = nullptr,
+                              MoreToCome more_to_come = MoreToCome::kRefused) noexcept;
 
 }  // namespace mongoslice::wire

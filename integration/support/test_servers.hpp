@@ -103,6 +103,10 @@ class MockProcess {
     while (stdout_ >= 0 && ::read(stdout_, &c, 1) == 1 && c != '\n') line += c;
     return line;
   }
+  // Sends `sig` to the script's process group (SIGSTOP freezes a server, SIGCONT thaws it).
+  void signal(int sig) noexcept {
+    if (pid_ > 0) ::kill(-pid_, sig);
+  }
   void write_line(const std::string& line) {
     std::string text = line + "\n";
     if (stdin_ < 0 ||
@@ -112,6 +116,7 @@ class MockProcess {
   }
 
   void stop() noexcept {
+    if (pid_ > 0) ::kill(-pid_, SIGCONT);  // a frozen script must run to see its stdin close
     for (int* fd : {&stdin_, &stdout_}) {
       if (*fd >= 0) ::close(*fd);
       *fd = -1;
@@ -152,6 +157,10 @@ class MockServer {
 
   HostAndPort address() const { return {"127.0.0.1", port_}; }
   void stop() noexcept { process_.stop(); }
+  // Freezes the server: connections stay open (and new ones complete in the kernel's backlog),
+  // but nothing is answered until thaw().
+  void freeze() noexcept { process_.signal(SIGSTOP); }
+  void thaw() noexcept { process_.signal(SIGCONT); }
 
  private:
   MockProcess process_;

@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include "cursor/fork_generation.hpp"
+#include "wire/fork_generation.hpp"
 #include "cursor/kill_cursors_task.hpp"
 #include "support/cursor_fakes.hpp"
 

@@ -44,6 +44,18 @@ def string(key, value):
     return b"\x02" + cstring(key) + struct.pack("<i", len(raw) + 1) + raw + b"\x00"
 
 
+def boolean(key, value):
+    return b"\x08" + cstring(key) + (b"\x01" if value else b"\x00")
+
+
+def oid(key, raw: bytes):
+    return b"\x07" + cstring(key) + raw
+
+
+def date(key, ms):
+    return b"\x09" + cstring(key) + struct.pack("<q", ms)
+
+
 def subdoc(key, doc, array=False):
     return (b"\x04" if array else b"\x03") + cstring(key) + doc
 
@@ -75,6 +87,22 @@ cursor_reply = document(
                                   subdoc("1", document(int32("a", 2)))), array=True))),
     OK)
 
+def strings(key, *values):
+    return subdoc(key, document(*(string(str(i), v) for i, v in enumerate(values))), array=True)
+
+
+hello_reply = document(
+    boolean("isWritablePrimary", True), string("setName", "rs0"), int32("setVersion", 3),
+    oid("electionId", bytes(range(12))), strings("hosts", "a:27017", "b:27017"),
+    string("primary", "a:27017"), string("me", "a:27017"),
+    subdoc("topologyVersion", document(oid("processId", bytes(range(12, 24))),
+                                       int64("counter", 4))),
+    subdoc("lastWrite", document(date("lastWriteDate", 1_700_000_000_000))),
+    subdoc("tags", document(string("dc", "east"))), int32("maxBsonObjectSize", 16 * 1024 * 1024),
+    int32("maxMessageSizeBytes", 48_000_000), int32("maxWriteBatchSize", 100_000),
+    int32("minWireVersion", 0), int32("maxWireVersion", 21),
+    int32("logicalSessionTimeoutMinutes", 30), OK)
+
 seeds = {
     "ok.bin": message(body(document(OK))),
     "cursor_reply.bin": message(body(cursor_reply)),
@@ -88,6 +116,18 @@ seeds = {
                              string("errmsg", "dup")))), array=True), OK))),
     "kill_reply.bin": message(body(document(subdoc("cursorsKilled", document(int64("0", 7)),
                                                    array=True), OK))),
+    "hello.bin": message(body(hello_reply)),
+    "error_reply.bin": message(body(document(
+        double("ok", 0.0), string("errmsg", "E11000 duplicate key"), int32("code", 11000),
+        string("codeName", "DuplicateKey"), strings("errorLabels", "RetryableWriteError")))),
+    # Numbers no integer holds, where the driver converts them: each must be a clean error.
+    "error_code_huge.bin": message(body(document(double("ok", 0.0), double("code", 1e300)))),
+    "numbers_out_of_range.bin": message(body(document(
+        double("maxWireVersion", float("nan")), double("setVersion", float("inf")),
+        int64("maxMessageSizeBytes", 1 << 40), double("logicalSessionTimeoutMinutes", -1e19),
+        subdoc("topologyVersion", document(oid("processId", bytes(12)),
+                                           double("counter", 9.3e18))),
+        subdoc("lastWrite", document(date("lastWriteDate", (1 << 63) - 1))), OK))),
     # Invalid ones, so the fuzzer starts near each check.
     "bad_checksum.bin": message(body(document(OK)), flags=1)[:-1] + b"\x00",
     "bad_utf8.bin": message(body(document(string("s", "ok") [:-3] + b"\xff\x00\x00"))),
@@ -96,6 +136,8 @@ seeds = {
     "unknown_flag.bin": message(body(document(OK)), flags=4),
     "sequence_overrun.bin": message(body(document(OK)) + b"\x01\xff\x00\x00\x00docs\x00"),
     "op_query.bin": message(body(document(OK)), opcode=2004),
+    "more_to_come_refused.bin": message(body(document(OK)), flags=2),
+    "negative_length.bin": struct.pack("<i", -5) + message(body(document(OK)))[4:],
 }
 
 

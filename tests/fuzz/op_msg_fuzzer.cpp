@@ -2,11 +2,15 @@
 // Built by scripts/fuzz.sh (clang, -fsanitize=fuzzer,address,undefined), not by CMake.
 //
 // Whatever the decoder accepts must be safe to use: the body and every sequence document are
-// walked with bson::View iteration and rendered with to_json, and validate() agrees.
+// walked with bson::View iteration, every element read with each typed getter that applies to
+// it (a refusal is a mongoslice::Error, never a crash or undefined behaviour), rendered with
+// to_json, and validate() agrees. The body is also read the way the driver reads replies:
+// ServerError::from_reply, the hello fields, and the cursor, write and killCursors parsers.
 
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <string_view>
 #include <vector>
 
 #include "wire/bson.hpp"
@@ -18,13 +22,24 @@ namespace {
 
 using namespace mongoslice;
 
-// Reads every element of a view (recursing into documents and arrays) so that a bad length
-// the validator let through shows up as an ASan report here.
+// Runs one getter; the getters may refuse what the peer sent, but only with an Error.
+template <typename Read>
+void attempt(Read&& read) {
+  try {
+    (void)read();
+  } catch (const Error&) {
+  }
+}
+
+// Reads every element of a view with the getters that apply to its type (recursing into
+// documents and arrays), so that a bad length the validator let through shows up as an ASan
+// report and a bad conversion as a UBSan one.
 std::size_t walk(bson::View view, int depth) {
   std::size_t count = 0;
   for (auto element : view) {
     ++count;
     (void)element.key();
+    (void)element.as_bool();
     switch (element.type()) {
       case bson::Type::kDocument:
         if (depth < 200) count += walk(element.get_document(), depth + 1);
@@ -35,12 +50,81 @@ std::size_t walk(bson::View view, int depth) {
       case bson::Type::kString:
         (void)element.get_string();
         break;
+      case bson::Type::kInt32:
+      case bson::Type::kInt64:
+      case bson::Type::kDouble:
+        attempt([&] { return element.as_int64(); });
+        attempt([&] { return element.as_int32(); });
+        attempt([&] { return element.as_double(); });
+        break;
+      case bson::Type::kBool:
+        (void)element.get_bool();
+        break;
+      case bson::Type::kOid:
+        (void)element.get_oid();
+        break;
+      case bson::Type::kDateTime:
+        attempt([&] { return element.get_date_time(); });
+        break;
       default:
-        (void)element.as_bool();
         break;
     }
   }
   return count;
+}
+
+// A field the driver reads as a number (the handshake, the monitors, the reply parsers).
+void number_field(bson::View view, std::string_view key) {
+  if (auto element = view.find(key); element && element->is_number()) {
+    attempt([&] { return element->as_int64(); });
+    attempt([&] { return element->as_int32(); });
+  }
+}
+
+// A field the driver reads as a string, or as an array of strings.
+void string_field(bson::View view, std::string_view key) {
+  if (auto element = view.find(key)) {
+    attempt([&] { return element->get_string(); });
+    if (element->type() == bson::Type::kArray) {
+      for (auto member : element->get_array()) attempt([&] { return member.get_string(); });
+    }
+  }
+}
+
+// The fields of a reply the driver reads by name: the error fields (ServerError::from_reply and
+// directly), the hello fields of the handshake and of monitor/server_description.cpp.
+void read_like_the_driver(bson::View body) {
+  attempt([&] { return ServerError::from_reply(body); });
+  if (auto ok = body.find("ok")) (void)ok->as_bool();
+  number_field(body, "code");
+  for (std::string_view key : {"errmsg", "codeName", "errorLabels", "setName", "me", "primary",
+                               "hosts", "passives", "arbiters", "msg"}) {
+    string_field(body, key);
+  }
+  for (std::string_view key :
+       {"maxWireVersion", "minWireVersion", "maxBsonObjectSize", "maxMessageSizeBytes",
+        "maxWriteBatchSize", "setVersion", "logicalSessionTimeoutMinutes", "n", "connectionId"}) {
+    number_field(body, key);
+  }
+  for (std::string_view key : {"isWritablePrimary", "ismaster", "secondary", "arbiterOnly",
+                               "hidden", "isreplicaset", "helloOk"}) {
+    if (auto flag = body.find(key)) (void)flag->as_bool();
+  }
+  if (auto id = body.find("electionId")) attempt([&] { return id->get_oid(); });
+  if (auto tags = body.find("tags"); tags && tags->type() == bson::Type::kDocument) {
+    for (auto tag : tags->get_document()) attempt([&] { return tag.get_string(); });
+  }
+  if (auto version = body.find("topologyVersion");
+      version && version->type() == bson::Type::kDocument) {
+    bson::View fields = version->get_document();
+    if (auto pid = fields.find("processId")) attempt([&] { return pid->get_oid(); });
+    number_field(fields, "counter");
+  }
+  if (auto write = body.find("lastWrite"); write && write->type() == bson::Type::kDocument) {
+    if (auto date = write->get_document().find("lastWriteDate")) {
+      attempt([&] { return date->get_date_time(); });
+    }
+  }
 }
 
 void check_document(bson::View view) {
@@ -65,15 +149,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     response_to = static_cast<std::int32_t>(data[8] | (data[9] << 8) | (data[10] << 16) |
                                             (static_cast<std::uint32_t>(data[11]) << 24));
   }
+  // moreToCome allowed, so that the sections of such messages are fuzzed too.
   wire::OpMsg message;
   wire::DecodeDiagnostics diagnostics;
   auto ec = wire::decode_op_msg(std::vector<std::uint8_t>(data, data + size), response_to,
-                                wire::kDefaultMaxMessageSize, message, &diagnostics);
+                                wire::kDefaultMaxMessageSize, message, &diagnostics,
+                                wire::MoreToCome::kAllowed);
   if (ec) {
     (void)diagnostics.describe();
     return 0;
   }
+  // The driver decodes with moreToCome refused: that fails exactly when the flag is set.
+  wire::OpMsg refused;
+  auto refused_ec = wire::decode_op_msg(std::vector<std::uint8_t>(data, data + size), response_to,
+                                        wire::kDefaultMaxMessageSize, refused);
+  if (message.more_to_come() ? refused_ec != errc::unexpected_more_to_come : bool(refused_ec)) {
+    std::abort();
+  }
   check_document(message.body());
+  read_like_the_driver(message.body());
   for (const auto& sequence : message.sequences()) {
     for (const auto& document : sequence.documents) check_document(document);
   }

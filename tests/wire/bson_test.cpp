@@ -2,8 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <string>
 #include <vector>
 
+#include "support/expect_error.hpp"
 #include "wire/error.hpp"
 
 namespace mongoslice::bson {
@@ -63,6 +68,111 @@ TEST(BsonView, TypeMismatchNamesKeyAndTypes) {
   EXPECT_FALSE(doc.find("missing").has_value());
 }
 
+// A peer's double is converted only when its truncation fits; a cast of any other double to an
+// integer would be undefined behaviour.
+TEST(BsonElement, AsInt64RefusesDoublesOutOfRange) {
+  constexpr double kTwoTo63 = 9223372036854775808.0;
+  auto doc = Builder{}
+                 .append("big", 1e300)
+                 .append("two_to_63", kTwoTo63)
+                 .append("below_2_63", 9223372036854774784.0)  // the largest double below 2^63
+                 .append("minus_2_63", -kTwoTo63)
+                 .append("nan", std::numeric_limits<double>::quiet_NaN())
+                 .append("inf", std::numeric_limits<double>::infinity())
+                 .append("minus_inf", -std::numeric_limits<double>::infinity())
+                 .append("fraction", -1.9)
+                 .build();
+  for (const char* key : {"big", "two_to_63", "nan", "inf", "minus_inf"}) {
+    auto error = testing::expect_error([&] { (void)doc[key].as_int64(); });
+    EXPECT_EQ(error.code(), errc::bson_type_mismatch) << key;
+    EXPECT_NE(std::string(error.what()).find("'" + std::string(key) + "'"), std::string::npos)
+        << error.what();
+  }
+  EXPECT_NE(std::string(testing::expect_error([&] { (void)doc["big"].as_int64(); }).what())
+                .find("1e+300"),
+            std::string::npos);
+  EXPECT_NE(
+      std::string(testing::expect_error([&] { (void)doc["nan"].as_int64(); }).what()).find("nan"),
+      std::string::npos);
+  EXPECT_EQ(doc["below_2_63"].as_int64(), 9223372036854774784);
+  EXPECT_EQ(doc["minus_2_63"].as_int64(), std::numeric_limits<std::int64_t>::min());
+  EXPECT_EQ(doc["fraction"].as_int64(), -1);  // truncated toward zero, as before
+}
+
+TEST(BsonElement, AsInt32ConvertsOnlyWhatFits) {
+  auto doc = Builder{}
+                 .append("int32", std::int32_t{-7})
+                 .append("int64_max", std::int64_t{INT32_MAX})
+                 .append("int64_over", std::int64_t{INT32_MAX} + 1)
+                 .append("int64_under", std::int64_t{INT32_MIN} - 1)
+                 .append("double_max", 2147483647.9)
+                 .append("double_min", -2147483648.9)
+                 .append("double_over", 2147483648.0)
+                 .append("double_under", -2147483649.0)
+                 .append("nan", std::numeric_limits<double>::quiet_NaN())
+                 .append("text", "7")
+                 .build();
+  EXPECT_EQ(doc["int32"].as_int32(), -7);
+  EXPECT_EQ(doc["int64_max"].as_int32(), INT32_MAX);
+  EXPECT_EQ(doc["double_max"].as_int32(), INT32_MAX);
+  EXPECT_EQ(doc["double_min"].as_int32(), INT32_MIN);
+  for (const char* key :
+       {"int64_over", "int64_under", "double_over", "double_under", "nan", "text"}) {
+    auto error = testing::expect_error([&] { (void)doc[key].as_int32(); });
+    EXPECT_EQ(error.code(), errc::bson_type_mismatch) << key;
+    EXPECT_NE(std::string(error.what()).find("'" + std::string(key) + "'"), std::string::npos)
+        << error.what();
+  }
+  EXPECT_NE(std::string(testing::expect_error([&] { (void)doc["int64_over"].as_int32(); }).what())
+                .find("2147483648"),
+            std::string::npos);
+}
+
+// system_clock counts nanoseconds here: a date of more than about 292 years from 1970 in
+// milliseconds would overflow the conversion.
+TEST(BsonElement, DateTimeOutsideTheClockIsAnError) {
+  auto doc = Document::from_json(R"({"max": {"$date": {"$numberLong": "9223372036854775807"}},
+      "min": {"$date": {"$numberLong": "-9223372036854775808"}},
+      "epoch": {"$date": {"$numberLong": "0"}},
+      "year_2200": {"$date": {"$numberLong": "7258118400000"}}})");
+  for (const char* key : {"max", "min"}) {
+    auto error = testing::expect_error([&] { (void)doc[key].get_date_time(); });
+    EXPECT_EQ(error.code(), errc::bson_type_mismatch) << key;
+    EXPECT_NE(std::string(error.what()).find("'" + std::string(key) + "'"), std::string::npos)
+        << error.what();
+  }
+  EXPECT_EQ(doc["epoch"].get_date_time().time_since_epoch().count(), 0);
+  EXPECT_EQ(std::chrono::duration_cast<std::chrono::milliseconds>(
+                doc["year_2200"].get_date_time().time_since_epoch())
+                .count(),
+            7258118400000);
+}
+
+// A View's constructor takes any bytes; libbson refuses a length prefix that disagrees with the
+// size, and what it leaves behind then must never be used.
+TEST(BsonView, AsBsonTRefusesInconsistentBytes) {
+  const std::uint8_t long_prefix[] = {6, 0, 0, 0, 0};    // says 6 bytes, has 5
+  const std::uint8_t no_terminator[] = {5, 0, 0, 0, 1};  // the last byte is not 0
+  const std::uint8_t too_short[] = {3, 0, 0};
+  for (View view : {View(long_prefix, sizeof long_prefix),
+                    View(no_terminator, sizeof no_terminator), View(too_short, sizeof too_short)}) {
+    EXPECT_EQ(testing::expect_error([&] { (void)view.as_bson_t(); }).code(), errc::invalid_bson);
+  }
+}
+
+TEST(BsonView, InconsistentBytesAreNeitherPrintedNorAppended) {
+  const std::uint8_t long_prefix[] = {6, 0, 0, 0, 0};
+  const View view(long_prefix, sizeof long_prefix);
+  EXPECT_EQ(view.to_json(), "<invalid BSON>");
+  Builder builder;
+  EXPECT_EQ(testing::expect_error([&] { builder.append("doc", view); }).code(), errc::invalid_bson);
+  EXPECT_EQ(testing::expect_error([&] { builder.append_array("array", view); }).code(),
+            errc::invalid_bson);
+  EXPECT_EQ(testing::expect_error([&] { builder.concat(view); }).code(), errc::invalid_bson);
+  // Nothing was appended: the builder goes on as if the calls had not been made.
+  EXPECT_EQ(builder.append("ok", 1).build(), Document::from_json(R"({"ok": 1})"));
+}
+
 TEST(BsonView, EmptyDocumentIteratesNothing) {
   View empty;
   EXPECT_TRUE(empty.empty());
@@ -107,6 +217,27 @@ TEST(ServerErrorTest, ParsesOkZeroReplies) {
       << error->what();
   EXPECT_FALSE(ServerError::from_reply(Document::from_json(R"({"ok": 1.0})")).has_value());
   EXPECT_TRUE(ServerError::from_reply(Document::from_json(R"({"n": 1})")).has_value());
+}
+
+// Server error codes are int32. A code that no int32 holds is a malformed reply, not a
+// ServerError with a made-up code (and casting 1e300 to an integer would be undefined).
+TEST(ServerErrorTest, CodeOutOfRangeIsAnError) {
+  for (const char* json :
+       {R"({"ok": 0, "code": 1e300})", R"({"ok": 0, "code": {"$numberDouble": "NaN"}})",
+        R"({"ok": 0, "code": {"$numberDouble": "-Infinity"}})",
+        R"({"ok": 0, "code": {"$numberLong": "1099511627776"}})"}) {
+    auto error =
+        testing::expect_error([&] { (void)ServerError::from_reply(Document::from_json(json)); });
+    EXPECT_EQ(error.code(), errc::bson_type_mismatch) << json;
+    EXPECT_NE(std::string(error.what()).find("'code'"), std::string::npos) << error.what();
+  }
+  auto as_double = ServerError::from_reply(Document::from_json(R"({"ok": 0, "code": 11000.0})"));
+  ASSERT_TRUE(as_double.has_value());
+  EXPECT_EQ(as_double->server_code(), 11000);
+  auto as_long =
+      ServerError::from_reply(Document::from_json(R"({"ok": 0, "code": {"$numberLong": "43"}})"));
+  ASSERT_TRUE(as_long.has_value());
+  EXPECT_EQ(as_long->server_code(), 43);
 }
 
 }  // namespace

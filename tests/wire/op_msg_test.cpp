@@ -124,9 +124,10 @@ class RawMessage {
 
 std::error_code decode(Bytes bytes, std::int32_t response_to = 42,
                        std::size_t max_size = kDefaultMaxMessageSize,
-                       DecodeDiagnostics* diagnostics = nullptr) {
+                       DecodeDiagnostics* diagnostics = nullptr,
+                       MoreToCome more_to_come = MoreToCome::kRefused) {
   OpMsg out;
-  auto ec = decode_op_msg(std::move(bytes), response_to, max_size, out, diagnostics);
+  auto ec = decode_op_msg(std::move(bytes), response_to, max_size, out, diagnostics, more_to_come);
   if (ec) EXPECT_TRUE(out.body().empty()) << "a failed decode must leave the output empty";
   return ec;
 }
@@ -194,7 +195,8 @@ TEST(OpMsgDecode, RoundTripsWithAndWithoutSequencesAndChecksum) {
     for (std::size_t count = 0; count <= 3; ++count) {
       auto bytes = encode_op_msg(99, body, flags, {sequences, count});
       OpMsg out;
-      ASSERT_FALSE(decode_op_msg(bytes, 0, kDefaultMaxMessageSize, out))
+      ASSERT_FALSE(
+          decode_op_msg(bytes, 0, kDefaultMaxMessageSize, out, nullptr, MoreToCome::kAllowed))
           << "flags " << flags << " sequences " << count;
       EXPECT_EQ(out.header().request_id, 99);
       EXPECT_EQ(out.flags(), flags);
@@ -245,6 +247,33 @@ TEST(OpMsgErrors, MessageTooShort) {
   EXPECT_EQ(decode(RawMessage().body().finish(1000)), errc::message_too_short);
 }
 
+// messageLength is a signed int32: a negative one is reported as negative, not as the unsigned
+// number its bits would make.
+TEST(OpMsgErrors, NegativeLengthIsReportedAsNegative) {
+  DecodeDiagnostics diagnostics;
+  EXPECT_EQ(decode(RawMessage().body().finish(-5), 42, kDefaultMaxMessageSize, &diagnostics),
+            errc::message_too_short);
+  EXPECT_NE(diagnostics.detail.find("messageLength -5 "), std::string::npos) << diagnostics.detail;
+  EXPECT_EQ(diagnostics.detail.find("4294967291"), std::string::npos) << diagnostics.detail;
+
+  Bytes header = RawMessage().finish(INT32_MIN);
+  MessageHeader parsed;
+  DecodeDiagnostics header_diagnostics;
+  EXPECT_EQ(parse_header(std::span<const std::uint8_t, kHeaderSize>(header.data(), kHeaderSize),
+                         kDefaultMaxMessageSize, parsed, &header_diagnostics),
+            errc::message_too_short);
+  EXPECT_NE(header_diagnostics.detail.find("messageLength -2147483648 "), std::string::npos)
+      << header_diagnostics.detail;
+
+  // The other signed header fields likewise.
+  EXPECT_EQ(decode(RawMessage(1, 42, -1).body().finish(), 42, kDefaultMaxMessageSize, &diagnostics),
+            errc::unexpected_opcode);
+  EXPECT_NE(diagnostics.detail.find("opCode -1 "), std::string::npos) << diagnostics.detail;
+  EXPECT_EQ(decode(RawMessage(1, -3).body().finish(), 42, kDefaultMaxMessageSize, &diagnostics),
+            errc::response_to_mismatch);
+  EXPECT_EQ(diagnostics.detail, "responseTo -3 does not match the request id 42");
+}
+
 TEST(OpMsgErrors, MessageTooLarge) {
   auto message = RawMessage().body().finish();
   EXPECT_EQ(decode(message, 42, message.size() - 1), errc::message_too_large);
@@ -278,8 +307,31 @@ TEST(OpMsgErrors, UnknownRequiredFlags) {
   EXPECT_EQ(decode(RawMessage(1, 42, kOpMsg, 1u << 15).body().finish()),
             errc::unknown_required_flags);
   // Known required bits and any optional (high 16) bits are accepted.
-  EXPECT_FALSE(decode(
-      RawMessage(1, 42, kOpMsg, kMoreToCome | kExhaustAllowed | (1u << 31)).body().finish()));
+  EXPECT_FALSE(
+      decode(RawMessage(1, 42, kOpMsg, kMoreToCome | kExhaustAllowed | (1u << 31)).body().finish(),
+             42, kDefaultMaxMessageSize, nullptr, MoreToCome::kAllowed));
+  EXPECT_FALSE(decode(RawMessage(1, 42, kOpMsg, kExhaustAllowed | (1u << 31)).body().finish()));
+}
+
+// moreToCome on a reply means "more replies follow without a request": only an exhaustAllowed
+// request may get one. Anywhere else the replies that follow would answer nothing we sent.
+TEST(OpMsgErrors, UnexpectedMoreToCome) {
+  const Bytes message = RawMessage(1, 42, kOpMsg, kMoreToCome).body().finish();
+  DecodeDiagnostics diagnostics;
+  EXPECT_EQ(decode(message, 42, kDefaultMaxMessageSize, &diagnostics),
+            errc::unexpected_more_to_come);
+  EXPECT_EQ(diagnostics.offset, kHeaderSize);
+  EXPECT_NE(diagnostics.detail.find("moreToCome"), std::string::npos) << diagnostics.detail;
+  EXPECT_EQ(
+      decode(
+          RawMessage(1, 42, kOpMsg, kMoreToCome | kChecksumPresent).body().finish_with_checksum()),
+      errc::unexpected_more_to_come);
+
+  OpMsg out;
+  ASSERT_FALSE(
+      decode_op_msg(message, 42, kDefaultMaxMessageSize, out, nullptr, MoreToCome::kAllowed));
+  EXPECT_TRUE(out.more_to_come());
+  EXPECT_FALSE(make_error_code(errc::unexpected_more_to_come).message().empty());
 }
 
 TEST(OpMsgErrors, UnknownSectionKind) {

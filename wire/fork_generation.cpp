@@ -1,4 +1,4 @@
-#include "cursor/fork_generation.hpp"
+#include "wire/fork_generation.hpp"
 
 #include <pthread.h>
 

@@ -1,0 +1,101 @@
+#pragma once
+// Host name lookups (A and AAAA) with a deadline and an interrupt, on the calling thread.
+//
+//   InterruptSlot interrupt;                    // another thread may call interrupt.interrupt()
+//   DnsResolver resolver({.servers = {"127.0.0.1:5353"}});
+//   auto addresses = resolver.resolve({"db.example.com", 27017},
+//                                     Deadline::after(200ms, "connectTimeoutMS"), interrupt);
+//
+// c-ares does the work and the caller's thread drives it with poll(2): no thread is created,
+// nothing outlives the call (each lookup has its own c-ares channel, which reads
+// /etc/resolv.conf), so a fork() child inherits no resolver state but the descriptors of a
+// lookup another thread had in progress at fork time. /etc/hosts is read before DNS as
+// c-ares does by default ("localhost" needs no server); IP literals skip the resolver.
+//
+// Errors are mongoslice::Error and name the host:
+//   errc::timeout            the deadline passed (thrown at the deadline; the limit and its
+//                            option are in the message)
+//   errc::interrupted        InterruptSlot::interrupt() was called
+//   errc::network_error      the lookup failed: c-ares's message ("Domain name not found", ...),
+//                            or a system call of the lookup failed
+//   errc::invalid_argument   a DnsOptions::servers entry c-ares does not accept
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <boost/asio/ip/address.hpp>
+
+#include "driver/deadline.hpp"
+#include "wire/address.hpp"
+
+namespace mongoslice {
+
+struct DnsOptions {
+  // Name servers to ask instead of those /etc/resolv.conf lists (for tests and special
+  // deployments), each "IPv4", "IPv4:port" or "[IPv6]:port", e.g. "127.0.0.1:5353". Empty: the
+  // system's. /etc/hosts is consulted first either way.
+  std::vector<std::string> servers;
+};
+
+// How another thread breaks a blocking wait without a lock: a sticky flag, and a slot where the
+// waiting thread publishes the socket it waits on (a TCP socket, or the wake-up socket of a
+// lookup) so that interrupt() can shut it down, which wakes the wait in the kernel.
+//
+// Protocol: interrupt() sets the flag, counts itself in, then reads the slot; the owner
+// publishes, then reads the flag (sequentially consistent atomics: one of the two always sees
+// the other). withdraw() empties the slot and waits for the interrupters counted in to leave
+// (one system call), so an interrupt never shuts down a descriptor number after its owner
+// closed it and the number went to someone else.
+//
+// fork(): the slot and the count carry the fork generation they were written in. interrupt()
+// shuts a descriptor down only if this process published it, never one inherited from the
+// parent (the parent still uses it; DESIGN.md invariant 8), and withdraw() ignores a count
+// inherited from a parent thread that was inside interrupt() at fork time (that thread does not
+// exist in the child).
+class InterruptSlot {
+ public:
+  // Makes sure current_fork_generation() has installed its handler, so that interrupt() only
+  // loads it.
+  InterruptSlot() noexcept;
+  InterruptSlot(const InterruptSlot&) = delete;
+  InterruptSlot& operator=(const InterruptSlot&) = delete;
+
+  // From any thread, at any time while the slot lives. noexcept, lock-free, allocation-free:
+  // atomic operations and at most one shutdown(2).
+  void interrupt() noexcept;
+  bool interrupted() const noexcept { return interrupted_.load(); }
+
+  // The owner's side. `fd` is a socket this process opened, and stays open until withdraw()
+  // returns. After publishing, the owner checks interrupted(): an interrupt that came just
+  // before may have found the slot empty.
+  void publish(int fd) noexcept;
+  void withdraw() noexcept;
+
+ private:
+  std::atomic<bool> interrupted_{false};
+  std::atomic<std::uint64_t> published_{0};     // generation << 32 | (fd + 1); low half 0: none
+  std::atomic<std::uint64_t> interrupters_{0};  // generation << 32 | interrupt() calls inside
+};
+
+class DnsResolver {
+ public:
+  explicit DnsResolver(DnsOptions options = {});
+
+  // The addresses of `peer.host` (IPv4 and IPv6, in the order c-ares gives), or throws as the
+  // header says. `peer.port` only names the peer in messages. While it waits the lookup
+  // publishes a socket in `interrupt`, withdrawn before it returns.
+  std::vector<boost::asio::ip::address> resolve(const HostAndPort& peer, const Deadline& deadline,
+                                                InterruptSlot& interrupt) const;
+  // The same, not interruptible.
+  std::vector<boost::asio::ip::address> resolve(const HostAndPort& peer,
+                                                const Deadline& deadline) const;
+
+  const DnsOptions& options() const noexcept { return options_; }
+
+ private:
+  DnsOptions options_;
+};
+
+}  // namespace mongoslice

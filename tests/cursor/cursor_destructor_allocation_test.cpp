@@ -137,14 +137,17 @@ TEST(CursorDestructorAllocation, DestroyingALiveCursorAllocatesNothing) {
   EXPECT_EQ(list.begin()->cursor_id, 77);
 }
 
-// Not even a free: the batch buffer moves into the kill record and is freed by whoever drains
-// it. (Names short enough for the small-string buffer; the shared queue and channel stay alive.)
+// Not even a free: the batch buffer and the name strings move into the kill record and are
+// freed by whoever drains it. The names are longer than the small-string buffer (which would
+// otherwise hide a free of their heap buffers); the shared queue and channel stay alive.
 TEST(CursorDestructorAllocation, DestroyingALiveCursorFreesNothing) {
   auto wakes = std::make_shared<Wakes>();
   auto queue = std::make_shared<KillQueue>(&Wakes::wake, wakes);
-  auto channel = std::make_shared<testing::FakeServerChannel>(79, "db.c", 1000);
+  auto channel =
+      std::make_shared<testing::FakeServerChannel>(79, "inventory.warehouse_stock_levels", 1000);
+  const HostAndPort server{"mongodb-0.mongodb.prod.svc.cluster.local", 27017};
   std::optional<Cursor> cursor;
-  cursor.emplace(channel->first_reply(50), CursorOptions{}, channel, queue, HostAndPort{"h", 1});
+  cursor.emplace(channel->first_reply(50), CursorOptions{}, channel, queue, server);
   auto it = cursor->begin();
   bson::Document batch_seen(*it);
 
@@ -152,6 +155,9 @@ TEST(CursorDestructorAllocation, DestroyingALiveCursorFreesNothing) {
   EXPECT_EQ(n, 0u);
   KillList list = queue->drain();
   ASSERT_EQ(list.size(), 1u);
+  // The record carries the names the kill-cursors task needs.
+  EXPECT_EQ(list.begin()->ns.to_string(), "inventory.warehouse_stock_levels");
+  EXPECT_EQ(list.begin()->server, server);
   ASSERT_TRUE(list.begin()->retired_batch.has_value());
   // The retired batch is the cursor's own reply, holding the document it handed out.
   const bson::Document& retired = *list.begin()->retired_batch;
@@ -167,6 +173,29 @@ TEST(CursorDestructorAllocation, DestroyingIntoAClosedQueueAllocatesNothing) {
   std::size_t n = allocations_during([&] { cursor.reset(); });
   EXPECT_EQ(n, 0u);
   EXPECT_EQ(queue->dropped_after_close(), 1u);
+}
+
+// The cursor keeps its names while its record is only allocated, and after it was handed over
+// from a non-destructor path (a limit reached).
+TEST(CursorDestructorAllocation, NamesStayReadableWhileLive) {
+  auto queue = std::make_shared<KillQueue>();
+  auto channel =
+      std::make_shared<testing::FakeServerChannel>(80, "inventory.warehouse_stock_levels", 1000);
+  const HostAndPort server{"mongodb-0.mongodb.prod.svc.cluster.local", 27017};
+  Cursor cursor(channel->first_reply(5), CursorOptions{.limit = 2}, channel, queue, server);
+  EXPECT_EQ(cursor.ns().to_string(), "inventory.warehouse_stock_levels");
+  EXPECT_EQ(cursor.server(), server);
+  int n = 0;
+  for (bson::View doc : cursor) {
+    (void)doc;
+    ++n;
+  }
+  EXPECT_EQ(n, 2);
+  EXPECT_EQ(cursor.ns().to_string(), "inventory.warehouse_stock_levels");
+  KillList list = queue->drain();
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list.begin()->ns.to_string(), "inventory.warehouse_stock_levels");
+  EXPECT_EQ(list.begin()->server, server);
 }
 
 }  // namespace

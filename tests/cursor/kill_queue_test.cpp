@@ -202,5 +202,46 @@ TEST(KillQueue, ConcurrentPushesAreDrainedExactlyOnce) {
   RecordProperty("drains", drains);
 }
 
+// retire() is the owner's last drain: it takes what is queued and closes, atomically, so every
+// later push is orphaned (reported by the pusher) and none slips between a drain and the close.
+TEST(KillQueue, RetireTakesTheRestAndOrphansLaterPushes) {
+  KillQueue queue;
+  queue.push(KillRecord::make(1, Namespace{"db", "c"}, HostAndPort{"h", 1}));
+  bool orphaned = true;
+  queue.push(KillRecord::make(2, Namespace{"db", "c"}, HostAndPort{"h", 1}), &orphaned);
+  EXPECT_FALSE(orphaned);
+  KillList rest = queue.retire();
+  EXPECT_EQ(rest.size(), 2u);
+  EXPECT_TRUE(queue.closed());
+  queue.push(KillRecord::make(3, Namespace{"db", "c"}, HostAndPort{"h", 1}), &orphaned);
+  EXPECT_TRUE(orphaned);
+  EXPECT_EQ(queue.orphaned(), 1u);
+  EXPECT_EQ(queue.dropped_after_close(), 1u);
+}
+
+TEST(KillQueue, ConcurrentPushesDuringRetireAreTakenOrOrphanedExactlyOnce) {
+  KillQueue queue;
+  constexpr int kThreads = 4, kPerThread = 2000;
+  std::atomic<int> orphaned_count{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        bool orphaned = false;
+        queue.push(
+            KillRecord::make(t * kPerThread + i + 1, Namespace{"db", "c"}, HostAndPort{"h", 1}),
+            &orphaned);
+        if (orphaned) ++orphaned_count;
+      }
+    });
+  }
+  std::size_t taken = queue.drain().size();
+  taken += queue.retire().size();
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(taken + static_cast<std::size_t>(orphaned_count.load()),
+            static_cast<std::size_t>(kThreads * kPerThread));
+  EXPECT_EQ(queue.orphaned(), static_cast<std::uint64_t>(orphaned_count.load()));
+}
+
 }  // namespace
 }  // namespace mongoslice

@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <future>
 #include <map>
@@ -320,6 +321,72 @@ TEST(ClientClose, ACursorThatOutlivesItsClientIsReported) {
   EXPECT_NE(warnings[0].find("inventory." + ns_collection), std::string::npos) << warnings[0];
   EXPECT_NE(warnings[0].find(server.address().to_string()), std::string::npos) << warnings[0];
   EXPECT_EQ(client->orphaned_kills(), 1u);
+}
+
+// ---- exit with kills queued ------------------------------------------------------------------
+
+// The child's report, written after the exit handler ran (this object is built before the
+// client, so it is destroyed after the handler).
+struct ExitReport {
+  std::string path;
+  std::atomic<int> dropped{0};
+  ~ExitReport() {
+    if (FILE* out = std::fopen(path.c_str(), "w")) {
+      std::fprintf(out, "%d\n", dropped.load());
+      std::fclose(out);
+    }
+  }
+};
+ExitReport* g_exit_report = nullptr;
+
+struct DropCounter : EventListener {
+  void on(const CursorsDroppedEvent& e) override {
+    g_exit_report->dropped += static_cast<int>(e.cursor_ids.size());
+  }
+};
+
+// A leaked client whose kill executor is blocked on a frozen server, with more kills queued
+// behind it: at exit every one of them is reported dropped (none lost silently), and the process
+// still exits promptly.
+TEST(ClientExit, ALeakedClientsQueuedKillsAreReportedAtExit) {
+  MockServer server("cursor_server.py");
+  const std::string marker = "/tmp/mongoslice-exit-kills-" + std::to_string(getpid());
+  std::remove(marker.c_str());
+  const auto started = std::chrono::steady_clock::now();
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    static ExitReport report{marker};
+    g_exit_report = &report;
+    auto* client = new MongoClient("mongodb://" + server.address().to_string() +
+                                       "/?serverSelectionTimeoutMS=5000&socketTimeoutMS=60000",
+                                   ClientOptions{{std::make_shared<DropCounter>()}});
+    static MongoClient* leaked = client;  // reachable: LeakSanitizer does not report it
+    (void)leaked;
+    std::vector<Cursor> first, second;
+    for (int i = 0; i < 3; ++i) first.push_back((*client)["mdb"]["one"].find(json("{}")));
+    for (int i = 0; i < 3; ++i) second.push_back((*client)["mdb"]["two"].find(json("{}")));
+    server.freeze();
+    first.clear();  // the kill executor sends these and blocks on the reply
+    std::this_thread::sleep_for(200ms);
+    second.clear();  // queued behind it
+    std::this_thread::sleep_for(100ms);
+    std::exit(0);
+  }
+  const int status = wait_bounded(pid, 20s);
+  const auto took = std::chrono::steady_clock::now() - started;
+  server.thaw();
+  ASSERT_NE(status, -1) << "the child did not exit within 20 s";
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  std::ifstream in(marker);
+  int dropped = -1;
+  ASSERT_TRUE(in >> dropped) << "the child wrote no report";
+  std::remove(marker.c_str());
+  EXPECT_EQ(dropped, 6) << "every queued kill must be reported dropped";
+  EXPECT_LT(took, 10s);
+  std::cout << "[ child with 6 kills pending exited after "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms ]\n";
 }
 
 }  // namespace

@@ -78,7 +78,12 @@ void Connection::handshake(const Deadline& deadline) {
     throw;
   }
   handshake_rtt_ = SteadyClock::now() - started;
-  record_hello(std::move(reply));
+  try {
+    record_hello(std::move(reply));
+  } catch (...) {
+    socket_.close();  // a hello we cannot read (a field out of range) leaves nothing usable
+    throw;
+  }
 }
 
 void Connection::record_hello(bson::Document reply) {
@@ -141,7 +146,14 @@ bson::Document Connection::round_trip(std::string_view db, bson::View command,
   socket_.write_all(message, deadline);
   wire::OpMsg reply = read_reply(request_id, deadline);
   bson::Document result(reply.body());
-  if (auto error = ServerError::from_reply(result)) throw *error;
+  std::optional<ServerError> error;
+  try {
+    error = ServerError::from_reply(result);
+  } catch (const Error& e) {
+    // ok: 0 with fields we cannot read (e.g. a code out of range): the peer is not to be trusted.
+    fail(e.code(), "the reply from " + address_.to_string() + ": " + e.what());
+  }
+  if (error) throw *error;
   return result;
 }
 

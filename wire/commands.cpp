@@ -145,7 +145,7 @@ std::int32_t int32_field(bson::View document, std::string_view key) {
                                               std::string(bson::type_name(element.type())) +
                                               ", expected int");
   }
-  return static_cast<std::int32_t>(element.as_int64());
+  return element.as_int32();  // range-checked: a peer's int64 that does not fit is an error
 }
 
 std::string optional_string(bson::View document, std::string_view key) {

@@ -41,6 +41,9 @@ std::int64_t monotonic_ns() {
 }
 
 std::int64_t g_exit_called_ns = 0;
+// The leaked client, kept reachable through a global so LeakSanitizer does not report the
+// deliberate leak (a function-local static the optimizer may drop would not do).
+MongoClient* volatile g_leaked_client = nullptr;
 
 // Constructed before the client, so destroyed right after the exit handler ran.
 struct SlowStatic {
@@ -65,9 +68,7 @@ TEST(ExecutorExitChild, LeakedClientWithAMonitorBlockedInARead) {
   static SlowStatic slow{std::getenv(kChildEnv)};
   const std::string uri = std::string("mongodb://localhost:") + std::getenv(kPortEnv) +
                           "/?serverSelectionTimeoutMS=60000";
-  // Leaked on purpose (reachable from a static, so LeakSanitizer does not report it).
-  static MongoClient* leaked = new MongoClient(uri);
-  (void)leaked;
+  g_leaked_client = new MongoClient(uri);  // leaked on purpose
   std::this_thread::sleep_for(500ms);  // the monitor has connected and sent hello by now
   g_exit_called_ns = monotonic_ns();
   std::exit(0);

@@ -86,7 +86,10 @@ void fork_and_check_the_parent(ChildAction action) {
   std::optional<MongoClient> client;
   client.emplace(ferretdb_localhost_uri("heartbeatFrequencyMS=500&serverSelectionTimeoutMS=10000"),
                  ClientOptions{{health}});
-  auto coll = (*client)["mongoslice_fork"]["parent_cursor"];
+  // One collection per variant: ctest runs the variants in parallel, and a drop would kill
+  // another variant's cursor.
+  auto coll =
+      (*client)["mongoslice_fork"]["parent_cursor_" + std::to_string(static_cast<int>(action))];
   coll.drop();
   std::vector<bson::Document> docs;
   for (int i = 0; i < 20; ++i) docs.push_back(bson::Builder{}.append("i", i).build());
@@ -338,7 +341,8 @@ struct ExitReport {
   }
 };
 ExitReport* g_exit_report = nullptr;
-MongoClient* volatile g_leaked_client = nullptr;  // a global keeps the deliberate leak reachable (LSan)
+MongoClient* volatile g_leaked_client =
+    nullptr;  // a global keeps the deliberate leak reachable (LSan)
 
 struct DropCounter : EventListener {
   void on(const CursorsDroppedEvent& e) override {

@@ -10,6 +10,7 @@
 #include <ctime>
 #include <exception>
 #include <string_view>
+#include <vector>
 
 #include "monitor/executor_registry.hpp"
 #include "monitor/periodic_executor_state.hpp"
@@ -290,8 +291,14 @@ void ExecutorState::release_from_owner() {
 void ExecutorState::reset_in_child() {
   // The parent's thread does not exist here. Calling join, detach or the destructor of its
   // std::thread would act on a pthread that is not ours (undefined behaviour, or terminate for
-  // a joinable handle), so the handle is leaked on purpose. The thread's reference to this
-  // state is leaked with it.
+  // a joinable handle), so the handle is leaked on purpose, into a list that keeps it reachable
+  // (LeakSanitizer would report it at the child's exit otherwise). The thread's reference to
+  // this state is leaked with it.
+  static auto* abandoned = new std::vector<std::thread*>();
+  try {
+    abandoned->push_back(thread_.get());
+  } catch (...) {  // no memory: leak it unlisted
+  }
   (void)thread_.release();
   std::uint32_t word = word_.load();
   while (!word_.compare_exchange_weak(word, (word & ~(kRunning | kWake | kSkip)) | kClosed)) {

@@ -59,6 +59,7 @@ std::shared_ptr<EventDispatcher> make_dispatcher(ClientOptions& options) {
 ClientCore::ClientCore(ConnectionString uri, ClientOptions options)
     : uri_(std::move(uri)),
       events_(make_dispatcher(options)),
+      dns_(std::move(options.dns)),
       fork_generation_(current_fork_generation()) {
 }
 
@@ -72,7 +73,7 @@ void ClientCore::start() {
   for (const auto& warning : uri_.warnings) {
     log::emit(log::component::topology, log::Level::warning, "connection string: " + warning);
   }
-  topology_ = Topology::create(uri_, events_);
+  topology_ = Topology::create(uri_, events_, dns_);
 
   // The executor holds only a weak reference: it never keeps the client alive. It has no timer:
   // it runs when a cursor pushed onto the empty queue wakes it (invariant 3).

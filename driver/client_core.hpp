@@ -140,6 +140,7 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
 
   ConnectionString uri_;
   std::shared_ptr<EventDispatcher> events_;
+  DnsOptions dns_;
   std::shared_ptr<Topology> topology_;
   std::shared_ptr<KillWakeSignal> wake_signal_;
   std::shared_ptr<KillQueue> kill_queue_;

@@ -1,10 +1,11 @@
 #pragma once
-// Options of a MongoClient that a connection string cannot carry: the event listeners.
+// Options of a MongoClient that a connection string cannot carry: event listeners, DNS servers.
 // Everything else (timeouts, pool size, appName, killCursorsIntervalMS) is in the URI.
 
 #include <memory>
 #include <vector>
 
+#include "driver/dns_resolver.hpp"
 #include "driver/events.hpp"
 
 namespace mongoslice {
@@ -14,6 +15,9 @@ struct ClientOptions {
   // threads they run on). With MONGOSLICE_LOG=commands in the environment the client adds its
   // own listener that prints command events to stderr.
   std::vector<std::shared_ptr<EventListener>> listeners;
+  // The DNS servers that resolve host names ("127.0.0.1:5353", ...); empty: the system's
+  // (/etc/resolv.conf). For deployments with their own resolver, and for tests.
+  DnsOptions dns;
 };
 
 }  // namespace mongoslice

@@ -32,7 +32,7 @@ std::int32_t int32_field(bson::View doc, std::string_view key, std::int32_t fall
 }  // namespace
 
 Connection::Connection(HostAndPort address, ConnectionOptions options)
-    : address_(std::move(address)), options_(std::move(options)), socket_(address_) {
+    : address_(std::move(address)), options_(std::move(options)), socket_(address_, options_.dns) {
 }
 
 Connection::~Connection() = default;

@@ -30,6 +30,7 @@
 
 #include "driver/deadline.hpp"
 #include "driver/deadline_socket.hpp"
+#include "driver/dns_resolver.hpp"
 #include "wire/address.hpp"
 #include "wire/bson.hpp"
 #include "wire/op_msg.hpp"
@@ -48,6 +49,7 @@ struct ConnectionOptions {
   // Replies larger than this are refused before they are read. The handshake replaces it with
   // the server's maxMessageSizeBytes.
   std::size_t max_message_size = wire::kDefaultMaxMessageSize;
+  DnsOptions dns;  // which DNS servers resolve host names (default: /etc/resolv.conf's)
 };
 
 class Connection {

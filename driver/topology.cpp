@@ -108,16 +108,20 @@ struct Topology::Changes {
 // ---- construction -----------------------------------------------------------------------------
 
 std::shared_ptr<Topology> Topology::create(const ConnectionString& uri,
-                                           std::shared_ptr<const EventDispatcher> events) {
+                                           std::shared_ptr<const EventDispatcher> events,
+                                           DnsOptions dns) {
   ConnectionOptions connection;
   connection.connect_timeout = uri.connect_timeout;
   connection.app_name = uri.app_name;
+  connection.dns = dns;
   CheckerFactory checkers = [connection](const HostAndPort& address) {
     return std::make_unique<ConnectionChecker>(address, connection);
   };
   MonitorOptions monitor_options;
   monitor_options.heartbeat_frequency = uri.heartbeat_frequency;
-  return create(uri, std::move(events), std::move(checkers), monitor_options);
+  auto topology = create(uri, std::move(events), std::move(checkers), monitor_options);
+  topology->pool_options_.connection.dns = std::move(dns);  // before open(): no pool exists yet
+  return topology;
 }
 
 std::shared_ptr<Topology> Topology::create(const ConnectionString& uri,

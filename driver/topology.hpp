@@ -51,7 +51,8 @@ using CheckerFactory = std::function<std::unique_ptr<ServerChecker>(const HostAn
 class Topology {
  public:
   static std::shared_ptr<Topology> create(const ConnectionString& uri,
-                                          std::shared_ptr<const EventDispatcher> events);
+                                          std::shared_ptr<const EventDispatcher> events,
+                                          DnsOptions dns = {});
   // The same with another checker per server (tests), and monitor timing (tests shorten
   // minHeartbeatFrequencyMS).
   static std::shared_ptr<Topology> create(const ConnectionString& uri,

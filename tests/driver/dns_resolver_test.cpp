@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -16,6 +17,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cstdint>
 #include <iostream>
@@ -125,8 +127,9 @@ class DnsResponder {
       std::size_t length = query[at++];
       if (length > 63 || at + length > static_cast<std::size_t>(n)) return;
       if (!name.empty()) name += '.';
-      for (std::size_t i = 0; i < length; ++i)
+      for (std::size_t i = 0; i < length; ++i) {
         name += static_cast<char>(std::tolower(query[at + i]));
+      }
       at += length;
     }
     if (at + 5 > static_cast<std::size_t>(n)) return;
@@ -139,12 +142,13 @@ class DnsResponder {
     const bool nxdomain = known == names_.end();
     const bool answer_a = !nxdomain && type == 1;
 
-    std::vector<std::uint8_t> reply = {query[0], query[1],  // the query's id
-                                       0x85,     static_cast<std::uint8_t>(nxdomain ? 0x83 : 0x80),
-                                       0,        1,  // one question
-                                       0,        static_cast<std::uint8_t>(answer_a ? 1 : 0),
-                                       0,        0,
-                                       0,        0};
+    // Header: the query's id; QR, AA, RD, RA and the rcode (3: NXDOMAIN); one question, the
+    // answer count, no authority or additional records.
+    const std::uint8_t rcode = nxdomain ? 3 : 0;
+    const std::uint8_t answers = answer_a ? 1 : 0;
+    std::vector<std::uint8_t> reply = {
+        query[0], query[1], 0x85, static_cast<std::uint8_t>(0x80 | rcode), 0, 1, 0, answers, 0,
+        0,        0,        0};
     reply.insert(reply.end(), query + 12, query + question_end);
     if (answer_a) {
       // The name by pointer to the question, type A, class IN, TTL 60, 4 bytes: 127.0.0.1.

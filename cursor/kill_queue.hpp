@@ -16,8 +16,8 @@
 //
 // Lifetime: the queue is owned by shared_ptr. The client holds one reference and every live
 // Cursor holds another, so a Cursor that outlives its client still pushes into valid memory.
-// Records linked after the owner's last drain are freed by ~KillQueue (they are counted in
-// dropped_after_close(), but nobody is left to report them).
+// Records linked after the owner's last drain (retire()) are freed by ~KillQueue; push() tells
+// their pusher, which reports them (they are also counted in orphaned()).
 //
 // Waking: the queue calls a wake function on each empty -> non-empty transition of an open
 // queue, so the consumer sleeps until there is work. The function must be noexcept, lock-free

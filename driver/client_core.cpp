@@ -120,8 +120,6 @@ void ClientCore::close() noexcept {
 }
 
 void ClientCore::close_now() noexcept {
-  closed_.store(true, std::memory_order_release);
-  const auto started = SteadyClock::now();
   if (kill_executor_) {
     // 1. No more runs; one in progress may finish (its kills are real), else it is broken.
     kill_executor_->close();
@@ -137,7 +135,7 @@ void ClientCore::close_now() noexcept {
     }
     wake_signal_->detach();
     // 4. The final kill run, on fresh connections, within its budget.
-    final_kill_run(started + kKillRunGrace + kFinalKillBudget);
+    final_kill_run(SteadyClock::now() + kFinalKillBudget);
   }
   // 5. Monitors (interrupted, joined) and what is left of the pools.
   if (topology_) topology_->close();

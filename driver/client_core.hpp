@@ -85,7 +85,7 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   void close() noexcept;
   // Kill records pushed after the final kill run (each also logged by the cursor).
   std::uint64_t orphaned_kills() const noexcept { return kill_queue_->orphaned(); }
-  bool closed() const noexcept { return closed_.load(std::memory_order_acquire); }
+  bool closed() const noexcept { return close_state_.load() != kOpen; }
 
   const ConnectionString& uri() const noexcept { return uri_; }
   const EventDispatcher& events() const noexcept { return *events_; }
@@ -152,7 +152,6 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   // only drops a reference (never the last), instead of freeing a channel of its own.
   std::mutex channels_mutex_;
   std::map<HostAndPort, std::shared_ptr<ServerCursorChannel>> channels_;
-  std::atomic<bool> closed_{false};
   // close(): kOpen -> kClosing (one caller does the work) -> kClosed (waiters released).
   static constexpr std::uint32_t kOpen = 0, kClosing = 1, kClosed = 2;
   std::atomic<std::uint32_t> close_state_{kOpen};

@@ -186,9 +186,15 @@ wire::OpMsg Connection::read_reply(std::int32_t request_id, const Deadline& dead
   while (message.size() < length) {
     const std::size_t have = message.size();
     message.resize(next_reply_size(have, length));
-    socket_.read_exact(std::span(message).subspan(have), deadline,
-                       "the reply (bytes " + std::to_string(have) + " to " +
-                           std::to_string(message.size()) + " of " + std::to_string(length) + ")");
+    // Most replies arrive in one step; only a longer one names the byte range it was at.
+    if (have == wire::kHeaderSize && message.size() == length) {
+      socket_.read_exact(std::span(message).subspan(have), deadline, "the reply");
+    } else {
+      socket_.read_exact(std::span(message).subspan(have), deadline,
+                         "the reply (bytes " + std::to_string(have) + " to " +
+                             std::to_string(message.size()) + " of " + std::to_string(length) +
+                             ")");
+    }
   }
 
   // No request of ours sets exhaustAllowed, so a reply with moreToCome is refused.

@@ -2,9 +2,9 @@
 
 #include <utility>
 
+#include "driver/fork_safe_lock.hpp"
 #include "driver/futex.hpp"
 #include "wire/error.hpp"
-#include "wire/fork_generation.hpp"
 
 namespace mongoslice {
 
@@ -164,11 +164,7 @@ void ConnectionPool::clear() noexcept {
   std::vector<Idle> stale;
   {
     std::unique_lock lock(mutex_, std::defer_lock);
-    if (fork_generation_ == current_fork_generation()) {
-      lock.lock();
-    } else if (!lock.try_lock()) {
-      return;  // a fork() child, and a parent thread held the lock: leave the connections be
-    }
+    if (!lock_unless_inherited(lock, fork_generation_)) return;  // a fork() child: leave them
     ++generation_;
     stale.swap(idle_);
     total_ -= stale.size();
@@ -179,12 +175,8 @@ void ConnectionPool::clear() noexcept {
 void ConnectionPool::close() noexcept {
   {
     std::unique_lock lock(mutex_, std::defer_lock);
+    if (!lock_unless_inherited(lock, fork_generation_)) return;  // see clear()
     const bool inherited = fork_generation_ != current_fork_generation();
-    if (!inherited) {
-      lock.lock();
-    } else if (!lock.try_lock()) {
-      return;  // see clear()
-    }
     closed_ = true;
     // Connection::interrupt is lock-free; the entries stay valid while we hold the lock. In a
     // fork() child the busy connections belong to parent threads that do not exist here.

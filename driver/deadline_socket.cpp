@@ -110,7 +110,13 @@ void DeadlineSocket::fail_step(const boost::system::error_code& ec, bool timed_o
 // A write or read needs an open socket of this process: after fork() the child must not write
 // to or read from its parent's connection (invariant 8), whose bytes would interleave with the
 // parent's.
-void DeadlineSocket::check_usable(const std::string& doing) {
+bool DeadlineSocket::usable() const noexcept {
+  return !interrupted() && is_open() && !engine_->inherited();
+}
+
+void DeadlineSocket::check_usable(std::string_view doing_view) {
+  if (usable()) return;  // the common case builds no string
+  const std::string doing(doing_view);
   if (interrupted()) {
     fail(errc::interrupted, doing + " " + peer_name() + ": the connection is closed");
   }
@@ -194,8 +200,9 @@ void DeadlineSocket::write_all(std::span<const std::uint8_t> bytes, const Deadli
 
 void DeadlineSocket::read_exact(std::span<std::uint8_t> into, const Deadline& deadline,
                                 std::string_view what) {
-  std::string doing = "reading " + std::string(what) + " from";
-  check_usable(doing);
+  // Built only when a step fails: every reply passes here.
+  auto doing = [what] { return "reading " + std::string(what) + " from"; };
+  if (!usable()) check_usable(doing());
   tcp::socket& socket = engine_->socket;
   bool timed_out = false;
   std::size_t got = 0;
@@ -205,10 +212,10 @@ void DeadlineSocket::read_exact(std::span<std::uint8_t> into, const Deadline& de
       [&] { socket.cancel(ignored); }, deadline, timed_out, &got);
   if (ec == asio::error::eof && !interrupted()) {
     fail(errc::connection_closed,
-         doing + " " + peer_name() + ": the server closed the connection after " +
+         doing() + " " + peer_name() + ": the server closed the connection after " +
              std::to_string(got) + " of " + std::to_string(into.size()) + " bytes");
   }
-  if (ec || interrupted()) fail_step(ec, timed_out, deadline, doing);
+  if (ec || interrupted()) fail_step(ec, timed_out, deadline, doing());
 }
 
 void DeadlineSocket::close() noexcept {

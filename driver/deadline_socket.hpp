@@ -92,7 +92,8 @@ class DeadlineSocket {
                                 bool& timed_out, std::size_t* transferred = nullptr);
   void connect_one(const boost::asio::ip::tcp::endpoint& endpoint, const Deadline& deadline);
   std::vector<boost::asio::ip::tcp::endpoint> resolve(const Deadline& deadline);
-  void check_usable(const std::string& doing);
+  bool usable() const noexcept;               // open, not interrupted, opened by this process
+  void check_usable(std::string_view doing);  // throws (naming `doing`) unless usable()
   [[noreturn]] void fail(std::error_code code, const std::string& detail);
   [[noreturn]] void fail_step(const boost::system::error_code& ec, bool timed_out,
                               const Deadline& deadline, std::string_view doing);

@@ -1,6 +1,5 @@
 #include "driver/server_checker.hpp"
 
-#include <thread>
 #include <utility>
 
 #include "wire/error.hpp"
@@ -22,18 +21,16 @@ ConnectionChecker::~ConnectionChecker() {
 void ConnectionChecker::install(std::unique_ptr<Connection> connection) {
   drop();
   connection_ = std::move(connection);
-  current_.store(connection_.get());
-  if (interrupted_.load()) connection_->interrupt();
+  interrupt_.publish(connection_.get());  // interrupts it at once if interrupt() came first
 }
 
 void ConnectionChecker::drop() noexcept {
-  current_.store(nullptr);
-  while (interrupters_.load() != 0) std::this_thread::yield();
+  interrupt_.withdraw();
   connection_.reset();
 }
 
 CheckResult ConnectionChecker::check() {
-  if (interrupted_.load()) {
+  if (interrupt_.interrupted()) {
     throw Error(errc::interrupted, "monitor of " + address_.to_string() + " is closing");
   }
   if (!connection_ || !connection_->is_open()) {
@@ -52,10 +49,7 @@ CheckResult ConnectionChecker::check() {
 }
 
 void ConnectionChecker::interrupt() noexcept {
-  interrupted_.store(true);
-  interrupters_.fetch_add(1);
-  if (Connection* connection = current_.load()) connection->interrupt();
-  interrupters_.fetch_sub(1);
+  interrupt_.interrupt();
 }
 
 void ConnectionChecker::reset() noexcept {

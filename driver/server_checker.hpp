@@ -4,10 +4,10 @@
 // `hello` per check. A check's round trip is bounded by connectTimeoutMS, as the Server
 // Monitoring spec asks of monitoring sockets.
 
-#include <atomic>
 #include <memory>
 
 #include "driver/connection.hpp"
+#include "driver/operation_interrupt.hpp"
 #include "monitor/server_checker.hpp"
 #include "wire/address.hpp"
 
@@ -31,15 +31,10 @@ class ConnectionChecker final : public ServerChecker {
   // Built here, on the owner's thread: a function-local static would be destroyed during static
   // destruction while a monitor thread might still use it.
   const bson::Document hello_;
-  // The monitor thread owns connection_; interrupt() reaches it through current_. Protocol: the
-  // interrupter sets interrupted_, counts itself in interrupters_, then reads current_; the owner
-  // publishes current_, then reads interrupted_. With sequentially consistent atomics one side
-  // always sees the other. drop() unpublishes and waits for interrupters_ to reach 0 (a few
-  // instructions) before destroying the connection.
+  // The monitor thread owns connection_ and publishes it in interrupt_ (for its whole life), so
+  // that interrupt() from any thread reaches it; drop() withdraws it before destroying it.
   std::unique_ptr<Connection> connection_;
-  std::atomic<Connection*> current_{nullptr};
-  std::atomic<bool> interrupted_{false};
-  std::atomic<int> interrupters_{0};
+  OperationInterrupt interrupt_;
 };
 
 }  // namespace mongoslice

@@ -5,10 +5,10 @@
 #include <string>
 #include <utility>
 
+#include "driver/fork_safe_lock.hpp"
 #include "driver/server_checker.hpp"
 #include "driver/server_selection.hpp"
 #include "wire/error.hpp"
-#include "wire/fork_generation.hpp"
 #include "wire/log.hpp"
 
 namespace mongoslice {
@@ -174,11 +174,7 @@ void Topology::close() noexcept {
   bool was_open = false;
   {
     std::unique_lock lock(mutex_, std::defer_lock);
-    if (fork_generation_ == current_fork_generation()) {
-      lock.lock();
-    } else if (!lock.try_lock()) {
-      return;  // a fork() child, and a parent thread held the lock at fork time: leave it all
-    }
+    if (!lock_unless_inherited(lock, fork_generation_)) return;  // a fork() child: leave it all
     if (closed_) return;
     closed_ = true;
     was_open = opened_;
@@ -202,11 +198,7 @@ void Topology::close_pools() noexcept {
   std::vector<std::shared_ptr<ConnectionPool>> pools;
   {
     std::unique_lock lock(mutex_, std::defer_lock);
-    if (fork_generation_ == current_fork_generation()) {
-      lock.lock();
-    } else if (!lock.try_lock()) {
-      return;  // see close()
-    }
+    if (!lock_unless_inherited(lock, fork_generation_)) return;  // see close()
     for (const auto& [address, server] : servers_) {
       try {
         pools.push_back(server.pool);

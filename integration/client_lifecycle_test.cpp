@@ -23,12 +23,14 @@
 #include "driver/client_core.hpp"
 #include "mongoslice.hpp"
 #include "monitor/periodic_executor.hpp"
+#include "support/child_process.hpp"
 #include "support/test_servers.hpp"
 #include "wire/log.hpp"
 
 namespace mongoslice {
 namespace {
 
+using testing::wait_bounded;
 using namespace std::chrono_literals;
 using integration::MockServer;
 using testing::wait_until;
@@ -61,21 +63,6 @@ struct HealthListener : EventListener {
     if (e.previous.is_known() && !e.current.is_known()) ++became_unknown;
   }
 };
-
-int wait_bounded(pid_t pid, std::chrono::milliseconds bound) {
-  const auto deadline = std::chrono::steady_clock::now() + bound;
-  for (;;) {
-    int status = 0;
-    pid_t done = waitpid(pid, &status, WNOHANG);
-    if (done == pid) return status;
-    if (done < 0 || std::chrono::steady_clock::now() >= deadline) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      return -1;
-    }
-    std::this_thread::sleep_for(5ms);
-  }
-}
 
 enum class ChildAction { close, destroy, ignore };
 

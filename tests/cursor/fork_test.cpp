@@ -6,9 +6,9 @@
 
 #include <gtest/gtest.h>
 
-#include "wire/fork_generation.hpp"
 #include "cursor/kill_cursors_task.hpp"
 #include "support/cursor_fakes.hpp"
+#include "wire/fork_generation.hpp"
 
 namespace mongoslice {
 namespace {

@@ -24,10 +24,12 @@
 
 #include "driver/mongo_client.hpp"
 #include "monitor/executor_registry.hpp"
+#include "support/child_process.hpp"
 
 namespace mongoslice {
 namespace {
 
+using testing::wait_bounded;
 using namespace std::chrono_literals;
 
 constexpr const char* kChildEnv = "MONGOSLICE_CLIENT_EXIT_CHILD";  // the marker file's path
@@ -69,24 +71,9 @@ TEST(ExecutorExitChild, LeakedClientWithAMonitorBlockedInARead) {
   const std::string uri = std::string("mongodb://localhost:") + std::getenv(kPortEnv) +
                           "/?serverSelectionTimeoutMS=60000";
   g_leaked_client = new MongoClient(uri);  // leaked on purpose
-  std::this_thread::sleep_for(500ms);  // the monitor has connected and sent hello by now
+  std::this_thread::sleep_for(500ms);      // the monitor has connected and sent hello by now
   g_exit_called_ns = monotonic_ns();
   std::exit(0);
-}
-
-int wait_bounded(pid_t pid, std::chrono::seconds bound) {
-  const auto deadline = std::chrono::steady_clock::now() + bound;
-  for (;;) {
-    int status = 0;
-    pid_t done = waitpid(pid, &status, WNOHANG);
-    if (done == pid) return status;
-    if (done < 0 || std::chrono::steady_clock::now() >= deadline) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      return -1;
-    }
-    std::this_thread::sleep_for(10ms);
-  }
 }
 
 TEST(ClientExit, LeakedClientBlockedInAReadLetsTheProcessExit) {

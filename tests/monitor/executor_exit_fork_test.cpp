@@ -21,33 +21,18 @@
 #include "monitor/executor_registry.hpp"
 #include "monitor/executor_test_support.hpp"
 #include "monitor/periodic_executor.hpp"
+#include "support/child_process.hpp"
 
 namespace mongoslice {
 namespace {
 
+using testing::wait_bounded;
 using namespace std::chrono_literals;
 using testing::Counter;
 
 constexpr const char* kExitChildEnv = "MONGOSLICE_EXECUTOR_EXIT_CHILD";
 constexpr int kStillRunningDuringStaticDestruction = 3;
 constexpr int kChildSetupFailed = 4;
-
-// Waits for `pid` at most `bound`; kills it when it takes longer. Returns the wait status, or
-// -1 on timeout.
-int wait_bounded(pid_t pid, std::chrono::seconds bound) {
-  const auto deadline = std::chrono::steady_clock::now() + bound;
-  for (;;) {
-    int status = 0;
-    pid_t done = waitpid(pid, &status, WNOHANG);
-    if (done == pid) return status;
-    if (done < 0 || std::chrono::steady_clock::now() >= deadline) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      return -1;
-    }
-    std::this_thread::sleep_for(10ms);
-  }
-}
 
 // Destroyed after the exit handler ran (it is constructed before the first executor opens):
 // no executor thread may run any more. It then leaves a marker at `marker_path` (the value of

@@ -5,6 +5,8 @@
 #   - Debian packages: compilers, Boost 1.81 (not the default 1.74), libbson, c-ares, GoogleTest,
 #     Google Benchmark, libmongoc (the C driver we compare against), clang (libFuzzer), graphviz.
 #   - FerretDB v1.24.2 (SQLite backend), the real server the integration suite and the demo use.
+#   - mongo-java-server 1.47.0 (in-memory backend), the second real server: its launcher
+#     (integration/java-server/) built with Maven from Maven Central.
 #   - A Python venv in .venv/ (ignored by git) with mockupdb and pymongo.
 set -euo pipefail
 
@@ -17,7 +19,7 @@ log() { printf 'setup: %s\n' "$*" >&2; }
 # --- Debian packages -------------------------------------------------------------------------
 packages=(build-essential cmake ninja-build pkg-config git libboost1.81-dev libbson-dev
   libc-ares-dev libmongoc-dev libgtest-dev libgmock-dev libbenchmark-dev clang clang-format libclang-rt-14-dev
-  graphviz docker-compose python3-venv golang-go ccache)
+  graphviz docker-compose python3-venv golang-go ccache openjdk-17-jdk-headless maven)
 missing=()
 for p in "${packages[@]}"; do
   # golang-go is only needed when no Go toolchain is on PATH already.
@@ -52,6 +54,27 @@ if ! "$ferretdb" --version 2>/dev/null | grep -q "version: $ferretdb_version"; t
   mkdir -p "$tools/bin"
   (cd "$work" && go build -o "$ferretdb.tmp" ./cmd/ferretdb)
   mv "$ferretdb.tmp" "$ferretdb"
+fi
+
+# --- mongo-java-server -----------------------------------------------------------------------
+# The launcher and its runtime classpath (mongo-java-server, netty, slf4j) go to
+# $tools/java-server/build (mongoslice-java-server.jar and lib/*.jar), Maven's downloads to
+# $tools/m2, both outside the work tree. A stamp of the launcher's sources skips Maven entirely
+# when nothing changed.
+java_src=$repo/integration/java-server
+java_build=$tools/java-server/build
+java_stamp=$(cd "$java_src" && find pom.xml src -type f | sort | xargs sha256sum | sha256sum | cut -d' ' -f1)
+if [[ ! -f $java_build/mongoslice-java-server.jar || $(cat "$tools/java-server/stamp" 2>/dev/null) != "$java_stamp" ]]; then
+  log "building the mongo-java-server launcher with Maven (under a minute the first time)"
+  rm -rf "$java_build"
+  # Maven's output is shown only when it fails (even -q prints terminal escapes).
+  if ! mvn_out=$(mvn -B -q -f "$java_src/pom.xml" -Dmaven.repo.local="$tools/m2" \
+    -Djavaserver.build.dir="$java_build" package 2>&1); then
+    printf '%s\n' "$mvn_out" >&2
+    log "Maven build of $java_src failed"
+    exit 1
+  fi
+  echo "$java_stamp" >"$tools/java-server/stamp"
 fi
 
 # --- Python venv (mockupdb scenarios, PyMongo for benchmarks) ---------------------------------

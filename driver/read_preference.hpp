@@ -17,7 +17,9 @@ struct ReadPreference {
   // Tag sets in order of preference; a server matches a set when it has every tag in it. An
   // empty document matches any server. No tag sets means "any server".
   std::vector<bson::Document> tag_sets;
-  // maxStalenessSeconds, parsed and validated; selection does not apply it yet.
+  // maxStalenessSeconds; absent means no maximum. Selection leaves out secondaries estimated to
+  // lag more (driver/server_selection.hpp, which also says which values are refused), and it is
+  // sent along with the mode (driver/read_preference_wire.hpp).
   std::optional<std::chrono::seconds> max_staleness;
 };
 

@@ -1,6 +1,8 @@
 #include "driver/server_selection.hpp"
 
 #include <algorithm>
+#include <optional>
+#include <string>
 
 #include "wire/error.hpp"
 
@@ -31,10 +33,70 @@ Servers matching_tags(const Servers& servers, const std::vector<bson::Document>&
   return {};
 }
 
-Servers replica_set_reads(const Servers& candidates, const ReadPreference& rp) {
+// Everything the staleness estimate needs from the topology: the primary (ReplicaSetWithPrimary)
+// or else the greatest lastWriteDate among the secondaries (ReplicaSetNoPrimary).
+struct StalenessReference {
+  const ServerDescription* primary = nullptr;
+  std::optional<std::chrono::system_clock::time_point> newest_secondary_write;
+  std::chrono::nanoseconds heartbeat_frequency{0};
+};
+
+StalenessReference staleness_reference(const TopologyDescription& topology) {
+  StalenessReference ref;
+  ref.heartbeat_frequency = topology.heartbeat_frequency();
+  for (const auto& [address, sd] : topology.servers()) {
+    if (sd.type == ServerType::kRSPrimary) ref.primary = &sd;
+    if (sd.type == ServerType::kRSSecondary && sd.last_write_date &&
+        (!ref.newest_secondary_write || *sd.last_write_date > *ref.newest_secondary_write)) {
+      ref.newest_secondary_write = sd.last_write_date;
+    }
+  }
+  return ref;
+}
+
+// The max-staleness spec's estimate of how far a secondary lags, or nothing when it cannot be
+// estimated (a lastWriteDate missing from its hello, or from the primary's). Two clocks are
+// involved: lastUpdateTime is ours (steady), lastWriteDate the servers' (wall), so each
+// difference is taken within one clock.
+std::optional<std::chrono::nanoseconds> staleness_of(const ServerDescription& secondary,
+                                                     const StalenessReference& ref) {
+  if (!secondary.last_write_date) return std::nullopt;
+  if (ref.primary) {
+    //   (S.lastUpdateTime - S.lastWriteDate) - (P.lastUpdateTime - P.lastWriteDate) + heartbeat
+    if (!ref.primary->last_write_date) return std::nullopt;
+    return (secondary.last_update_time - ref.primary->last_update_time) +
+           (*ref.primary->last_write_date - *secondary.last_write_date) + ref.heartbeat_frequency;
+  }
+  //   SMax.lastWriteDate - S.lastWriteDate + heartbeat
+  if (!ref.newest_secondary_write) return std::nullopt;
+  return (*ref.newest_secondary_write - *secondary.last_write_date) + ref.heartbeat_frequency;
+}
+
+// The secondaries no staler than maxStalenessSeconds (all of them when it is not set). Only
+// secondaries are filtered: other servers count as not stale at all.
+Servers fresh_enough(const TopologyDescription& topology, const Servers& servers,
+                     const ReadPreference& rp) {
+  if (!rp.max_staleness) return servers;
+  const StalenessReference ref = staleness_reference(topology);
+  Servers out;
+  for (const ServerDescription* sd : servers) {
+    if (sd->type != ServerType::kRSSecondary) {
+      out.push_back(sd);
+      continue;
+    }
+    auto staleness = staleness_of(*sd, ref);
+    if (staleness && *staleness <= *rp.max_staleness) out.push_back(sd);
+  }
+  return out;
+}
+
+Servers replica_set_reads(const TopologyDescription& topology, const Servers& candidates,
+                          const ReadPreference& rp) {
   Servers primary = of_type(candidates, ServerType::kRSPrimary);
+  // The spec's order: mode, then staleness, then tag sets.
   auto secondaries = [&] {
-    return matching_tags(of_type(candidates, ServerType::kRSSecondary), rp.tag_sets);
+    return matching_tags(fresh_enough(topology, of_type(candidates, ServerType::kRSSecondary), rp),
+                         rp.tag_sets);
   };
   switch (rp.mode) {
     case Mode::kPrimary:
@@ -53,7 +115,7 @@ Servers replica_set_reads(const Servers& candidates, const ReadPreference& rp) {
       members.insert(members.end(), s.begin(), s.end());
       std::sort(members.begin(), members.end(),
                 [](auto* a, auto* b) { return a->address < b->address; });
-      return matching_tags(members, rp.tag_sets);
+      return matching_tags(fresh_enough(topology, members, rp), rp.tag_sets);
     }
   }
   return {};
@@ -80,17 +142,50 @@ Servers suitable_among(const TopologyDescription& topology, const Servers& candi
     case TopologyType::kReplicaSetNoPrimary:
     case TopologyType::kReplicaSetWithPrimary:
       return kind == OperationKind::kWrite ? of_type(candidates, ServerType::kRSPrimary)
-                                           : replica_set_reads(candidates, rp);
+                                           : replica_set_reads(topology, candidates, rp);
   }
   return {};
 }
 
 }  // namespace
 
+void check_max_staleness(const TopologyDescription& topology, const ReadPreference& rp) {
+  if (!rp.max_staleness) return;
+  const auto seconds = rp.max_staleness->count();
+  if (rp.mode == Mode::kPrimary) {
+    throw Error(errc::invalid_argument, "maxStalenessSeconds (" + std::to_string(seconds) +
+                                            ") cannot be used with read preference mode primary");
+  }
+  if (seconds <= 0) {
+    throw Error(errc::invalid_argument,
+                "maxStalenessSeconds must be positive, not " + std::to_string(seconds));
+  }
+  if (topology.type() != TopologyType::kReplicaSetWithPrimary &&
+      topology.type() != TopologyType::kReplicaSetNoPrimary) {
+    return;  // mongos applies it (and checks it) itself
+  }
+  // A secondary's lastWriteDate advances at least every idleWritePeriodMS, and we learn it once a
+  // heartbeat: a smaller bound would exclude secondaries that are not behind at all.
+  const auto heartbeat = topology.heartbeat_frequency();
+  const auto smallest =
+      std::max<std::chrono::milliseconds>(kSmallestMaxStaleness, heartbeat + kIdleWritePeriod);
+  if (*rp.max_staleness < smallest) {
+    throw Error(errc::invalid_argument,
+                "maxStalenessSeconds " + std::to_string(seconds) +
+                    " is too small: for a replica set it must be at least max(90 s, "
+                    "heartbeatFrequencyMS " +
+                    std::to_string(heartbeat.count()) + " ms + idleWritePeriodMS " +
+                    std::to_string(kIdleWritePeriod.count()) + " ms), here " +
+                    std::to_string(std::chrono::ceil<std::chrono::seconds>(smallest).count()) +
+                    " s");
+  }
+}
+
 std::vector<const ServerDescription*> suitable_servers(const TopologyDescription& topology,
                                                        OperationKind kind,
                                                        const ReadPreference& read_preference,
                                                        std::span<const HostAndPort> deprioritized) {
+  if (kind == OperationKind::kRead) check_max_staleness(topology, read_preference);
   Servers all;
   Servers preferred;
   for (const auto& [address, sd] : topology.servers()) {

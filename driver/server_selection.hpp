@@ -23,12 +23,24 @@ enum class OperationKind { kRead, kWrite };
 // The servers that may run the operation, before the latency window, in address order:
 //   Unknown topology: none.  Single: its server, if known.  LoadBalanced: the load balancer.
 //   Sharded: every mongos.  Replica set: writes go to the primary; reads follow the read
-//   preference's mode and tag sets. Max staleness is not applied.
+//   preference's mode, then maxStalenessSeconds (secondaries whose estimated lag is larger, or
+//   cannot be estimated because a lastWriteDate is missing, are left out), then its tag sets.
+// For reads, check_max_staleness() runs first and may throw.
 // Deprioritized servers (those an operation's earlier attempt failed on) are left out, unless
 // that leaves nothing, in which case they count again.
 std::vector<const ServerDescription*> suitable_servers(
     const TopologyDescription& topology, OperationKind kind, const ReadPreference& read_preference,
     std::span<const HostAndPort> deprioritized = {});
+
+// maxStalenessSeconds of the max-staleness and server-selection specs, for reads. Throws
+// mongoslice::Error (errc::invalid_argument) when it is set with mode primary, when it is not
+// positive, or, in a replica set, when it is below max(kSmallestMaxStaleness,
+// heartbeatFrequencyMS + kIdleWritePeriod). Other topologies take any positive value (mongos
+// judges it).
+inline constexpr std::chrono::seconds kSmallestMaxStaleness{90};
+inline constexpr std::chrono::milliseconds kIdleWritePeriod{10'000};
+void check_max_staleness(const TopologyDescription& topology,
+                         const ReadPreference& read_preference);
 
 // The servers whose average RTT is at most `local_threshold` more than the fastest one's.
 std::vector<const ServerDescription*> in_latency_window(
@@ -41,7 +53,8 @@ using OperationCount = std::function<std::uint64_t(const HostAndPort&)>;
 // Selects a server: suitable servers, latency window of topology.local_threshold(), then two
 // distinct servers at random, of which the one with the lower operation count (ties: either at
 // random). nullptr when no server suits, so the caller waits for a topology change. Throws
-// mongoslice::Error (errc::incompatible_server) when the topology is not compatible. An empty
+// mongoslice::Error (errc::incompatible_server) when the topology is not compatible, and what
+// check_max_staleness() throws. An empty
 // `operation_count` counts every server as idle. The result points into `topology`.
 const ServerDescription* select_server(const TopologyDescription& topology, OperationKind kind,
                                        const ReadPreference& read_preference,

@@ -42,6 +42,16 @@ std::string stale_error(const ServerDescription& sd, std::string_view why) {
   return std::string(why) + " (" + sd.address.to_string() + ")";
 }
 
+std::string cannot_contain(const ServerDescription& sd, TopologyType topology) {
+  return "it is a " + std::string(to_string(sd.type)) + ", which a " +
+         std::string(to_string(topology)) + " topology cannot contain";
+}
+
+std::string me_mismatch(const ServerDescription& sd) {
+  return "its hello says it is " + sd.me->to_string() +
+         " ('me'), not the address it was reached at";
+}
+
 }  // namespace
 
 std::string_view to_string(TopologyType type) noexcept {
@@ -177,7 +187,7 @@ bool TopologyDescription::apply(ServerDescription sd) {
       if (sd.type == ServerType::kUnknown || sd.type == ServerType::kMongos) {
         it->second = std::move(sd);
       } else {
-        remove(sd.address);
+        remove(sd.address, cannot_contain(sd, type_));
       }
       break;
 
@@ -186,7 +196,7 @@ bool TopologyDescription::apply(ServerDescription sd) {
       switch (sd.type) {
         case ServerType::kStandalone:
         case ServerType::kMongos:
-          remove(sd.address);
+          remove(sd.address, cannot_contain(sd, type_));
           break;
         case ServerType::kRSPrimary:
           type_ = TopologyType::kReplicaSetWithPrimary;
@@ -207,7 +217,7 @@ bool TopologyDescription::apply(ServerDescription sd) {
       switch (sd.type) {
         case ServerType::kStandalone:
         case ServerType::kMongos:
-          remove(sd.address);
+          remove(sd.address, cannot_contain(sd, type_));
           check_if_has_primary();
           break;
         case ServerType::kRSPrimary:
@@ -235,7 +245,7 @@ void TopologyDescription::update_unknown_with_standalone(const ServerDescription
     type_ = TopologyType::kSingle;
   } else {
     // Among several seeds a standalone is a stray: the user meant a set or mongoses.
-    remove(sd.address);
+    remove(sd.address, "it is a Standalone, and a standalone is used only as the one seed");
   }
 }
 
@@ -243,17 +253,17 @@ void TopologyDescription::update_rs_without_primary(const ServerDescription& sd)
   if (!set_name_) {
     set_name_ = sd.set_name;
   } else if (sd.set_name != set_name_) {
-    remove(sd.address);
+    remove(sd.address, set_name_mismatch(sd));
     return;
   }
   add_missing_members(sd);
   mark_possible_primary(sd.primary);
-  if (sd.me && *sd.me != sd.address) remove(sd.address);
+  if (sd.me && *sd.me != sd.address) remove(sd.address, me_mismatch(sd));
 }
 
 void TopologyDescription::update_rs_with_primary_from_member(const ServerDescription& sd) {
   if (sd.set_name != set_name_ || (sd.me && *sd.me != sd.address)) {
-    remove(sd.address);
+    remove(sd.address, sd.set_name != set_name_ ? set_name_mismatch(sd) : me_mismatch(sd));
     check_if_has_primary();
     return;
   }
@@ -267,7 +277,7 @@ void TopologyDescription::update_rs_from_primary(const ServerDescription& sd) {
   if (!set_name_) {
     set_name_ = sd.set_name;
   } else if (sd.set_name != set_name_) {
-    remove(sd.address);
+    remove(sd.address, set_name_mismatch(sd));
     check_if_has_primary();
     return;
   }
@@ -288,8 +298,14 @@ void TopologyDescription::update_rs_from_primary(const ServerDescription& sd) {
   add_missing_members(sd);
   // The primary's member list is authoritative: drop whoever it does not list (itself
   // included, when we reached it under an address it does not know, such as an external IP).
-  for (auto it = servers_.begin(); it != servers_.end();) {
-    it = sd.lists_member(it->first) ? std::next(it) : servers_.erase(it);
+  std::vector<HostAndPort> unlisted;
+  for (const auto& [address, server] : servers_) {
+    if (!sd.lists_member(address)) unlisted.push_back(address);
+  }
+  for (const HostAndPort& address : unlisted) {
+    remove(address, address == sd.address
+                        ? "it is the primary, but its own host list does not name this address"
+                        : "not in the host list of the primary " + sd.address.to_string());
   }
   check_if_has_primary();
 }
@@ -324,9 +340,27 @@ bool TopologyDescription::is_stale_primary(const ServerDescription& sd) {
 void TopologyDescription::add_missing_members(const ServerDescription& sd) {
   for (const auto* list : {&sd.hosts, &sd.passives, &sd.arbiters}) {
     for (const HostAndPort& member : *list) {
-      servers_.try_emplace(member, ServerDescription::unknown(member));
+      if (servers_.try_emplace(member, ServerDescription::unknown(member)).second) {
+        std::erase_if(removed_, [&](const RemovedServer& r) { return r.address == member; });
+      }
     }
   }
+}
+
+void TopologyDescription::remove(const HostAndPort& address, std::string reason) {
+  servers_.erase(address);
+  std::erase_if(removed_, [&](const RemovedServer& r) { return r.address == address; });
+  if (removed_.size() == kMaxRemovedRecorded) removed_.pop_front();
+  removed_.push_back({address, std::move(reason)});
+}
+
+std::string TopologyDescription::set_name_mismatch(const ServerDescription& sd) const {
+  std::string reason = "its hello reports set name ";
+  reason += sd.set_name ? "'" + *sd.set_name + "'" : "(none)";
+  reason += ", not '" + set_name_.value_or("") + "'";
+  reason += options_.replica_set_name ? " (the replicaSet option)"
+                                      : " (the set name the first member reported)";
+  return reason;
 }
 
 void TopologyDescription::mark_possible_primary(const std::optional<HostAndPort>& primary) {

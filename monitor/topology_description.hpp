@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -48,9 +49,21 @@ struct TopologyOptions {
   std::chrono::milliseconds local_threshold{15};  // localThresholdMS
 };
 
+// A server the SDAM rules took out of the topology, and the rule that did, in words
+// ("its hello reports set name 'x', not 'rs' (the replicaSet option)"). For error messages:
+// a seed that vanished would otherwise leave no trace of why.
+struct RemovedServer {
+  HostAndPort address;
+  std::string reason;
+
+  friend bool operator==(const RemovedServer&, const RemovedServer&) = default;
+};
+
 class TopologyDescription {
  public:
   using Servers = std::map<HostAndPort, ServerDescription>;
+  // removed() keeps at most this many (the newest); a server removed again replaces its entry.
+  static constexpr std::size_t kMaxRemovedRecorded = 16;
 
   // The initial description: one Unknown server per seed (duplicates merged), and the initial
   // type of the spec's table (directConnection: Single; replicaSet: ReplicaSetNoPrimary;
@@ -82,6 +95,9 @@ class TopologyDescription {
   const std::optional<std::int64_t>& max_set_version() const noexcept { return max_set_version_; }
   const std::optional<bson_oid_t>& max_election_id() const noexcept { return max_election_id_; }
   const Servers& servers() const noexcept { return servers_; }
+  // The servers removed by the rules and not part of the topology again since, oldest first.
+  // Not part of a description's equality (nothing about the deployment changes with it).
+  const std::deque<RemovedServer>& removed() const noexcept { return removed_; }
   const ServerDescription* find(const HostAndPort& address) const noexcept;
   bool has_primary() const noexcept;
 
@@ -114,7 +130,9 @@ class TopologyDescription {
   void check_if_has_primary();
   void add_missing_members(const ServerDescription& sd);
   void mark_possible_primary(const std::optional<HostAndPort>& primary);
-  void remove(const HostAndPort& address) { servers_.erase(address); }
+  void remove(const HostAndPort& address, std::string reason);
+  // The reason for removing a replica-set member whose set name is not ours.
+  std::string set_name_mismatch(const ServerDescription& sd) const;
   void recompute_compatibility();
   void recompute_logical_session_timeout();
 
@@ -123,6 +141,7 @@ class TopologyDescription {
   std::optional<std::int64_t> max_set_version_;
   std::optional<bson_oid_t> max_election_id_;
   Servers servers_;
+  std::deque<RemovedServer> removed_;
   std::string compatibility_error_;
   std::optional<std::int64_t> logical_session_timeout_minutes_;
   std::size_t seed_count_ = 0;

@@ -3,13 +3,17 @@
 //     give the suitable servers and those within the latency window
 //     (folders replaceable through $MONGOSLICE_SERVER_SELECTION_SPEC_DIRS);
 //   in_window: servers with operation counts; many selections must pick each server at the
-//     expected frequency, within the file's tolerance ($MONGOSLICE_IN_WINDOW_SPEC_DIRS).
+//     expected frequency, within the file's tolerance ($MONGOSLICE_IN_WINDOW_SPEC_DIRS);
+//   max-staleness/<TopologyType>: the same as server_selection with lastWriteDate,
+//     lastUpdateTime, heartbeatFrequencyMS and maxStalenessSeconds, or an expected error
+//     ($MONGOSLICE_MAX_STALENESS_SPEC_DIRS).
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -20,14 +24,14 @@
 #include "monitor/topology_description.hpp"
 #include "support/spec_test_files.hpp"
 #include "wire/bson.hpp"
+#include "wire/error.hpp"
 
 namespace mongoslice {
 namespace {
 
 using test::SpecFile;
 
-// No file is out of scope today (none of these folders uses maxStalenessSeconds, which
-// selection does not apply); list "file.json" -> "reason" here when one is.
+// No file is out of scope today; list "file.json" -> "reason" here when one is.
 const std::map<std::string, std::string> kExclusions = {};
 
 std::vector<SpecFile> selection_files() {
@@ -50,10 +54,23 @@ std::vector<SpecFile> in_window_files() {
   return files;
 }
 
+std::vector<SpecFile> max_staleness_files() {
+  std::vector<std::string> defaults;
+  for (const char* type :
+       {"ReplicaSetNoPrimary", "ReplicaSetWithPrimary", "Sharded", "Single", "Unknown"}) {
+    defaults.push_back(std::string("max-staleness/tests/") + type);
+  }
+  static const std::vector<SpecFile> files = test::spec_files(
+      test::spec_folders("MONGOSLICE_MAX_STALENESS_SPEC_DIRS", defaults), kExclusions);
+  return files;
+}
+
 [[maybe_unused]] auto* const kSelectionCounts = ::testing::AddGlobalTestEnvironment(
     new test::SpecCountsPrinter("server_selection", selection_files()));
 [[maybe_unused]] auto* const kInWindowCounts = ::testing::AddGlobalTestEnvironment(
     new test::SpecCountsPrinter("in_window", in_window_files()));
+[[maybe_unused]] auto* const kMaxStalenessCounts = ::testing::AddGlobalTestEnvironment(
+    new test::SpecCountsPrinter("max_staleness", max_staleness_files()));
 
 // The spec files spell modes in PascalCase; the connection string's parser is not needed here.
 ReadPreference::Mode mode_named(std::string_view name) {
@@ -74,8 +91,12 @@ ReadPreference read_preference_of(bson::View doc) {
       rp.tag_sets.emplace_back(set.get_document());
     }
   }
+  if (auto max = doc.find("maxStalenessSeconds")) {
+    rp.max_staleness = std::chrono::seconds(max->as_int64());
+  }
   for (const bson::Element& field : doc) {
-    if (field.key() != "mode" && field.key() != "tag_sets") {
+    if (field.key() != "mode" && field.key() != "tag_sets" &&
+        field.key() != "maxStalenessSeconds") {
       throw std::runtime_error("read preference field not handled: " + std::string(field.key()));
     }
   }
@@ -102,20 +123,32 @@ ServerDescription server_of(bson::View doc) {
       sd.tags.emplace(std::string(tag.key()), std::string(tag.get_string()));
     }
   }
+  // Both in milliseconds: lastUpdateTime on our clock, lastWriteDate on the server's.
+  if (auto updated = doc.find("lastUpdateTime")) {
+    sd.last_update_time =
+        std::chrono::steady_clock::time_point(std::chrono::milliseconds(updated->as_int64()));
+  }
+  if (auto last_write = doc.find("lastWrite")) {
+    sd.last_write_date = std::chrono::system_clock::time_point(
+        std::chrono::milliseconds(last_write->get_document()["lastWriteDate"].as_int64()));
+  }
   // Tests describe known servers in a supported release.
   sd.min_wire_version = 0;
   sd.max_wire_version = kMaxSupportedWireVersion;
   return sd;
 }
 
-TopologyDescription topology_of(bson::View doc) {
+// `heartbeat_ms`: the file's heartbeatFrequencyMS, if it gives one (else the default).
+TopologyDescription topology_of(bson::View doc, std::optional<std::int64_t> heartbeat_ms = {}) {
   auto type = parse_topology_type(doc["type"].get_string());
   if (!type) throw std::runtime_error("unknown topology type " + doc.to_json());
   std::vector<ServerDescription> servers;
   for (const bson::Element& s : doc["servers"].get_array()) {
     servers.push_back(server_of(s.get_document()));
   }
-  return TopologyDescription::from_servers(*type, std::move(servers));
+  TopologyOptions options;
+  if (heartbeat_ms) options.heartbeat_frequency = std::chrono::milliseconds(*heartbeat_ms);
+  return TopologyDescription::from_servers(*type, std::move(servers), options);
 }
 
 std::vector<std::string> addresses_in(bson::View list) {
@@ -221,6 +254,47 @@ TEST_P(InWindowSpec, SelectionFrequencies) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Files, InWindowSpec, ::testing::ValuesIn(in_window_files()),
+                         test::SpecFileName{});
+
+class MaxStalenessSpec : public ::testing::TestWithParam<SpecFile> {};
+
+TEST_P(MaxStalenessSpec, SuitableAndLatencyWindowOrError) {
+  const SpecFile& file = GetParam();
+  if (!file.excluded_because.empty()) GTEST_SKIP() << file.excluded_because;
+  ASSERT_TRUE(std::filesystem::exists(file.path)) << "no spec files at " << file.path;
+  bson::Document spec = bson::Document::from_json(test::read_text_file(file.path));
+
+  std::optional<std::int64_t> heartbeat_ms;
+  if (auto h = spec.find("heartbeatFrequencyMS")) heartbeat_ms = h->as_int64();
+  TopologyDescription topology =
+      topology_of(spec["topology_description"].get_document(), heartbeat_ms);
+  ReadPreference rp = read_preference_of(spec["read_preference"].get_document());
+  std::mt19937_64 random(42);
+
+  if (auto error = spec.find("error"); error && error->as_bool()) {
+    try {
+      select_server(topology, OperationKind::kRead, rp, random);
+      FAIL() << "selection succeeded; the file expects an error";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), make_error_code(errc::invalid_argument)) << e.what();
+      EXPECT_NE(std::string(e.what()).find("maxStalenessSeconds"), std::string::npos) << e.what();
+    }
+    return;
+  }
+  auto suitable = suitable_servers(topology, OperationKind::kRead, rp);
+  EXPECT_EQ(addresses_of(suitable), addresses_in(spec["suitable_servers"].get_array()));
+  auto window = in_latency_window(suitable, topology.local_threshold());
+  EXPECT_EQ(addresses_of(window), addresses_in(spec["in_latency_window"].get_array()));
+  const ServerDescription* chosen = select_server(topology, OperationKind::kRead, rp, random);
+  if (window.empty()) {
+    EXPECT_EQ(chosen, nullptr);
+  } else {
+    ASSERT_NE(chosen, nullptr);
+    EXPECT_NE(std::find(window.begin(), window.end(), chosen), window.end());
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Files, MaxStalenessSpec, ::testing::ValuesIn(max_staleness_files()),
                          test::SpecFileName{});
 
 }  // namespace

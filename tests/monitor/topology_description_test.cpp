@@ -1,5 +1,6 @@
 // TopologyDescription beyond the spec's JSON scenarios: construction rules, ignored outcomes,
-// stale errors, compatibility messages and the logical session timeout.
+// stale errors, compatibility messages, the logical session timeout, and the record of removed
+// servers with the rule that removed each.
 
 #include "monitor/topology_description.hpp"
 
@@ -149,6 +150,82 @@ TEST(TopologyDescriptionApply, FromServersTakesTheDescriptionAsGiven) {
   EXPECT_EQ(td.type(), TopologyType::kReplicaSetNoPrimary);
   EXPECT_EQ(td.find(kA)->type, ServerType::kRSSecondary);
   EXPECT_TRUE(td.compatible());
+}
+
+// What removed() says for each rule that takes a server out.
+std::string removal_of(const TopologyDescription& td, const HostAndPort& address) {
+  for (const RemovedServer& r : td.removed()) {
+    if (r.address == address) return r.reason;
+  }
+  return "(not recorded)";
+}
+
+TEST(TopologyDescriptionRemoved, SetNameMismatchNamesBothNamesAndWhereOursCameFrom) {
+  TopologyDescription td({kA, kB}, {.replica_set_name = "rs"});
+  td.apply(hello(kB, R"({"ok": 1, "setName": "wrong", "secondary": true, "hosts": ["b:27017"],
+      "maxWireVersion": 21})"));
+  EXPECT_EQ(td.find(kB), nullptr);
+  EXPECT_EQ(removal_of(td, kB),
+            "its hello reports set name 'wrong', not 'rs' (the replicaSet option)");
+
+  // Without replicaSet, the name comes from the first member that answered.
+  TopologyDescription learnt({kA, kB});
+  learnt.apply(hello(kA, R"({"ok": 1, "setName": "rs", "secondary": true,
+      "hosts": ["a:27017", "b:27017"], "maxWireVersion": 21})"));
+  learnt.apply(hello(kB, R"({"ok": 1, "setName": "other", "isWritablePrimary": true,
+      "hosts": ["b:27017"], "maxWireVersion": 21})"));
+  EXPECT_EQ(learnt.find(kB), nullptr);
+  EXPECT_EQ(removal_of(learnt, kB),
+            "its hello reports set name 'other', not 'rs' (the set name the first member "
+            "reported)");
+}
+
+TEST(TopologyDescriptionRemoved, NotInThePrimarysHostList) {
+  TopologyDescription td({kA, kB}, {.replica_set_name = "rs"});
+  td.apply(hello(kA, R"({"ok": 1, "setName": "rs", "isWritablePrimary": true,
+      "hosts": ["a:27017"], "maxWireVersion": 21})"));
+  EXPECT_EQ(td.find(kB), nullptr);
+  EXPECT_EQ(removal_of(td, kB), "not in the host list of the primary a:27017");
+}
+
+TEST(TopologyDescriptionRemoved, WrongTypeMeMismatchAndStrayStandalone) {
+  TopologyDescription sharded({kA, kB});
+  sharded.apply(hello(kA, R"({"ok": 1, "msg": "isdbgrid", "maxWireVersion": 21})"));
+  sharded.apply(hello(kB, R"({"ok": 1, "setName": "rs", "isWritablePrimary": true,
+      "hosts": ["b:27017"], "maxWireVersion": 21})"));
+  EXPECT_EQ(removal_of(sharded, kB), "it is a RSPrimary, which a Sharded topology cannot contain");
+
+  TopologyDescription me({kA, kB}, {.replica_set_name = "rs"});
+  me.apply(hello(kB, R"({"ok": 1, "setName": "rs", "secondary": true, "me": "c:27017",
+      "hosts": ["a:27017", "c:27017"], "maxWireVersion": 21})"));
+  EXPECT_EQ(removal_of(me, kB),
+            "its hello says it is c:27017 ('me'), not the address it was reached at");
+
+  TopologyDescription stray({kA, kB});
+  stray.apply(hello(kA, R"({"ok": 1, "maxWireVersion": 21})"));
+  EXPECT_EQ(removal_of(stray, kA),
+            "it is a Standalone, and a standalone is used only as the one seed");
+}
+
+TEST(TopologyDescriptionRemoved, ForgottenWhenTheServerIsBackAndBounded) {
+  TopologyDescription td({kA, kB}, {.replica_set_name = "rs"});
+  td.apply(hello(kA, R"({"ok": 1, "setName": "rs", "isWritablePrimary": true,
+      "hosts": ["a:27017"], "maxWireVersion": 21})"));
+  ASSERT_EQ(td.removed().size(), 1u);
+  // The primary lists b again: b is a member, so no removal is reported for it.
+  td.apply(hello(kA, R"({"ok": 1, "setName": "rs", "isWritablePrimary": true,
+      "hosts": ["a:27017", "b:27017"], "maxWireVersion": 21})"));
+  ASSERT_NE(td.find(kB), nullptr);
+  EXPECT_TRUE(td.removed().empty());
+
+  // Many removals keep only the newest kMaxRemovedRecorded.
+  std::vector<HostAndPort> seeds;
+  for (std::uint16_t port = 1; port <= 40; ++port) seeds.push_back({"h", port});
+  TopologyDescription many(seeds, {.replica_set_name = "rs"});
+  many.apply(hello({"h", 40}, R"({"ok": 1, "setName": "rs", "isWritablePrimary": true,
+      "hosts": ["h:40"], "maxWireVersion": 21})"));
+  ASSERT_EQ(many.removed().size(), TopologyDescription::kMaxRemovedRecorded);
+  EXPECT_EQ(many.removed().back().address, (HostAndPort{"h", 39}));
 }
 
 TEST(TopologyTypeNames, RoundTrip) {

@@ -4,10 +4,12 @@
 #include <string>
 #include <utility>
 
+#include "driver/application_error_of.hpp"
 #include "driver/command_log_listener.hpp"
 #include "driver/connection.hpp"
 #include "driver/kill_cursors_wiring.hpp"
 #include "driver/kill_wake_signal.hpp"
+#include "driver/read_preference_wire.hpp"
 #include "driver/server_cursor_channel.hpp"
 #include "wire/error.hpp"
 #include "wire/fork_generation.hpp"
@@ -33,16 +35,6 @@ std::string_view command_name(bson::View command) {
   return it == command.end() ? std::string_view("(empty)") : (*it).key();
 }
 
-// Errors after which the server's state is in doubt (SDAM: mark it Unknown, clear the pool).
-// A timeout or our own interrupt says nothing about the server.
-bool is_state_change_error(const std::error_code& code) {
-  if (code.category() != client_category()) return false;
-  auto e = static_cast<errc>(code.value());
-  return e == errc::network_error || e == errc::connection_closed ||
-         (code.value() >= static_cast<int>(errc::message_too_short) &&
-          code.value() <= static_cast<int>(errc::checksum_mismatch));
-}
-
 std::shared_ptr<EventDispatcher> make_dispatcher(ClientOptions& options) {
   std::vector<std::shared_ptr<EventListener>> listeners;
   for (auto& listener : options.listeners) {
@@ -64,16 +56,21 @@ ClientCore::ClientCore(ConnectionString uri, ClientOptions options)
 }
 
 std::shared_ptr<ClientCore> ClientCore::create(ConnectionString uri, ClientOptions options) {
+  return create(std::move(uri), std::move(options), {});
+}
+
+std::shared_ptr<ClientCore> ClientCore::create(ConnectionString uri, ClientOptions options,
+                                               TopologyFactory make_topology) {
   std::shared_ptr<ClientCore> core(new ClientCore(std::move(uri), std::move(options)));
-  core->start();
+  core->start(make_topology);
   return core;
 }
 
-void ClientCore::start() {
+void ClientCore::start(const TopologyFactory& make_topology) {
   for (const auto& warning : uri_.warnings) {
     log::emit(log::component::topology, log::Level::warning, "connection string: " + warning);
   }
-  topology_ = Topology::create(uri_, events_, dns_);
+  topology_ = make_topology ? make_topology(uri_, events_) : Topology::create(uri_, events_, dns_);
 
   // The executor holds only a weak reference: it never keeps the client alive. It has no timer:
   // it runs when a cursor pushed onto the empty queue wakes it (invariant 3).
@@ -188,9 +185,19 @@ KillCursorsTaskResult ClientCore::run_kill_cursors() {
 }
 
 ClientCore::Ran ClientCore::run_read(std::string_view db, bson::View command) {
+  return run_read(db, command, uri_.read_preference);
+}
+
+ClientCore::Ran ClientCore::run_read(std::string_view db, bson::View command,
+                                     const ReadPreference& read_preference) {
   check_open();
-  SelectedServer selected = topology_->select_server(uri_.read_preference);
-  auto reply = run_with_pool(selected.address, *selected.pool, db, command, {}, {}, nullptr);
+  SelectedServer selected = topology_->select_server(read_preference);
+  // A secondary refuses a read that does not say it may run there (13435), and a mongos learns
+  // the read preference only from the command.
+  const std::optional<bson::Document> with_preference =
+      with_wire_read_preference(command, read_preference, selected.type, selected.topology);
+  const bson::View sent = with_preference ? with_preference->view() : command;
+  auto reply = run_with_pool(selected.address, *selected.pool, db, sent, {}, {}, nullptr);
   return {std::move(reply), std::move(selected.address)};
 }
 
@@ -246,37 +253,61 @@ bson::Document ClientCore::run_with_pool(const HostAndPort& server, ConnectionPo
                                          std::span<const wire::DocumentSequence> sequences,
                                          std::optional<Deadline> deadline,
                                          OperationInterrupt* interrupt) {
-  // close() interrupts what is in flight; the caller then learns why.
-  auto closed_instead = [&](const Error& e) {
-    if (e.code() == errc::interrupted && closed()) {
-      throw Error(errc::client_closed, std::string(command_name(command)) + " on " +
-                                           server.to_string() + ": the client was closed");
-    }
-  };
-  std::optional<ConnectionPool::Lease> lease;
+  ConnectionPool::Lease lease;
   try {
-    lease.emplace(pool.acquire(interrupt, deadline));
-  } catch (const ServerError&) {
-    throw;
+    // A failure to establish a connection reaches SDAM through the pool's establishment
+    // handler, with the generation the attempt began in.
+    lease = pool.acquire(interrupt, deadline);
   } catch (const Error& e) {
-    closed_instead(e);
-    if (is_state_change_error(e.code())) topology_->handle_operation_error(server, e);
+    throw_if_closed_instead(e, command, server);
     throw;
   }
+  return run_on_lease(server, lease, db, command, sequences, deadline, interrupt);
+}
+
+bson::Document ClientCore::run_on_lease(const HostAndPort& server, ConnectionPool::Lease& lease,
+                                        std::string_view db, bson::View command,
+                                        std::span<const wire::DocumentSequence> sequences,
+                                        std::optional<Deadline> deadline,
+                                        OperationInterrupt* interrupt) {
+  const std::uint64_t generation = lease.generation();
+  const std::int32_t wire_version = lease->max_wire_version();
+  auto tell_sdam = [&](const std::exception& e) {
+    topology_->handle_application_error(application_error_of(
+        server, generation, wire_version, ConnectionPhase::kEstablished, e));
+  };
   try {
-    // Published only inside the try: unwinding withdraws it before the lease can be discarded.
-    PublishedFor published(interrupt, &**lease);
-    return run_monitored(**lease, db, command, sequences, deadline);
-  } catch (const ServerError&) {
-    throw;  // a well-formed answer: the connection stays usable
+    bson::Document reply;
+    {
+      // Published only inside the try: unwinding withdraws it before the lease can be discarded.
+      PublishedFor published(interrupt, &*lease);
+      reply = run_monitored(*lease, db, command, sequences, deadline);
+    }
+    // ok: 1 with a writeConcernError can still say the server stepped down.
+    if (reply.view().find("writeConcernError")) {
+      tell_sdam(ServerError(0, {}, "writeConcernError", {}, reply));
+    }
+    return reply;
+  } catch (const ServerError& e) {
+    tell_sdam(e);  // a well-formed answer: the connection stays usable
+    throw;
   } catch (const Error& e) {
-    lease->discard();
-    closed_instead(e);
-    if (is_state_change_error(e.code())) topology_->handle_operation_error(server, e);
+    lease.discard();
+    throw_if_closed_instead(e, command, server);
+    tell_sdam(e);
     throw;
   } catch (...) {
-    lease->discard();
+    lease.discard();
     throw;
+  }
+}
+
+void ClientCore::throw_if_closed_instead(const Error& e, bson::View command,
+                                         const HostAndPort& server) const {
+  // close() interrupts what is in flight; the caller then learns why.
+  if (e.code() == errc::interrupted && closed()) {
+    throw Error(errc::client_closed, std::string(command_name(command)) + " on " +
+                                         server.to_string() + ": the client was closed");
   }
 }
 

@@ -37,6 +37,7 @@
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -54,6 +55,7 @@
 #include "driver/operation_interrupt.hpp"
 #include "driver/topology.hpp"
 #include "monitor/periodic_executor.hpp"
+#include "wire/error.hpp"
 #include "wire/op_msg.hpp"
 
 namespace mongoslice {
@@ -77,6 +79,12 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
 
   // Creates the topology and starts it and the kill-cursors executor.
   static std::shared_ptr<ClientCore> create(ConnectionString uri, ClientOptions options);
+  // The same with a topology made by `make_topology` (tests: scripted monitors, pools that
+  // dial a scripted server).
+  using TopologyFactory = std::function<std::shared_ptr<Topology>(
+      const ConnectionString&, std::shared_ptr<const EventDispatcher>)>;
+  static std::shared_ptr<ClientCore> create(ConnectionString uri, ClientOptions options,
+                                            TopologyFactory make_topology);
   ~ClientCore();
   ClientCore(const ClientCore&) = delete;
   ClientCore& operator=(const ClientCore&) = delete;
@@ -91,13 +99,16 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   const EventDispatcher& events() const noexcept { return *events_; }
   const std::shared_ptr<KillQueue>& kill_queue() const noexcept { return kill_queue_; }
 
-  // Selects a server (primary read preference / writable) and runs the command there. Throws
-  // Error(errc::client_closed) after close().
+  // Selects a server (for reads: by the client's read preference, or the one given; for writes:
+  // a writable one) and runs the command there. A read carries `$readPreference` where the
+  // server-selection spec says so for the selected server and topology
+  // (driver/read_preference_wire.hpp). Throws Error(errc::client_closed) after close().
   struct Ran {
     bson::Document reply;
     HostAndPort server;
   };
   Ran run_read(std::string_view db, bson::View command);
+  Ran run_read(std::string_view db, bson::View command, const ReadPreference& read_preference);
   Ran run_write(std::string_view db, bson::View command,
                 std::span<const wire::DocumentSequence> sequences = {});
 
@@ -107,6 +118,14 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
                         std::span<const wire::DocumentSequence> sequences = {},
                         std::optional<Deadline> deadline = std::nullopt,
                         OperationInterrupt* interrupt = nullptr);
+  // One command on a leased connection of `server`'s pool: command monitoring, and the
+  // command's error handed to SDAM with the lease's generation and wire version (run_on() is
+  // acquire + this). The lease is discarded after an error that broke the connection.
+  bson::Document run_on_lease(const HostAndPort& server, ConnectionPool::Lease& lease,
+                              std::string_view db, bson::View command,
+                              std::span<const wire::DocumentSequence> sequences = {},
+                              std::optional<Deadline> deadline = std::nullopt,
+                              OperationInterrupt* interrupt = nullptr);
   // One command on a connection the caller holds, with command monitoring.
   bson::Document run_monitored(Connection& connection, std::string_view db, bson::View command,
                                std::span<const wire::DocumentSequence> sequences,
@@ -123,16 +142,20 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   // The connection options the pool of `server` uses (for the final kill run), if it is known.
   std::optional<ConnectionOptions> connection_options(const HostAndPort& server) const;
 
-  // For tests: the executor that sends killCursors.
+  // For tests: the executor that sends killCursors, and the topology.
   PeriodicExecutor& kill_cursors_executor() noexcept { return *kill_executor_; }
+  const std::shared_ptr<Topology>& topology() const noexcept { return topology_; }
 
  private:
   ClientCore(ConnectionString uri, ClientOptions options);
-  void start();
+  void start(const TopologyFactory& make_topology);
   void check_open() const;
   void close_now() noexcept;
   void final_kill_run(SteadyClock::time_point deadline) noexcept;
   void drop_queued_at_exit() noexcept;
+  // After close() an interrupted operation fails with client_closed, naming the command.
+  void throw_if_closed_instead(const Error& e, bson::View command,
+                               const HostAndPort& server) const;
   bson::Document run_with_pool(const HostAndPort& server, ConnectionPool& pool, std::string_view db,
                                bson::View command,
                                std::span<const wire::DocumentSequence> sequences,

@@ -29,7 +29,10 @@ void ConnectionPool::Lease::discard() noexcept {
 }
 
 void ConnectionPool::Lease::give_back(bool discard) noexcept {
-  if (pool_ && connection_) pool_->give_back(std::move(connection_), generation_, discard);
+  if (pool_ && connection_) {
+    pool_->operation_count_.fetch_sub(1, std::memory_order_relaxed);
+    pool_->give_back(std::move(connection_), generation_, discard);
+  }
   connection_.reset();
   pool_.reset();
 }
@@ -67,6 +70,7 @@ ConnectionPool::Lease ConnectionPool::acquire(OperationInterrupt* interrupt,
         busy_.push_back(idle.connection.get());
         lock.unlock();
         to_close.clear();
+        operation_count_.fetch_add(1, std::memory_order_relaxed);
         return Lease(shared_from_this(), std::move(idle.connection), idle.generation);
       }
       --total_;
@@ -77,7 +81,9 @@ ConnectionPool::Lease ConnectionPool::acquire(OperationInterrupt* interrupt,
       const std::uint64_t generation = generation_;
       lock.unlock();
       to_close.clear();
-      return Lease(shared_from_this(), connect_new(interrupt, limit), generation);
+      auto connection = connect_new(interrupt, limit, generation);
+      operation_count_.fetch_add(1, std::memory_order_relaxed);
+      return Lease(shared_from_this(), std::move(connection), generation);
     }
     // Read the word before unlocking: a return after that changes it, so the sleep below ends.
     const std::uint32_t word = wait_word_.load();
@@ -107,11 +113,13 @@ ConnectionPool::Lease ConnectionPool::acquire(OperationInterrupt* interrupt,
 }
 
 std::unique_ptr<Connection> ConnectionPool::connect_new(OperationInterrupt* interrupt,
-                                                        const std::optional<Deadline>& limit) {
+                                                        const std::optional<Deadline>& limit,
+                                                        std::uint64_t generation) {
   std::unique_ptr<Connection> connection;
   bool registered = false;
   try {
-    connection = std::make_unique<Connection>(address_, options_.connection);
+    connection =
+        std::make_unique<Connection>(options_.connect_to.value_or(address_), options_.connection);
     {
       std::lock_guard lock(mutex_);
       if (closed_) throw Error(errc::client_closed, "pool of " + address_.to_string() + " closed");
@@ -122,15 +130,23 @@ std::unique_ptr<Connection> ConnectionPool::connect_new(OperationInterrupt* inte
     if (interrupt && interrupt->interrupted()) connection->interrupt();
     connection->connect(limit);
     return connection;
+  } catch (const std::exception& e) {
+    release_failed_slot(connection.get(), registered);
+    if (establishment_error_handler_) establishment_error_handler_(generation, e);
+    throw;
   } catch (...) {
-    {
-      std::lock_guard lock(mutex_);
-      if (registered) forget_busy_locked(connection.get());
-      --total_;
-    }
-    futex::bump_and_wake_all(wait_word_);
+    release_failed_slot(connection.get(), registered);
     throw;
   }
+}
+
+void ConnectionPool::release_failed_slot(const Connection* connection, bool registered) noexcept {
+  {
+    std::lock_guard lock(mutex_);
+    if (registered) forget_busy_locked(connection);
+    --total_;
+  }
+  futex::bump_and_wake_all(wait_word_);
 }
 
 void ConnectionPool::forget_busy_locked(const Connection* connection) noexcept {
@@ -161,15 +177,25 @@ void ConnectionPool::give_back(std::unique_ptr<Connection> connection, std::uint
 }
 
 void ConnectionPool::clear() noexcept {
+  clear_if(std::nullopt);
+}
+
+bool ConnectionPool::clear_if_generation(std::uint64_t generation) noexcept {
+  return clear_if(generation);
+}
+
+bool ConnectionPool::clear_if(std::optional<std::uint64_t> generation) noexcept {
   std::vector<Idle> stale;
   {
     std::unique_lock lock(mutex_, std::defer_lock);
-    if (!lock_unless_inherited(lock, fork_generation_)) return;  // a fork() child: leave them
+    if (!lock_unless_inherited(lock, fork_generation_)) return false;  // a fork() child
+    if (generation && *generation != generation_) return false;
     ++generation_;
     stale.swap(idle_);
     total_ -= stale.size();
   }
   futex::bump_and_wake_all(wait_word_);  // the freed slots may serve waiting acquirers
+  return true;
 }
 
 void ConnectionPool::close() noexcept {

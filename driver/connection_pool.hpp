@@ -4,8 +4,8 @@
 //
 //   auto lease = pool->acquire();          // waits at most wait_timeout for a free connection
 //   auto reply = lease->run_command(...);
-//   // on a network error: lease.discard(); topology.handle_operation_error(...)
-//   // the lease's destructor returns the connection (or closes it, see below)
+//   // on an error: lease.discard(); topology.handle_application_error(...) with
+//   // lease.generation(); the lease's destructor returns the connection (or closes it)
 //
 // At most max_size connections exist at once (0: no limit). A new connection connects and
 // handshakes OUTSIDE the pool's lock, so one slow server handshake does not block returns or
@@ -19,11 +19,18 @@
 // wake_waiters() needs no lock: an OperationInterrupt (driver/operation_interrupt.hpp) can break
 // a wait from an interrupt hook or the exit handler.
 //
+// A failure to establish a new connection (connect, handshake) is reported to the
+// EstablishmentErrorHandler, if one is set, with the pool generation the attempt began in, before
+// acquire() rethrows it: SDAM judges such errors apart from those of operations (the topology
+// sets the handler; driver/topology.cpp).
+//
 // Thread-safety: every member may be called from any thread. A Lease belongs to one thread.
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -40,7 +47,15 @@ struct PoolOptions {
   std::uint32_t max_size = 100;                    // maxPoolSize; 0 means no limit
   std::chrono::milliseconds wait_timeout{30'000};  // waitQueueTimeoutMS (~serverSelectionTimeoutMS)
   ConnectionOptions connection;                    // for every connection the pool opens
+  // Where to connect for the pool's server, when not at its address itself (tests: a scripted
+  // server on loopback standing in for "a:27017"). The connections keep that endpoint as their
+  // address; the pool keeps the server's.
+  std::optional<HostAndPort> connect_to;
 };
+
+// Told of a connection that could not be established: the pool generation the attempt began
+// in, and the error. Called on the acquiring thread, with no lock of the pool held.
+using EstablishmentErrorHandler = std::function<void(std::uint64_t, const std::exception&)>;
 
 class ConnectionPool : public std::enable_shared_from_this<ConnectionPool> {
  public:
@@ -59,6 +74,8 @@ class ConnectionPool : public std::enable_shared_from_this<ConnectionPool> {
     // Closes the connection instead of returning it (after an error on it). The lease is empty
     // afterwards.
     void discard() noexcept;
+    // The pool generation the connection was made in (SDAM ignores errors of older ones).
+    std::uint64_t generation() const noexcept { return generation_; }
 
    private:
     friend class ConnectionPool;
@@ -85,7 +102,14 @@ class ConnectionPool : public std::enable_shared_from_this<ConnectionPool> {
   // (the wait and a new connection's connect + handshake): Error(errc::timeout) naming it.
   Lease acquire(OperationInterrupt* interrupt = nullptr, std::optional<Deadline> limit = {});
   void clear() noexcept;
+  // Clears only if the generation is still `generation`: of several errors seen on connections
+  // of one generation, only the first clears. True when this call cleared.
+  bool clear_if_generation(std::uint64_t generation) noexcept;
   void close() noexcept;
+  // Set once, before the pool is used.
+  void set_establishment_error_handler(EstablishmentErrorHandler handler) {
+    establishment_error_handler_ = std::move(handler);
+  }
   // Wakes every thread waiting in acquire() so that it re-checks (its interrupt, the pool's
   // state). Lock-free and allocation-free.
   void wake_waiters() noexcept;
@@ -96,6 +120,10 @@ class ConnectionPool : public std::enable_shared_from_this<ConnectionPool> {
   std::size_t idle_count() const;
   std::size_t total_count() const;  // idle + checked out + being connected
   std::uint64_t generation() const;
+  // Leases held now: the server's operationCount for server selection. Lock-free.
+  std::size_t operation_count() const noexcept {
+    return operation_count_.load(std::memory_order_relaxed);
+  }
 
  private:
   struct Idle {
@@ -105,8 +133,11 @@ class ConnectionPool : public std::enable_shared_from_this<ConnectionPool> {
   void give_back(std::unique_ptr<Connection> connection, std::uint64_t generation,
                  bool discard) noexcept;
   void forget_busy_locked(const Connection* connection) noexcept;
+  void release_failed_slot(const Connection* connection, bool registered) noexcept;
+  bool clear_if(std::optional<std::uint64_t> generation) noexcept;
   std::unique_ptr<Connection> connect_new(OperationInterrupt* interrupt,
-                                          const std::optional<Deadline>& limit);
+                                          const std::optional<Deadline>& limit,
+                                          std::uint64_t generation);
 
   const HostAndPort address_;
   const PoolOptions options_;
@@ -119,6 +150,8 @@ class ConnectionPool : public std::enable_shared_from_this<ConnectionPool> {
   // is removed (under mutex_) before its connection can be destroyed.
   std::vector<Connection*> busy_;
   std::size_t total_ = 0;
+  std::atomic<std::size_t> operation_count_{0};  // leases alive
+  EstablishmentErrorHandler establishment_error_handler_;
   std::uint64_t generation_ = 0;
   bool closed_ = false;
   // The fork generation the pool was made in: a fork() child never blocks on mutex_ (a parent

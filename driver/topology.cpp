@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include "driver/application_error_of.hpp"
 #include "driver/fork_safe_lock.hpp"
 #include "driver/server_checker.hpp"
 #include "driver/server_selection.hpp"
@@ -31,40 +32,6 @@ bool same_description(const TopologyDescription& a, const TopologyDescription& b
   return std::equal(
       a.servers().begin(), a.servers().end(), b.servers().begin(), b.servers().end(),
       [](const auto& x, const auto& y) { return x.first == y.first && x.second == y.second; });
-}
-
-std::optional<TopologyVersion> topology_version_of(const bson::Document& reply) {
-  try {
-    auto element = reply.find("topologyVersion");
-    if (!element || element->type() != bson::Type::kDocument) return std::nullopt;
-    auto doc = element->get_document();
-    TopologyVersion version;
-    version.process_id = doc["processId"].get_oid();
-    version.counter = doc["counter"].as_int64();
-    return version;
-  } catch (const Error&) {
-    return std::nullopt;
-  }
-}
-
-// Server error codes of the SDAM spec's "not writable primary" and "node is recovering" sets.
-bool is_state_change_code(std::int32_t code) {
-  switch (code) {
-    case 10107:
-    case 13435:
-    case 10058:  // not writable primary
-    case 11600:
-    case 11602:
-    case 13436:
-    case 189:
-    case 91:  // node is recovering
-      return true;
-    default:
-      return false;
-  }
-}
-bool is_shutdown_code(std::int32_t code) {
-  return code == 11600 || code == 91;
 }
 
 }  // namespace
@@ -127,11 +94,13 @@ std::shared_ptr<Topology> Topology::create(const ConnectionString& uri,
 std::shared_ptr<Topology> Topology::create(const ConnectionString& uri,
                                            std::shared_ptr<const EventDispatcher> events,
                                            CheckerFactory checkers,
-                                           MonitorOptions monitor_options) {
+                                           MonitorOptions monitor_options,
+                                           std::optional<HostAndPort> connect_to) {
   if (!events) events = std::make_shared<const EventDispatcher>();
   auto topology = std::make_shared<Topology>(Token{}, uri, std::move(events), std::move(checkers),
                                              monitor_options);
   topology->self_ = topology;
+  topology->pool_options_.connect_to = std::move(connect_to);  // before open(): no pool yet
   return topology;
 }
 
@@ -162,7 +131,10 @@ void Topology::open() {
     std::lock_guard lock(mutex_);
     if (opened_ || closed_) return;
     opened_ = true;
-    changes.previous = description_;
+    // The spec's first TopologyDescriptionChangedEvent goes from "nothing known" (Unknown, no
+    // servers) to the seeds.
+    changes.previous = std::make_shared<const TopologyDescription>(
+        TopologyDescription::from_servers(TopologyType::kUnknown, {}, description_->options()));
     publish_locked(description_, changes);  // starts a server per seed
   }
   events_->emit(TopologyOpeningEvent{});
@@ -246,6 +218,13 @@ void Topology::publish_locked(std::shared_ptr<const TopologyDescription> next, C
     if (servers_.count(address)) continue;
     Server server;
     server.pool = ConnectionPool::create(address, pool_options_);
+    server.pool->set_establishment_error_handler(
+        [weak = self_, address](std::uint64_t generation, const std::exception& e) {
+          if (auto topology = weak.lock()) {
+            topology->handle_application_error(
+                establishment_error(address, generation, e));
+          }
+        });
     std::shared_ptr<MonitorListener> alias(self_.lock(), listener_.get());
     server.monitor = std::make_unique<Monitor>(
         address, checkers_(address), std::weak_ptr<MonitorListener>(alias), monitor_options_);
@@ -266,9 +245,18 @@ void Topology::publish_locked(std::shared_ptr<const TopologyDescription> next, C
 
 void Topology::finish(Changes& changes) noexcept {
   if (changes.to_clear) changes.to_clear->clear();
+  // The SDAM spec's order: each server's change, the servers removed (closed), the topology's
+  // change, then the servers added.
   for (const auto& address : changes.changed_servers) {
     events_->emit(ServerDescriptionChangedEvent{address, *changes.previous->find(address),
                                                 *changes.current->find(address)});
+  }
+  // Closing is lock-free and interrupts a check in progress; the threads are joined below,
+  // after the events, so that no event waits for a monitor to end.
+  for (auto& [address, server] : changes.removed) {
+    server.monitor->close();
+    server.pool->close();
+    events_->emit(ServerClosedEvent{address});
   }
   if (changes.description_changed) {
     events_->emit(TopologyDescriptionChangedEvent{*changes.previous, *changes.current});
@@ -290,42 +278,34 @@ void Topology::finish(Changes& changes) noexcept {
     }
   }
   for (auto& [address, server] : changes.removed) {
-    server.monitor->close();
-    server.pool->close();
-  }
-  for (auto& [address, server] : changes.removed) {
     server.monitor.reset();  // joins a closed monitor (never this thread's own)
-    events_->emit(ServerClosedEvent{address});
   }
 }
 
-void Topology::handle_operation_error(const HostAndPort& address, const std::exception& error) {
-  bool clear_pool = false;
-  std::optional<TopologyVersion> version;
-  if (const auto* server_error = dynamic_cast<const ServerError*>(&error)) {
-    if (!is_state_change_code(server_error->server_code())) return;
-    clear_pool = is_shutdown_code(server_error->server_code());
-    version = topology_version_of(server_error->reply());
-    if (description()->is_stale_error(address, version)) return;
-  } else if (const auto* client_error = dynamic_cast<const Error*>(&error)) {
-    const auto code = client_error->code();
-    if (code != errc::network_error && code != errc::connection_closed) return;
-    clear_pool = true;
-  } else {
-    return;
-  }
+void Topology::handle_application_error(const ApplicationError& error) {
+  if (error.kind == ApplicationErrorKind::kIgnored) return;
+  std::shared_ptr<ConnectionPool> pool = this->pool(error.address);
+  if (!pool) return;  // no longer a member
+  const ErrorResponse response =
+      respond_to_application_error(error, *description(), pool->generation());
+  if (!response.mark_unknown) return;
+  // Of several errors on connections of one generation, the first clears the pool and marks the
+  // server Unknown; the others find the generation moved on and stop here.
+  if (response.clear_pool && !pool->clear_if_generation(error.pool_generation)) return;
   // Unknown first, then the check: the other order could let the check's fresh result land
   // before the Unknown, leaving the server Unknown until the next heartbeat.
-  apply(ServerDescription::from_error(address, error.what(), version), /*from_monitor=*/false);
-  std::shared_ptr<ConnectionPool> pool_to_clear;
-  {
+  apply(ServerDescription::from_error(error.address, error.message, response.topology_version),
+        /*from_monitor=*/false);
+  if (response.request_check) {
     std::lock_guard lock(mutex_);
-    if (auto it = servers_.find(address); it != servers_.end()) {
-      if (clear_pool) pool_to_clear = it->second.pool;
+    if (auto it = servers_.find(error.address); it != servers_.end()) {
       it->second.monitor->request_check();
     }
   }
-  if (pool_to_clear) pool_to_clear->clear();
+}
+
+void Topology::apply_check_result(ServerDescription description) {
+  apply(std::move(description), /*from_monitor=*/true);
 }
 
 // ---- reading and selecting --------------------------------------------------------------------
@@ -346,18 +326,31 @@ void Topology::request_checks() const noexcept {
   for (const auto& [address, server] : servers_) server.monitor->request_check();
 }
 
-SelectedServer Topology::select_server(const ReadPreference& read_preference) {
-  return select(OperationKind::kRead, read_preference, to_string(read_preference.mode));
+SelectedServer Topology::select_server(const ReadPreference& read_preference,
+                                       std::span<const HostAndPort> deprioritized) {
+  return select(OperationKind::kRead, read_preference, to_string(read_preference.mode),
+                deprioritized);
 }
 
-SelectedServer Topology::select_server_for_writes() {
-  return select(OperationKind::kWrite, ReadPreference{}, "writes");
+SelectedServer Topology::select_server_for_writes(std::span<const HostAndPort> deprioritized) {
+  return select(OperationKind::kWrite, ReadPreference{}, "writes", deprioritized);
 }
 
 SelectedServer Topology::select(OperationKind kind, const ReadPreference& read_preference,
-                                std::string_view what) {
+                                std::string_view what,
+                                std::span<const HostAndPort> deprioritized) {
   const auto deadline = std::chrono::steady_clock::now() + uri_.server_selection_timeout;
   thread_local std::mt19937_64 random(std::random_device{}());
+  // Called for at most two servers per attempt, while selection runs unlocked: the pool is
+  // looked up under the lock, its count read outside it.
+  const OperationCount operation_count = [this](const HostAndPort& address) -> std::uint64_t {
+    std::shared_ptr<ConnectionPool> pool;
+    {
+      std::lock_guard guard(mutex_);
+      if (auto it = servers_.find(address); it != servers_.end()) pool = it->second.pool;
+    }
+    return pool ? pool->operation_count() : 0;
+  };
   std::unique_lock lock(mutex_);
   if (!opened_) {
     lock.unlock();
@@ -368,12 +361,12 @@ SelectedServer Topology::select(OperationKind kind, const ReadPreference& read_p
     if (closed_) throw Error(errc::client_closed, "the topology is closed");
     auto snapshot = description_;
     lock.unlock();  // selection reads only the immutable snapshot
-    const ServerDescription* chosen =
-        mongoslice::select_server(*snapshot, kind, read_preference, random);
+    const ServerDescription* chosen = mongoslice::select_server(
+        *snapshot, kind, read_preference, random, operation_count, deprioritized);
     lock.lock();
     if (chosen) {
       if (auto it = servers_.find(chosen->address); it != servers_.end()) {
-        return {chosen->address, it->second.pool};
+        return {chosen->address, it->second.pool, chosen->type, snapshot->type()};
       }
     }
     if (description_ != snapshot) continue;  // changed while we looked: look again
@@ -398,6 +391,13 @@ std::string Topology::selection_failure(const TopologyDescription& snapshot,
     separator = "; ";
   }
   if (snapshot.servers().empty()) message += " no servers";
+  // Seeds (or members) the SDAM rules dropped: without them a seed list that named only the
+  // wrong servers would end in "no servers" and nothing else.
+  separator = "; removed from the topology: ";
+  for (const RemovedServer& removed : snapshot.removed()) {
+    message += separator + removed.address.to_string() + " (" + removed.reason + ")";
+    separator = "; ";
+  }
   return message;
 }
 

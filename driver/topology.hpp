@@ -6,7 +6,7 @@
 //
 //   auto topology = Topology::create(ConnectionString::parse(uri), events);
 //   topology->open();
-//   auto [address, pool] = topology->select_server(read_preference);
+//   SelectedServer selected = topology->select_server(read_preference);
 //
 // Snapshots: description() copies a shared_ptr under a short lock; readers never wait for a
 // monitor, and a snapshot never changes. Each new snapshot wakes the threads waiting in server
@@ -35,6 +35,7 @@
 #include "driver/connection_string.hpp"
 #include "driver/events.hpp"
 #include "driver/server_selection.hpp"
+#include "monitor/application_error.hpp"
 #include "monitor/monitor.hpp"
 #include "monitor/topology_description.hpp"
 
@@ -43,6 +44,10 @@ namespace mongoslice {
 struct SelectedServer {
   HostAndPort address;
   std::shared_ptr<ConnectionPool> pool;
+  // What the description said when it was selected: how a read must pass its read preference
+  // (driver/read_preference_wire.hpp) depends on both.
+  ServerType type = ServerType::kUnknown;
+  TopologyType topology = TopologyType::kUnknown;
 };
 
 // What the topology builds per server; tests replace the checker with a scripted one.
@@ -54,10 +59,12 @@ class Topology {
                                           std::shared_ptr<const EventDispatcher> events,
                                           DnsOptions dns = {});
   // The same with another checker per server (tests), and monitor timing (tests shorten
-  // minHeartbeatFrequencyMS).
+  // minHeartbeatFrequencyMS). `connect_to`, when given, is where every pool connects instead of
+  // its server's address (tests: one scripted server stands in for every member).
   static std::shared_ptr<Topology> create(const ConnectionString& uri,
                                           std::shared_ptr<const EventDispatcher> events,
-                                          CheckerFactory checkers, MonitorOptions monitor_options);
+                                          CheckerFactory checkers, MonitorOptions monitor_options,
+                                          std::optional<HostAndPort> connect_to = std::nullopt);
   ~Topology();
   Topology(const Topology&) = delete;
   Topology& operator=(const Topology&) = delete;
@@ -77,19 +84,32 @@ class Topology {
 
   // Waits up to serverSelectionTimeoutMS for a suitable server, asking the monitors for
   // immediate checks; throws Error(errc::server_selection_timeout, <every server, its type and
-  // its last error>), Error(errc::incompatible_server) when a server's wire versions do not
-  // overlap ours, or Error(errc::client_closed).
-  SelectedServer select_server(const ReadPreference& read_preference);
-  SelectedServer select_server_for_writes();
+  // its last error, then the servers SDAM removed and why>), Error(errc::incompatible_server)
+  // when a server's wire versions do not overlap ours, Error(errc::invalid_argument) for a
+  // maxStalenessSeconds the topology refuses (driver/server_selection.hpp), or
+  // Error(errc::client_closed).
+  // Of two servers in the latency window, the one whose pool has fewer connections checked out
+  // (ConnectionPool::operation_count()) wins. `deprioritized`: servers an earlier attempt of the
+  // same operation failed on, used only when nothing else suits.
+  SelectedServer select_server(const ReadPreference& read_preference,
+                               std::span<const HostAndPort> deprioritized = {});
+  SelectedServer select_server_for_writes(std::span<const HostAndPort> deprioritized = {});
 
   // The pool of a known server (getMore and killCursors go to the cursor's own server), or
   // nullptr when the topology no longer has it.
   std::shared_ptr<ConnectionPool> pool(const HostAndPort& address) const;
 
-  // An operation's error on `address`: a network error (or a "not primary"/"node is
-  // recovering" server error) marks the server Unknown and requests a check; a network error or
-  // a shutdown error also clears its pool. Timeouts and other errors change nothing.
-  void handle_operation_error(const HostAndPort& address, const std::exception& error);
+  // An operation's error (SDAM's "application errors"), with the connection it happened on:
+  // marks the server Unknown, requests a check and clears its pool as the SDAM spec's error
+  // handling says (monitor/application_error.hpp). Errors from connections of an older pool
+  // generation, stale topologyVersions and errors of our own (interrupted, timeouts after the
+  // handshake) change nothing. Errors while a pool establishes a connection reach it through the
+  // pool's establishment handler, which the topology sets on every pool it makes.
+  void handle_application_error(const ApplicationError& error);
+
+  // What a monitor's check produced, applied as the monitor's own result is (tests script
+  // the results of checks through it).
+  void apply_check_result(ServerDescription description);
 
   // The current snapshot.
   std::shared_ptr<const TopologyDescription> description() const;
@@ -118,7 +138,7 @@ class Topology {
   void finish(Changes& changes) noexcept;
   std::string selection_failure(const TopologyDescription& snapshot, std::string_view what) const;
   SelectedServer select(OperationKind kind, const ReadPreference& read_preference,
-                        std::string_view what);
+                        std::string_view what, std::span<const HostAndPort> deprioritized);
 
   const ConnectionString uri_;
   const std::shared_ptr<const EventDispatcher> events_;

@@ -1,16 +1,20 @@
-// Kill-cursors end to end against integration/mock/cursor_server.py, a small OP_MSG server that
-// hands out cursors cheaply and counts every killCursors id it receives.
+// Kill-cursors end to end: against integration/mock/cursor_server.py, a small OP_MSG server that
+// hands out cursors cheaply and counts every killCursors id it receives, and against each real
+// server (FerretDB, mongo-java-server), whose own request log must show every kill.
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <map>
 #include <set>
 #include <thread>
 
 #include "client_test_support.hpp"
 #include "mongoslice.hpp"
 #include "monitor/periodic_executor.hpp"
+#include "server_deviations.hpp"
 #include "support/test_servers.hpp"
 
 namespace mongoslice {
@@ -18,6 +22,7 @@ namespace {
 
 using integration::MockServer;
 using testing::EventRecorder;
+using testing::RealServer;
 using namespace std::chrono_literals;
 
 bson::Document json(std::string_view text) {
@@ -224,6 +229,113 @@ TEST(ClientIntegrationKillCursors, ACursorDestroyedInAForkedChildIsNotKilled) {
   ASSERT_TRUE(testing::wait_until([&] { return stat(client, "killedIds") == 1; }, 5s));
   EXPECT_EQ(stat(client, "duplicates"), 0);
 }
+
+// ---- against the real servers, as their logs show --------------------------------------------
+
+class ClientIntegrationKillsInTheServerLog : public ::testing::TestWithParam<RealServer> {
+ protected:
+  void SetUp() override {
+    MONGOSLICE_SKIP_IF_THE_SERVER_DEVIATES();
+    events_ = std::make_shared<EventRecorder>();
+    client_.emplace(GetParam().uri(), ClientOptions{{events_}});
+  }
+  // A fresh collection of `n` documents, named after the test (so that the log's entries of
+  // another test, or another run against FerretDB's same log, are not counted).
+  Collection filled(const std::string& suffix, int n) {
+    std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    Collection coll = (*client_)["client_kill_it"][test.substr(0, test.find('/')) + "_" + suffix];
+    coll.drop();
+    std::vector<bson::Document> docs;
+    for (int i = 0; i < n; ++i) docs.push_back(bson::Builder{}.append("_id", i).build());
+    coll.insert_many(docs);
+    return coll;
+  }
+  bool server_forgot(Collection& coll, std::int64_t id) {
+    try {
+      (*client_)["client_kill_it"].run_command(
+          bson::Builder{}.append("getMore", id).append("collection", coll.name()).build());
+      return false;
+    } catch (const ServerError& e) {
+      return e.server_code() == server_code::kCursorNotFound;
+    }
+  }
+
+  std::shared_ptr<EventRecorder> events_;
+  std::optional<MongoClient> client_;
+};
+
+// Cursors of two collections abandoned at once: the server's log shows each id killed once,
+// under its own collection, and the server has forgotten every one.
+TEST_P(ClientIntegrationKillsInTheServerLog, ABurstOnTwoCollectionsKillsEachIdOnceInItsNamespace) {
+  const RealServer& server = GetParam();
+  Collection left = filled("left", 30);
+  Collection right = filled("right", 30);
+  std::map<std::string, std::set<std::int64_t>> ids;
+  {
+    std::vector<Cursor> cursors;
+    for (int i = 0; i < 20; ++i) {
+      Collection& coll = i % 2 ? right : left;
+      cursors.push_back(coll.find(json("{}"), {.batch_size = 2}));
+      ASSERT_NE(cursors.back().id(), 0);
+      ids[coll.name()].insert(cursors.back().id());
+    }
+  }  // all abandoned live
+  ASSERT_EQ(ids[left.name()].size() + ids[right.name()].size(), 20u) << "cursor ids repeat";
+  ASSERT_TRUE(testing::wait_until([&] { return events_->killed_ids().size() >= 20; }, 10s))
+      << events_->killed_ids().size() << " of 20 ids sent";
+  ASSERT_TRUE(testing::wait_until(
+      [&] { return events_->count("killCursors", "succeeded") == events_->count("killCursors"); },
+      10s));
+
+  if (!server.log_is_readable()) {
+    std::cout << "[ MONGODB_URI is set: the server's log is not checked ]\n";
+  } else {
+    // (Only this run's ids count: a log may hold earlier runs' kills of the same collections.)
+    for (auto* coll : {&left, &right}) {
+      const auto& mine = ids[coll->name()];
+      const auto& theirs = ids[(coll == &left ? right : left).name()];
+      std::multiset<std::int64_t> logged;
+      auto all_mine_logged = [&] {
+        auto in_log = server.killed_in_log(coll->name());
+        logged = std::multiset<std::int64_t>(in_log.begin(), in_log.end());
+        return std::all_of(mine.begin(), mine.end(), [&](auto id) { return logged.count(id); });
+      };
+      EXPECT_TRUE(testing::wait_until(all_mine_logged, 5s))
+          << server.log_path() << " lacks kills on " << coll->name();
+      for (std::int64_t id : mine) {
+        EXPECT_EQ(logged.count(id), 1u) << "kills of cursor " << id << " on " << coll->name();
+      }
+      for (std::int64_t id : theirs) {
+        EXPECT_EQ(logged.count(id), 0u) << "cursor " << id << " killed on " << coll->name();
+      }
+    }
+  }
+  for (auto* coll : {&left, &right}) {
+    for (std::int64_t id : ids[coll->name()]) {
+      EXPECT_TRUE(server_forgot(*coll, id)) << "cursor " << id << " is still open";
+    }
+  }
+}
+
+// Cursor::close() kills synchronously: the reply has come back before it returns.
+TEST_P(ClientIntegrationKillsInTheServerLog, CloseKillsBeforeItReturns) {
+  const RealServer& server = GetParam();
+  Collection coll = filled("closed", 10);
+  Cursor cursor = coll.find(json("{}"), {.batch_size = 2});
+  const std::int64_t id = cursor.id();
+  ASSERT_NE(id, 0);
+  cursor.close();
+  EXPECT_EQ(events_->count("killCursors", "succeeded"), 1u);
+  EXPECT_EQ(events_->killed_ids(), std::vector<std::int64_t>{id});
+  EXPECT_TRUE(server_forgot(coll, id));
+  if (server.log_is_readable()) {
+    EXPECT_TRUE(testing::wait_until([&] { return server.log_shows_kill(coll.name(), id); }, 5s))
+        << "no killCursors of " << id << " in " << server.log_path();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(, ClientIntegrationKillsInTheServerLog,
+                         ::testing::ValuesIn(testing::real_servers()), testing::server_name);
 
 }  // namespace
 }  // namespace mongoslice

@@ -1,6 +1,7 @@
-// The client at the edges of its life, against real servers (FerretDB) and the scripted cursor
-// server (integration/mock/cursor_server.py): fork() with a host name, close() while a server
-// hangs, listeners that close the client, cursors that outlive it, and an idle client.
+// The client at the edges of its life, against each real server (FerretDB, mongo-java-server)
+// and the scripted cursor server (integration/mock/cursor_server.py): fork() with a host name,
+// close() while a server hangs, listeners that close the client, cursors that outlive it, and an
+// idle client.
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -23,6 +24,7 @@
 #include "driver/client_core.hpp"
 #include "mongoslice.hpp"
 #include "monitor/periodic_executor.hpp"
+#include "server_deviations.hpp"
 #include "support/child_process.hpp"
 #include "support/test_servers.hpp"
 #include "wire/log.hpp"
@@ -33,6 +35,7 @@ namespace {
 using testing::wait_bounded;
 using namespace std::chrono_literals;
 using integration::MockServer;
+using testing::RealServer;
 using testing::wait_until;
 
 bson::Document json(std::string_view text) {
@@ -41,10 +44,15 @@ bson::Document json(std::string_view text) {
 
 // The fixture's server under its host name: "localhost" instead of the IP literal, so that every
 // connection resolves a name.
-std::string ferretdb_localhost_uri(const std::string& options) {
-  const HostAndPort address = integration::ferretdb_address();
-  return "mongodb://localhost:" + std::to_string(address.port) + "/?" + options;
+std::string localhost_uri(const RealServer& server, const std::string& options) {
+  return "mongodb://localhost:" + std::to_string(server.port()) + "/?" + options;
 }
+
+// The tests below run once per real server (names ending in /FerretDB, /JavaServer).
+class OnARealServer : public ::testing::TestWithParam<RealServer> {
+ protected:
+  void SetUp() override { MONGOSLICE_SKIP_IF_THE_SERVER_DEVIATES(); }
+};
 
 // Counts what the parent must not see after its child acted.
 struct HealthListener : EventListener {
@@ -68,10 +76,10 @@ enum class ChildAction { close, destroy, ignore };
 
 // The parent's client (a host name, a live cursor, a pooled connection and a monitor connection)
 // survives whatever its child does with the copy it inherited.
-void fork_and_check_the_parent(ChildAction action) {
+void fork_and_check_the_parent(const RealServer& server, ChildAction action) {
   auto health = std::make_shared<HealthListener>();
   std::optional<MongoClient> client;
-  client.emplace(ferretdb_localhost_uri("heartbeatFrequencyMS=500&serverSelectionTimeoutMS=10000"),
+  client.emplace(localhost_uri(server, "heartbeatFrequencyMS=500&serverSelectionTimeoutMS=10000"),
                  ClientOptions{{health}});
   // One collection per variant: ctest runs the variants in parallel, and a drop would kill
   // another variant's cursor.
@@ -125,15 +133,18 @@ void fork_and_check_the_parent(ChildAction action) {
   EXPECT_EQ(coll.count_documents({}), 20);  // and its pooled connection works
 }
 
-TEST(ClientFork, ChildClosesAnInheritedLocalhostClient) {
-  fork_and_check_the_parent(ChildAction::close);
+class ClientFork : public OnARealServer {};
+TEST_P(ClientFork, ChildClosesAnInheritedLocalhostClient) {
+  fork_and_check_the_parent(GetParam(), ChildAction::close);
 }
-TEST(ClientFork, ChildDestroysAnInheritedLocalhostClient) {
-  fork_and_check_the_parent(ChildAction::destroy);
+TEST_P(ClientFork, ChildDestroysAnInheritedLocalhostClient) {
+  fork_and_check_the_parent(GetParam(), ChildAction::destroy);
 }
-TEST(ClientFork, ChildIgnoresAnInheritedLocalhostClient) {
-  fork_and_check_the_parent(ChildAction::ignore);
+TEST_P(ClientFork, ChildIgnoresAnInheritedLocalhostClient) {
+  fork_and_check_the_parent(GetParam(), ChildAction::ignore);
 }
+INSTANTIATE_TEST_SUITE_P(, ClientFork, ::testing::ValuesIn(testing::real_servers()),
+                         testing::server_name);
 
 // ---- idle ------------------------------------------------------------------------------------
 
@@ -157,10 +168,10 @@ long voluntary_switches(const std::string& prefix) {
   return total;
 }
 
-TEST(ClientIdle, KillExecutorNeverWakesAndMonitorsWakeOnlyForHeartbeats) {
+class ClientIdle : public OnARealServer {};
+TEST_P(ClientIdle, KillExecutorNeverWakesAndMonitorsWakeOnlyForHeartbeats) {
   auto health = std::make_shared<HealthListener>();
-  MongoClient client(integration::ferretdb_uri() + "?heartbeatFrequencyMS=60000",
-                     ClientOptions{{health}});
+  MongoClient client(GetParam().uri() + "?heartbeatFrequencyMS=60000", ClientOptions{{health}});
   client["admin"].run_command(json(R"({"ping": 1})"));
   ASSERT_TRUE(wait_until([&] { return health->heartbeats_succeeded.load() >= 1; }, 10s));
   std::this_thread::sleep_for(200ms);  // let the first check's thread settle into its sleep
@@ -186,6 +197,8 @@ TEST(ClientIdle, KillExecutorNeverWakesAndMonitorsWakeOnlyForHeartbeats) {
             << (kill_switches_after - kill_switches) << " switches; monitor "
             << (monitor_switches_after - monitor_switches) << " switches ]\n";
 }
+INSTANTIATE_TEST_SUITE_P(, ClientIdle, ::testing::ValuesIn(testing::real_servers()),
+                         testing::server_name);
 
 // ---- close() ---------------------------------------------------------------------------------
 
@@ -274,9 +287,11 @@ struct ClosingListener : EventListener {
   }
 };
 
-TEST(ClientClose, AListenerMayCloseTheClientFromTopologyClosed) {
+// (Its own suite: a suite's tests share one fixture, and ClientClose's others use mocks.)
+class ClientCloseOnARealServer : public OnARealServer {};
+TEST_P(ClientCloseOnARealServer, AListenerMayCloseTheClientFromTopologyClosed) {
   auto listener = std::make_shared<ClosingListener>();
-  MongoClient client(integration::ferretdb_uri(), ClientOptions{{listener}});
+  MongoClient client(GetParam().uri(), ClientOptions{{listener}});
   listener->client = &client;
   client["admin"].run_command(json(R"({"ping": 1})"));
   auto closing = std::async(std::launch::async, [&] { client.close(); });
@@ -284,6 +299,8 @@ TEST(ClientClose, AListenerMayCloseTheClientFromTopologyClosed) {
   EXPECT_EQ(listener->closed_events.load(), 1);
   EXPECT_THROW(client["admin"].run_command(json(R"({"ping": 1})")), Error);
 }
+INSTANTIATE_TEST_SUITE_P(, ClientCloseOnARealServer, ::testing::ValuesIn(testing::real_servers()),
+                         testing::server_name);
 
 // A cursor destroyed after its client's final kill run is reported: a warning with its id,
 // namespace and server, and a count.

@@ -1,13 +1,27 @@
 #!/usr/bin/env bash
-# examples_test.sh BIN_DIR STATE_DIR
-# Runs the example programs with the command lines the README gives, against the suite's server
-# (STATE_DIR/uri), and checks what they claim against the server's own log: every cursor that
-# iterate_cursors abandoned appears in a killCursors command FerretDB received.
+# examples_test.sh BIN_DIR STATE_DIR ferretdb|java
+# Runs the example programs with the command lines the README gives, against one of the suite's
+# real servers (its fixture wrote STATE_DIR/uri), and checks what they claim against the server's
+# own log: every cursor that iterate_cursors abandoned appears in a killCursors it received.
 set -uo pipefail
 bin=${1:?bin dir}
 state=${2:?state dir}
+server=${3:?ferretdb or java}
 uri=$(cat "$state/uri") || { echo "no server URI in $state/uri (fixture not started?)"; exit 1; }
-log=$state/ferretdb.log
+case $server in
+ferretdb) log=$state/ferretdb.log ;;
+java) log=$state/javaserver.log ;;
+*) echo "unknown server $server (ferretdb or java)"; exit 2 ;;
+esac
+# Whether the server's log shows a killCursors of cursor $1 on collection "cursors".
+log_shows_kill() {
+  case $server in
+  # FerretDB's debug log prints each request over several lines; the ids follow the key.
+  ferretdb) grep -A2 '"killCursors": "cursors"' "$log" | grep -q "int64($1)" ;;
+  # mongo-java-server logs each request on one line: "cursors" : [ 3, 4 ].
+  java) grep -Eq "\"killCursors\" : \"cursors\", \"cursors\" : \[([^]]*[ ,])?$1[ ,]" "$log" ;;
+  esac
+}
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
@@ -20,10 +34,9 @@ ids=$(sed -n 's/^abandoned cursor \([0-9-]*\) ns=examples_test.cursors$/\1/p' <<
 [[ $(wc -w <<<"$ids") == 4 ]] || fail "expected 4 abandoned cursors, got: $ids"
 for id in $ids; do
   grep -q "^killed $id in " <<<"$out" || fail "no 'killed $id' line"
-  if [[ -z ${MONGODB_URI:-} ]]; then
-    # FerretDB's debug log prints each request; the ids follow the "killCursors" key.
-    grep -A2 '"killCursors": "cursors"' "$log" | grep -q "int64($id)" ||
-      fail "FerretDB's log has no killCursors for cursor $id"
+  # With MONGODB_URI, FerretDB's place is taken by a mongod whose log is not ours to read.
+  if [[ $server == java || -z ${MONGODB_URI:-} ]]; then
+    log_shows_kill "$id" || fail "$server's log $log has no killCursors for cursor $id"
   fi
 done
 
@@ -33,6 +46,10 @@ echo "$out" | head -n 5
 ((status == 0)) || fail "watch_topology exited $status"
 [[ $(grep -c '^[0-9:.]* heartbeat .* ok in ' <<<"$out") -ge 2 ]] || fail "watch_topology saw fewer than 2 heartbeats"
 grep -q 'topology: Unknown -> ' <<<"$out" || fail "watch_topology printed no topology change"
+# Once discovered, the server must stay known (a failed heartbeat would show "-> Unknown").
+if grep -q ' -> Unknown' <<<"$out"; then
+  fail "watch_topology lost the server: $(grep ' -> Unknown' <<<"$out" | head -n 1)"
+fi
 
 out=$("$bin/api_tour" --uri "$uri")
 status=$?
@@ -57,5 +74,5 @@ check_error iterate_cursors "${unreachable[@]}"
 check_error watch_topology --uri mongodb://bad:uri:x/
 check_error iterate_cursors --uri mongodb://bad:uri:x/
 
-((failures == 0)) && echo "examples ok"
+((failures == 0)) && echo "examples ok on $server"
 exit $((failures > 0))

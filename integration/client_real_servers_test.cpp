@@ -1,32 +1,35 @@
-// The client against the FerretDB the ctest fixture starts (or MONGODB_URI's mongod): CRUD,
-// cursor iteration by batches, and an abandoned cursor killed on the server.
+// The client against each real server the ctest fixtures start, FerretDB (or MONGODB_URI's
+// mongod in its place) and mongo-java-server: CRUD, cursor iteration by batches, and an abandoned
+// cursor killed on the server, as the server's own log shows.
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <regex>
 
 #include "client_test_support.hpp"
 #include "mongoslice.hpp"
-#include "support/test_servers.hpp"
+#include "server_deviations.hpp"
 
 namespace mongoslice {
 namespace {
 
 using testing::EventRecorder;
+using testing::RealServer;
 using namespace std::chrono_literals;
 
 bson::Document json(std::string_view text) {
   return bson::Document::from_json(text);
 }
 
-class ClientIntegrationFerretDB : public ::testing::Test {
+class ClientIntegration : public ::testing::TestWithParam<RealServer> {
  protected:
   void SetUp() override {
+    MONGOSLICE_SKIP_IF_THE_SERVER_DEVIATES();
     events_ = std::make_shared<EventRecorder>();
-    client_.emplace(integration::ferretdb_uri(), ClientOptions{{events_}});
-    coll_.emplace(
-        (*client_)["client_it"][::testing::UnitTest::GetInstance()->current_test_info()->name()]);
+    client_.emplace(GetParam().uri(), ClientOptions{{events_}});
+    // The test's name without the "/Server" suffix.
+    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    coll_.emplace((*client_)["client_it"][name.substr(0, name.find('/'))]);
     coll_->drop();
   }
   void TearDown() override {
@@ -48,7 +51,7 @@ class ClientIntegrationFerretDB : public ::testing::Test {
   std::optional<Collection> coll_;
 };
 
-TEST_F(ClientIntegrationFerretDB, InsertsTenThousandAndIteratesInOneHundredBatches) {
+TEST_P(ClientIntegration, InsertsTenThousandAndIteratesInOneHundredBatches) {
   insert_numbers(10'000);
   EXPECT_EQ(coll_->count_documents(json("{}")), 10'000);
   events_->clear();
@@ -85,7 +88,7 @@ TEST_F(ClientIntegrationFerretDB, InsertsTenThousandAndIteratesInOneHundredBatch
   EXPECT_EQ(events_->count("killCursors"), 0u);
 }
 
-TEST_F(ClientIntegrationFerretDB, AbandonedCursorIsKilledOnTheServer) {
+TEST_P(ClientIntegration, AbandonedCursorIsKilledOnTheServer) {
   insert_numbers(50);
   std::int64_t id = 0;
   {
@@ -105,18 +108,15 @@ TEST_F(ClientIntegrationFerretDB, AbandonedCursorIsKilledOnTheServer) {
   ASSERT_NE(killed.begin(), killed.end());
   EXPECT_EQ((*killed.begin()).as_int64(), id);
 
-  // The server's own log shows killCursors for exactly that id (FerretDB only; a mongod's log
-  // is not ours to read).
-  if (std::getenv("MONGODB_URI") == nullptr) {
-    const std::regex kill_of_id("\"killCursors\": \"[^\"]*\",\\s*\"cursors\": \\[int64\\(" +
-                                std::to_string(id) + "\\)\\]");
-    bool found = testing::wait_until(
-        [&] {
-          return std::regex_search(testing::read_text_file(testing::ferretdb_log_path()),
-                                   kill_of_id);
-        },
-        5s);
-    EXPECT_TRUE(found) << "no killCursors of " << id << " in " << testing::ferretdb_log_path();
+  // The server's own log shows killCursors for exactly that id (a mongod's log in FerretDB's
+  // place is not ours to read).
+  const RealServer& server = GetParam();
+  if (server.log_is_readable()) {
+    bool found = testing::wait_until([&] { return server.log_shows_kill(coll_->name(), id); }, 5s);
+    EXPECT_TRUE(found) << "no killCursors of " << id << " on " << coll_->name() << " in "
+                       << server.log_path();
+  } else {
+    std::cout << "[ MONGODB_URI is set: the server's log is not checked ]\n";
   }
 
   // The server no longer has the cursor.
@@ -129,7 +129,7 @@ TEST_F(ClientIntegrationFerretDB, AbandonedCursorIsKilledOnTheServer) {
   }
 }
 
-TEST_F(ClientIntegrationFerretDB, LimitSkipSortProjection) {
+TEST_P(ClientIntegration, LimitSkipSortProjection) {
   insert_numbers(30);
   std::vector<std::int64_t> ids;
   FindOptions options{.projection = json(R"({"x": 1})"),
@@ -146,21 +146,27 @@ TEST_F(ClientIntegrationFerretDB, LimitSkipSortProjection) {
   // x >= 5: _id % 10 >= 5, descending: 29..25, 19..15, 9..5; skip 3 -> 26, 25, 19, 18, 17.
   EXPECT_EQ(ids, (std::vector<std::int64_t>{26, 25, 19, 18, 17}));
 
-  // A single batch (negative limit).
-  std::int64_t n = 0;
-  for (bson::View doc : coll_->find(json("{}"), {.limit = -4})) {
-    (void)doc;
-    ++n;
-  }
-  EXPECT_EQ(n, 4);
-
   auto one = coll_->find_one(json(R"({"_id": 7})"));
   ASSERT_TRUE(one.has_value());
   EXPECT_EQ((*one)["x"].as_int64(), 7);
   EXPECT_FALSE(coll_->find_one(json(R"({"_id": 1000})")).has_value());
 }
 
-TEST_F(ClientIntegrationFerretDB, InsertManyReportsTheFailingIndex) {
+// A negative limit asks for one batch of at most that many documents, and no cursor left open.
+TEST_P(ClientIntegration, NegativeLimitReturnsOneBatch) {
+  insert_numbers(30);
+  std::int64_t n = 0;
+  Cursor cursor = coll_->find(json("{}"), {.limit = -4});
+  for (bson::View doc : cursor) {
+    (void)doc;
+    ++n;
+  }
+  EXPECT_EQ(n, 4);
+  EXPECT_EQ(events_->count("getMore"), 0u);
+}
+
+// Ordered insert_many stops at the first duplicate _id and says which document it was.
+TEST_P(ClientIntegration, InsertManyReportsTheFailingIndex) {
   std::vector<bson::Document> docs;
   for (int i : {1, 2, 3, 2, 5}) docs.push_back(bson::Builder{}.append("_id", i).build());
   try {
@@ -169,13 +175,24 @@ TEST_F(ClientIntegrationFerretDB, InsertManyReportsTheFailingIndex) {
   } catch (const BulkWriteError& e) {
     EXPECT_EQ(e.index(), 3);
     EXPECT_EQ(e.server_code(), 11000) << e.what();
-    EXPECT_EQ(e.inserted_count(), 3);
     EXPECT_FALSE(e.errmsg().empty());
   }
   EXPECT_EQ(coll_->count_documents(json("{}")), 3);
 }
 
-TEST_F(ClientIntegrationFerretDB, InsertOneDeleteManyCountAndRunCommand) {
+// The error's count of inserted documents is the server's `n`: the three before the duplicate.
+TEST_P(ClientIntegration, InsertManyErrorCountsTheDocumentsInsertedBeforeIt) {
+  std::vector<bson::Document> docs;
+  for (int i : {1, 2, 3, 2, 5}) docs.push_back(bson::Builder{}.append("_id", i).build());
+  try {
+    coll_->insert_many(docs);
+    FAIL() << "duplicate _id accepted";
+  } catch (const BulkWriteError& e) {
+    EXPECT_EQ(e.inserted_count(), 3);
+  }
+}
+
+TEST_P(ClientIntegration, InsertOneDeleteManyCountAndRunCommand) {
   auto id = coll_->insert_one(json(R"({"a": 1})"));
   EXPECT_EQ(id["_id"].type(), bson::Type::kOid);
   coll_->insert_one(json(R"({"_id": "k", "a": 2})"));
@@ -198,7 +215,7 @@ TEST_F(ClientIntegrationFerretDB, InsertOneDeleteManyCountAndRunCommand) {
   EXPECT_NO_THROW(coll_->drop());
 }
 
-TEST_F(ClientIntegrationFerretDB, CursorOutlivingItsClientFailsCleanly) {
+TEST_P(ClientIntegration, CursorOutlivingItsClientFailsCleanly) {
   insert_numbers(10);
   Cursor cursor = coll_->find(json("{}"), {.batch_size = 2});
   auto it = cursor.begin();
@@ -213,6 +230,9 @@ TEST_F(ClientIntegrationFerretDB, CursorOutlivingItsClientFailsCleanly) {
   }
   // Destroying it now must not crash (the queue it pushes into is the closed one).
 }
+
+INSTANTIATE_TEST_SUITE_P(, ClientIntegration, ::testing::ValuesIn(testing::real_servers()),
+                         testing::server_name);
 
 }  // namespace
 }  // namespace mongoslice

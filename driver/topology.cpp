@@ -65,7 +65,8 @@ struct Topology::Changes {
   std::shared_ptr<const TopologyDescription> previous;
   std::shared_ptr<const TopologyDescription> current;
   bool description_changed = false;
-  std::vector<HostAndPort> changed_servers;  // described in previous and current
+  std::optional<HostAndPort> subject;        // the server whose description was applied
+  std::vector<HostAndPort> changed_servers;  // the subject, if described before and after
   std::vector<Monitor*> to_open;             // owned by servers_; opened after unlocking
   std::vector<HostAndPort> opened;
   std::vector<std::pair<HostAndPort, Server>> removed;
@@ -198,6 +199,7 @@ void Topology::apply(ServerDescription description, bool from_monitor) {
         changes.to_clear = it->second.pool;
     }
     changes.previous = description_;
+    changes.subject = address;
     publish_locked(std::move(next), changes);
   }
   finish(changes);
@@ -207,9 +209,15 @@ void Topology::publish_locked(std::shared_ptr<const TopologyDescription> next, C
   changes.current = next;
   if (changes.previous != next) {
     changes.description_changed = !same_description(*changes.previous, *next);
-    for (const auto& [address, server] : next->servers()) {
-      const ServerDescription* before = changes.previous->find(address);
-      if (before && !(*before == server)) changes.changed_servers.push_back(address);
+    // Only the server the update is about: other servers the rules touched on the way (a
+    // member marked PossiblePrimary) show in the topology's change, not in events of their own,
+    // as the spec's monitoring tests have it.
+    if (changes.subject) {
+      const ServerDescription* before = changes.previous->find(*changes.subject);
+      const ServerDescription* after = next->find(*changes.subject);
+      if (before && after && !(*before == *after)) {
+        changes.changed_servers.push_back(*changes.subject);
+      }
     }
   }
   description_ = std::move(next);

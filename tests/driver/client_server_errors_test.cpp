@@ -1,0 +1,171 @@
+// Server errors that operations meet reach SDAM (the issue's finding: a find answered with
+// 10107 left the server Standalone until the next heartbeat). A MongoClient talks to a scripted
+// server on loopback whose finds fail as each test says; its monitor and pool connect to the
+// same server, for real.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "driver/mongo_client.hpp"
+#include "monitor/server_description.hpp"
+#include "support/loopback_peer.hpp"
+#include "wire/error.hpp"
+
+namespace mongoslice {
+namespace {
+
+using namespace std::chrono_literals;
+
+// The types the server went through, as ServerDescriptionChangedEvents said.
+class TypeRecorder final : public EventListener {
+ public:
+  void on(const ServerDescriptionChangedEvent& e) override {
+    std::lock_guard lock(mutex_);
+    changes_.push_back(std::string(to_string(e.current.type)) +
+                       (e.current.error.empty() ? "" : " (" + e.current.error + ")"));
+    changed_.notify_all();
+  }
+  // Waits (bounded) until some change starts with `prefix` and contains `text`.
+  bool wait_for(const std::string& prefix, const std::string& text = "") {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, 10s, [&] {
+      for (const auto& c : changes_) {
+        if (c.rfind(prefix, 0) == 0 && c.find(text) != std::string::npos) return true;
+      }
+      return false;
+    });
+  }
+  std::vector<std::string> changes() {
+    std::lock_guard lock(mutex_);
+    return changes_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<std::string> changes_;
+};
+
+// A standalone server whose first find gets `find_reply` (empty: the connection is closed
+// instead); later finds succeed with an empty cursor.
+struct ScriptedStandalone {
+  explicit ScriptedStandalone(std::optional<bson::Document> find_reply)
+      : reply(std::move(find_reply)), server([this](testing::PeerStream& s, int) { serve(s); }) {}
+
+  void serve(testing::PeerStream& s) {
+    for (;;) {
+      auto request = s.read_message();
+      const std::string name = testing::command_name_of(request);
+      if (name == "find" && !failed.exchange(true)) {
+        if (!reply) return;  // hang up: a network error after the handshake
+        s.write(testing::reply_to(request, *reply));
+      } else if (name == "find") {
+        s.write(testing::reply_to(request, bson::Document::from_json(
+                                               R"({"ok": 1, "cursor": {"id": {"$numberLong": "0"},
+                                                   "ns": "db.c", "firstBatch": []}})")));
+      } else if (name == "hello" || name == "isMaster" || name == "ismaster") {
+        s.write(testing::reply_to(request, testing::standard_hello_reply()));
+      } else {
+        s.write(testing::reply_to(request, bson::Builder{}.append("ok", 1.0).build()));
+      }
+    }
+  }
+
+  std::optional<bson::Document> reply;
+  std::atomic<bool> failed{false};
+  testing::LoopbackServer server;
+};
+
+std::string uri_of(const ScriptedStandalone& s) {
+  return "mongodb://" + s.server.address().to_string() +
+         "/?directConnection=true&serverSelectionTimeoutMS=5000";
+}
+
+void expect_find_fails(MongoClient& client, std::int32_t code) {
+  try {
+    client["db"]["c"].find(bson::Document::from_json("{}"));
+    ADD_FAILURE() << "find succeeded";
+  } catch (const ServerError& e) {
+    EXPECT_EQ(e.server_code(), code);
+  }
+}
+
+TEST(ClientServerErrors, NotWritablePrimaryFromAFindMarksTheServerUnknownAndRechecksIt) {
+  ScriptedStandalone scripted(bson::Document::from_json(
+      R"({"ok": 0, "code": 10107, "codeName": "NotWritablePrimary", "errmsg": "not primary"})"));
+  auto recorder = std::make_shared<TypeRecorder>();
+  MongoClient client(uri_of(scripted), {.listeners = {recorder}});
+  ASSERT_TRUE(recorder->wait_for("Standalone"));
+  expect_find_fails(client, 10107);
+  EXPECT_TRUE(recorder->wait_for("Unknown", "not primary"));
+  // The immediate check the error requested finds the server again, long before the 10 s
+  // heartbeat: the next find is served.
+  client["db"]["c"].find(bson::Document::from_json("{}"));
+  const auto changes = recorder->changes();
+  ASSERT_GE(changes.size(), 3u);
+  EXPECT_EQ(changes.back().rfind("Standalone", 0), 0u) << changes.back();
+  // Not a shutdown error on a 4.2+ server: the pool was kept, the second find reused the
+  // connection of the first (one monitor connection and one pooled connection in all).
+  EXPECT_EQ(scripted.server.connections(), 2);
+}
+
+TEST(ClientServerErrors, ShutdownInProgressFromAFindAlsoClearsThePool) {
+  ScriptedStandalone scripted(bson::Document::from_json(
+      R"({"ok": 0, "code": 91, "codeName": "ShutdownInProgress", "errmsg": "shutting down"})"));
+  auto recorder = std::make_shared<TypeRecorder>();
+  MongoClient client(uri_of(scripted), {.listeners = {recorder}});
+  ASSERT_TRUE(recorder->wait_for("Standalone"));
+  expect_find_fails(client, 91);
+  EXPECT_TRUE(recorder->wait_for("Unknown", "shutting down"));
+  client["db"]["c"].find(bson::Document::from_json("{}"));
+  // The pool was cleared: the second find needed a connection of its own.
+  EXPECT_EQ(scripted.server.connections(), 3);
+}
+
+TEST(ClientServerErrors, AMessageWithoutACodeCountsForOldServers) {
+  ScriptedStandalone scripted(
+      bson::Document::from_json(R"({"ok": 0, "errmsg": "node is recovering"})"));
+  auto recorder = std::make_shared<TypeRecorder>();
+  MongoClient client(uri_of(scripted), {.listeners = {recorder}});
+  ASSERT_TRUE(recorder->wait_for("Standalone"));
+  expect_find_fails(client, 0);
+  EXPECT_TRUE(recorder->wait_for("Unknown", "node is recovering"));
+}
+
+TEST(ClientServerErrors, AnOrdinaryCommandErrorChangesNothing) {
+  ScriptedStandalone scripted(bson::Document::from_json(
+      R"({"ok": 0, "code": 2, "codeName": "BadValue", "errmsg": "not master of my fate"})"));
+  auto recorder = std::make_shared<TypeRecorder>();
+  MongoClient client(uri_of(scripted), {.listeners = {recorder}});
+  ASSERT_TRUE(recorder->wait_for("Standalone"));
+  expect_find_fails(client, 2);
+  client["db"]["c"].find(bson::Document::from_json("{}"));
+  for (const auto& change : recorder->changes()) {
+    EXPECT_EQ(change.rfind("Unknown", 0), std::string::npos) << change;
+  }
+  EXPECT_EQ(scripted.server.connections(), 2);
+}
+
+TEST(ClientServerErrors, ANetworkErrorAfterTheHandshakeMarksUnknownAndClearsThePool) {
+  ScriptedStandalone scripted(std::nullopt);
+  auto recorder = std::make_shared<TypeRecorder>();
+  MongoClient client(uri_of(scripted), {.listeners = {recorder}});
+  ASSERT_TRUE(recorder->wait_for("Standalone"));
+  try {
+    client["db"]["c"].find(bson::Document::from_json("{}"));
+    ADD_FAILURE() << "find succeeded";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), errc::connection_closed) << e.what();
+  }
+  EXPECT_TRUE(recorder->wait_for("Unknown"));
+}
+
+}  // namespace
+}  // namespace mongoslice

@@ -345,8 +345,7 @@ SelectedServer Topology::select_server_for_writes(std::span<const HostAndPort> d
 }
 
 SelectedServer Topology::select(OperationKind kind, const ReadPreference& read_preference,
-                                std::string_view what,
-                                std::span<const HostAndPort> deprioritized) {
+                                std::string_view what, std::span<const HostAndPort> deprioritized) {
   const auto deadline = std::chrono::steady_clock::now() + uri_.server_selection_timeout;
   thread_local std::mt19937_64 random(std::random_device{}());
   // Called for at most two servers per attempt, while selection runs unlocked: the pool is

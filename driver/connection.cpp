@@ -9,6 +9,7 @@
 
 #include "driver/client_metadata.hpp"
 #include "wire/error.hpp"
+#include "wire/op_query.hpp"
 
 namespace mongoslice {
 namespace {
@@ -19,8 +20,6 @@ std::int32_t next_request_id() noexcept {
   static std::atomic<std::int32_t> counter{0};
   return (counter.fetch_add(1, std::memory_order_relaxed) & 0x7fffffff) + 1;
 }
-
-constexpr std::int32_t kCommandNotFound = 59;
 
 std::int32_t int32_field(bson::View doc, std::string_view key, std::int32_t fallback) {
   auto element = doc.find(key);
@@ -54,32 +53,39 @@ void Connection::connect(std::optional<Deadline> limit) {
 }
 
 void Connection::handshake(const Deadline& deadline) {
-  auto metadata = client_metadata(options_.app_name);
-  auto hello = [&](std::string_view name) {
-    return bson::Builder{}
-        .append(name, 1)
-        .append("helloOk", true)
-        .append("client", metadata)
-        .build();
-  };
-  auto started = SteadyClock::now();
-  bson::Document reply;
-  try {
-    try {
-      reply = round_trip("admin", hello("hello"), {}, deadline);
-    } catch (const ServerError& e) {
-      // MongoDB 4.2 and 4.4.0-4.4.1 answer `hello` with CommandNotFound; they know isMaster.
-      if (e.server_code() != kCommandNotFound) throw;
-      started = SteadyClock::now();
-      reply = round_trip("admin", hello("isMaster"), {}, deadline);
-    }
-  } catch (const ServerError&) {
-    socket_.close();  // a connection whose handshake failed is of no use
-    throw;
+  // The legacy hello over OP_QUERY (the handshake spec): every server answers it, whether or not
+  // it knows OP_MSG's `hello`; helloOk: true asks it to say whether it does (see hello_ok()).
+  const auto command = bson::Builder{}
+                           .append("isMaster", 1)
+                           .append("helloOk", true)
+                           .append("client", client_metadata(options_.app_name))
+                           .build();
+  const std::int32_t request_id = next_request_id();
+  const auto message = wire::encode_op_query_command(request_id, "admin", command.view());
+  const auto started = SteadyClock::now();
+  socket_.write_all(message, deadline);
+  auto bytes = read_message(&wire::parse_op_reply_header, deadline);
+  wire::OpReply reply;
+  wire::DecodeDiagnostics diagnostics;
+  if (auto ec = wire::decode_op_reply(std::move(bytes), request_id, options_.max_message_size,
+                                      reply, &diagnostics)) {
+    fail(ec, "the handshake reply from " + address_.to_string() + " to request " +
+                 std::to_string(request_id) + ": " + diagnostics.describe());
   }
   handshake_rtt_ = SteadyClock::now() - started;
+  bson::Document result(reply.document());
+  std::optional<ServerError> error;
   try {
-    record_hello(std::move(reply));
+    error = ServerError::from_reply(result);
+  } catch (const Error& e) {
+    fail(e.code(), "the handshake reply from " + address_.to_string() + ": " + e.what());
+  }
+  if (error) {
+    socket_.close();  // a connection whose handshake failed is of no use
+    throw *error;
+  }
+  try {
+    record_hello(std::move(result));
   } catch (...) {
     socket_.close();  // a hello we cannot read (a field out of range) leaves nothing usable
     throw;
@@ -94,6 +100,8 @@ void Connection::record_hello(bson::Document reply) {
   max_message_size_bytes_ = int32_field(hello, "maxMessageSizeBytes",
                                         static_cast<std::int32_t>(wire::kDefaultMaxMessageSize));
   max_write_batch_size_ = int32_field(hello, "maxWriteBatchSize", 100'000);
+  auto hello_ok = hello.find("helloOk");
+  hello_ok_ = hello_ok && hello_ok->as_bool();
 
   if (max_wire_version_ < kMinWireVersion) {
     fail(errc::incompatible_server,
@@ -171,12 +179,13 @@ std::size_t next_reply_size(std::size_t have, std::size_t length) noexcept {
 
 }  // namespace
 
-wire::OpMsg Connection::read_reply(std::int32_t request_id, const Deadline& deadline) {
+std::vector<std::uint8_t> Connection::read_message(HeaderCheck check_header,
+                                                   const Deadline& deadline) {
   std::array<std::uint8_t, wire::kHeaderSize> header_bytes;
   socket_.read_exact(header_bytes, deadline, "the reply header");
   wire::MessageHeader header;
   wire::DecodeDiagnostics diagnostics;
-  if (auto ec = wire::parse_header(header_bytes, options_.max_message_size, header, &diagnostics)) {
+  if (auto ec = check_header(header_bytes, options_.max_message_size, header, &diagnostics)) {
     fail(ec, "the reply header from " + address_.to_string() + ": " + diagnostics.describe());
   }
   const auto length = static_cast<std::size_t>(header.message_length);
@@ -196,6 +205,12 @@ wire::OpMsg Connection::read_reply(std::int32_t request_id, const Deadline& dead
                              ")");
     }
   }
+  return message;
+}
+
+wire::OpMsg Connection::read_reply(std::int32_t request_id, const Deadline& deadline) {
+  auto message = read_message(&wire::parse_header, deadline);
+  wire::DecodeDiagnostics diagnostics;
 
   // No request of ours sets exhaustAllowed, so a reply with moreToCome is refused.
   wire::OpMsg reply;

@@ -2,8 +2,13 @@
 // One connection to one server: a TCP socket, the handshake, and synchronous command round
 // trips over OP_MSG.
 //
+// The handshake (MongoDB handshake spec) is the legacy hello: `isMaster` with helloOk: true and
+// the client metadata, over OP_QUERY on admin.$cmd, answered by an OP_REPLY (wire/op_query.hpp),
+// so that servers with and without `hello` both answer it. Every later message is OP_MSG; the
+// handshake's helloOk says whether later hellos on this connection may be `hello` (hello_ok()).
+//
 //   Connection conn({"127.0.0.1", 27017}, {.socket_timeout = 5s});
-//   conn.connect();                                   // TCP connect + hello handshake
+//   conn.connect();                                   // TCP connect + legacy hello handshake
 //   auto reply = conn.run_command("admin", ping);     // the reply's body; throws on failure
 //
 // Every blocking step has a deadline: resolve + connect + handshake use connect_timeout, a
@@ -27,6 +32,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <system_error>
+#include <vector>
 
 #include "driver/deadline.hpp"
 #include "driver/deadline_socket.hpp"
@@ -59,9 +66,9 @@ class Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // Resolves, connects and runs the handshake (hello with helloOk and the client metadata
-  // document; isMaster if the server predates hello), all within connectTimeoutMS or `limit`,
-  // whichever ends first. Throws as the header says.
+  // Resolves, connects and runs the handshake (see above), all within connectTimeoutMS or
+  // `limit`, whichever ends first. Throws as the header says; an ok: 0 handshake reply is a
+  // ServerError that closes the connection.
   void connect(std::optional<Deadline> limit = std::nullopt);
 
   // Runs `command` against database `db` and returns the reply's body. $db is added unless the
@@ -91,6 +98,10 @@ class Connection {
   std::int32_t max_bson_object_size() const noexcept { return max_bson_object_size_; }
   std::int32_t max_message_size_bytes() const noexcept { return max_message_size_bytes_; }
   std::int32_t max_write_batch_size() const noexcept { return max_write_batch_size_; }
+  // Whether the handshake reply said helloOk: true, i.e. the server knows `hello`. Later hellos
+  // on this connection must be `isMaster` when it did not (MongoDB 4.2 and 4.4.0-4.4.1 answer
+  // `hello` with CommandNotFound).
+  bool hello_ok() const noexcept { return hello_ok_; }
   // The time the handshake's hello round trip took (not the TCP connect): the first RTT sample
   // a Monitor records for the server.
   SteadyClock::duration handshake_rtt() const noexcept { return handshake_rtt_; }
@@ -99,6 +110,13 @@ class Connection {
   bson::Document round_trip(std::string_view db, bson::View command,
                             std::span<const wire::DocumentSequence> sequences,
                             const Deadline& deadline);
+  // Checks a reply header's length and opcode (wire::parse_header for OP_MSG,
+  // wire::parse_op_reply_header for the handshake's OP_REPLY).
+  using HeaderCheck = std::error_code (*)(std::span<const std::uint8_t, wire::kHeaderSize>,
+                                          std::size_t, wire::MessageHeader&,
+                                          wire::DecodeDiagnostics*) noexcept;
+  // One whole message, its header accepted by `check_header`; the connection closes on failure.
+  std::vector<std::uint8_t> read_message(HeaderCheck check_header, const Deadline& deadline);
   wire::OpMsg read_reply(std::int32_t request_id, const Deadline& deadline);
   void handshake(const Deadline& deadline);
   void record_hello(bson::Document reply);
@@ -113,6 +131,7 @@ class Connection {
   std::int32_t max_bson_object_size_ = 16 * 1024 * 1024;
   std::int32_t max_message_size_bytes_ = static_cast<std::int32_t>(wire::kDefaultMaxMessageSize);
   std::int32_t max_write_batch_size_ = 100'000;
+  bool hello_ok_ = false;
   SteadyClock::duration handshake_rtt_{0};
 };
 

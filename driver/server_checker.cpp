@@ -9,7 +9,8 @@ namespace mongoslice {
 ConnectionChecker::ConnectionChecker(HostAndPort address, ConnectionOptions options)
     : address_(std::move(address)),
       options_(std::move(options)),
-      hello_(bson::Builder{}.append("hello", 1).build()) {
+      hello_(bson::Builder{}.append("hello", 1).append("helloOk", true).build()),
+      legacy_hello_(bson::Builder{}.append("isMaster", 1).append("helloOk", true).build()) {
   // A monitoring round trip must not wait forever: connectTimeoutMS bounds it (0: no limit).
   if (options_.connect_timeout.count() > 0) options_.socket_timeout = options_.connect_timeout;
 }
@@ -38,13 +39,16 @@ CheckResult ConnectionChecker::check() {
     connection_->connect();
     return {connection_->hello_reply(), connection_->handshake_rtt()};
   }
+  const bson::Document& command = connection_->hello_ok() ? hello_ : legacy_hello_;
   const auto started = SteadyClock::now();
   try {
-    auto reply = connection_->run_command("admin", hello_.view());
+    auto reply = connection_->run_command("admin", command.view());
     return {std::move(reply), SteadyClock::now() - started};
-  } catch (const ServerError& e) {
-    // ok: 0 is an answer: the description built from it says Unknown with the server's message.
-    return {e.reply(), SteadyClock::now() - started};
+  } catch (const ServerError&) {
+    // ok: 0 is a failed check (Server Monitoring spec): the connection goes with it, although
+    // the reply itself was well formed.
+    drop();
+    throw;
   }
 }
 

@@ -1,8 +1,16 @@
 #pragma once
 // The ServerChecker a Monitor uses in production: its own Connection to the server (operations
-// never use it), connected and handshaken on the first check and after each failure, then one
-// `hello` per check. A check's round trip is bounded by connectTimeoutMS, as the Server
-// Monitoring spec asks of monitoring sockets.
+// never use it), connected and handshaken on the first check and after each failure (the
+// handshake's reply is that check's result), then one hello per check: `hello` when the
+// connection's handshake said helloOk: true, else the legacy `isMaster` (servers without
+// `hello`, e.g. MongoDB 4.2, answer it with CommandNotFound). The choice is made once per
+// connection, at its handshake, as the handshake spec words it; a server that knows `hello` need
+// not repeat helloOk in each reply (FerretDB does not).
+//
+// A check fails (throws) on any error, an ok: 0 reply included (a ServerError, whose message is
+// the server's): the connection is dropped at once, so the next check connects afresh. A check's
+// round trip is bounded by connectTimeoutMS, as the Server Monitoring spec asks of monitoring
+// sockets.
 
 #include <memory>
 
@@ -31,6 +39,7 @@ class ConnectionChecker final : public ServerChecker {
   // Built here, on the owner's thread: a function-local static would be destroyed during static
   // destruction while a monitor thread might still use it.
   const bson::Document hello_;
+  const bson::Document legacy_hello_;
   // The monitor thread owns connection_ and publishes it in interrupt_ (for its whole life), so
   // that interrupt() from any thread reaches it; drop() withdraws it before destroying it.
   std::unique_ptr<Connection> connection_;

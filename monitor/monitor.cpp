@@ -4,6 +4,7 @@
 #include <string>
 #include <utility>
 
+#include "wire/error.hpp"
 #include "wire/log.hpp"
 
 namespace mongoslice {
@@ -13,6 +14,14 @@ namespace {
 std::string thread_name(const HostAndPort& address) {
   // Threads show up as "mon:host:port" in top -H (the kernel keeps 15 characters).
   return "mon:" + address.to_string();
+}
+
+// The errors the spec's immediate retry is for: the connection broke or was refused, which a
+// glitch or a restart since the last check explains ("retry hello calls once"). A timeout has
+// already waited connectTimeoutMS for the server, and an ok: 0 reply (a ServerError) is the
+// server's own answer; they, like any other failure, wait for the next heartbeat.
+bool is_network_error(const Error& error) noexcept {
+  return error.code() == errc::network_error || error.code() == errc::connection_closed;
 }
 
 }  // namespace
@@ -63,8 +72,12 @@ bool Monitor::run_check(State& state) {
   const auto started = std::chrono::steady_clock::now();
   std::optional<CheckResult> result;
   std::string error;
+  bool network_error = false;
   try {
     result = state.checker->check();
+  } catch (const Error& e) {
+    error = e.what();
+    network_error = is_network_error(e);
   } catch (const std::exception& e) {
     error = e.what();
   } catch (...) {
@@ -101,7 +114,7 @@ bool Monitor::run_check(State& state) {
   // A listener may have closed this monitor (and destroyed the Monitor object) meanwhile; the
   // executor pointer is valid only while not closed (see State).
   if (state.closed.load()) return false;
-  if (!result && was_known) state.executor->skip_sleep();  // retry once, at once
+  if (!result && network_error && was_known) state.executor->skip_sleep();  // retry once, at once
   return true;
 }
 

@@ -10,7 +10,7 @@
 namespace mongoslice {
 
 struct CheckResult {
-  bson::Document reply;                 // the hello reply (ok: 0 replies included)
+  bson::Document reply;                 // the hello reply (ok: 1; ok: 0 is thrown instead)
   std::chrono::nanoseconds round_trip;  // one hello round trip, connect time excluded
 };
 
@@ -19,8 +19,10 @@ class ServerChecker {
   virtual ~ServerChecker() = default;
 
   // Connects and handshakes when there is no open connection, else sends hello. Returns the
-  // reply; throws (any std::exception) when the server could not be reached or the connection
-  // broke. Called from the monitor's thread only.
+  // reply; throws (any std::exception) when the check failed: the server could not be reached,
+  // the connection broke or timed out (mongoslice::Error, whose code the monitor's retry rule
+  // reads), or it answered ok: 0 (mongoslice::ServerError). Called from the monitor's thread
+  // only.
   virtual CheckResult check() = 0;
 
   // Breaks a check in progress at once and makes every later check() fail at once: the monitor

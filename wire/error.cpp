@@ -16,7 +16,7 @@ class ClientCategory final : public std::error_category {
       case errc::message_too_large:
         return "message length above maxMessageSizeBytes";
       case errc::unexpected_opcode:
-        return "unexpected opcode (only OP_MSG is spoken)";
+        return "unexpected opcode";
       case errc::response_to_mismatch:
         return "responseTo does not match the request";
       case errc::unknown_required_flags:
@@ -35,6 +35,10 @@ class ClientCategory final : public std::error_category {
         return "OP_MSG checksum mismatch";
       case errc::unexpected_more_to_come:
         return "OP_MSG moreToCome on a reply to a request that did not allow it";
+      case errc::op_reply_error_flags:
+        return "OP_REPLY with QueryFailure or CursorNotFound set";
+      case errc::op_reply_malformed:
+        return "OP_REPLY that is not a single command reply";
       case errc::network_error:
         return "network error";
       case errc::timeout:

@@ -22,7 +22,7 @@ enum class errc {
   // Wire protocol: what a peer sent cannot be trusted. The connection that saw it is closed.
   message_too_short = 1,    // messageLength below the 16-byte header (or the minimum OP_MSG)
   message_too_large,        // messageLength above maxMessageSizeBytes
-  unexpected_opcode,        // not OP_MSG (2013)
+  unexpected_opcode,        // not OP_MSG (2013), or not OP_REPLY (1) for the handshake
   response_to_mismatch,     // responseTo is not the id of the request
   unknown_required_flags,   // one of the low 16 flag bits that we do not know is set
   unknown_section_kind,     // a section kind other than 0 (body) and 1 (document sequence)
@@ -32,6 +32,8 @@ enum class errc {
   invalid_bson,             // a document that libbson does not accept
   checksum_mismatch,        // checksumPresent with a CRC-32C that does not match
   unexpected_more_to_come,  // moreToCome on a reply to a request without exhaustAllowed
+  op_reply_error_flags,     // OP_REPLY (handshake) with QueryFailure or CursorNotFound set
+  op_reply_malformed,       // OP_REPLY that is not one command reply (cursor, counts, extent)
   // Connection.
   network_error = 100,  // connect, read or write failed (the message names the address)
   timeout,              // a deadline passed (connectTimeoutMS, socketTimeoutMS, ...)

@@ -1,6 +1,6 @@
-// Connection against a loopback peer the test scripts byte by byte: the handshake, command round
-// trips, and a failure injected at every byte of an exchange, timeouts, interrupts, garbage and
-// error replies.
+// Connection against a loopback peer the test scripts byte by byte: the handshake (the legacy
+// hello over OP_QUERY, its OP_REPLY decoded strictly), command round trips, and a failure
+// injected at every byte of an exchange, timeouts, interrupts, garbage and error replies.
 
 #include "driver/connection.hpp"
 
@@ -43,13 +43,18 @@ bool is_wire_error(const std::error_code& code) {
   return code.category() == client_category() && code.value() < 100;
 }
 
-TEST(Connection, HandshakeSendsHelloWithMetadataAndRecordsTheReply) {
+TEST(Connection, HandshakeIsLegacyHelloOverOpQueryWithMetadata) {
   std::vector<bson::Document> requests;
+  std::vector<std::int32_t> opcodes;
+  testing::Query query;
   LoopbackPeer peer([&](PeerStream& s) {
     auto hello = s.read_message();
+    opcodes.push_back(testing::opcode_of(hello));
+    query = testing::query_of(hello);
     requests.push_back(testing::body_of(hello));
     s.write(reply_to(hello, testing::standard_hello_reply(17)));
     auto command = s.read_message();
+    opcodes.push_back(testing::opcode_of(command));
     requests.push_back(testing::body_of(command));
     s.write(reply_to(command, bson::Document::from_json(R"({"ok": 1, "pong": "yes"})")));
     s.wait_for_close();
@@ -65,6 +70,7 @@ TEST(Connection, HandshakeSendsHelloWithMetadataAndRecordsTheReply) {
     EXPECT_EQ(conn.max_message_size_bytes(), 48'000'000);
     EXPECT_EQ(conn.max_write_batch_size(), 100'000);
     EXPECT_TRUE(conn.hello_reply()["isWritablePrimary"].get_bool());
+    EXPECT_TRUE(conn.hello_ok());
     EXPECT_GT(conn.handshake_rtt().count(), 0);
 
     auto reply = conn.run_command("admin", ping());
@@ -74,11 +80,18 @@ TEST(Connection, HandshakeSendsHelloWithMetadataAndRecordsTheReply) {
   peer.join();
   EXPECT_EQ(peer.script_error(), "");
   ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(opcodes, (std::vector<std::int32_t>{wire::kOpQuery, wire::kOpMsg}));
+  EXPECT_EQ(query.full_collection_name, "admin.$cmd");
+  EXPECT_EQ(query.flags, 0);
+  EXPECT_EQ(query.number_to_skip, 0);
+  EXPECT_EQ(query.number_to_return, -1);
+  EXPECT_EQ(query.trailing_bytes, 0u);
 
   const auto& hello = requests[0];
-  EXPECT_EQ(hello["hello"].as_int64(), 1);
+  EXPECT_EQ((*hello.begin()).key(), "isMaster");
+  EXPECT_EQ(hello["isMaster"].as_int64(), 1);
   EXPECT_TRUE(hello["helloOk"].get_bool());
-  EXPECT_EQ(hello["$db"].get_string(), "admin");
+  EXPECT_FALSE(hello.find("$db")) << "OP_QUERY names its database in fullCollectionName";
   auto client = hello["client"].get_document();
   EXPECT_EQ(client["application"].get_document()["name"].get_string(), "connection_test");
   EXPECT_EQ(client["driver"].get_document()["name"].get_string(), "mongoslice");
@@ -428,25 +441,153 @@ TEST(Connection, ServerOlderThan42IsRefused) {
   EXPECT_FALSE(conn.is_open());
 }
 
-TEST(Connection, ServerWithoutHelloGetsIsMaster) {
-  std::string second_command;
+// A server without `hello` (MongoDB 4.2) answers the one legacy hello without helloOk: the
+// connection records that, and the handshake is that one message (no `hello` first).
+TEST(Connection, HandshakeReplyWithoutHelloOkMeansNoHello) {
+  int handshake_messages = 0;
+  std::string after_handshake;
   LoopbackPeer peer([&](PeerStream& s) {
     auto hello = s.read_message();
-    s.write(reply_to(hello, bson::Document::from_json(
-                                R"({"ok": 0, "code": 59, "codeName": "CommandNotFound",
-                                    "errmsg": "no such command: 'hello'"})")));
-    auto is_master = s.read_message();
-    second_command = testing::body_of(is_master).begin().operator*().key();
-    s.write(reply_to(is_master, testing::standard_hello_reply(8)));
+    ++handshake_messages;
+    auto reply = bson::Document::from_json(
+        R"({"ismaster": true, "maxWireVersion": 8, "minWireVersion": 0, "ok": 1})");
+    s.write(reply_to(hello, reply));
+    auto next = s.read_message();
+    after_handshake = testing::command_name_of(next);
+    s.write(reply_to(next, bson::Builder{}.append("ok", 1.0).build()));
     s.wait_for_close();
   });
   {
     Connection conn(peer.address(), bounded());
     conn.connect();
     EXPECT_EQ(conn.max_wire_version(), 8);
+    EXPECT_FALSE(conn.hello_ok());
+    conn.run_command("admin", ping());
   }
   peer.join();
-  EXPECT_EQ(second_command, "isMaster");
+  EXPECT_EQ(peer.script_error(), "");
+  EXPECT_EQ(handshake_messages, 1);
+  EXPECT_EQ(after_handshake, "ping") << "the handshake took more than one message";
+}
+
+// helloOk: false is not helloOk.
+TEST(Connection, HandshakeReplyWithHelloOkFalseMeansNoHello) {
+  LoopbackPeer peer([](PeerStream& s) {
+    auto hello = s.read_message();
+    s.write(reply_to(
+        hello, bson::Document::from_json(R"({"helloOk": false, "maxWireVersion": 21, "ok": 1})")));
+    s.wait_for_close();
+  });
+  Connection conn(peer.address(), bounded());
+  conn.connect();
+  EXPECT_FALSE(conn.hello_ok());
+}
+
+TEST(Connection, HandshakeOkZeroIsServerErrorAndClosesTheConnection) {
+  LoopbackPeer peer([](PeerStream& s) {
+    auto hello = s.read_message();
+    s.write(reply_to(hello, bson::Document::from_json(
+                                R"({"ok": 0, "code": 18, "codeName": "AuthenticationFailed",
+                                    "errmsg": "not today"})")));
+    s.wait_for_close();
+  });
+  Connection conn(peer.address(), bounded());
+  try {
+    conn.connect();
+    ADD_FAILURE() << "no ServerError";
+  } catch (const ServerError& e) {
+    EXPECT_EQ(e.server_code(), 18);
+    EXPECT_EQ(e.errmsg(), "not today");
+  }
+  EXPECT_FALSE(conn.is_open());
+}
+
+// A handshake reply that is not one well-formed OP_REPLY answering our OP_QUERY: a wire error
+// naming the server, and a closed connection (DESIGN.md invariant 7).
+TEST(Connection, GarbageHandshakeRepliesGiveWireErrorsAndCloseTheConnection) {
+  const auto hello = testing::standard_hello_reply();
+  const GarbageCase cases[] = {
+      {"OP_MSG answering the OP_QUERY",
+       [&](const auto& request) {
+         auto b = wire::encode_op_msg(5, hello);
+         put_i32(b, 8, testing::request_id_of(request));
+         return b;
+       },
+       errc::unexpected_opcode},
+      {"responseTo of another request",
+       [&](const auto& request) {
+         auto b = testing::op_reply_to(request, hello);
+         put_i32(b, 8, testing::request_id_of(request) + 1);
+         return b;
+       },
+       errc::response_to_mismatch},
+      {"QueryFailure",
+       [&](const auto& request) {
+         return testing::op_reply_to(request,
+                                     bson::Document::from_json(R"({"$err": "no", "code": 2})"),
+                                     wire::kReplyQueryFailure);
+       },
+       errc::op_reply_error_flags},
+      {"CursorNotFound",
+       [&](const auto& request) {
+         return testing::op_reply_to(request, hello, wire::kReplyCursorNotFound);
+       },
+       errc::op_reply_error_flags},
+      {"a cursor id",
+       [&](const auto& request) {
+         auto b = testing::op_reply_to(request, hello);
+         put_i32(b, 20, 99);
+         return b;
+       },
+       errc::op_reply_malformed},
+      {"startingFrom",
+       [&](const auto& request) {
+         auto b = testing::op_reply_to(request, hello);
+         put_i32(b, 28, 1);
+         return b;
+       },
+       errc::op_reply_malformed},
+      {"numberReturned 2",
+       [&](const auto& request) {
+         auto b = testing::op_reply_to(request, hello);
+         put_i32(b, 32, 2);
+         return b;
+       },
+       errc::op_reply_malformed},
+      {"a document that is not BSON",
+       [&](const auto& request) {
+         auto b = testing::op_reply_to(request, hello);
+         for (std::size_t i = 36 + 4; i < b.size(); ++i) b[i] = 0xEE;
+         return b;
+       },
+       errc::invalid_bson},
+      {"length below the OP_REPLY minimum",
+       [](const auto&) {
+         std::vector<std::uint8_t> b(16, 0);
+         put_i32(b, 0, 30);
+         return b;
+       },
+       errc::message_too_short},
+      {"a field the driver cannot read",
+       [&](const auto& request) {
+         return testing::op_reply_to(
+             request, bson::Document::from_json(R"({"ok": 0, "code": 1e30, "errmsg": "x"})"));
+       },
+       errc::bson_type_mismatch},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    LoopbackPeer peer([&](PeerStream& s) {
+      auto request = s.read_message();
+      s.write(c.reply(request));
+      s.wait_for_close();
+    });
+    Connection conn(peer.address(), bounded());
+    auto error = expect_error([&] { conn.connect(); });
+    EXPECT_EQ(error.code(), c.expected) << error.what();
+    EXPECT_THAT(error.what(), HasSubstr(peer.address().to_string()));
+    EXPECT_FALSE(conn.is_open());
+  }
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
-// Monitor: what it reports, its network-error retry, request_check, and its lifetime rules
-// (weak listener, prompt close while a check blocks, destruction on its own thread).
+// Monitor: what it reports, its network-error retry (and none after a timeout or an ok: 0
+// reply), request_check, and its lifetime rules (weak listener, prompt close while a check
+// blocks, destruction on its own thread).
 
 #include "monitor/monitor.hpp"
 
@@ -144,6 +145,52 @@ TEST_F(MonitorFixture, MonitorFailureOfUnknownServerWaitsForTheInterval) {
   settle();
   EXPECT_EQ(listener->description_count(), 1u) << "no immediate retry for a server never known";
   EXPECT_EQ(script->checks(), 1);
+}
+
+// An ok: 0 heartbeat (the checker throws it as a ServerError) is a failed check: a failed
+// heartbeat, the server Unknown with the server's message, the connection reset, and no
+// immediate retry: the spec retries at once after a network error only.
+TEST_F(MonitorFixture, MonitorOkZeroOnKnownServerIsAFailedCheckWithoutImmediateRetry) {
+  script->push(Step::reply_json(testing::standalone_hello()));
+  script->push(Step::server_error(
+      R"({"ok": 0, "code": 91, "codeName": "ShutdownInProgress", "errmsg": "going away"})"));
+  script->push(Step::reply_json(testing::standalone_hello()));
+  auto monitor = make();
+  monitor->open();
+  ASSERT_TRUE(listener->wait_descriptions(1));
+  monitor->request_check();
+  ASSERT_TRUE(listener->wait_descriptions(2));
+  settle();
+  EXPECT_EQ(listener->description_count(), 2u) << "no retry after a command error";
+  EXPECT_EQ(script->checks(), 2);
+  auto failed = listener->description(1);
+  EXPECT_EQ(failed.type, ServerType::kUnknown);
+  EXPECT_NE(failed.error.find("going away"), std::string::npos) << failed.error;
+  EXPECT_EQ(script->resets(), 1);
+  {
+    std::lock_guard lock(listener->mutex);
+    EXPECT_EQ(listener->succeeded, 1);
+    ASSERT_EQ(listener->failures.size(), 1u);
+    EXPECT_NE(listener->failures[0].find("going away"), std::string::npos);
+  }
+  monitor->request_check();  // the next check is the regular one, and it finds the server
+  ASSERT_TRUE(listener->wait_descriptions(3));
+  EXPECT_EQ(listener->description(2).type, ServerType::kStandalone);
+}
+
+// A timeout is not the network glitch the immediate retry is for.
+TEST_F(MonitorFixture, MonitorTimeoutOnKnownServerWaitsForTheInterval) {
+  script->push(Step::reply_json(testing::standalone_hello()));
+  script->push(Step::timeout("hello timed out after 10 ms (connectTimeoutMS)"));
+  auto monitor = make();
+  monitor->open();
+  ASSERT_TRUE(listener->wait_descriptions(1));
+  monitor->request_check();
+  ASSERT_TRUE(listener->wait_descriptions(2));
+  settle();
+  EXPECT_EQ(listener->description_count(), 2u) << "no retry after a timeout";
+  EXPECT_EQ(listener->description(1).type, ServerType::kUnknown);
+  EXPECT_EQ(script->resets(), 1);
 }
 
 TEST_F(MonitorFixture, MonitorRequestCheckWakesSleepingMonitor) {

@@ -1,8 +1,9 @@
 #pragma once
 // A ServerChecker scripted per call, for Monitor and Topology unit tests. The test keeps the
 // Script (shared) and hands the checker to the monitor; each check() takes the next step:
-// a hello reply, an error, a check that blocks until interrupted, or one that blocks until the
-// test opens a gate. When the script runs out, the last step repeats.
+// a hello reply, a network error, a timeout, an ok: 0 reply (thrown as the ServerError the real
+// checker throws), a check that blocks until interrupted, or one that blocks until the test
+// opens a gate. When the script runs out, the last step repeats.
 
 #include <chrono>
 #include <condition_variable>
@@ -19,7 +20,14 @@
 namespace mongoslice::testing {
 
 struct Step {
-  enum class Kind { kReply, kFail, kBlockUntilInterrupted, kGate } kind = Kind::kReply;
+  enum class Kind {
+    kReply,
+    kFail,
+    kTimeout,
+    kServerError,
+    kBlockUntilInterrupted,
+    kGate
+  } kind = Kind::kReply;
   bson::Document reply;
   std::string error;
   std::chrono::nanoseconds rtt{std::chrono::milliseconds(1)};
@@ -28,6 +36,11 @@ struct Step {
     return {Kind::kReply, bson::Document::from_json(json), {}};
   }
   static Step fail(std::string error) { return {Kind::kFail, {}, std::move(error)}; }
+  static Step timeout(std::string error) { return {Kind::kTimeout, {}, std::move(error)}; }
+  // An ok: 0 reply, e.g. {"ok": 0, "code": 91, "errmsg": "shutting down"}.
+  static Step server_error(std::string_view json) {
+    return {Kind::kServerError, bson::Document::from_json(json), {}};
+  }
   static Step block() { return {Kind::kBlockUntilInterrupted, {}, {}}; }
   // Blocks until Script::open_gate(); then replies with `json`.
   static Step gate(std::string_view json) { return {Kind::kGate, bson::Document::from_json(json)}; }
@@ -92,6 +105,10 @@ class Script {
         return {step.reply, step.rtt};
       case Step::Kind::kFail:
         throw Error(errc::network_error, step.error);
+      case Step::Kind::kTimeout:
+        throw Error(errc::timeout, step.error);
+      case Step::Kind::kServerError:
+        throw *ServerError::from_reply(step.reply);
       case Step::Kind::kBlockUntilInterrupted:
         blocked_ = true;
         changed_.notify_all();

@@ -6,9 +6,15 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "driver/connection.hpp"
+#include "driver/server_checker.hpp"
 #include "support/expect_error.hpp"
 #include "support/test_servers.hpp"
 #include "wire/error.hpp"
@@ -94,6 +100,93 @@ TEST(ConnectionFerretDB, InsertThenFindAsRawCommands) {
   EXPECT_EQ(names, (std::vector<std::string>{"grace", "barbara"}));
 
   conn.run_command("mongoslice_test", bson::Builder{}.append("drop", coll).build());
+}
+
+// FerretDB's debug log shows each request: a "Request header: ... opcode: OP_QUERY" line, the
+// message (its command as JSON), and on every line the connection's name. These find, for a
+// connection whose handshake named `app_name`, the opcode and command of each request on it.
+struct LoggedRequest {
+  std::string opcode;   // "OP_QUERY", "OP_MSG"
+  std::string message;  // the request as the log renders it
+};
+
+std::string read_ferretdb_log() {
+  std::ifstream in(std::string(MONGOSLICE_FERRETDB_STATE) + "/ferretdb.log");
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The requests of the connection whose handshake carried `app_name`, in order, once at least
+// `count` of them are in the log (the log is polled for up to 10 s); fewer if they never came.
+std::vector<LoggedRequest> logged_requests(const std::string& app_name, std::size_t count) {
+  std::vector<LoggedRequest> requests;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    requests.clear();
+    const std::string log = read_ferretdb_log();
+    const auto named = log.find("\"" + app_name + "\"");
+    const auto header = named == std::string::npos ? named : log.rfind("Request header:", named);
+    if (header != std::string::npos) {
+      const auto line_end = log.find('\n', header);
+      const std::string line = log.substr(header, line_end - header);
+      const auto tag_at = line.find("{\"name\":");
+      const std::string tag = tag_at == std::string::npos ? "" : line.substr(tag_at);
+      for (auto at = header; !tag.empty() && at != std::string::npos;
+           at = log.find("Request header:", at + 1)) {
+        const auto end = log.find('\n', at);
+        const std::string this_line = log.substr(at, end - at);
+        if (this_line.find(tag) == std::string::npos) continue;  // another connection
+        const auto opcode_at = this_line.find("opcode: ");
+        const auto tab = this_line.find('\t', opcode_at);
+        const auto response = log.find("Response header:", end);
+        requests.push_back(
+            {this_line.substr(opcode_at + 8, tab - opcode_at - 8),
+             log.substr(end, response == std::string::npos ? std::string::npos : response - end)});
+      }
+    }
+    if (requests.size() >= count) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  return requests;
+}
+
+// The handshake goes over OP_QUERY (the legacy hello), FerretDB's reply says helloOk: true, and
+// so the monitor's later checks on that connection are `hello` over OP_MSG.
+TEST(ConnectionFerretDB, HandshakeIsOpQueryAndLaterChecksUseHello) {
+  if (std::getenv("MONGODB_URI") != nullptr) {
+    GTEST_SKIP() << "reads FerretDB's request log; a mongod given by MONGODB_URI has none";
+  }
+  const std::string app_name = "handshake_it_" + std::to_string(::getpid());
+  ConnectionOptions options = bounded();
+  options.app_name = app_name;
+  {
+    Connection conn(integration::ferretdb_address(), options);
+    conn.connect();
+    EXPECT_TRUE(conn.hello_ok()) << conn.hello_reply().to_json();
+  }
+  const std::string checker_app = app_name + "_monitor";
+  options.app_name = checker_app;
+  ConnectionChecker checker(integration::ferretdb_address(), options);
+  for (int i = 0; i < 3; ++i) {
+    auto result = checker.check();
+    EXPECT_TRUE(result.reply["ok"].as_bool()) << result.reply.to_json();
+  }
+
+  auto connection = logged_requests(app_name, 1);
+  ASSERT_EQ(connection.size(), 1u) << "the handshake of " << app_name << " is not in the log";
+  EXPECT_EQ(connection[0].opcode, "OP_QUERY");
+  EXPECT_THAT(connection[0].message, HasSubstr("\"isMaster\": 1"));
+  EXPECT_THAT(connection[0].message, HasSubstr("\"helloOk\": true"));
+
+  auto monitoring = logged_requests(checker_app, 3);
+  ASSERT_EQ(monitoring.size(), 3u) << "the monitor's handshake and two checks, one connection";
+  EXPECT_EQ(monitoring[0].opcode, "OP_QUERY");
+  EXPECT_THAT(monitoring[0].message, HasSubstr("\"isMaster\": 1"));
+  for (std::size_t i = 1; i < monitoring.size(); ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(monitoring[i].opcode, "OP_MSG");
+    EXPECT_THAT(monitoring[i].message, HasSubstr("\"hello\": 1"));
+  }
 }
 
 TEST(ConnectionFerretDB, UnknownCommandIsServerErrorAndConnectionSurvives) {

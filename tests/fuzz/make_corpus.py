@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Writes the seed corpus of the OP_MSG fuzzer (tests/fuzz/corpus/op_msg/): a few small valid
-replies and a few invalid ones, each a whole message. Run from anywhere; files are overwritten."""
+replies and a few invalid ones, each a whole message, OP_MSG and (for the handshake's decoder)
+OP_REPLY. Run from anywhere; files are overwritten."""
 
 import os
 import struct
@@ -68,6 +69,13 @@ def message(sections: bytes, flags=0, request_id=1, response_to=0, opcode=2013, 
     if checksum:
         out += struct.pack("<I", crc32c(out))
     return out
+
+
+def op_reply(docs: bytes, flags=0, cursor_id=0, starting_from=0, number_returned=1,
+             request_id=1, response_to=0):
+    length = 16 + 20 + len(docs)
+    return struct.pack("<iiiiiqii", length, request_id, response_to, 1, flags, cursor_id,
+                       starting_from, number_returned) + docs
 
 
 def body(doc):
@@ -138,6 +146,13 @@ seeds = {
     "op_query.bin": message(body(document(OK)), opcode=2004),
     "more_to_come_refused.bin": message(body(document(OK)), flags=2),
     "negative_length.bin": struct.pack("<i", -5) + message(body(document(OK)))[4:],
+    # The handshake's OP_REPLY: a legacy hello reply, then one near each of its checks.
+    "op_reply_hello.bin": op_reply(hello_reply, flags=8),
+    "op_reply_query_failure.bin": op_reply(document(string("$err", "no"), int32("code", 2)),
+                                           flags=2),
+    "op_reply_cursor.bin": op_reply(document(OK), cursor_id=5),
+    "op_reply_two_documents.bin": op_reply(document(OK) + document(OK), number_returned=2),
+    "op_reply_trailing.bin": op_reply(document(OK) + b"\x00"),
 }
 
 

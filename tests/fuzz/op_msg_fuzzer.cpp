@@ -1,11 +1,13 @@
-// libFuzzer target: arbitrary bytes into the OP_MSG decoder, as a hostile peer would send them.
-// Built by scripts/fuzz.sh (clang, -fsanitize=fuzzer,address,undefined), not by CMake.
+// libFuzzer target: arbitrary bytes into the OP_MSG decoder and the handshake's OP_REPLY decoder
+// (each input is tried as both), as a hostile peer would send them. Built by scripts/fuzz.sh
+// (clang, -fsanitize=fuzzer,address,undefined), not by CMake.
 //
 // Whatever the decoder accepts must be safe to use: the body and every sequence document are
 // walked with bson::View iteration, every element read with each typed getter that applies to
 // it (a refusal is a mongoslice::Error, never a crash or undefined behaviour), rendered with
 // to_json, and validate() agrees. The body is also read the way the driver reads replies:
-// ServerError::from_reply, the hello fields, and the cursor, write and killCursors parsers.
+// ServerError::from_reply, the hello fields, and the cursor, write and killCursors parsers. An
+// OP_REPLY the decoder accepts holds exactly one valid document, which is read as a hello.
 
 #include <cstddef>
 #include <cstdint>
@@ -17,6 +19,7 @@
 #include "wire/commands.hpp"
 #include "wire/error.hpp"
 #include "wire/op_msg.hpp"
+#include "wire/op_query.hpp"
 
 namespace {
 
@@ -133,15 +136,37 @@ void check_document(bson::View view) {
   (void)view.to_json();
 }
 
+// The input as the handshake's reply: whatever the decoder accepts is one whole, valid
+// document filling the message after the fixed fields.
+void fuzz_op_reply(const std::uint8_t* data, std::size_t size, std::int32_t response_to) {
+  wire::OpReply reply;
+  wire::DecodeDiagnostics diagnostics;
+  auto ec = wire::decode_op_reply(std::vector<std::uint8_t>(data, data + size), response_to,
+                                  wire::kDefaultMaxMessageSize, reply, &diagnostics);
+  if (ec) {
+    (void)diagnostics.describe();
+    return;
+  }
+  const bson::View document = reply.document();
+  if (reply.bytes().size() != wire::kHeaderSize + wire::kOpReplyFixedSize + document.size()) {
+    std::abort();  // the document must fill the message exactly
+  }
+  if ((reply.response_flags() & (wire::kReplyQueryFailure | wire::kReplyCursorNotFound)) != 0) {
+    std::abort();  // the decoder accepted an error flag
+  }
+  check_document(document);
+  read_like_the_driver(document);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size >= wire::kHeaderSize) {
+    const std::span<const std::uint8_t, wire::kHeaderSize> bytes(data, wire::kHeaderSize);
     wire::MessageHeader header;
     wire::DecodeDiagnostics diagnostics;
-    (void)wire::parse_header(
-        std::span<const std::uint8_t, wire::kHeaderSize>(data, wire::kHeaderSize),
-        wire::kDefaultMaxMessageSize, header, &diagnostics);
+    (void)wire::parse_header(bytes, wire::kDefaultMaxMessageSize, header, &diagnostics);
+    (void)wire::parse_op_reply_header(bytes, wire::kDefaultMaxMessageSize, header, &diagnostics);
   }
   // The responseTo the message itself claims, so that fuzzing gets past that check.
   std::int32_t response_to = 0;
@@ -149,6 +174,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     response_to = static_cast<std::int32_t>(data[8] | (data[9] << 8) | (data[10] << 16) |
                                             (static_cast<std::uint32_t>(data[11]) << 24));
   }
+  fuzz_op_reply(data, size, response_to);
   // moreToCome allowed, so that the sections of such messages are fuzzed too.
   wire::OpMsg message;
   wire::DecodeDiagnostics diagnostics;

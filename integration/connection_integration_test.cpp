@@ -189,6 +189,38 @@ TEST(ConnectionFerretDB, HandshakeIsOpQueryAndLaterChecksUseHello) {
   }
 }
 
+// mongo-java-server (wire version 8, MongoDB 4.2) has no `hello`: its handshake reply has no
+// helloOk, and a monitor must keep to isMaster, check after check. (The suite is parameterized
+// only so that its name ends in /JavaServer, which gives it the javaserver fixture.)
+class ConnectionLegacyServer : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ConnectionLegacyServer, HandshakeWithoutHelloOkAndChecksThatKeepToIsMaster) {
+  const HostAndPort address = integration::javaserver_address();
+  {
+    Connection conn(address, bounded());
+    conn.connect();
+    EXPECT_FALSE(conn.hello_ok()) << conn.hello_reply().to_json();
+    EXPECT_EQ(conn.max_wire_version(), 8) << conn.hello_reply().to_json();
+    // What the monitor would get if it sent `hello` anyway.
+    try {
+      conn.run_command("admin", bson::Builder{}.append("hello", 1).build());
+      ADD_FAILURE() << "mongo-java-server learned hello: this test no longer covers the case";
+    } catch (const ServerError& e) {
+      EXPECT_EQ(e.server_code(), 59) << e.what();
+    }
+  }
+  ConnectionChecker checker(address, bounded());
+  for (int i = 0; i < 4; ++i) {
+    SCOPED_TRACE(i);
+    auto result = checker.check();  // a failed check throws
+    EXPECT_TRUE(result.reply["ok"].as_bool()) << result.reply.to_json();
+    EXPECT_TRUE(result.reply["ismaster"].as_bool()) << result.reply.to_json();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(, ConnectionLegacyServer, ::testing::Values(std::string("JavaServer")),
+                         [](const auto& info) { return info.param; });
+
 TEST(ConnectionFerretDB, UnknownCommandIsServerErrorAndConnectionSurvives) {
   Connection conn(integration::ferretdb_address(), bounded());
   conn.connect();

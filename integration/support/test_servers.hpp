@@ -49,6 +49,23 @@ inline HostAndPort ferretdb_address() {
   return uri.hosts.front();
 }
 
+// The address of the mongo-java-server that the `javaserver` fixture started (tests whose name
+// ends in /JavaServer require that fixture). Throws when the fixture did not run.
+inline HostAndPort javaserver_address() {
+  const std::string path = std::string(MONGOSLICE_JAVASERVER_STATE) + "/uri";
+  std::ifstream in(path);
+  std::string text;
+  std::getline(in, text);
+  if (text.empty()) {
+    throw std::runtime_error("no server URI in " + path +
+                             ": run the test through ctest (its javaserver.start fixture starts "
+                             "mongo-java-server); if it is missing, run scripts/setup.sh first");
+  }
+  auto uri = ConnectionString::parse(text);
+  if (uri.hosts.empty()) throw std::runtime_error("the javaserver fixture's URI names no host");
+  return uri.hosts.front();
+}
+
 // A mock server script (integration/mock/<script>.py) run by the venv's Python, with pipes to
 // its stdin and stdout for line-based talk. On destruction its stdin is closed (the scripts exit
 // on that) and its process group is killed if it has not exited soon after, so no mock outlives

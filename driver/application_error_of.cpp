@@ -9,6 +9,8 @@ ApplicationErrorKind kind_of(const Error& error) {
   const std::error_code code = error.code();
   if (code.category() != client_category()) return ApplicationErrorKind::kIgnored;
   const int value = code.value();
+  // An OP_REPLY with QueryFailure is the server's answer to the handshake, refused.
+  if (value == static_cast<int>(errc::op_reply_error_flags)) return ApplicationErrorKind::kCommand;
   // Whatever the peer sent that cannot be trusted breaks the connection like a reset does.
   if (value >= static_cast<int>(errc::message_too_short) &&
       value <= static_cast<int>(errc::op_reply_malformed)) {

@@ -273,8 +273,8 @@ bson::Document ClientCore::run_on_lease(const HostAndPort& server, ConnectionPoo
   const std::uint64_t generation = lease.generation();
   const std::int32_t wire_version = lease->max_wire_version();
   auto tell_sdam = [&](const std::exception& e) {
-    topology_->handle_application_error(application_error_of(
-        server, generation, wire_version, ConnectionPhase::kEstablished, e));
+    topology_->handle_application_error(
+        application_error_of(server, generation, wire_version, ConnectionPhase::kEstablished, e));
   };
   try {
     bson::Document reply;
@@ -284,8 +284,14 @@ bson::Document ClientCore::run_on_lease(const HostAndPort& server, ConnectionPoo
       reply = run_monitored(*lease, db, command, sequences, deadline);
     }
     // ok: 1 with a writeConcernError can still say the server stepped down.
-    if (reply.view().find("writeConcernError")) {
-      tell_sdam(ServerError(0, {}, "writeConcernError", {}, reply));
+    if (auto concern = reply.view().find("writeConcernError");
+        concern && concern->type() == bson::Type::kDocument) {
+      std::string message = "writeConcernError";
+      if (auto errmsg = concern->get_document().find("errmsg");
+          errmsg && errmsg->type() == bson::Type::kString) {
+        message += ": " + std::string(errmsg->get_string());
+      }
+      tell_sdam(ServerError(0, {}, std::move(message), {}, reply));
     }
     return reply;
   } catch (const ServerError& e) {

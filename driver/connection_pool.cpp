@@ -29,10 +29,7 @@ void ConnectionPool::Lease::discard() noexcept {
 }
 
 void ConnectionPool::Lease::give_back(bool discard) noexcept {
-  if (pool_ && connection_) {
-    pool_->operation_count_.fetch_sub(1, std::memory_order_relaxed);
-    pool_->give_back(std::move(connection_), generation_, discard);
-  }
+  if (pool_ && connection_) pool_->give_back(std::move(connection_), generation_, discard);
   connection_.reset();
   pool_.reset();
 }
@@ -70,7 +67,6 @@ ConnectionPool::Lease ConnectionPool::acquire(OperationInterrupt* interrupt,
         busy_.push_back(idle.connection.get());
         lock.unlock();
         to_close.clear();
-        operation_count_.fetch_add(1, std::memory_order_relaxed);
         return Lease(shared_from_this(), std::move(idle.connection), idle.generation);
       }
       --total_;
@@ -81,9 +77,7 @@ ConnectionPool::Lease ConnectionPool::acquire(OperationInterrupt* interrupt,
       const std::uint64_t generation = generation_;
       lock.unlock();
       to_close.clear();
-      auto connection = connect_new(interrupt, limit, generation);
-      operation_count_.fetch_add(1, std::memory_order_relaxed);
-      return Lease(shared_from_this(), std::move(connection), generation);
+      return Lease(shared_from_this(), connect_new(interrupt, limit, generation), generation);
     }
     // Read the word before unlocking: a return after that changes it, so the sleep below ends.
     const std::uint32_t word = wait_word_.load();

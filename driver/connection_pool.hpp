@@ -120,7 +120,34 @@ class ConnectionPool : public std::enable_shared_from_this<ConnectionPool> {
   std::size_t idle_count() const;
   std::size_t total_count() const;  // idle + checked out + being connected
   std::uint64_t generation() const;
-  // Leases held now: the server's operationCount for server selection. Lock-free.
+  // The server-selection spec's operationCount: operations that selected this server and have
+  // not finished, counted from the selection on (so an operation still waiting for a connection,
+  // or for a new connection's handshake, counts). An OperationToken is one of them.
+  class OperationToken {
+   public:
+    OperationToken() = default;
+    OperationToken(OperationToken&& other) noexcept = default;
+    OperationToken& operator=(OperationToken&& other) noexcept {
+      end();
+      pool_ = std::move(other.pool_);
+      return *this;
+    }
+    ~OperationToken() { end(); }
+
+   private:
+    friend class ConnectionPool;
+    explicit OperationToken(std::shared_ptr<ConnectionPool> pool) noexcept
+        : pool_(std::move(pool)) {}
+    void end() noexcept {
+      if (pool_) pool_->operation_count_.fetch_sub(1, std::memory_order_relaxed);
+      pool_.reset();
+    }
+    std::shared_ptr<ConnectionPool> pool_;
+  };
+  OperationToken begin_operation() {
+    operation_count_.fetch_add(1, std::memory_order_relaxed);
+    return OperationToken(shared_from_this());
+  }
   std::size_t operation_count() const noexcept {
     return operation_count_.load(std::memory_order_relaxed);
   }
@@ -150,7 +177,7 @@ class ConnectionPool : public std::enable_shared_from_this<ConnectionPool> {
   // is removed (under mutex_) before its connection can be destroyed.
   std::vector<Connection*> busy_;
   std::size_t total_ = 0;
-  std::atomic<std::size_t> operation_count_{0};  // leases alive
+  std::atomic<std::size_t> operation_count_{0};  // OperationTokens alive
   EstablishmentErrorHandler establishment_error_handler_;
   std::uint64_t generation_ = 0;
   bool closed_ = false;

@@ -65,6 +65,8 @@ struct Topology::Changes {
   std::shared_ptr<const TopologyDescription> previous;
   std::shared_ptr<const TopologyDescription> current;
   bool description_changed = false;
+  std::uint64_t turn = 0;                    // for the events (EventTurns)
+  bool opening = false;                      // open(): TopologyOpeningEvent first
   std::optional<HostAndPort> subject;        // the server whose description was applied
   std::vector<HostAndPort> changed_servers;  // the subject, if described before and after
   std::vector<Monitor*> to_open;             // owned by servers_; opened after unlocking
@@ -94,8 +96,7 @@ std::shared_ptr<Topology> Topology::create(const ConnectionString& uri,
 
 std::shared_ptr<Topology> Topology::create(const ConnectionString& uri,
                                            std::shared_ptr<const EventDispatcher> events,
-                                           CheckerFactory checkers,
-                                           MonitorOptions monitor_options,
+                                           CheckerFactory checkers, MonitorOptions monitor_options,
                                            std::optional<HostAndPort> connect_to) {
   if (!events) events = std::make_shared<const EventDispatcher>();
   auto topology = std::make_shared<Topology>(Token{}, uri, std::move(events), std::move(checkers),
@@ -136,14 +137,15 @@ void Topology::open() {
     // servers) to the seeds.
     changes.previous = std::make_shared<const TopologyDescription>(
         TopologyDescription::from_servers(TopologyType::kUnknown, {}, description_->options()));
+    changes.opening = true;
     publish_locked(description_, changes);  // starts a server per seed
   }
-  events_->emit(TopologyOpeningEvent{});
   finish(changes);
 }
 
 void Topology::close() noexcept {
   std::map<HostAndPort, Server> servers;
+  std::shared_ptr<const TopologyDescription> last;
   bool was_open = false;
   {
     std::unique_lock lock(mutex_, std::defer_lock);
@@ -152,8 +154,12 @@ void Topology::close() noexcept {
     closed_ = true;
     was_open = opened_;
     servers.swap(servers_);
+    last = description_;
   }
   changed_.notify_all();
+  // Updates waiting for their turn to publish go ahead now: one of them may be a monitor we are
+  // about to join, and close() may run inside a listener that holds the current turn.
+  turns_.release_all();
   // Close everything first (each close interrupts a check at once), then join: the threads end
   // in parallel rather than one after the other.
   for (auto& [address, server] : servers) {
@@ -164,7 +170,16 @@ void Topology::close() noexcept {
     server.monitor.reset();  // joins, unless this is that monitor's own thread
     events_->emit(ServerClosedEvent{address});
   }
-  if (was_open) events_->emit(TopologyClosedEvent{});
+  if (!was_open) return;
+  // The spec's closing description: the topology changes to Unknown with no servers, then
+  // closes.
+  try {
+    const auto closed =
+        TopologyDescription::from_servers(TopologyType::kUnknown, {}, last->options());
+    events_->emit(TopologyDescriptionChangedEvent{*last, closed});
+  } catch (...) {  // no memory for the closing description: the closed event still goes out
+  }
+  events_->emit(TopologyClosedEvent{});
 }
 
 void Topology::close_pools() noexcept {
@@ -189,23 +204,30 @@ void Topology::apply(ServerDescription description, bool from_monitor) {
   {
     std::lock_guard lock(mutex_);
     if (closed_) return;
-    auto next = std::make_shared<TopologyDescription>(*description_);
     const HostAndPort address = description.address;
     const bool failed = !description.is_known() && !description.error.empty();
-    if (!next->apply(std::move(description))) return;  // stale or no longer a member
+    if (!apply_locked(std::move(description), changes)) return;  // stale or no longer a member
     if (from_monitor && failed) {
       // The monitor's connection broke: the pool's connections likely did too.
       if (auto it = servers_.find(address); it != servers_.end())
         changes.to_clear = it->second.pool;
     }
-    changes.previous = description_;
-    changes.subject = address;
-    publish_locked(std::move(next), changes);
   }
   finish(changes);
 }
 
+bool Topology::apply_locked(ServerDescription description, Changes& changes) {
+  auto next = std::make_shared<TopologyDescription>(*description_);
+  const HostAndPort address = description.address;
+  if (!next->apply(std::move(description))) return false;
+  changes.previous = description_;
+  changes.subject = address;
+  publish_locked(std::move(next), changes);
+  return true;
+}
+
 void Topology::publish_locked(std::shared_ptr<const TopologyDescription> next, Changes& changes) {
+  changes.turn = turns_.take();
   changes.current = next;
   if (changes.previous != next) {
     changes.description_changed = !same_description(*changes.previous, *next);
@@ -229,8 +251,7 @@ void Topology::publish_locked(std::shared_ptr<const TopologyDescription> next, C
     server.pool->set_establishment_error_handler(
         [weak = self_, address](std::uint64_t generation, const std::exception& e) {
           if (auto topology = weak.lock()) {
-            topology->handle_application_error(
-                establishment_error(address, generation, e));
+            topology->handle_application_error(establishment_error(address, generation, e));
           }
         });
     std::shared_ptr<MonitorListener> alias(self_.lock(), listener_.get());
@@ -254,7 +275,9 @@ void Topology::publish_locked(std::shared_ptr<const TopologyDescription> next, C
 void Topology::finish(Changes& changes) noexcept {
   if (changes.to_clear) changes.to_clear->clear();
   // The SDAM spec's order: each server's change, the servers removed (closed), the topology's
-  // change, then the servers added.
+  // change, then the servers added; and changes one after the other, in the order processed.
+  turns_.wait(changes.turn);
+  if (changes.opening) events_->emit(TopologyOpeningEvent{});
   for (const auto& address : changes.changed_servers) {
     events_->emit(ServerDescriptionChangedEvent{address, *changes.previous->find(address),
                                                 *changes.current->find(address)});
@@ -270,6 +293,7 @@ void Topology::finish(Changes& changes) noexcept {
     events_->emit(TopologyDescriptionChangedEvent{*changes.previous, *changes.current});
   }
   for (const auto& address : changes.opened) events_->emit(ServerOpeningEvent{address});
+  turns_.done(changes.turn);
   // The monitors to open are owned by servers_; close() or a later update may have removed
   // (and destroyed) one since we unlocked, so look each up again under the lock.
   if (!changes.to_open.empty()) {
@@ -292,24 +316,35 @@ void Topology::finish(Changes& changes) noexcept {
 
 void Topology::handle_application_error(const ApplicationError& error) {
   if (error.kind == ApplicationErrorKind::kIgnored) return;
-  std::shared_ptr<ConnectionPool> pool = this->pool(error.address);
-  if (!pool) return;  // no longer a member
-  const ErrorResponse response =
-      respond_to_application_error(error, *description(), pool->generation());
-  if (!response.mark_unknown) return;
-  // Of several errors on connections of one generation, the first clears the pool and marks the
-  // server Unknown; the others find the generation moved on and stop here.
-  if (response.clear_pool && !pool->clear_if_generation(error.pool_generation)) return;
-  // Unknown first, then the check: the other order could let the check's fresh result land
-  // before the Unknown, leaving the server Unknown until the next heartbeat.
-  apply(ServerDescription::from_error(error.address, error.message, response.topology_version),
-        /*from_monitor=*/false);
-  if (response.request_check) {
+  Changes changes;
+  {
+    // One critical section for the judgement, the pool's clear and the Unknown (the spec: the
+    // clear "MUST be synchronized with the update to the corresponding ServerDescription"): a
+    // monitor's result cannot land between them and then be overwritten by a stale Unknown.
+    // The pool's lock nests inside ours; the pool never calls up while it holds its own.
     std::lock_guard lock(mutex_);
-    if (auto it = servers_.find(error.address); it != servers_.end()) {
-      it->second.monitor->request_check();
+    if (closed_) return;
+    auto it = servers_.find(error.address);
+    if (it == servers_.end()) return;  // no longer a member
+    const std::shared_ptr<ConnectionPool> pool = it->second.pool;
+    const ErrorResponse response =
+        respond_to_application_error(error, *description_, pool->generation());
+    if (!response.mark_unknown) return;
+    if (response.clear_pool && !pool->clear_if_generation(error.pool_generation)) return;
+    // Unknown first, then the check: the other order could let the check's fresh result land
+    // before the Unknown, leaving the server Unknown until the next heartbeat.
+    if (!apply_locked(
+            ServerDescription::from_error(error.address, error.message, response.topology_version),
+            changes)) {
+      return;
+    }
+    if (response.request_check) {
+      if (auto again = servers_.find(error.address); again != servers_.end()) {
+        again->second.monitor->request_check();
+      }
     }
   }
+  finish(changes);
 }
 
 void Topology::apply_check_result(ServerDescription description) {
@@ -373,7 +408,8 @@ SelectedServer Topology::select(OperationKind kind, const ReadPreference& read_p
     lock.lock();
     if (chosen) {
       if (auto it = servers_.find(chosen->address); it != servers_.end()) {
-        return {chosen->address, it->second.pool, chosen->type, snapshot->type()};
+        return {chosen->address, it->second.pool, chosen->type, snapshot->type(),
+                it->second.pool->begin_operation()};
       }
     }
     if (description_ != snapshot) continue;  // changed while we looked: look again

@@ -33,6 +33,7 @@
 
 #include "driver/connection_pool.hpp"
 #include "driver/connection_string.hpp"
+#include "driver/event_turns.hpp"
 #include "driver/events.hpp"
 #include "driver/server_selection.hpp"
 #include "monitor/application_error.hpp"
@@ -48,6 +49,9 @@ struct SelectedServer {
   // (driver/read_preference_wire.hpp) depends on both.
   ServerType type = ServerType::kUnknown;
   TopologyType topology = TopologyType::kUnknown;
+  // Counts the operation in the server's operationCount until it is destroyed: keep it for
+  // the whole operation.
+  ConnectionPool::OperationToken operation;
 };
 
 // What the topology builds per server; tests replace the checker with a scripted one.
@@ -133,6 +137,9 @@ class Topology {
   struct Changes;  // what one update did, to act on after unlocking
 
   void apply(ServerDescription description, bool from_monitor);
+  // Under the lock: `description` applied to a copy of the current description and published;
+  // false (nothing changed) when the rules ignore it.
+  bool apply_locked(ServerDescription description, Changes& changes);
   // Under the lock: installs `next`, starts/stops servers to match it, notes events.
   void publish_locked(std::shared_ptr<const TopologyDescription> next, Changes& changes);
   void finish(Changes& changes) noexcept;
@@ -153,6 +160,8 @@ class Topology {
   std::map<HostAndPort, Server> servers_;
   bool opened_ = false;
   bool closed_ = false;
+  // Every change's events go out in the order of its turn (taken under mutex_).
+  EventTurns turns_;
 
   std::weak_ptr<Topology> self_;
   // The fork generation the topology was made in: in a fork() child, close() must not block on

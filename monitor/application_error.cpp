@@ -97,9 +97,14 @@ ErrorResponse respond_to_application_error(const ApplicationError& error,
     // A network error or timeout while connecting or in the hello is the server shedding load
     // (the client-backpressure rule: such errors carry SystemOverloadedError and must not mark
     // the server Unknown or clear its pool); a command error in the handshake does both.
-    if (error.kind == ApplicationErrorKind::kCommand) {
-      response.mark_unknown = response.clear_pool = true;
+    if (error.kind != ApplicationErrorKind::kCommand) return response;
+    // The spec's handleError runs the topologyVersion check for every error with a reply, and
+    // asks for a check after it marks a server Unknown.
+    if (error.reply) {
+      response.topology_version = topology_version_of(error.reply->view());
+      if (topology.is_stale_error(error.address, response.topology_version)) return {};
     }
+    response.mark_unknown = response.clear_pool = response.request_check = true;
     return response;
   }
   switch (error.kind) {

@@ -63,8 +63,9 @@ struct ErrorResponse {
 };
 
 // The spec's rules, in its order: an error from a connection of an older pool generation than
-// `pool_generation` changes nothing; before the handshake completes a command error marks the
-// server Unknown and clears the pool, while a network error or timeout changes nothing (the
+// `pool_generation` changes nothing; before the handshake completes a command error (not stale
+// by its topologyVersion) marks the server Unknown, clears the pool and requests a check,
+// while a network error or timeout changes nothing (the
 // client-backpressure amendment of 2025: an overloaded server refusing connections is not a
 // server in doubt); afterwards a network error marks the server Unknown and clears the pool, a
 // timeout changes nothing, and a state-change error whose topologyVersion is not older than the

@@ -16,12 +16,13 @@ std::string thread_name(const HostAndPort& address) {
   return "mon:" + address.to_string();
 }
 
-// The errors the spec's immediate retry is for: the connection broke or was refused, which a
-// glitch or a restart since the last check explains ("retry hello calls once"). A timeout has
-// already waited connectTimeoutMS for the server, and an ok: 0 reply (a ServerError) is the
-// server's own answer; they, like any other failure, wait for the next heartbeat.
+// The errors the spec's immediate retry is for: "a network error (including a network
+// timeout)" on a server that was known, which a glitch or a restart since the last check
+// explains ("retry hello calls once"). An ok: 0 reply (a ServerError) is the server's own answer;
+// it, like any other failure, waits for the next heartbeat.
 bool is_network_error(const Error& error) noexcept {
-  return error.code() == errc::network_error || error.code() == errc::connection_closed;
+  return error.code() == errc::network_error || error.code() == errc::connection_closed ||
+         error.code() == errc::timeout;
 }
 
 }  // namespace

@@ -12,10 +12,11 @@
 // A failed check (a network error, a timeout, an ok: 0 reply, which the checker throws as a
 // ServerError, or any other exception): the checker's connection is reset, a failed heartbeat
 // and the server Unknown with the error are reported (the topology clears the server's pool on
-// that). Only after a network error (errc::network_error or connection_closed, not a timeout and
-// not a command error), and only when the server was known before, is it checked again at once
-// (once), then the normal interval resumes: the spec's "If this was a network error and the
-// server was in a known state before the error, the client MUST NOT sleep".
+// that). Only after a network error (errc::network_error, connection_closed or timeout: the
+// spec's "network error (including a network timeout)"; not a command error), and only when the
+// server was known before, is it checked again at once (once), then the normal interval
+// resumes: the spec's "If this was a network error and the server was in a known state before
+// the error, the client MUST NOT sleep".
 //
 // request_check(): the spec says "if a check is in progress, ignore the request". We do: a
 // request during a check is dropped (the check in progress will publish a fresh description

@@ -58,17 +58,20 @@ class TypeRecorder final : public EventListener {
   std::vector<std::string> changes_;
 };
 
-// A standalone server whose first find gets `find_reply` (empty: the connection is closed
-// instead); later finds succeed with an empty cursor.
+// A standalone server whose first `failing` command gets `find_reply` (empty: the connection
+// is closed instead); later finds succeed with an empty cursor.
 struct ScriptedStandalone {
-  explicit ScriptedStandalone(std::optional<bson::Document> find_reply)
-      : reply(std::move(find_reply)), server([this](testing::PeerStream& s, int) { serve(s); }) {}
+  explicit ScriptedStandalone(std::optional<bson::Document> find_reply,
+                              std::string failing_command = "find")
+      : reply(std::move(find_reply)),
+        failing(std::move(failing_command)),
+        server([this](testing::PeerStream& s, int) { serve(s); }) {}
 
   void serve(testing::PeerStream& s) {
     for (;;) {
       auto request = s.read_message();
       const std::string name = testing::command_name_of(request);
-      if (name == "find" && !failed.exchange(true)) {
+      if (name == failing && !failed.exchange(true)) {
         if (!reply) return;  // hang up: a network error after the handshake
         s.write(testing::reply_to(request, *reply));
       } else if (name == "find") {
@@ -84,13 +87,16 @@ struct ScriptedStandalone {
   }
 
   std::optional<bson::Document> reply;
+  std::string failing;
   std::atomic<bool> failed{false};
   testing::LoopbackServer server;
 };
 
+// heartbeatFrequencyMS is a minute: a check within the tests' bounded waits (10 s) is one
+// that something requested.
 std::string uri_of(const ScriptedStandalone& s) {
   return "mongodb://" + s.server.address().to_string() +
-         "/?directConnection=true&serverSelectionTimeoutMS=5000";
+         "/?directConnection=true&serverSelectionTimeoutMS=5000&heartbeatFrequencyMS=60000";
 }
 
 void expect_find_fails(MongoClient& client, std::int32_t code) {
@@ -110,13 +116,12 @@ TEST(ClientServerErrors, NotWritablePrimaryFromAFindMarksTheServerUnknownAndRech
   ASSERT_TRUE(recorder->wait_for("Standalone"));
   expect_find_fails(client, 10107);
   EXPECT_TRUE(recorder->wait_for("Unknown", "not primary"));
-  // The immediate check the error requested finds the server again, long before the 10 s
-  // heartbeat: the next find is served.
-  client["db"]["c"].find(bson::Document::from_json("{}"));
-  // (The event of the check that found it may still be on its way to the listener.)
+  // The immediate check the error requested finds the server again, with no operation asking
+  // (selection would request checks too) and long before the one-minute heartbeat.
   ASSERT_TRUE(recorder->wait_count(3));
   const auto changes = recorder->changes();
   EXPECT_EQ(changes.back().rfind("Standalone", 0), 0u) << changes.back();
+  client["db"]["c"].find(bson::Document::from_json("{}"));
   // Not a shutdown error on a 4.2+ server: the pool was kept, the second find reused the
   // connection of the first (one monitor connection and one pooled connection in all).
   EXPECT_EQ(scripted.server.connections(), 2);
@@ -133,6 +138,22 @@ TEST(ClientServerErrors, ShutdownInProgressFromAFindAlsoClearsThePool) {
   client["db"]["c"].find(bson::Document::from_json("{}"));
   // The pool was cleared: the second find needed a connection of its own.
   EXPECT_EQ(scripted.server.connections(), 3);
+}
+
+TEST(ClientServerErrors, AShutdownInAWriteConcernErrorOfAnAcknowledgedWriteClearsThePool) {
+  ScriptedStandalone scripted(bson::Document::from_json(R"({"ok": 1, "n": 1, "writeConcernError":
+                                    {"code": 91, "errmsg": "shutting down"}})"),
+                              "insert");
+  auto recorder = std::make_shared<TypeRecorder>();
+  MongoClient client(uri_of(scripted), {.listeners = {recorder}});
+  ASSERT_TRUE(recorder->wait_for("Standalone"));
+  try {
+    client["db"]["c"].insert_one(bson::Document::from_json(R"({"_id": 1})"));
+  } catch (const Error&) {  // the write-concern error itself, reported to the caller
+  }
+  EXPECT_TRUE(recorder->wait_for("Unknown", "shutting down"));
+  client["db"]["c"].find(bson::Document::from_json("{}"));
+  EXPECT_EQ(scripted.server.connections(), 3) << "the pool was cleared";
 }
 
 TEST(ClientServerErrors, AMessageWithoutACodeCountsForOldServers) {

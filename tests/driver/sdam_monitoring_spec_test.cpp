@@ -206,7 +206,20 @@ TEST_P(SdamMonitoringSpec, Events) {
     }
     EXPECT_EQ(i, actual.size()) << "more events than expected; actual: " << actual_names;
   }
+  // Closing (the spec's "Closing Topology Description"): each server closed, the topology
+  // changed to Unknown with no servers, then closed.
+  const std::size_t servers = topology->description()->servers().size();
   topology->close();
+  const std::vector<bson::Document> closing = recorder->take();
+  ASSERT_EQ(closing.size(), servers + 2);
+  for (std::size_t k = 0; k < servers; ++k) {
+    EXPECT_TRUE(closing[k].find("server_closed_event")) << closing[k].to_json();
+  }
+  auto change = closing[servers].find("topology_description_changed_event");
+  ASSERT_TRUE(change) << closing[servers].to_json();
+  expect_subset(bson::Document::from_json(R"({"topologyType": "Unknown", "servers": []})"),
+                change->get_document()["newDescription"].get_document(), "closing change");
+  EXPECT_TRUE(closing[servers + 1].find("topology_closed_event")) << closing.back().to_json();
 }
 
 INSTANTIATE_TEST_SUITE_P(Files, SdamMonitoringSpec, ::testing::ValuesIn(monitoring_files()),

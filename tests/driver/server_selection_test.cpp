@@ -251,7 +251,9 @@ TEST(TopologySelection, TheServerWhosePoolIsBusierLosesEveryTime) {
   }));
 
   {
-    auto lease = topology->pool(a)->acquire();  // one operation in progress on a
+    // One operation in progress on a (it may still be waiting for a connection: it counts from
+    // its selection on).
+    auto operation = topology->pool(a)->begin_operation();
     ASSERT_EQ(topology->pool(a)->operation_count(), 1u);
     for (int i = 0; i < 100; ++i) {
       SelectedServer selected = topology->select_server({});
@@ -260,8 +262,11 @@ TEST(TopologySelection, TheServerWhosePoolIsBusierLosesEveryTime) {
       EXPECT_EQ(selected.topology, TopologyType::kSharded);
     }
   }
-  // The lease is back: now b is the busy one.
-  auto lease = topology->pool(b)->acquire();
+  // That operation ended: now b is the busy one, and a selection counts while it is held.
+  EXPECT_EQ(topology->pool(a)->operation_count(), 0u);
+  SelectedServer on_b = topology->select_server({}, std::vector<HostAndPort>{a});
+  ASSERT_EQ(on_b.address, b);
+  EXPECT_EQ(topology->pool(b)->operation_count(), 1u);
   for (int i = 0; i < 100; ++i) {
     ASSERT_EQ(topology->select_server_for_writes().address, a) << "selection " << i;
   }

@@ -338,10 +338,9 @@ void Topology::handle_application_error(const ApplicationError& error) {
             changes)) {
       return;
     }
-    if (response.request_check) {
-      if (auto again = servers_.find(error.address); again != servers_.end()) {
-        again->second.monitor->request_check();
-      }
+    if (auto again = servers_.find(error.address); again != servers_.end()) {
+      if (response.cancel_check) again->second.monitor->cancel_check();
+      if (response.request_check) again->second.monitor->request_check();
     }
   }
   finish(changes);

@@ -109,7 +109,9 @@ ErrorResponse respond_to_application_error(const ApplicationError& error,
   }
   switch (error.kind) {
     case ApplicationErrorKind::kNetwork:
-      response.mark_unknown = response.clear_pool = true;
+      // The server-monitoring spec: a server marked Unknown by a network error when reading or
+      // writing also has its check in progress cancelled.
+      response.mark_unknown = response.clear_pool = response.cancel_check = true;
       return response;
     case ApplicationErrorKind::kTimeout:
     case ApplicationErrorKind::kIgnored:

@@ -59,6 +59,7 @@ struct ErrorResponse {
   bool mark_unknown = false;
   bool clear_pool = false;
   bool request_check = false;  // ask the server's monitor for an immediate check
+  bool cancel_check = false;   // drop the monitor's check in progress (Monitor::cancel_check)
   std::optional<TopologyVersion> topology_version;  // for the Unknown description
 };
 

@@ -61,6 +61,10 @@ void Monitor::request_check() noexcept {
   executor_.wake();
 }
 
+void Monitor::cancel_check() noexcept {
+  state_->cancels.fetch_add(1);
+}
+
 bool Monitor::run_check(State& state) {
   if (state.closed.load()) return false;
   {
@@ -69,6 +73,11 @@ bool Monitor::run_check(State& state) {
     listener->on_heartbeat_started(state.address);
   }  // never hold the topology during the check: dropping it must not wait for the network
 
+  // A cancel_check() since the last check: that connection's state is in doubt, start afresh.
+  if (const auto cancels = state.cancels.load(); cancels != state.seen_cancels) {
+    state.seen_cancels = cancels;
+    state.checker->reset();
+  }
   state.checking.store(true);
   const auto started = std::chrono::steady_clock::now();
   std::optional<CheckResult> result;
@@ -92,6 +101,17 @@ bool Monitor::run_check(State& state) {
   {
     auto listener = state.listener.lock();
     if (!listener) return false;
+    if (const auto cancels = state.cancels.load(); cancels != state.seen_cancels) {
+      // Cancelled while it ran: its reply may predate the failure an operation saw, so it must
+      // not overwrite the Unknown. Dropped, with its connection.
+      state.seen_cancels = cancels;
+      state.checker->reset();
+      state.rtt.reset();
+      state.previous_known = false;
+      listener->on_heartbeat_failed(state.address, duration,
+                                    "check cancelled: an operation on this server failed");
+      return !state.closed.load();
+    }
     if (result) {
       state.rtt.add_sample(result->round_trip);
       listener->on_heartbeat_succeeded(state.address, duration, result->reply.view());

@@ -28,6 +28,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string_view>
 
@@ -76,6 +77,12 @@ class Monitor {
   void close() noexcept;
   // Asks for a check soon (see above). noexcept, lock-free.
   void request_check() noexcept;
+  // The server-monitoring spec's check cancellation, after an operation's network error marked
+  // the server Unknown: a check in progress is dropped when it returns (its result is not
+  // published; a failed heartbeat says why) and the monitoring connection is closed, so the
+  // next check connects afresh. The check itself is not interrupted: it ends within its own
+  // bound (connectTimeoutMS). noexcept, lock-free, from any thread.
+  void cancel_check() noexcept;
   // Waits at most `timeout` for the thread to end; true when it has.
   bool join(std::chrono::milliseconds timeout) { return executor_.join(timeout); }
   bool is_running() const noexcept { return executor_.is_running(); }
@@ -89,9 +96,11 @@ class Monitor {
     HostAndPort address;
     std::unique_ptr<ServerChecker> checker;
     std::weak_ptr<MonitorListener> listener;
-    RttTracker rtt;                     // monitor thread only
-    bool previous_known = false;        // monitor thread only
-    std::atomic<bool> checking{false};  // a check is in progress
+    RttTracker rtt;                         // monitor thread only
+    bool previous_known = false;            // monitor thread only
+    std::atomic<bool> checking{false};      // a check is in progress
+    std::atomic<std::uint64_t> cancels{0};  // cancel_check() calls
+    std::uint64_t seen_cancels = 0;         // monitor thread only
     std::atomic<bool> closed{false};
     PeriodicExecutor* executor = nullptr;  // valid while !closed (see run_check)
   };

@@ -221,6 +221,45 @@ TEST_F(MonitorFixture, MonitorRequestCheckDuringCheckIsIgnored) {
   ASSERT_TRUE(listener->wait_descriptions(2));
 }
 
+TEST_F(MonitorFixture, MonitorCancelledCheckIsDroppedWithItsConnection) {
+  script->push(Step::reply_json(testing::standalone_hello()));
+  script->push(Step::gate(testing::standalone_hello()));
+  script->push(Step::reply_json(testing::standalone_hello()));
+  auto monitor = make();
+  monitor->open();
+  ASSERT_TRUE(listener->wait_descriptions(1));
+  monitor->request_check();
+  ASSERT_TRUE(script->wait_for([&] { return script->blocked(); }));
+  // An operation's network error marked the server Unknown while this check was in flight.
+  monitor->cancel_check();
+  script->open_gate();
+  {
+    std::unique_lock lock(listener->mutex);
+    ASSERT_TRUE(listener->cv.wait_for(lock, 10s, [&] { return listener->failures.size() == 1; }));
+    EXPECT_NE(listener->failures[0].find("cancelled"), std::string::npos) << listener->failures[0];
+  }
+  settle();
+  EXPECT_EQ(listener->description_count(), 1u) << "the cancelled check's reply was not published";
+  EXPECT_EQ(script->resets(), 1) << "its connection was dropped";
+  // The next check runs normally (and connects afresh: no further reset is needed for it).
+  monitor->request_check();
+  ASSERT_TRUE(listener->wait_descriptions(2));
+  EXPECT_EQ(listener->description(1).type, ServerType::kStandalone);
+  EXPECT_EQ(script->resets(), 1);
+}
+
+TEST_F(MonitorFixture, MonitorCancelBetweenChecksDropsTheConnectionBeforeTheNext) {
+  script->push(Step::reply_json(testing::standalone_hello()));
+  auto monitor = make();
+  monitor->open();
+  ASSERT_TRUE(listener->wait_descriptions(1));
+  monitor->cancel_check();
+  monitor->request_check();
+  ASSERT_TRUE(listener->wait_descriptions(2));
+  EXPECT_EQ(script->resets(), 1) << "the connection used before the cancel is not reused";
+  EXPECT_EQ(listener->description(1).type, ServerType::kStandalone);
+}
+
 TEST_F(MonitorFixture, MonitorStopsWhenListenerIsGone) {
   script->push(Step::reply_json(testing::standalone_hello()));
   auto monitor = make();

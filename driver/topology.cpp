@@ -346,6 +346,17 @@ void Topology::handle_application_error(const ApplicationError& error) {
   finish(changes);
 }
 
+void Topology::install_description(TopologyDescription description) {
+  Changes changes;
+  {
+    std::lock_guard lock(mutex_);
+    if (closed_) return;
+    changes.previous = description_;
+    publish_locked(std::make_shared<const TopologyDescription>(std::move(description)), changes);
+  }
+  finish(changes);
+}
+
 void Topology::apply_check_result(ServerDescription description) {
   apply(std::move(description), /*from_monitor=*/true);
 }

@@ -114,6 +114,10 @@ class Topology {
   // What a monitor's check produced, applied as the monitor's own result is (tests script
   // the results of checks through it).
   void apply_check_result(ServerDescription description);
+  // Replaces the whole description, no rules run (the server-selection spec's files give
+  // descriptions whole; their runner selects through this topology). Servers are started and
+  // stopped to match, as after any update.
+  void install_description(TopologyDescription description);
 
   // The current snapshot.
   std::shared_ptr<const TopologyDescription> description() const;

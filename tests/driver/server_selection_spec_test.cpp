@@ -18,10 +18,13 @@
 #include <string>
 #include <vector>
 
+#include "driver/connection_string.hpp"
 #include "driver/read_preference.hpp"
 #include "driver/server_selection.hpp"
+#include "driver/topology.hpp"
 #include "monitor/server_description.hpp"
 #include "monitor/topology_description.hpp"
+#include "support/fake_server_checker.hpp"
 #include "support/spec_test_files.hpp"
 #include "wire/bson.hpp"
 #include "wire/error.hpp"
@@ -292,6 +295,53 @@ TEST_P(MaxStalenessSpec, SuitableAndLatencyWindowOrError) {
     ASSERT_NE(chosen, nullptr);
     EXPECT_NE(std::find(window.begin(), window.end(), chosen), window.end());
   }
+}
+
+// The same files through the path operations take: a Topology holding the file's description
+// selects (Topology::select: validation, operation counts, the wait and its timeout).
+TEST_P(MaxStalenessSpec, ThroughTheTopology) {
+  const SpecFile& file = GetParam();
+  if (!file.excluded_because.empty()) GTEST_SKIP() << file.excluded_because;
+  bson::Document spec = bson::Document::from_json(test::read_text_file(file.path));
+  std::optional<std::int64_t> heartbeat_ms;
+  if (auto h = spec.find("heartbeatFrequencyMS")) heartbeat_ms = h->as_int64();
+  TopologyDescription description =
+      topology_of(spec["topology_description"].get_document(), heartbeat_ms);
+  ReadPreference rp = read_preference_of(spec["read_preference"].get_document());
+
+  std::string seeds;
+  for (const auto& [address, sd] : description.servers()) {
+    seeds += (seeds.empty() ? "" : ",") + address.to_string();
+  }
+  if (seeds.empty()) seeds = "a:27017";
+  std::string uri = "mongodb://" + seeds + "/?serverSelectionTimeoutMS=50";
+  if (heartbeat_ms) uri += "&heartbeatFrequencyMS=" + std::to_string(*heartbeat_ms);
+  CheckerFactory checkers = [](const HostAndPort&) {  // monitors that never report
+    auto script = std::make_shared<testing::Script>();
+    script->push(testing::Step::block());
+    return std::make_unique<testing::FakeChecker>(script);
+  };
+  auto topology = Topology::create(ConnectionString::parse(uri), {}, checkers, {});
+  topology->open();
+  topology->install_description(description);
+
+  const bool expects_error = spec.find("error") && spec["error"].as_bool();
+  std::vector<std::string> window;  // error files have none
+  if (auto w = spec.find("in_latency_window")) window = addresses_in(w->get_array());
+  try {
+    SelectedServer selected = topology->select_server(rp);
+    EXPECT_FALSE(expects_error) << "selection succeeded; the file expects an error";
+    EXPECT_NE(std::find(window.begin(), window.end(), selected.address.to_string()), window.end())
+        << selected.address.to_string() << " is not in the latency window";
+  } catch (const Error& e) {
+    if (expects_error) {
+      EXPECT_EQ(e.code(), make_error_code(errc::invalid_argument)) << e.what();
+    } else {
+      EXPECT_TRUE(window.empty()) << "selection failed: " << e.what();
+      EXPECT_EQ(e.code(), make_error_code(errc::server_selection_timeout)) << e.what();
+    }
+  }
+  topology->close();
 }
 
 INSTANTIATE_TEST_SUITE_P(Files, MaxStalenessSpec, ::testing::ValuesIn(max_staleness_files()),

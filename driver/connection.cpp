@@ -101,7 +101,8 @@ void Connection::record_hello(bson::Document reply) {
                                         static_cast<std::int32_t>(wire::kDefaultMaxMessageSize));
   max_write_batch_size_ = int32_field(hello, "maxWriteBatchSize", 100'000);
   auto hello_ok = hello.find("helloOk");
-  hello_ok_ = hello_ok && hello_ok->as_bool();
+  // A helloOk of another type is no promise: treated as false (isMaster keeps working).
+  hello_ok_ = hello_ok && hello_ok->type() == bson::Type::kBool && hello_ok->get_bool();
 
   if (max_wire_version_ < kMinWireVersion) {
     fail(errc::incompatible_server,

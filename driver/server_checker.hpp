@@ -4,8 +4,10 @@
 // handshake's reply is that check's result), then one hello per check: `hello` when the
 // connection's handshake said helloOk: true, else the legacy `isMaster` (servers without
 // `hello`, e.g. MongoDB 4.2, answer it with CommandNotFound). The choice is made once per
-// connection, at its handshake, as the handshake spec words it; a server that knows `hello` need
-// not repeat helloOk in each reply (FerretDB does not).
+// connection, at its handshake, as the handshake spec's prose words it ("on that connection").
+// The spec's monitoring pseudocode re-reads helloOk from every reply instead; we do not, by
+// choice: FerretDB leaves helloOk out of its `hello` replies, and re-reading would switch such a
+// connection back to isMaster for no reason.
 //
 // A check fails (throws) on any error, an ok: 0 reply included (a ServerError, whose message is
 // the server's): the connection is dropped at once, so the next check connects afresh. A check's

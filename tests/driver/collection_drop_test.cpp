@@ -58,6 +58,13 @@ TEST(CollectionDrop, MissingCollectionByMessageOnlySucceeds) {
   EXPECT_EQ(drops.load(), 1);
 }
 
+TEST(CollectionDrop, MissingCollectionByAMessageThatNamesItSucceeds) {
+  std::atomic<int> drops{0};
+  drop_against(bson::Document::from_json(R"({"ok": 0, "errmsg": "ns not found: app.missing"})"),
+               drops);
+  EXPECT_EQ(drops.load(), 1);
+}
+
 TEST(CollectionDrop, OtherErrorsReachTheCaller) {
   std::atomic<int> drops{0};
   auto error = testing::expect_error([&] {

@@ -124,7 +124,8 @@ class Validator {
     return true;
   }
 
-  // int32 length (counting the NUL), UTF-8 bytes, NUL.
+  // int32 length (counting the terminating NUL), UTF-8 bytes, NUL. The length says where the
+  // text ends, so the text itself may hold NUL bytes (valid BSON, e.g. "a\0b").
   bool string(const std::uint8_t*& q, std::size_t remaining) noexcept {
     if (remaining < 4) return fail(q, "string length runs past the end of the document");
     const std::uint32_t length = read_u32(q);
@@ -132,8 +133,7 @@ class Validator {
     if (length > remaining - 4) return fail(q, "string runs past the end of the document");
     const std::uint8_t* const text = q + 4;
     if (text[length - 1] != 0) return fail(text + length - 1, "string not terminated by NUL");
-    if (!wire::valid_utf8_without_nul(text, length - 1))
-      return fail(text, "string is not valid UTF-8 (or holds a NUL)");
+    if (!wire::valid_utf8(text, length - 1)) return fail(text, "string is not valid UTF-8");
     q = text + length;
     return true;
   }

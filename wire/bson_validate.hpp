@@ -3,7 +3,9 @@
 //
 // One pass over the bytes checks: the document length and terminator; every element type
 // known; keys terminated inside their document and valid UTF-8; string lengths (at least the
-// terminating NUL, inside their document, NUL-terminated, valid UTF-8 without embedded NUL);
+// terminating NUL, inside their document, NUL-terminated, valid UTF-8; embedded NUL bytes are
+// allowed in string, code, symbol and DBPointer values, which are length-prefixed, but not in
+// keys or regex parts, which are NUL-terminated);
 // nested documents and arrays (recursively, at most kMaxBsonDepth deep); binary lengths (and the
 // inner length of the old subtype 2); regex and code-with-scope layouts; booleans 0 or 1.
 // libbson's bson_validate (1.23) does not check the UTF-8 of string values, hence our own.

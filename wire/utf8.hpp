@@ -20,15 +20,31 @@ inline bool ascii_without_nul(std::uint64_t word) noexcept {
   return ((word & kHighBits) | ((word - kLowBits) & ~word & kHighBits)) == 0;
 }
 
+// True when none of the 8 bytes has its high bit set (NUL bytes included).
+inline bool ascii(std::uint64_t word) noexcept {
+  return (word & kHighBits) == 0;
+}
+
+template <bool kAllowNul>
+inline bool ascii_word(std::uint64_t word) noexcept {
+  if constexpr (kAllowNul) {
+    return ascii(word);
+  } else {
+    return ascii_without_nul(word);
+  }
+}
+
 inline bool is_continuation(std::uint8_t byte) noexcept {
   return (byte & 0xC0) == 0x80;
 }
 
 // Checks the one character at p (n > 0 bytes remain) and returns its length, or 0 when it is
-// not valid UTF-8. A NUL byte counts as invalid: BSON strings cannot hold one.
+// not valid UTF-8. A NUL byte counts as invalid unless kAllowNul: keys and C strings cannot
+// hold one, length-prefixed string values can.
+template <bool kAllowNul>
 inline std::size_t character_length(const std::uint8_t* p, std::size_t n) noexcept {
   const std::uint8_t lead = p[0];
-  if (lead < 0x80) return lead != 0 ? 1 : 0;
+  if (lead < 0x80) return (kAllowNul || lead != 0) ? 1 : 0;
   if (lead < 0xC2) return 0;  // a continuation byte, or an overlong 2-byte form
   if (lead < 0xE0) return (n >= 2 && is_continuation(p[1])) ? 2 : 0;
   if (lead < 0xF0) {
@@ -46,17 +62,15 @@ inline std::size_t character_length(const std::uint8_t* p, std::size_t n) noexce
   return 0;
 }
 
-}  // namespace utf8_detail
-
-// Whether the n bytes at p are valid UTF-8 without any NUL byte.
-inline bool valid_utf8_without_nul(const std::uint8_t* p, std::size_t n) noexcept {
-  using namespace utf8_detail;
+// Whether the n bytes at p are valid UTF-8, and (unless kAllowNul) hold no NUL byte.
+template <bool kAllowNul>
+inline bool valid_utf8_checked(const std::uint8_t* p, std::size_t n) noexcept {
   const std::uint8_t* const end = p + n;
   while (end - p >= 16) {
     std::uint64_t a, b;
     std::memcpy(&a, p, 8);
     std::memcpy(&b, p + 8, 8);
-    if (ascii_without_nul(a) && ascii_without_nul(b)) {
+    if (ascii_word<kAllowNul>(a) && ascii_word<kAllowNul>(b)) {
       p += 16;
       continue;
     }
@@ -64,7 +78,7 @@ inline bool valid_utf8_without_nul(const std::uint8_t* p, std::size_t n) noexcep
     // reach up to 3 bytes further), then try the fast path again.
     const std::uint8_t* const stop = p + 16;
     while (p < stop) {
-      const std::size_t length = character_length(p, static_cast<std::size_t>(end - p));
+      const std::size_t length = character_length<kAllowNul>(p, static_cast<std::size_t>(end - p));
       if (length == 0) return false;
       p += length;
     }
@@ -75,19 +89,32 @@ inline bool valid_utf8_without_nul(const std::uint8_t* p, std::size_t n) noexcep
   if (end - p >= 8) {
     std::uint64_t word;
     std::memcpy(&word, p, 8);
-    if (ascii_without_nul(word)) p += 8;
+    if (ascii_word<kAllowNul>(word)) p += 8;
   }
   if (p < end && end - p < 8 && n >= 8) {
     std::uint64_t last;
     std::memcpy(&last, end - 8, 8);
-    if (ascii_without_nul(last)) return true;
+    if (ascii_word<kAllowNul>(last)) return true;
   }
   while (p < end) {
-    const std::size_t length = character_length(p, static_cast<std::size_t>(end - p));
+    const std::size_t length = character_length<kAllowNul>(p, static_cast<std::size_t>(end - p));
     if (length == 0) return false;
     p += length;
   }
   return true;
+}
+
+}  // namespace utf8_detail
+
+// Whether the n bytes at p are valid UTF-8 without any NUL byte (keys, C strings).
+inline bool valid_utf8_without_nul(const std::uint8_t* p, std::size_t n) noexcept {
+  return utf8_detail::valid_utf8_checked<false>(p, n);
+}
+
+// Whether the n bytes at p are valid UTF-8; NUL bytes are allowed (BSON string values, whose
+// length prefix, not a terminator, says where they end).
+inline bool valid_utf8(const std::uint8_t* p, std::size_t n) noexcept {
+  return utf8_detail::valid_utf8_checked<true>(p, n);
 }
 
 }  // namespace mongoslice::wire

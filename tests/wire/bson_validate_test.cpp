@@ -8,6 +8,7 @@
 
 #include "wire/bson.hpp"
 #include "wire/error.hpp"
+#include "wire/op_msg.hpp"
 #include "wire/utf8.hpp"
 
 namespace mongoslice::bson {
@@ -145,36 +146,41 @@ TEST(BsonValidator, StringLengths) {
   EXPECT_EQ(reason_of(Raw().key(Type::kCode, "c").int32(3).bytes("abc").done()),
             "string not terminated by NUL");
   EXPECT_EQ(reason_of(Raw().key(Type::kSymbol, "c").string("\xff").done()),
-            "string is not valid UTF-8 (or holds a NUL)");
+            "string is not valid UTF-8");
 }
 
 TEST(BsonValidator, StringUtf8) {
   const std::string invalid[] = {
-      std::string("a\0b", 3),  // embedded NUL
-      "\x80",                  // lone continuation byte
-      "\xc0\x80",              // overlong NUL
-      "\xc1\xbf",              // overlong 2-byte
-      "\xe0\x80\xaf",          // overlong 3-byte
-      "\xed\xa0\x80",          // UTF-16 surrogate U+D800
-      "\xf0\x80\x80\xaf",      // overlong 4-byte
-      "\xf4\x90\x80\x80",      // above U+10FFFF
-      "\xf5\x80\x80\x80",      // lead byte F5
-      "\xc3",                  // truncated 2-byte
-      "\xe2\x82",              // truncated 3-byte
-      "\xf0\x9f\x98",          // truncated 4-byte
-      "\xc3\x28",              // bad continuation
-      "\xff",                  // never valid
+      "\x80",              // lone continuation byte
+      "\xc0\x80",          // overlong NUL
+      "\xc1\xbf",          // overlong 2-byte
+      "\xe0\x80\xaf",      // overlong 3-byte
+      "\xed\xa0\x80",      // UTF-16 surrogate U+D800
+      "\xf0\x80\x80\xaf",  // overlong 4-byte
+      "\xf4\x90\x80\x80",  // above U+10FFFF
+      "\xf5\x80\x80\x80",  // lead byte F5
+      "\xc3",              // truncated 2-byte
+      "\xe2\x82",          // truncated 3-byte
+      "\xf0\x9f\x98",      // truncated 4-byte
+      "\xc3\x28",          // bad continuation
+      "\xff",              // never valid
   };
-  const std::string valid[] = {"caf\xc3\xa9",  "\xe2\x82\xac", "\xf0\x9f\x98\x80",
-                               "\xed\x9f\xbf", "\xee\x80\x80", "\xf4\x8f\xbf\xbf",
-                               "\x7f"};
+  const std::string valid[] = {"caf\xc3\xa9",
+                               "\xe2\x82\xac",
+                               "\xf0\x9f\x98\x80",
+                               "\xed\x9f\xbf",
+                               "\xee\x80\x80",
+                               "\xf4\x8f\xbf\xbf",
+                               "\x7f",
+                               std::string("a\0b", 3),  // length-prefixed: a NUL is allowed
+                               std::string("\0", 1),
+                               std::string("\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 17)};
   // Each case alone and at every position of a long ASCII string, so it falls inside, across
   // and after the 16-byte fast path.
   for (std::size_t pad = 0; pad < 40; pad += 1) {
     const std::string before(pad, 'x'), after(pad % 17, 'y');
     for (const auto& text : invalid) {
-      EXPECT_EQ(reason_of(with_string(before + text + after)),
-                "string is not valid UTF-8 (or holds a NUL)")
+      EXPECT_EQ(reason_of(with_string(before + text + after)), "string is not valid UTF-8")
           << "pad " << pad << " case " << testing::PrintToString(text);
     }
     for (const auto& text : valid) {
@@ -182,6 +188,71 @@ TEST(BsonValidator, StringUtf8) {
           << "pad " << pad << " case " << testing::PrintToString(text);
     }
   }
+}
+
+// Strings are length-prefixed, so a NUL inside one is valid BSON (the corpus's "Embedded
+// nulls"); keys and regex parts are NUL-terminated, so a NUL ends them early and what follows
+// no longer parses.
+TEST(BsonValidator, NulInValuesButNotInKeysOrCStrings) {
+  const std::string nul_text("a\0b", 3);
+  EXPECT_EQ(reason_of(with_string(nul_text)), "valid");
+  EXPECT_EQ(reason_of(Raw().key(Type::kCode, "c").string(nul_text).done()), "valid");
+  EXPECT_EQ(reason_of(Raw().key(Type::kSymbol, "c").string(nul_text).done()), "valid");
+  auto cws = Raw().key(Type::kCodeWithScope, "c").int32(4 + 4 + 4 + 5).string(nul_text);
+  EXPECT_EQ(reason_of(cws.begin().end().done()), "valid");
+  // The NUL still has to be inside valid UTF-8 around it.
+  EXPECT_EQ(reason_of(with_string(std::string("\xc3\0", 2))), "string is not valid UTF-8");
+
+  // Key "a\0b" with a null value: the key reads "a", then 'b' (0x62) is taken as a type.
+  EXPECT_EQ(reason_of(Raw().byte(0x0A).bytes(std::string_view("a\0b\0", 4)).done()),
+            "unknown element type");
+  // Regex pattern "a\0b", options "i": the pattern reads "a", the options "b", and "i" is
+  // then read as a type byte.
+  EXPECT_EQ(reason_of(Raw()
+                          .key(Type::kRegex, "r")
+                          .bytes(std::string_view("a\0b", 3))
+                          .cstring("")
+                          .cstring("i")
+                          .done()),
+            "unknown element type");
+  // Options "i\0x": the stray "x" is read as a type byte, and its key runs into the
+  // document's terminator.
+  EXPECT_EQ(
+      reason_of(
+          Raw().key(Type::kRegex, "r").cstring("a").bytes(std::string_view("i\0x", 3)).done()),
+      "key runs past the end of the document");
+}
+
+// What a user inserts comes back: a find reply whose document holds "a\0b" decodes (the
+// cursor used to fail with "invalid BSON" and drop the connection) and reads back whole.
+TEST(BsonValidator, ReplyWithNulInAStringDecodes) {
+  const std::string nul_text("a\0b", 3);
+  auto stored = Builder{}.append("s", nul_text).build();
+  auto reply = Builder{}
+                   .open_document("cursor")
+                   .open_array("firstBatch")
+                   .append_value(stored)
+                   .close()
+                   .append("id", std::int64_t{0})
+                   .append("ns", "db.c")
+                   .close()
+                   .append("ok", 1.0)
+                   .build();
+  const bson::View sequence_documents[] = {stored.view()};
+  const wire::DocumentSequence sequence{"documents", sequence_documents};
+  Bytes message = wire::encode_op_msg(7, reply, 0, {&sequence, 1});
+  message[8] = 9;  // responseTo 9
+  wire::OpMsg out;
+  wire::DecodeDiagnostics diagnostics;
+  ASSERT_FALSE(wire::decode_op_msg(message, 9, wire::kDefaultMaxMessageSize, out, &diagnostics))
+      << diagnostics.describe();
+  View first = out.body()["cursor"].get_document()["firstBatch"].get_array()["0"].get_document();
+  EXPECT_EQ(first["s"].get_string(), nul_text);
+  ASSERT_EQ(out.sequences().size(), 1u);
+  EXPECT_EQ(out.sequences()[0].documents.at(0)["s"].get_string(), nul_text);
+  // And through extended JSON, where the NUL is escaped.
+  EXPECT_EQ(stored.to_json(), R"({ "s" : "a\u0000b" })");
+  EXPECT_EQ(Document::from_json(stored.to_json()), stored);
 }
 
 TEST(BsonValidator, NestedDocuments) {
@@ -194,7 +265,7 @@ TEST(BsonValidator, NestedDocuments) {
       Raw().key(Type::kArray, "a").begin().key(Type::kString, "0").string("\xff").done();
   ValidationError error;
   EXPECT_EQ(validate(bad_inside, error), errc::invalid_bson);
-  EXPECT_STREQ(error.reason, "string is not valid UTF-8 (or holds a NUL)");
+  EXPECT_STREQ(error.reason, "string is not valid UTF-8");
   EXPECT_EQ(error.offset, bad_inside.size() - 4);  // the text, before its NUL and 2 terminators
 }
 
@@ -285,7 +356,10 @@ TEST(BsonValidator, AcceptsNothingLibbsonCannotIterate) {
       bson_t b;
       ASSERT_TRUE(bson_init_static(&b, mutated.data(), mutated.size())) << "byte " << i;
       std::size_t offset = 0;
-      EXPECT_TRUE(bson_validate(&b, BSON_VALIDATE_UTF8, &offset))
+      EXPECT_TRUE(bson_validate(
+          &b,
+          static_cast<bson_validate_flags_t>(BSON_VALIDATE_UTF8 | BSON_VALIDATE_UTF8_ALLOW_NULL),
+          &offset))
           << "byte " << i << " = " << int(value) << " accepted by us, refused by libbson at "
           << offset;
     }
@@ -303,6 +377,14 @@ TEST(Utf8, DirectChecks) {
   EXPECT_TRUE(check("\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e"));
   EXPECT_FALSE(check(std::string_view("sixteen bytes...\0", 17)));
   EXPECT_FALSE(check("sixteen bytes..\xed\xbf\xbf"));  // surrogate straddling the fast path
+
+  auto check_allowing_nul = [](std::string_view text) {
+    return wire::valid_utf8(reinterpret_cast<const std::uint8_t*>(text.data()), text.size());
+  };
+  EXPECT_TRUE(check_allowing_nul(std::string_view("sixteen bytes...\0", 17)));
+  EXPECT_TRUE(check_allowing_nul(std::string_view("\0\0\0\0\0\0\0\0\0", 9)));
+  EXPECT_FALSE(check_allowing_nul(std::string_view("\0\xc3", 2)));
+  EXPECT_FALSE(check_allowing_nul("sixteen bytes..\xed\xbf\xbf"));
 }
 
 }  // namespace

@@ -39,6 +39,46 @@ std::optional<Int> truncate_to(double value) noexcept {
   return static_cast<Int>(truncated);
 }
 
+// `key` for an error message: printable ASCII as is, quote and backslash escaped, any other
+// byte (a NUL, UTF-8) as \xHH, so the whole key shows.
+std::string escaped(std::string_view key) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(key.size());
+  for (char c : key) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '\'' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (byte >= 0x20 && byte < 0x7f) {
+      out += c;
+    } else {
+      out += "\\x";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xf];
+    }
+  }
+  return out;
+}
+
+bool holds_nul(std::string_view text) noexcept {
+  return text.find('\0') != std::string_view::npos;
+}
+
+void put_u32(std::vector<std::uint8_t>& out, std::uint32_t value) {
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<std::uint8_t>(value >> (8 * i)));
+}
+
+// A BSON string value: int32 length (text + NUL), the text, NUL.
+void put_string(std::vector<std::uint8_t>& out, std::string_view text) {
+  put_u32(out, static_cast<std::uint32_t>(text.size() + 1));
+  out.insert(out.end(), text.begin(), text.end());
+  out.push_back(0);
+}
+
+// Values whose encoding must stay below INT32_MAX bytes, with room for the rest of an element.
+constexpr std::size_t kMaxValueSize = std::numeric_limits<std::int32_t>::max() - 64;
+
 }  // namespace
 
 std::string_view type_name(Type type) noexcept {
@@ -177,6 +217,52 @@ std::chrono::system_clock::time_point Element::get_date_time() const {
                                               "std::chrono::system_clock");
   }
   return Clock::time_point(milliseconds(ms));
+}
+
+Binary Element::get_binary() const {
+  if (type() != Type::kBinary) throw_mismatch(Type::kBinary);
+  bson_subtype_t subtype = BSON_SUBTYPE_BINARY;
+  std::uint32_t length = 0;
+  const std::uint8_t* data = nullptr;
+  bson_iter_binary(&iter_, &subtype, &length, &data);
+  return {static_cast<std::uint8_t>(subtype), {data, length}};
+}
+
+Regex Element::get_regex() const {
+  if (type() != Type::kRegex) throw_mismatch(Type::kRegex);
+  const char* options = nullptr;
+  const char* pattern = bson_iter_regex(&iter_, &options);
+  return {pattern, options};
+}
+
+std::string_view Element::get_code() const {
+  if (type() != Type::kCode) throw_mismatch(Type::kCode);
+  std::uint32_t length = 0;
+  const char* code = bson_iter_code(&iter_, &length);
+  return {code, length};
+}
+
+CodeWithScope Element::get_code_with_scope() const {
+  if (type() != Type::kCodeWithScope) throw_mismatch(Type::kCodeWithScope);
+  std::uint32_t code_length = 0;
+  std::uint32_t scope_length = 0;
+  const std::uint8_t* scope = nullptr;
+  const char* code = bson_iter_codewscope(&iter_, &code_length, &scope_length, &scope);
+  return {{code, code_length}, View(scope, scope_length)};
+}
+
+Timestamp Element::get_timestamp() const {
+  if (type() != Type::kTimestamp) throw_mismatch(Type::kTimestamp);
+  Timestamp out;
+  bson_iter_timestamp(&iter_, &out.t, &out.i);
+  return out;
+}
+
+bson_decimal128_t Element::get_decimal128() const {
+  if (type() != Type::kDecimal128) throw_mismatch(Type::kDecimal128);
+  bson_decimal128_t value{};
+  bson_iter_decimal128(&iter_, &value);
+  return value;
 }
 
 std::int64_t Element::as_int64() const {
@@ -363,8 +449,31 @@ std::string_view Builder::next_index_key() {
 }
 
 void Builder::check(bool appended, std::string_view key) {
-  // libbson refuses only when the document would exceed INT32_MAX bytes.
-  if (!appended) throw Error(errc::invalid_argument, "cannot append '" + std::string(key) + "'");
+  // libbson refuses a key holding a NUL, and a document that would exceed INT32_MAX bytes.
+  if (appended) return;
+  throw Error(errc::invalid_argument,
+              "cannot append '" + escaped(key) + "': " +
+                  (holds_nul(key) ? "a key cannot hold a NUL byte"
+                                  : "the value is refused or the document would exceed "
+                                    "INT32_MAX bytes"));
+}
+
+void Builder::append_raw(std::string_view key, Type type, std::span<const std::uint8_t> value) {
+  if (holds_nul(key) || value.size() > kMaxValueSize - key.size()) check(false, key);
+  // A document holding just this element, concatenated to the one being built.
+  std::vector<std::uint8_t> element;
+  element.reserve(4 + 1 + key.size() + 1 + value.size() + 1);
+  put_u32(element, 0);
+  element.push_back(static_cast<std::uint8_t>(type));
+  element.insert(element.end(), key.begin(), key.end());
+  element.push_back(0);
+  element.insert(element.end(), value.begin(), value.end());
+  element.push_back(0);
+  const auto total = static_cast<std::uint32_t>(element.size());
+  for (int i = 0; i < 4; ++i) element[i] = static_cast<std::uint8_t>(total >> (8 * i));
+  bson_t single;
+  check(bson_init_static(&single, element.data(), element.size()) && bson_concat(top(), &single),
+        key);
 }
 
 Builder& Builder::append(std::string_view key, std::int32_t value) {
@@ -420,6 +529,75 @@ Builder& Builder::append_date_time(std::string_view key,
                                    std::chrono::system_clock::time_point when) {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(when.time_since_epoch());
   check(bson_append_date_time(top(), key.data(), key_length(key), ms.count()), key);
+  return *this;
+}
+
+Builder& Builder::append_binary(std::string_view key, std::uint8_t subtype,
+                                std::span<const std::uint8_t> bytes) {
+  if (bytes.size() > kMaxValueSize) check(false, key);
+  check(bson_append_binary(top(), key.data(), key_length(key), static_cast<bson_subtype_t>(subtype),
+                           bytes.data(), static_cast<std::uint32_t>(bytes.size())),
+        key);
+  return *this;
+}
+
+Builder& Builder::append_regex(std::string_view key, std::string_view pattern,
+                               std::string_view options) {
+  if (holds_nul(pattern) || holds_nul(options)) {
+    throw Error(errc::invalid_argument, "cannot append '" + escaped(key) +
+                                            "': a regex pattern or its options cannot hold a "
+                                            "NUL byte (pattern '" +
+                                            escaped(pattern) + "', options '" + escaped(options) +
+                                            "')");
+  }
+  if (pattern.size() > kMaxValueSize) check(false, key);
+  // libbson reads the options as a C string, so they are copied to get their terminator.
+  const std::string options_text(options);
+  check(bson_append_regex_w_len(top(), key.data(), key_length(key), pattern.data(),
+                                static_cast<int>(pattern.size()), options_text.c_str()),
+        key);
+  return *this;
+}
+
+Builder& Builder::append_code(std::string_view key, std::string_view code) {
+  if (code.size() > kMaxValueSize) check(false, key);
+  std::vector<std::uint8_t> value;
+  value.reserve(4 + code.size() + 1);
+  put_string(value, code);
+  append_raw(key, Type::kCode, value);
+  return *this;
+}
+
+Builder& Builder::append_code_with_scope(std::string_view key, std::string_view code, View scope) {
+  (void)scope.as_bson_t();  // throws for bytes that are not a document
+  if (code.size() > kMaxValueSize - scope.size()) check(false, key);
+  // int32 total, the code as a string, the scope document.
+  std::vector<std::uint8_t> value;
+  value.reserve(4 + 4 + code.size() + 1 + scope.size());
+  put_u32(value, static_cast<std::uint32_t>(4 + 4 + code.size() + 1 + scope.size()));
+  put_string(value, code);
+  value.insert(value.end(), scope.data(), scope.data() + scope.size());
+  append_raw(key, Type::kCodeWithScope, value);
+  return *this;
+}
+
+Builder& Builder::append_timestamp(std::string_view key, Timestamp timestamp) {
+  check(bson_append_timestamp(top(), key.data(), key_length(key), timestamp.t, timestamp.i), key);
+  return *this;
+}
+
+Builder& Builder::append_decimal128(std::string_view key, const bson_decimal128_t& value) {
+  check(bson_append_decimal128(top(), key.data(), key_length(key), &value), key);
+  return *this;
+}
+
+Builder& Builder::append_min_key(std::string_view key) {
+  check(bson_append_minkey(top(), key.data(), key_length(key)), key);
+  return *this;
+}
+
+Builder& Builder::append_max_key(std::string_view key) {
+  check(bson_append_maxkey(top(), key.data(), key_length(key)), key);
   return *this;
 }
 

@@ -58,6 +58,27 @@ std::string_view type_name(Type type) noexcept;
 std::error_code validate(std::span<const std::uint8_t> bytes) noexcept;
 
 class View;
+struct CodeWithScope;
+
+// The value of a binary element: its subtype byte and its bytes (for the old subtype 2, the
+// bytes after its inner length).
+struct Binary {
+  std::uint8_t subtype = 0;
+  std::span<const std::uint8_t> bytes;
+};
+
+// The value of a regular-expression element: two NUL-terminated strings.
+struct Regex {
+  std::string_view pattern;
+  std::string_view options;
+};
+
+// The value of a timestamp element: seconds since the epoch (t) and an ordinal (i).
+struct Timestamp {
+  std::uint32_t t = 0;
+  std::uint32_t i = 0;
+  friend bool operator==(const Timestamp&, const Timestamp&) = default;
+};
 
 // One field of a document. Valid while the bytes it points into live.
 class Element {
@@ -81,6 +102,12 @@ class Element {
   View get_array() const;
   const bson_oid_t& get_oid() const;
   std::chrono::system_clock::time_point get_date_time() const;
+  Binary get_binary() const;
+  Regex get_regex() const;
+  std::string_view get_code() const;  // JavaScript code (may hold NUL bytes)
+  CodeWithScope get_code_with_scope() const;
+  Timestamp get_timestamp() const;
+  bson_decimal128_t get_decimal128() const;
 
   // Any of int32, int64 and double, converted (a double truncated toward zero); throws
   // errc::bson_type_mismatch for other types, and for a value whose conversion does not fit
@@ -165,6 +192,12 @@ class View {
   std::size_t size_;
 };
 
+// The value of a code-with-scope element: JavaScript code and the document of its variables.
+struct CodeWithScope {
+  std::string_view code;
+  View scope;
+};
+
 // An owning document. Always holds valid BSON.
 class Document {
  public:
@@ -207,7 +240,11 @@ class Document {
 // Inside open_array(), append_value() adds elements with the keys "0", "1", ... Throws
 // std::logic_error when nesting is misused (close() with nothing open, build() with a nested
 // document still open). Appending or concatenating a View that libbson refuses (see
-// View::as_bson_t) throws mongoslice::Error (errc::invalid_bson) and appends nothing.
+// View::as_bson_t) throws mongoslice::Error (errc::invalid_bson) and appends nothing. A key, a
+// regex pattern or regex options holding a NUL byte (BSON ends them at a NUL), or a document
+// that would grow past INT32_MAX bytes, throws mongoslice::Error (errc::invalid_argument,
+// quoting the key with its bytes escaped) and appends nothing. String and code values may hold
+// NUL bytes.
 class Builder {
  public:
   Builder();
@@ -237,6 +274,17 @@ class Builder {
   Builder& append(std::string_view key, const bson_oid_t& oid);
   Builder& append_array(std::string_view key, View array);
   Builder& append_date_time(std::string_view key, std::chrono::system_clock::time_point when);
+  Builder& append_binary(std::string_view key, std::uint8_t subtype,
+                         std::span<const std::uint8_t> bytes);
+  // libbson writes the options sorted ("xi" is stored as "ix"), as the BSON spec asks.
+  Builder& append_regex(std::string_view key, std::string_view pattern,
+                        std::string_view options = {});
+  Builder& append_code(std::string_view key, std::string_view code);
+  Builder& append_code_with_scope(std::string_view key, std::string_view code, View scope);
+  Builder& append_timestamp(std::string_view key, Timestamp timestamp);
+  Builder& append_decimal128(std::string_view key, const bson_decimal128_t& value);
+  Builder& append_min_key(std::string_view key);
+  Builder& append_max_key(std::string_view key);
   // Copies one element (any type) under a new key.
   Builder& append(std::string_view key, const Element& element);
   // Copies every field of `document` into the document being built.
@@ -264,6 +312,9 @@ class Builder {
   bson_t* top() noexcept;
   std::string_view next_index_key();
   void check(bool appended, std::string_view key);
+  // Appends one element written byte by byte (type, key, value), for values libbson can only
+  // take as C strings (code, code with scope), so that a NUL inside them is kept.
+  void append_raw(std::string_view key, Type type, std::span<const std::uint8_t> value);
 
   bson_t root_;
   std::vector<std::unique_ptr<Level>> open_;  // stable addresses: children point into parents

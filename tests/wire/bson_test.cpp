@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <vector>
@@ -44,6 +45,128 @@ TEST(BsonBuilder, BuildsNestedDocumentsAndArrays) {
   EXPECT_EQ(doc, Document::from_json(R"({"find": "users", "filter": {"age": 42},
       "tags": ["a", {"$numberLong": "7"}], "batchSize": 100, "ratio": 0.5, "flag": true,
       "nothing": null})"));
+}
+
+// Each type a user can store, appended, read back through its accessor, and compared with the
+// bytes libbson's parser makes from the canonical extended JSON of the same value.
+TEST(BsonBuilder, AppendsEveryStorableType) {
+  const std::uint8_t bytes[] = {0x00, 0x01, 0xff};
+  auto scope = Builder{}.append("x", 1).build();
+  bson_decimal128_t decimal;
+  ASSERT_TRUE(bson_decimal128_from_string("1.5E+3", &decimal));
+  Document doc = Builder{}
+                     .append_binary("bin", 0x00, bytes)
+                     .append_binary("uuid", 0x04, std::span<const std::uint8_t>(bytes, 1))
+                     .append_binary("old", 0x02, bytes)
+                     .append_binary("user", 0x80, {})
+                     .append_regex("re", "^a.*", "xi")
+                     .append_regex("re_plain", "b")
+                     .append_code("code", "function() { return 1; }")
+                     .append_code_with_scope("cws", "f(x)", scope)
+                     .append_code_with_scope("cws_empty", "", Document())
+                     .append_timestamp("ts", {4294967295u, 1})
+                     .append_decimal128("dec", decimal)
+                     .append_min_key("min")
+                     .append_max_key("max")
+                     .build();
+  ASSERT_FALSE(validate(doc.view().bytes()));
+
+  Binary bin = doc["bin"].get_binary();
+  EXPECT_EQ(bin.subtype, 0x00);
+  EXPECT_EQ(std::vector<std::uint8_t>(bin.bytes.begin(), bin.bytes.end()),
+            (std::vector<std::uint8_t>{0x00, 0x01, 0xff}));
+  EXPECT_EQ(doc["uuid"].get_binary().subtype, 0x04);
+  EXPECT_EQ(doc["uuid"].get_binary().bytes.size(), 1u);
+  Binary old = doc["old"].get_binary();  // the inner length is not part of the bytes
+  EXPECT_EQ(old.subtype, 0x02);
+  EXPECT_EQ(std::vector<std::uint8_t>(old.bytes.begin(), old.bytes.end()),
+            (std::vector<std::uint8_t>{0x00, 0x01, 0xff}));
+  EXPECT_EQ(doc["user"].get_binary().subtype, 0x80);
+  EXPECT_TRUE(doc["user"].get_binary().bytes.empty());
+  EXPECT_EQ(doc["re"].get_regex().pattern, "^a.*");
+  EXPECT_EQ(doc["re"].get_regex().options, "ix");  // sorted
+  EXPECT_EQ(doc["re_plain"].get_regex().options, "");
+  EXPECT_EQ(doc["code"].get_code(), "function() { return 1; }");
+  CodeWithScope cws = doc["cws"].get_code_with_scope();
+  EXPECT_EQ(cws.code, "f(x)");
+  EXPECT_EQ(cws.scope, scope.view());
+  EXPECT_EQ(doc["cws_empty"].get_code_with_scope().code, "");
+  EXPECT_TRUE(doc["cws_empty"].get_code_with_scope().scope.empty());
+  EXPECT_EQ(doc["ts"].get_timestamp(), (Timestamp{4294967295u, 1}));
+  bson_decimal128_t read = doc["dec"].get_decimal128();
+  EXPECT_EQ(read.high, decimal.high);
+  EXPECT_EQ(read.low, decimal.low);
+  EXPECT_EQ(doc["min"].type(), Type::kMinKey);
+  EXPECT_EQ(doc["max"].type(), Type::kMaxKey);
+
+  EXPECT_EQ(doc, Document::from_json(R"json({
+      "bin": {"$binary": {"base64": "AAH/", "subType": "00"}},
+      "uuid": {"$binary": {"base64": "AA==", "subType": "04"}},
+      "old": {"$binary": {"base64": "AAH/", "subType": "02"}},
+      "user": {"$binary": {"base64": "", "subType": "80"}},
+      "re": {"$regularExpression": {"pattern": "^a.*", "options": "ix"}},
+      "re_plain": {"$regularExpression": {"pattern": "b", "options": ""}},
+      "code": {"$code": "function() { return 1; }"},
+      "cws": {"$code": "f(x)", "$scope": {"x": 1}},
+      "cws_empty": {"$code": "", "$scope": {}},
+      "ts": {"$timestamp": {"t": 4294967295, "i": 1}},
+      "dec": {"$numberDecimal": "1.5E+3"},
+      "min": {"$minKey": 1}, "max": {"$maxKey": 1}})json"))
+      << doc.to_json();
+}
+
+// A NUL inside code is kept (the builder writes code itself: libbson's bson_append_code, and
+// its JSON parser for "$code", stop at the first NUL).
+TEST(BsonBuilder, CodeKeepsEmbeddedNul) {
+  const std::string code("f(\"\0\")", 6);
+  auto scope = Builder{}.append("x", 1).build();
+  auto doc = Builder{}.append_code("c", code).append_code_with_scope("s", code, scope).build();
+  ASSERT_FALSE(validate(doc.view().bytes()));
+  EXPECT_EQ(doc["c"].get_code(), code);
+  EXPECT_EQ(doc["s"].get_code_with_scope().code, code);
+  EXPECT_EQ(doc["s"].get_code_with_scope().scope, scope.view());
+  // The exact bytes: type 0x0D, "c", then int32 7, the 6 bytes and a NUL.
+  const std::uint8_t expected_code[] = {0x0D, 'c', 0, 7, 0, 0, 0, 'f', '(', '"', 0, '"', ')', 0};
+  ASSERT_GE(doc.size(), 4 + sizeof expected_code);
+  EXPECT_EQ(std::memcmp(doc.data() + 4, expected_code, sizeof expected_code), 0);
+}
+
+TEST(BsonElement, NewAccessorsRefuseOtherTypes) {
+  auto doc = Builder{}.append("n", 1).build();
+  for (auto read : std::vector<void (*)(const Element&)>{
+           [](const Element& e) { (void)e.get_binary(); },
+           [](const Element& e) { (void)e.get_regex(); },
+           [](const Element& e) { (void)e.get_code(); },
+           [](const Element& e) { (void)e.get_code_with_scope(); },
+           [](const Element& e) { (void)e.get_timestamp(); },
+           [](const Element& e) { (void)e.get_decimal128(); },
+       }) {
+    Error e = mongoslice::testing::expect_error([&] { read(doc["n"]); });
+    EXPECT_EQ(e.code(), errc::bson_type_mismatch);
+    EXPECT_NE(std::string(e.what()).find("'n' is int, expected"), std::string::npos) << e.what();
+  }
+}
+
+// BSON ends keys and regex parts at a NUL, so the builder refuses one there, quoting the whole
+// key (escaped) and appending nothing.
+TEST(BsonBuilder, NulInKeysAndRegexIsRefusedWithTheWholeKey) {
+  Builder builder;
+  builder.append("before", 1);
+  Error key_error =
+      mongoslice::testing::expect_error([&] { builder.append(std::string_view("a\0b", 3), 1); });
+  EXPECT_EQ(key_error.code(), errc::invalid_argument);
+  EXPECT_NE(std::string(key_error.what()).find("'a\\x00b'"), std::string::npos) << key_error.what();
+  EXPECT_NE(std::string(key_error.what()).find("NUL"), std::string::npos) << key_error.what();
+  Error code_key = mongoslice::testing::expect_error(
+      [&] { builder.append_code(std::string_view("c\0", 2), "f()"); });
+  EXPECT_EQ(code_key.code(), errc::invalid_argument);
+  Error regex_error = mongoslice::testing::expect_error(
+      [&] { builder.append_regex("r", std::string_view("a\0b", 3), "i"); });
+  EXPECT_EQ(regex_error.code(), errc::invalid_argument);
+  EXPECT_NE(std::string(regex_error.what()).find("'a\\x00b'"), std::string::npos)
+      << regex_error.what();
+  EXPECT_THROW(builder.append_regex("r", "a", std::string_view("i\0", 2)), Error);
+  EXPECT_EQ(builder.build(), Builder{}.append("before", 1).build());
 }
 
 TEST(BsonBuilder, MisuseIsALogicError) {

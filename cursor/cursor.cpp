@@ -6,7 +6,7 @@
 #include <string>
 #include <utility>
 
-#include "wire/commands.hpp"
+#include "ops/commands.hpp"
 #include "wire/error.hpp"
 #include "wire/log.hpp"
 

@@ -8,7 +8,7 @@
 #include <tuple>
 #include <vector>
 
-#include "wire/commands.hpp"
+#include "ops/commands.hpp"
 #include "wire/error.hpp"
 #include "wire/fork_generation.hpp"
 

@@ -6,11 +6,11 @@
 
 #include "driver/application_error_of.hpp"
 #include "driver/command_log_listener.hpp"
-#include "driver/connection.hpp"
 #include "driver/kill_cursors_wiring.hpp"
 #include "driver/kill_wake_signal.hpp"
 #include "driver/read_preference_wire.hpp"
 #include "driver/server_cursor_channel.hpp"
+#include "net/connection.hpp"
 #include "wire/error.hpp"
 #include "wire/fork_generation.hpp"
 #include "wire/log.hpp"

@@ -36,8 +36,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <map>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -50,11 +50,11 @@
 #include "cursor/kill_queue.hpp"
 #include "driver/client_options.hpp"
 #include "driver/connection_string.hpp"
-#include "driver/deadline.hpp"
 #include "driver/events.hpp"
-#include "driver/operation_interrupt.hpp"
 #include "driver/topology.hpp"
 #include "monitor/periodic_executor.hpp"
+#include "net/deadline.hpp"
+#include "net/operation_interrupt.hpp"
 #include "wire/error.hpp"
 #include "wire/op_msg.hpp"
 
@@ -154,8 +154,7 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   void final_kill_run(SteadyClock::time_point deadline) noexcept;
   void drop_queued_at_exit() noexcept;
   // After close() an interrupted operation fails with client_closed, naming the command.
-  void throw_if_closed_instead(const Error& e, bson::View command,
-                               const HostAndPort& server) const;
+  void throw_if_closed_instead(const Error& e, bson::View command, const HostAndPort& server) const;
   bson::Document run_with_pool(const HostAndPort& server, ConnectionPool& pool, std::string_view db,
                                bson::View command,
                                std::span<const wire::DocumentSequence> sequences,

@@ -5,8 +5,8 @@
 #include <memory>
 #include <vector>
 
-#include "driver/dns_resolver.hpp"
 #include "driver/events.hpp"
+#include "net/dns_resolver.hpp"
 
 namespace mongoslice {
 

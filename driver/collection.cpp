@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "driver/client_core.hpp"
-#include "wire/commands.hpp"
+#include "ops/commands.hpp"
 #include "wire/error.hpp"
 
 namespace mongoslice {
@@ -140,7 +140,9 @@ void Collection::drop() const {
   } catch (const ServerError& e) {
     // A missing collection is already dropped. Servers say so with NamespaceNotFound (26);
     // older ones and mongo-java-server may give only the message.
-    if (e.server_code() != server_code::kNamespaceNotFound && e.errmsg().find("ns not found") == std::string::npos) throw;
+    if (e.server_code() != server_code::kNamespaceNotFound &&
+        e.errmsg().find("ns not found") == std::string::npos)
+      throw;
   }
 }
 

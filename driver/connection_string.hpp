@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "driver/read_preference.hpp"
+#include "ops/read_preference.hpp"
 #include "wire/address.hpp"
 
 namespace mongoslice {

@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "driver/collection.hpp"
-#include "driver/read_preference.hpp"
+#include "ops/read_preference.hpp"
 #include "wire/bson.hpp"
 
 namespace mongoslice {

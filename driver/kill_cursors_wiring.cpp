@@ -3,7 +3,7 @@
 #include <string>
 
 #include "driver/client_core.hpp"
-#include "driver/connection.hpp"
+#include "net/connection.hpp"
 #include "wire/error.hpp"
 #include "wire/log.hpp"
 

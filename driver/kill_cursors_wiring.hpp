@@ -8,8 +8,8 @@
 #include <memory>
 
 #include "cursor/kill_cursors_task.hpp"
-#include "driver/deadline.hpp"
 #include "driver/events.hpp"
+#include "net/deadline.hpp"
 
 namespace mongoslice {
 

@@ -14,9 +14,9 @@
 
 #include <optional>
 
-#include "driver/read_preference.hpp"
 #include "monitor/server_description.hpp"
 #include "monitor/topology_description.hpp"
+#include "ops/read_preference.hpp"
 #include "wire/bson.hpp"
 
 namespace mongoslice {

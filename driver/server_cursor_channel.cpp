@@ -1,7 +1,7 @@
 #include "driver/server_cursor_channel.hpp"
 
 #include "driver/client_core.hpp"
-#include "wire/commands.hpp"
+#include "ops/commands.hpp"
 #include "wire/error.hpp"
 
 namespace mongoslice {

@@ -11,9 +11,9 @@
 #include <span>
 #include <vector>
 
-#include "driver/read_preference.hpp"
 #include "monitor/server_description.hpp"
 #include "monitor/topology_description.hpp"
+#include "ops/read_preference.hpp"
 #include "wire/address.hpp"
 
 namespace mongoslice {

@@ -6,9 +6,9 @@
 #include <utility>
 
 #include "driver/application_error_of.hpp"
-#include "driver/fork_safe_lock.hpp"
-#include "driver/server_checker.hpp"
+#include "driver/connection_checker.hpp"
 #include "driver/server_selection.hpp"
+#include "net/fork_safe_lock.hpp"
 #include "wire/error.hpp"
 #include "wire/log.hpp"
 

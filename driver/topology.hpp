@@ -31,7 +31,6 @@
 #include <mutex>
 #include <vector>
 
-#include "driver/connection_pool.hpp"
 #include "driver/connection_string.hpp"
 #include "driver/event_turns.hpp"
 #include "driver/events.hpp"
@@ -39,6 +38,7 @@
 #include "monitor/application_error.hpp"
 #include "monitor/monitor.hpp"
 #include "monitor/topology_description.hpp"
+#include "net/connection_pool.hpp"
 
 namespace mongoslice {
 

@@ -11,8 +11,8 @@
 #include <string>
 
 #include "cli.hpp"
-#include "driver/connection.hpp"
 #include "driver/connection_string.hpp"
+#include "net/connection.hpp"
 #include "wire/error.hpp"
 
 namespace {

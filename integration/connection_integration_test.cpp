@@ -13,8 +13,8 @@
 #include <thread>
 #include <vector>
 
-#include "driver/connection.hpp"
-#include "driver/server_checker.hpp"
+#include "driver/connection_checker.hpp"
+#include "net/connection.hpp"
 #include "support/expect_error.hpp"
 #include "support/test_servers.hpp"
 #include "wire/error.hpp"

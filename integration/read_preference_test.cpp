@@ -16,9 +16,9 @@
 #include <string>
 #include <vector>
 
-#include "driver/connection.hpp"
 #include "driver/mongo_client.hpp"
 #include "monitor/server_description.hpp"
+#include "net/connection.hpp"
 #include "support/test_servers.hpp"
 #include "wire/bson.hpp"
 #include "wire/error.hpp"

@@ -1,6 +1,6 @@
 #pragma once
 // What a Monitor needs from the layer above to check one server: run one hello round trip and
-// say how long it took. The driver implements it over a Connection (driver/server_checker.hpp);
+// say how long it took. The driver implements it over a Connection (driver/connection_checker.hpp);
 // unit tests script it. Keeping it an interface lets monitor/ know nothing of sockets.
 
 #include <chrono>

@@ -3,9 +3,12 @@
 set -u
 repo=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 declare -A forbidden=(
-  [wire]='monitor|cursor|driver'
-  [monitor]='cursor|driver'
-  [cursor]='monitor|driver'
+  [wire]='ops|auth|monitor|cursor|net|driver'
+  [ops]='auth|monitor|cursor|net|driver'
+  [auth]='ops|monitor|cursor|net|driver'
+  [monitor]='ops|auth|cursor|net|driver'
+  [cursor]='auth|monitor|net|driver'
+  [net]='monitor|cursor|driver'
 )
 status=0
 for layer in "${!forbidden[@]}"; do
@@ -14,8 +17,10 @@ for layer in "${!forbidden[@]}"; do
     echo "layer '$layer' reaches upward:"; echo "$hits"; status=1
   fi
 done
-# wire/ is sans-I/O: no sockets, no threads.
-hits=$(grep -nE '#include [<"](boost/asio|thread|sys/socket\.h|mutex)' "$repo"/wire/*.hpp "$repo"/wire/*.cpp 2>/dev/null)
-[[ -z $hits ]] || { echo "wire/ must not do I/O or threads:"; echo "$hits"; status=1; }
+# wire/, ops/ and auth/ are sans-I/O: no sockets, no threads.
+for layer in wire ops auth; do
+  hits=$(grep -nE '#include [<"](boost/asio|thread|sys/socket\.h|mutex)' "$repo/$layer"/*.hpp "$repo/$layer"/*.cpp 2>/dev/null)
+  [[ -z $hits ]] || { echo "$layer/ must not do I/O or threads:"; echo "$hits"; status=1; }
+done
 [[ $status == 0 ]] && echo "layering ok"
 exit $status

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "driver/connection.hpp"
+#include "net/connection.hpp"
 #include "support/expect_error.hpp"
 #include "support/loopback_peer.hpp"
 #include "wire/error.hpp"

@@ -2,7 +2,7 @@
 // hello over OP_QUERY, its OP_REPLY decoded strictly), command round trips, and a failure
 // injected at every byte of an exchange, timeouts, interrupts, garbage and error replies.
 
-#include "driver/connection.hpp"
+#include "net/connection.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -16,7 +16,7 @@
 #include <thread>
 #include <vector>
 
-#include "driver/deadline_socket.hpp"
+#include "net/deadline_socket.hpp"
 #include "support/loopback_peer.hpp"
 #include "wire/error.hpp"
 

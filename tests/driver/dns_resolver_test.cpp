@@ -2,7 +2,7 @@
 // answer, an answer later than the deadline, no answer at all (interrupted), NXDOMAIN, /etc/hosts
 // and IP literals without any server, and no thread created by a lookup.
 
-#include "driver/dns_resolver.hpp"
+#include "net/dns_resolver.hpp"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -28,7 +28,7 @@
 #include <thread>
 #include <vector>
 
-#include "driver/deadline_socket.hpp"
+#include "net/deadline_socket.hpp"
 #include "support/expect_error.hpp"
 #include "support/loopback_peer.hpp"
 #include "wire/error.hpp"

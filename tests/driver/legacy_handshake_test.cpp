@@ -19,7 +19,7 @@
 #include <thread>
 #include <vector>
 
-#include "driver/server_checker.hpp"
+#include "driver/connection_checker.hpp"
 #include "driver/topology.hpp"
 #include "support/loopback_peer.hpp"
 #include "wire/op_query.hpp"

@@ -9,9 +9,9 @@
 #include <future>
 #include <thread>
 
-#include "driver/connection_pool.hpp"
 #include "driver/events.hpp"
-#include "driver/operation_interrupt.hpp"
+#include "net/connection_pool.hpp"
+#include "net/operation_interrupt.hpp"
 #include "support/loopback_peer.hpp"
 #include "wire/error.hpp"
 

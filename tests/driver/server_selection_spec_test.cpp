@@ -19,11 +19,11 @@
 #include <vector>
 
 #include "driver/connection_string.hpp"
-#include "driver/read_preference.hpp"
 #include "driver/server_selection.hpp"
 #include "driver/topology.hpp"
 #include "monitor/server_description.hpp"
 #include "monitor/topology_description.hpp"
+#include "ops/read_preference.hpp"
 #include "support/fake_server_checker.hpp"
 #include "support/spec_test_files.hpp"
 #include "wire/bson.hpp"

@@ -15,8 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include "ops/commands.hpp"
 #include "wire/bson.hpp"
-#include "wire/commands.hpp"
 #include "wire/error.hpp"
 #include "wire/op_msg.hpp"
 #include "wire/op_query.hpp"

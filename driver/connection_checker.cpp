@@ -1,4 +1,4 @@
-#include "driver/server_checker.hpp"
+#include "driver/connection_checker.hpp"
 
 #include <utility>
 

@@ -2,11 +2,11 @@
 // The I/O engine under a Connection: one TCP socket on a private io_context, where every blocking
 // step (resolve, connect, write, read) has a deadline, and another thread may interrupt it.
 //
-// It moves bytes and knows nothing of the protocol (driver/connection.cpp speaks OP_MSG over
+// It moves bytes and knows nothing of the protocol (net/connection.cpp speaks OP_MSG over
 // it). Each step starts one asynchronous operation and runs the io_context until that
 // operation completes or the deadline passes; so a step blocks its caller exactly like a
 // synchronous call would, but can be bounded in time and broken from outside. Host names are
-// resolved by DnsResolver (driver/dns_resolver.hpp) on the calling thread: no step starts a
+// resolved by DnsResolver (net/dns_resolver.hpp) on the calling thread: no step starts a
 // thread.
 //
 // Errors are thrown as mongoslice::Error and always name the peer's address:
@@ -37,8 +37,8 @@
 
 #include <boost/asio/ip/tcp.hpp>
 
-#include "driver/deadline.hpp"
-#include "driver/dns_resolver.hpp"
+#include "net/deadline.hpp"
+#include "net/dns_resolver.hpp"
 #include "wire/address.hpp"
 
 namespace mongoslice {

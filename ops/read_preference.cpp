@@ -1,4 +1,4 @@
-#include "driver/read_preference.hpp"
+#include "ops/read_preference.hpp"
 
 #include <array>
 #include <cstddef>

@@ -1,7 +1,7 @@
-#include "driver/operation_interrupt.hpp"
+#include "net/operation_interrupt.hpp"
 
-#include "driver/connection.hpp"
-#include "driver/connection_pool.hpp"
+#include "net/connection.hpp"
+#include "net/connection_pool.hpp"
 
 namespace mongoslice {
 

@@ -27,7 +27,7 @@
 
 #include <boost/asio/ip/address.hpp>
 
-#include "driver/deadline.hpp"
+#include "net/deadline.hpp"
 #include "wire/address.hpp"
 
 namespace mongoslice {

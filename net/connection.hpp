@@ -14,7 +14,7 @@
 // Every blocking step has a deadline: resolve + connect + handshake use connect_timeout, a
 // command round trip uses socket_timeout (none: wait as long as it takes) unless the caller
 // passes its own deadline. Failures throw mongoslice::Error:
-//   network_error, timeout, connection_closed, interrupted (driver/deadline_socket.hpp);
+//   network_error, timeout, connection_closed, interrupted (net/deadline_socket.hpp);
 //   the wire errcs (wire/error.hpp) for a reply that does not decode;
 //   incompatible_server when the handshake shows a server older than MongoDB 4.2;
 //   ServerError for a reply with ok: 0.
@@ -35,9 +35,9 @@
 #include <system_error>
 #include <vector>
 
-#include "driver/deadline.hpp"
-#include "driver/deadline_socket.hpp"
-#include "driver/dns_resolver.hpp"
+#include "net/deadline.hpp"
+#include "net/deadline_socket.hpp"
+#include "net/dns_resolver.hpp"
 #include "wire/address.hpp"
 #include "wire/bson.hpp"
 #include "wire/op_msg.hpp"

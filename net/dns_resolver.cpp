@@ -1,4 +1,4 @@
-#include "driver/dns_resolver.hpp"
+#include "net/dns_resolver.hpp"
 
 #include <ares.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-#include "driver/deadline_socket.hpp"
+#include "net/deadline_socket.hpp"
 
 #include <unistd.h>
 

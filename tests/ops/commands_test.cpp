@@ -1,4 +1,4 @@
-#include "wire/commands.hpp"
+#include "ops/commands.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "driver/connection.hpp"
+#include "net/connection.hpp"
 
 #include <algorithm>
 #include <array>
@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "driver/client_metadata.hpp"
+#include "net/client_metadata.hpp"
 #include "wire/error.hpp"
 #include "wire/op_query.hpp"
 

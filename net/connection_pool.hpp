@@ -16,7 +16,7 @@
 // acquires with errc::client_closed.
 //
 // Waiting for a free connection sleeps on a futex word rather than a condition variable, so that
-// wake_waiters() needs no lock: an OperationInterrupt (driver/operation_interrupt.hpp) can break
+// wake_waiters() needs no lock: an OperationInterrupt (net/operation_interrupt.hpp) can break
 // a wait from an interrupt hook or the exit handler.
 //
 // A failure to establish a new connection (connect, handshake) is reported to the
@@ -36,9 +36,9 @@
 #include <optional>
 #include <vector>
 
-#include "driver/connection.hpp"
-#include "driver/deadline.hpp"
-#include "driver/operation_interrupt.hpp"
+#include "net/connection.hpp"
+#include "net/deadline.hpp"
+#include "net/operation_interrupt.hpp"
 #include "wire/address.hpp"
 
 namespace mongoslice {

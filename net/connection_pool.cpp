@@ -1,9 +1,9 @@
-#include "driver/connection_pool.hpp"
+#include "net/connection_pool.hpp"
 
 #include <utility>
 
-#include "driver/fork_safe_lock.hpp"
-#include "driver/futex.hpp"
+#include "net/fork_safe_lock.hpp"
+#include "net/futex.hpp"
 #include "wire/error.hpp"
 
 namespace mongoslice {

@@ -16,9 +16,9 @@
 
 #include <memory>
 
-#include "driver/connection.hpp"
-#include "driver/operation_interrupt.hpp"
 #include "monitor/server_checker.hpp"
+#include "net/connection.hpp"
+#include "net/operation_interrupt.hpp"
 #include "wire/address.hpp"
 
 namespace mongoslice {

@@ -1,4 +1,4 @@
-#include "driver/client_metadata.hpp"
+#include "net/client_metadata.hpp"
 
 #include <sys/utsname.h>
 

@@ -3,10 +3,14 @@
 // client, it may be copied and used from any number of threads at once. Operations throw
 // mongoslice::Error (network, server selection, client closed) and ServerError ({ok: 0}).
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "cursor/cursor.hpp"
 #include "driver/collection.hpp"
 #include "ops/read_preference.hpp"
 #include "wire/bson.hpp"
@@ -14,6 +18,29 @@
 namespace mongoslice {
 
 class ClientCore;
+
+// Options of Database::list_collections (the listCollections command's).
+struct ListCollectionsOptions {
+  std::optional<bson::Document> filter;  // on the entries: name, type, options, info
+  bool name_only = false;                // entries hold only name and type
+  bool authorized_collections = false;   // with name_only: only what the user may read
+  std::int32_t batch_size = 0;           // >= 0; 0: the server's default
+  // The comment the command carries. The spec allows any BSON value; this driver takes a
+  // string (servers before 4.4 refuse a comment on listCollections).
+  std::optional<std::string> comment;
+};
+
+// Options of Database::create_collection: a documented subset of the create command's.
+struct CreateCollectionOptions {
+  std::optional<bool> capped;
+  std::optional<std::int64_t> size;  // bytes; servers require it for a capped collection
+  std::optional<std::int64_t> max;   // documents, for a capped collection
+  std::optional<bson::Document> validator;
+  std::optional<std::string> validation_level;   // "off", "strict", "moderate"
+  std::optional<std::string> validation_action;  // "error", "warn"
+  std::optional<bson::Document> collation;       // the collection's default collation
+  std::optional<std::string> comment;
+};
 
 class Database {
  public:
@@ -35,6 +62,29 @@ class Database {
   // Throws ServerError for {ok: 0}, with the server's code and message.
   bson::Document run_command(bson::View command) const;
   bson::Document run_command(bson::View command, const ReadPreference& read_preference) const;
+
+  // The collections (and views) of this database: a Cursor over the listCollections entries
+  // ({name, type, options, info, idIndex}; with name_only {name, type}). Sent to the primary
+  // (read preference primary, as for run_command; the client's readPreference does not apply).
+  // The cursor runs getMore on the same server; abandoned with a live server cursor, it is
+  // killed through the client's kill-cursors queue, like a find cursor.
+  // Throws Error(errc::invalid_argument) for a negative batch_size before anything is sent,
+  // ServerError for {ok: 0}, Error(errc::cursor_error) for a malformed reply.
+  Cursor list_collections(const ListCollectionsOptions& options = {}) const;
+
+  // The names of the collections (and views) matching `filter` (listCollections with
+  // nameOnly: true, every batch read). Throws as list_collections, and
+  // Error(errc::bson_key_missing / bson_type_mismatch) for an entry without a string name.
+  std::vector<std::string> list_collection_names(const bson::Document& filter = {}) const;
+
+  // Creates the collection explicitly (the create command, on the primary) and returns its
+  // handle. An existing name is the server's error: ServerError (MongoDB: NamespaceExists, 48).
+  Collection create_collection(std::string_view name,
+                               const CreateCollectionOptions& options = {}) const;
+
+  // Drops this database and every collection in it (dropDatabase, on the primary). A database
+  // that does not exist is not an error (servers answer ok: 1). Throws ServerError for {ok: 0}.
+  void drop() const;
 
  private:
   std::shared_ptr<ClientCore> core_;

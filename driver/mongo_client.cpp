@@ -1,6 +1,7 @@
 #include "driver/mongo_client.hpp"
 
 #include "driver/client_core.hpp"
+#include "ops/catalog_ops.hpp"
 
 namespace mongoslice {
 
@@ -27,6 +28,34 @@ void MongoClient::close() noexcept {
 Database MongoClient::database(std::string_view name) const {
   if (!core_) throw Error(errc::client_closed, "this MongoClient was moved from");
   return Database(core_, std::string(name));
+}
+
+std::vector<bson::Document> MongoClient::list_databases(const ListDatabasesOptions& options) const {
+  if (!core_) throw Error(errc::client_closed, "this MongoClient was moved from");
+  std::optional<bson::Document> comment;
+  if (options.comment) comment = bson::Builder{}.append("comment", *options.comment).build();
+  wire::ListDatabasesCommand command;
+  if (options.filter) command.filter = options.filter->view();
+  command.name_only = options.name_only;
+  command.authorized_databases = options.authorized_databases;
+  if (comment) command.comment = (*comment)["comment"];
+  const bson::Document reply =
+      core_->run_read("admin", wire::make_list_databases(command), ReadPreference{}).reply;
+  std::vector<bson::Document> databases;
+  for (bson::View database : wire::parse_list_databases_reply(reply).databases) {
+    databases.emplace_back(database);
+  }
+  return databases;
+}
+
+std::vector<std::string> MongoClient::list_database_names() const {
+  ListDatabasesOptions options;
+  options.name_only = true;
+  std::vector<std::string> names;
+  for (const auto& database : list_databases(options)) {
+    names.emplace_back(database["name"].get_string());
+  }
+  return names;
 }
 
 std::uint64_t MongoClient::orphaned_kills() const noexcept {

@@ -42,7 +42,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "driver/client_options.hpp"
 #include "driver/database.hpp"
@@ -51,6 +54,16 @@ namespace mongoslice {
 
 class ClientCore;
 class PeriodicExecutor;
+
+// Options of MongoClient::list_databases (the listDatabases command's).
+struct ListDatabasesOptions {
+  std::optional<bson::Document> filter;  // on the entries: name, sizeOnDisk, empty
+  bool name_only = false;                // entries hold only the name
+  bool authorized_databases = false;     // only the databases the user may read
+  // The comment the command carries. The spec allows any BSON value; this driver takes a
+  // string (servers before 4.4 refuse a comment on listDatabases).
+  std::optional<std::string> comment;
+};
 
 class MongoClient {
  public:
@@ -65,6 +78,16 @@ class MongoClient {
 
   Database database(std::string_view name) const;
   Database operator[](std::string_view name) const { return database(name); }
+
+  // The databases of the deployment: listDatabases on the admin database, sent to the primary
+  // (read preference primary, as for Database::run_command). The command has no cursor, so this
+  // returns the whole `databases` array as documents ({name, sizeOnDisk, empty, ...}; with
+  // name_only {name}), copied out of the reply. Thread-safe, like every operation of the client.
+  // Throws ServerError for {ok: 0}, Error(errc::bson_key_missing / bson_type_mismatch) for a
+  // malformed reply, mongoslice::Error for network, server selection or a closed client.
+  std::vector<bson::Document> list_databases(const ListDatabasesOptions& options = {}) const;
+  // The names of the databases (listDatabases with nameOnly: true). Throws as list_databases.
+  std::vector<std::string> list_database_names() const;
 
   // See "Closing" above. Idempotent.
   void close() noexcept;

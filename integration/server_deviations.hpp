@@ -25,6 +25,33 @@ inline const std::vector<ServerDeviation> kServerDeviations = {
      "mongo-java-server answers an ordered insert that stops at a duplicate key with n = the "
      "batch's size (5), not the documents inserted (3; its collection then holds 3, and PyMongo "
      "reports nInserted 5 too)"},
+    {"ClientCatalog.ListCollectionNamesAppliesTheFilter/JavaServer",
+     "mongo-java-server ignores the filter of listCollections (and nameOnly): it lists every "
+     "collection with its full entry ({name: \"other\"} gives made and other; PyMongo's "
+     "list_collection_names(filter=...) gets both too); MongoDB lists only the matching ones"},
+    {"ClientCatalog.ListCollectionsIteratesAcrossBatches/FerretDB",
+     "FerretDB ignores cursor.batchSize of listCollections: 5 collections come in the first batch "
+     "with cursor id 0 (PyMongo's list_collections(batch_size=2) gets the same), so there is no "
+     "getMore and no live cursor; MongoDB returns 2 entries and a live cursor"},
+    {"ClientCatalog.ListCollectionsIteratesAcrossBatches/JavaServer",
+     "mongo-java-server ignores cursor.batchSize of listCollections: 5 collections come in the "
+     "first batch "
+     "with cursor id 0 (PyMongo's list_collections(batch_size=2) gets the same), so there is no "
+     "getMore and no live cursor; MongoDB returns 2 entries and a live cursor"},
+    {"ClientCatalog.AbandonedListCollectionsCursorIsKilled/FerretDB",
+     "FerretDB ignores cursor.batchSize of listCollections: 5 collections come in the first batch "
+     "with cursor id 0 (PyMongo's list_collections(batch_size=2) gets the same), so there is no "
+     "getMore and no live cursor; MongoDB returns 2 entries and a live cursor"},
+    {"ClientCatalog.AbandonedListCollectionsCursorIsKilled/JavaServer",
+     "mongo-java-server ignores cursor.batchSize of listCollections: 5 collections come in the "
+     "first batch "
+     "with cursor id 0 (PyMongo's list_collections(batch_size=2) gets the same), so there is no "
+     "getMore and no live cursor; MongoDB returns 2 entries and a live cursor"},
+    {"ClientCrud.ArrayFiltersChooseTheElements/FerretDB",
+     "FerretDB v1.24.2 refuses an update statement with arrayFilters (code 238 NotImplemented: "
+     "'support for field \"arrayFilters\" ... is not implemented yet'; PyMongo's "
+     "update_one(..., array_filters=[...]) gets the same error); MongoDB applies the update to "
+     "the matching array elements"},
 };
 
 // The deviation listed for the running test, or nullptr.

@@ -32,21 +32,25 @@ inline const std::vector<ServerDeviation> kServerDeviations = {
     {"ClientCatalog.ListCollectionsIteratesAcrossBatches/FerretDB",
      "FerretDB ignores cursor.batchSize of listCollections: 5 collections come in the first batch "
      "with cursor id 0 (PyMongo's list_collections(batch_size=2) gets the same), so there is no "
-     "getMore and no live cursor; MongoDB returns 2 entries and a live cursor"},
+     "getMore and no live cursor; MongoDB returns 2 entries and a live cursor (a scripted "
+     "server proves both paths: tests/driver/database_catalog_test.cpp)"},
     {"ClientCatalog.ListCollectionsIteratesAcrossBatches/JavaServer",
      "mongo-java-server ignores cursor.batchSize of listCollections: 5 collections come in the "
      "first batch "
      "with cursor id 0 (PyMongo's list_collections(batch_size=2) gets the same), so there is no "
-     "getMore and no live cursor; MongoDB returns 2 entries and a live cursor"},
+     "getMore and no live cursor; MongoDB returns 2 entries and a live cursor (a scripted "
+     "server proves both paths: tests/driver/database_catalog_test.cpp)"},
     {"ClientCatalog.AbandonedListCollectionsCursorIsKilled/FerretDB",
      "FerretDB ignores cursor.batchSize of listCollections: 5 collections come in the first batch "
      "with cursor id 0 (PyMongo's list_collections(batch_size=2) gets the same), so there is no "
-     "getMore and no live cursor; MongoDB returns 2 entries and a live cursor"},
+     "getMore and no live cursor; MongoDB returns 2 entries and a live cursor (a scripted "
+     "server proves both paths: tests/driver/database_catalog_test.cpp)"},
     {"ClientCatalog.AbandonedListCollectionsCursorIsKilled/JavaServer",
      "mongo-java-server ignores cursor.batchSize of listCollections: 5 collections come in the "
      "first batch "
      "with cursor id 0 (PyMongo's list_collections(batch_size=2) gets the same), so there is no "
-     "getMore and no live cursor; MongoDB returns 2 entries and a live cursor"},
+     "getMore and no live cursor; MongoDB returns 2 entries and a live cursor (a scripted "
+     "server proves both paths: tests/driver/database_catalog_test.cpp)"},
     {"ClientCrud.ArrayFiltersChooseTheElements/FerretDB",
      "FerretDB v1.24.2 refuses an update statement with arrayFilters (code 238 NotImplemented: "
      "'support for field \"arrayFilters\" ... is not implemented yet'; PyMongo's "

@@ -16,6 +16,7 @@
 #include "driver/find_options.hpp"       // IWYU pragma: export
 #include "driver/mongo_client.hpp"       // IWYU pragma: export
 #include "driver/write_error.hpp"        // IWYU pragma: export
+#include "driver/write_options.hpp"      // IWYU pragma: export
 #include "ops/read_preference.hpp"       // IWYU pragma: export
 #include "wire/bson.hpp"                 // IWYU pragma: export
 #include "wire/error.hpp"                // IWYU pragma: export

@@ -1,9 +1,11 @@
 #include "driver/collection.hpp"
 
 #include <algorithm>
+#include <variant>
 
 #include "driver/client_core.hpp"
 #include "ops/commands.hpp"
+#include "ops/write_ops.hpp"
 #include "wire/error.hpp"
 
 namespace mongoslice {
@@ -120,13 +122,121 @@ std::optional<bson::Document> Collection::find_one(bson::View filter, FindOption
   return std::nullopt;
 }
 
-std::int64_t Collection::delete_many(bson::View filter) const {
-  auto reply = core_->run_write(db_, wire::make_delete(db_, name_, filter, false)).reply;
-  auto parsed = wire::parse_write_reply(reply);
-  if (!parsed.write_errors.empty() || parsed.write_concern_error) {
-    throw BulkWriteError(to_details(parsed, 0), to_detail(parsed.write_concern_error), 0, parsed.n);
+namespace {
+
+wire::StringOrDocumentView view_of(
+    const std::optional<std::variant<std::string, bson::Document>>& v) {
+  if (!v) return std::monostate{};
+  if (const auto* text = std::get_if<std::string>(&*v)) return std::string_view(*text);
+  return std::get<bson::Document>(*v).view();
+}
+
+std::optional<bson::View> view_of(const std::optional<bson::Document>& document) {
+  if (!document) return std::nullopt;
+  return document->view();
+}
+
+template <typename Reply>
+[[noreturn]] void throw_write_errors(const Reply& reply, std::int64_t deleted) {
+  std::vector<WriteErrorDetail> details;
+  details.reserve(reply.write_errors.size());
+  for (const auto& e : reply.write_errors) details.push_back({e.index, e.code, e.errmsg});
+  std::optional<WriteErrorDetail> concern;
+  if (reply.write_concern_error) {
+    concern =
+        WriteErrorDetail{0, reply.write_concern_error->code, reply.write_concern_error->errmsg};
   }
-  return parsed.n;
+  throw BulkWriteError(std::move(details), std::move(concern), 0, deleted);
+}
+
+}  // namespace
+
+// What update_one, update_many and replace_one share.
+struct Collection::UpdateCall {
+  bson::View filter;
+  bson::View update;
+  wire::UpdateKind kind;
+  bool multi;
+  bool upsert;
+  const std::vector<bson::Document>* array_filters;  // nullptr: none
+  const std::optional<bson::Document>& collation;
+  const std::optional<Hint>& hint;
+  const std::optional<bool>& bypass_document_validation;
+  const std::optional<bson::Document>& let;
+  const std::optional<Comment>& comment;
+};
+
+UpdateResult Collection::run_update(const UpdateCall& call) const {
+  std::vector<bson::View> array_filters;
+  if (call.array_filters) {
+    for (const auto& f : *call.array_filters) array_filters.push_back(f.view());
+  }
+  wire::UpdateStatement statement;
+  statement.filter = call.filter;
+  statement.update = call.update;
+  statement.upsert = call.upsert;
+  statement.multi = call.multi;
+  statement.array_filters = array_filters;
+  statement.collation = view_of(call.collation);
+  statement.hint = view_of(call.hint);
+  const bson::Document update = wire::make_update_statement(statement, call.kind);  // validates
+
+  wire::WriteCommandOptions options;
+  options.let = view_of(call.let);
+  options.comment = view_of(call.comment);
+  options.bypass_document_validation = call.bypass_document_validation;
+  const bson::View update_view = update.view();
+  wire::DocumentSequence sequence{wire::kUpdateStatements, {&update_view, 1}};
+  auto reply = core_->run_write(db_, wire::make_update(db_, name_, options), {&sequence, 1}).reply;
+  auto parsed = wire::parse_update_reply(reply);
+  if (!parsed.write_errors.empty() || parsed.write_concern_error) throw_write_errors(parsed, 0);
+  return std::move(parsed.result);
+}
+
+UpdateResult Collection::update_one(bson::View filter, bson::View update,
+                                    const UpdateOptions& o) const {
+  return run_update({filter, update, wire::UpdateKind::kUpdate, false, o.upsert, &o.array_filters,
+                     o.collation, o.hint, o.bypass_document_validation, o.let, o.comment});
+}
+
+UpdateResult Collection::update_many(bson::View filter, bson::View update,
+                                     const UpdateOptions& o) const {
+  return run_update({filter, update, wire::UpdateKind::kUpdate, true, o.upsert, &o.array_filters,
+                     o.collation, o.hint, o.bypass_document_validation, o.let, o.comment});
+}
+
+UpdateResult Collection::replace_one(bson::View filter, bson::View replacement,
+                                     const ReplaceOptions& o) const {
+  return run_update({filter, replacement, wire::UpdateKind::kReplacement, false, o.upsert, nullptr,
+                     o.collation, o.hint, o.bypass_document_validation, o.let, o.comment});
+}
+
+DeleteResult Collection::run_delete(bson::View filter, bool just_one,
+                                    const DeleteOptions& o) const {
+  wire::DeleteStatement statement;
+  statement.filter = filter;
+  statement.just_one = just_one;
+  statement.collation = view_of(o.collation);
+  statement.hint = view_of(o.hint);
+  const bson::Document del = wire::make_delete_statement(statement);
+  wire::WriteCommandOptions options;
+  options.let = view_of(o.let);
+  options.comment = view_of(o.comment);
+  const bson::View del_view = del.view();
+  wire::DocumentSequence sequence{wire::kDeleteStatements, {&del_view, 1}};
+  auto reply = core_->run_write(db_, wire::make_delete(db_, name_, options), {&sequence, 1}).reply;
+  auto parsed = wire::parse_delete_reply(reply);
+  if (!parsed.write_errors.empty() || parsed.write_concern_error)
+    throw_write_errors(parsed, parsed.result.deleted_count);
+  return parsed.result;
+}
+
+DeleteResult Collection::delete_one(bson::View filter, const DeleteOptions& options) const {
+  return run_delete(filter, true, options);
+}
+
+DeleteResult Collection::delete_many(bson::View filter, const DeleteOptions& options) const {
+  return run_delete(filter, false, options);
 }
 
 std::int64_t Collection::count_documents(bson::View filter) const {

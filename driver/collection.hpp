@@ -2,8 +2,11 @@
 // A collection: the CRUD operations of the driver. A cheap handle, like Database.
 //
 // Errors: ServerError ({ok: 0}: the server's code and message), BulkWriteError (per-document
-// write errors of an insert or delete; inserts are ordered), mongoslice::Error (network,
-// server selection, client closed, ...).
+// write errors and the write-concern error of an insert, update, replace or delete; inserts are
+// ordered), mongoslice::Error (network, server selection, client closed, invalid arguments, ...).
+//
+// Thread-safety: a Collection may be used from several threads at once (its operations only
+// read the handle and go through the client, which is thread-safe).
 
 #include <cstdint>
 #include <memory>
@@ -16,6 +19,7 @@
 #include "cursor/cursor.hpp"
 #include "driver/find_options.hpp"
 #include "driver/write_error.hpp"
+#include "driver/write_options.hpp"
 #include "wire/bson.hpp"
 
 namespace mongoslice {
@@ -46,8 +50,30 @@ class Collection {
   // The first matching document (in `sort` order when given), if any.
   std::optional<bson::Document> find_one(bson::View filter, FindOptions options = {}) const;
 
-  // Deletes every matching document; returns how many.
-  std::int64_t delete_many(bson::View filter) const;
+  // Updates the first document matching `filter` (update_one) or every one (update_many) with
+  // `update`: a document of update operators (its first key starts with '$', e.g.
+  // {$set: {x: 1}}) or an aggregation pipeline given as a BSON array of stages
+  // (Document::from_json(R"([{"$set": {"x": 1}}])")). With options.upsert a document is inserted
+  // when none matches; its _id is in the result's upserted_id.
+  // Throws Error(errc::invalid_argument) before sending anything when `update` is empty, has a
+  // first key without '$' or is a pipeline with an empty or non-'$' stage; BulkWriteError when
+  // the server reports a write error or a write-concern error (its counts are not carried).
+  UpdateResult update_one(bson::View filter, bson::View update,
+                          const UpdateOptions& options = {}) const;
+  UpdateResult update_many(bson::View filter, bson::View update,
+                           const UpdateOptions& options = {}) const;
+
+  // Replaces the first document matching `filter` with `replacement` (its _id is kept). Throws
+  // Error(errc::invalid_argument) before sending anything when `replacement` has a top-level key
+  // starting with '$' (that is an update: use update_one); BulkWriteError as update_one.
+  UpdateResult replace_one(bson::View filter, bson::View replacement,
+                           const ReplaceOptions& options = {}) const;
+
+  // Deletes the first matching document (delete_one) or every one (delete_many). Throws
+  // BulkWriteError when the server reports a write error or a write-concern error (its
+  // deleted_count() is the server's n).
+  DeleteResult delete_one(bson::View filter, const DeleteOptions& options = {}) const;
+  DeleteResult delete_many(bson::View filter, const DeleteOptions& options = {}) const;
 
   // How many documents match (an aggregate of $match and $group, as the CRUD spec says).
   std::int64_t count_documents(bson::View filter) const;
@@ -56,6 +82,10 @@ class Collection {
   void drop() const;
 
  private:
+  struct UpdateCall;
+  UpdateResult run_update(const UpdateCall& call) const;
+  DeleteResult run_delete(bson::View filter, bool just_one, const DeleteOptions& options) const;
+
   std::shared_ptr<ClientCore> core_;
   std::string db_;
   std::string name_;

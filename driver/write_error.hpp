@@ -1,6 +1,6 @@
 #pragma once
-// A write that the server refused in part: insert_one / insert_many / delete_many report the
-// server's writeErrors (and writeConcernError) as a BulkWriteError.
+// A write that the server refused in part: Collection's insert, update, replace and delete
+// operations report the server's writeErrors (and writeConcernError) as a BulkWriteError.
 //
 // Inserts are ordered, so the server stops at the first failing document: inserted_count() says
 // how many documents before it were inserted, and the write error's index is the position of

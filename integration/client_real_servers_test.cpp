@@ -198,7 +198,7 @@ TEST_P(ClientIntegration, InsertOneDeleteManyCountAndRunCommand) {
   coll_->insert_one(json(R"({"_id": "k", "a": 2})"));
   coll_->insert_one(json(R"({"_id": "m", "a": 2})"));
   EXPECT_EQ(coll_->count_documents(json(R"({"a": 2})")), 2);
-  EXPECT_EQ(coll_->delete_many(json(R"({"a": 2})")), 2);
+  EXPECT_EQ(coll_->delete_many(json(R"({"a": 2})")).deleted_count, 2);
   EXPECT_EQ(coll_->count_documents(json("{}")), 1);
 
   auto reply = (*client_)["admin"].run_command(json(R"({"ping": 1})"));

@@ -61,21 +61,6 @@ bson::Document make_insert(std::string_view db, std::string_view collection, boo
   return builder.build();
 }
 
-bson::Document make_delete(std::string_view db, std::string_view collection, bson::View filter,
-                           bool just_one) {
-  bson::Builder builder;
-  builder.append("delete", collection)
-      .open_array("deletes")
-      .open_document("0")
-      .append("q", filter)
-      .append("limit", std::int32_t{just_one ? 1 : 0})
-      .close()
-      .close()
-      .append("ordered", true)
-      .append("$db", db);
-  return builder.build();
-}
-
 bson::Document make_count(std::string_view db, std::string_view collection, bson::View filter) {
   bson::Builder builder;
   builder.append("count", collection).append("query", filter).append("$db", db);

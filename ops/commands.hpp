@@ -65,9 +65,7 @@ bson::Document make_kill_cursors(std::string_view db, std::string_view collectio
 inline constexpr std::string_view kInsertDocuments = "documents";
 bson::Document make_insert(std::string_view db, std::string_view collection, bool ordered = true);
 
-// {delete: collection, deletes: [{q: filter, limit: 0 (all) or 1 (one)}], ordered: true, $db}
-bson::Document make_delete(std::string_view db, std::string_view collection, bson::View filter,
-                           bool just_one = false);
+// update and delete: ops/write_ops.hpp.
 
 // {count: collection, query: filter, $db}; reply {n, ok}, read with parse_count_reply.
 bson::Document make_count(std::string_view db, std::string_view collection, bson::View filter);

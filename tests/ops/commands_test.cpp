@@ -89,16 +89,8 @@ TEST(Commands, InsertTravelsAsADocumentSequence) {
   EXPECT_EQ(decoded.sequences()[0].documents[1], d2.view());
 }
 
-TEST(Commands, DeleteAndCount) {
+TEST(Commands, Count) {
   auto filter = json(R"({"x": 1})");
-  EXPECT_EQ(make_delete("db", "c", filter),
-            json(R"({"delete": "c", "deletes": [{"q": {"x": 1}, "limit": 0}], "ordered": true,
-                     "$db": "db"})"));
-  EXPECT_EQ(make_delete("db", "c", filter, true)["deletes"]
-                .get_array()["0"]
-                .get_document()["limit"]
-                .get_int32(),
-            1);
   EXPECT_EQ(make_count("db", "c", filter),
             json(R"({"count": "c", "query": {"x": 1}, "$db": "db"})"));
   EXPECT_EQ(make_count_aggregate("db", "c", filter),

@@ -179,6 +179,30 @@ TEST_P(ClientCrud, ArrayFiltersChooseTheElements) {
   EXPECT_EQ(get(1), json(R"({"_id": 1, "a": [1, 0, 3, 0]})"));
 }
 
+TEST_P(ClientCrud, UpdateWithAPipeline) {
+  insert(3);
+  auto result = coll_->update_many(json(R"({"x": 0})"),
+                                   json(R"([{"$set": {"copy": "$_id"}}, {"$unset": "x"}])"));
+  EXPECT_EQ(result.matched_count, 2);
+  EXPECT_EQ(result.modified_count, 2);
+  EXPECT_EQ(get(2), json(R"({"_id": 2, "copy": 2})"));
+  EXPECT_EQ(get(1), json(R"({"_id": 1, "x": 1})"));
+}
+
+TEST_P(ClientCrud, AWriteErrorIsABulkWriteError) {
+  insert(2);
+  try {
+    coll_->update_one(json(R"({"_id": 0})"), json(R"({"$set": {"_id": 5}})"));
+    ADD_FAILURE() << "changing _id was accepted";
+  } catch (const BulkWriteError& e) {
+    ASSERT_EQ(e.write_errors().size(), 1u);
+    EXPECT_EQ(e.index(), 0);
+    EXPECT_NE(e.server_code(), 0);
+    EXPECT_FALSE(e.errmsg().empty());
+  }
+  EXPECT_EQ(get(0), json(R"({"_id": 0, "x": 0})"));
+}
+
 INSTANTIATE_TEST_SUITE_P(, ClientCrud, ::testing::ValuesIn(testing::real_servers()),
                          testing::server_name);
 

@@ -56,6 +56,14 @@ inline const std::vector<ServerDeviation> kServerDeviations = {
      "'support for field \"arrayFilters\" ... is not implemented yet'; PyMongo's "
      "update_one(..., array_filters=[...]) gets the same error); MongoDB applies the update to "
      "the matching array elements"},
+    {"ClientCrud.UpdateWithAPipeline/FerretDB",
+     "FerretDB v1.24.2 refuses an update statement whose u is a pipeline (code 14 TypeMismatch: "
+     "'update.updates.u' is the wrong type 'array', expected type 'object'; PyMongo's "
+     "update_many(filter, [{$set: ...}]) gets the same); MongoDB 4.2+ runs the pipeline"},
+    {"ClientCrud.UpdateWithAPipeline/JavaServer",
+     "mongo-java-server 1.47.0 (wire version 8, MongoDB 4.2) fails an update statement whose u is "
+     "a pipeline with code 0, 'java.util.ArrayList cannot be cast to ... Document' (PyMongo's "
+     "update_many(filter, [{$set: ...}]) gets the same); MongoDB 4.2+ runs the pipeline"},
 };
 
 // The deviation listed for the running test, or nullptr.

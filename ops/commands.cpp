@@ -197,13 +197,17 @@ KillCursorsReply parse_kill_cursors_reply(bson::View reply) {
 WriteReply parse_write_reply(bson::View reply) {
   throw_if_command_failed(reply);
   WriteReply result;
-  auto n = reply["n"];
-  if (!is_integer(n)) {
-    throw Error(errc::bson_type_mismatch,
-                "field 'n' is " + std::string(bson::type_name(n.type())) + ", expected int");
+  auto errors = reply.find("writeErrors");
+  // FerretDB leaves n out of a reply with writeErrors; the errors are then what the reply says.
+  if (auto n = reply.find("n"); n || !errors) {
+    auto count = reply["n"];
+    if (!is_integer(count)) {
+      throw Error(errc::bson_type_mismatch,
+                  "field 'n' is " + std::string(bson::type_name(count.type())) + ", expected int");
+    }
+    result.n = count.as_int64();
   }
-  result.n = n.as_int64();
-  if (auto errors = reply.find("writeErrors")) {
+  if (errors) {
     for (auto entry : errors->get_array()) {
       bson::View error = entry.get_document();
       result.write_errors.push_back({int32_field(error, "index"), int32_field(error, "code"),

@@ -119,7 +119,8 @@ struct WriteConcernError {
   std::int32_t code = 0;
   std::string errmsg;
 };
-// The reply of insert and delete: n, and the per-document errors (which come with ok: 1).
+// The reply of insert, update and delete: n, and the per-document errors (which come with
+// ok: 1). n is required, except beside writeErrors, where a missing n is read as 0.
 struct WriteReply {
   std::int64_t n = 0;
   std::vector<WriteError> write_errors;

@@ -136,7 +136,9 @@ UpdateReply parse_update_reply(bson::View reply) {
   UpdateReply result;
   result.write_errors = std::move(write.write_errors);
   result.write_concern_error = std::move(write.write_concern_error);
-  result.result.modified_count = integer_field(reply, "nModified");
+  // Beside writeErrors a missing nModified is read as 0, as a missing n is (parse_write_reply).
+  if (reply.contains("nModified") || result.write_errors.empty())
+    result.result.modified_count = integer_field(reply, "nModified");
   if (auto upserted = reply.find("upserted")) {
     for (auto entry : upserted->get_array()) {
       if (entry.type() != bson::Type::kDocument) {

@@ -89,8 +89,8 @@ struct UpdateReply {
   std::optional<WriteConcernError> write_concern_error;
 };
 // Throws ServerError for {ok: 0}; Error(errc::bson_type_mismatch / bson_key_missing) naming the
-// field when n or nModified is missing or not an integer, upserted is not an array of
-// {index: int, _id} documents, or n is less than the number upserted.
+// field when n or nModified is missing (allowed beside writeErrors: read as 0) or not an integer,
+// upserted is not an array of {index: int, _id} documents, or n is less than the number upserted.
 UpdateReply parse_update_reply(bson::View reply);
 
 // The reply of delete: {n, [writeErrors], [writeConcernError], ok: 1}.

@@ -234,6 +234,24 @@ TEST(UpdateReplyParser, WriteErrorsAndWriteConcernErrorAreData) {
   EXPECT_EQ(reply.write_concern_error->errmsg, "waiting timed out");
 }
 
+TEST(UpdateReplyParser, CountsBesideWriteErrorsMayBeMissing) {
+  // FerretDB's reply to an update that would change _id.
+  auto reply = parse_update_reply(json(R"({"ok": 1,
+      "writeErrors": [{"index": 0, "code": 66, "errmsg": "immutable _id"}]})"));
+  EXPECT_EQ(reply.result.matched_count, 0);
+  EXPECT_EQ(reply.result.modified_count, 0);
+  ASSERT_EQ(reply.write_errors.size(), 1u);
+  EXPECT_EQ(reply.write_errors[0].code, 66);
+  // Present, they must still be integers.
+  EXPECT_THROW(parse_update_reply(json(R"({"ok": 1, "n": 0, "nModified": "0",
+      "writeErrors": [{"index": 0, "code": 66}]})")),
+               Error);
+  auto deleted = parse_delete_reply(json(R"({"ok": 1,
+      "writeErrors": [{"index": 0, "code": 2, "errmsg": "bad hint"}]})"));
+  EXPECT_EQ(deleted.result.deleted_count, 0);
+  EXPECT_EQ(deleted.write_errors.size(), 1u);
+}
+
 TEST(UpdateReplyParser, MalformedReplies) {
   auto parse = [](std::string_view text) { return [text] { parse_update_reply(json(text)); }; };
   EXPECT_EQ(code_of(parse(R"({"nModified": 0, "ok": 1})")), errc::bson_key_missing);

@@ -38,7 +38,20 @@ void tour(const std::string& uri) {
       users.find_one(bson::Document::from_json(R"({"name": "ada"})"));
   std::cout << "find_one: " << (ada ? ada->to_json() : "none") << "\n";
   std::cout << "count: " << users.count_documents({}) << "\n";
-  users.delete_many(bson::Document::from_json(R"({"age": {"$lt": 18}})"));
+  UpdateResult updated = users.update_one(bson::Document::from_json(R"({"name": "ada"})"),
+                                          bson::Document::from_json(R"({"$inc": {"age": 1}})"));
+  std::cout << "update_one: matched " << updated.matched_count << ", modified "
+            << updated.modified_count << "\n";
+  UpdateResult upserted =
+      users.update_one(bson::Document::from_json(R"({"name": "edsger"})"),
+                       bson::Document::from_json(R"({"$set": {"age": 72}})"), {.upsert = true});
+  std::cout << "upserted: " << (upserted.upserted_id ? upserted.upserted_id->to_json() : "none")
+            << "\n";
+  DeleteResult deleted = users.delete_many(bson::Document::from_json(R"({"age": {"$lt": 18}})"));
+  std::cout << "deleted: " << deleted.deleted_count << "\n";
+  for (const std::string& name : client["app"].list_collection_names()) {
+    std::cout << "collection: " << name << "\n";
+  }
   bson::Document reply = client["admin"].run_command(bson::Builder{}.append("ping", 1).build());
   std::cout << "ping: " << reply.to_json() << "\n";
 

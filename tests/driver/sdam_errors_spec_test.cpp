@@ -31,8 +31,8 @@
 #include "driver/client_core.hpp"
 #include "driver/connection_string.hpp"
 #include "driver/topology.hpp"
-#include "support/fake_server_checker.hpp"
 #include "support/loopback_peer.hpp"
+#include "support/scripted_topology.hpp"
 #include "support/sdam_outcome.hpp"
 #include "support/spec_test_files.hpp"
 #include "wire/bson.hpp"
@@ -43,9 +43,10 @@ namespace {
 using namespace std::chrono_literals;
 using test::SpecFile;
 
-// Long enough that a handshake held from one phase to a later one never times out on its own
-// (the phases between take milliseconds); the two "timeout before the handshake" files wait it
-// out once each.
+// A handshake held from one phase to a later one must not time out on its own before its
+// error is due: the phases between take milliseconds, far below this. (Were it to time out
+// early, the error would be ignored as stale anyway, as those files expect.) The two "timeout
+// before the handshake" files wait it out once each.
 constexpr auto kConnectTimeout = 2000ms;
 // The read deadline of an operation whose reply never comes ("timeout" after the handshake);
 // the other operations get a long one, so that a loaded machine cannot turn their scripted
@@ -210,12 +211,7 @@ TEST_P(SdamErrorsSpec, Phases) {
 
   auto members = std::make_shared<Members>();
   testing::LoopbackServer server([members](testing::PeerStream& s, int) { members->serve(s); });
-  // Monitors that never report: every description comes from the test.
-  CheckerFactory checkers = [](const HostAndPort&) {
-    auto script = std::make_shared<testing::Script>();
-    script->push(testing::Step::block());
-    return std::make_unique<testing::FakeChecker>(script);
-  };
+  const CheckerFactory checkers = testing::silent_checkers();  // monitors that never report
   auto core = ClientCore::create(
       ConnectionString::parse(with_test_options(std::string(spec["uri"].get_string()))), {},
       [&](const ConnectionString& uri, std::shared_ptr<const EventDispatcher> events) {
@@ -321,15 +317,7 @@ TEST_P(SdamErrorsSpec, Phases) {
     }
     prepare_old_connections();
     if (auto responses = p.find("responses")) {
-      for (const bson::Element& response : responses->get_array()) {
-        bson::View pair = response.get_array();
-        auto address = parse_host_and_port(pair["0"].get_string());
-        ASSERT_TRUE(address.has_value());
-        bson::View reply = pair["1"].get_document();
-        topology->apply_check_result(
-            reply.empty() ? ServerDescription::from_error(*address, "network error (test)")
-                          : ServerDescription::from_hello(*address, reply, 1ms));
-      }
+      testing::apply_responses(*topology, responses->get_array());
     }
     prepare_old_connections();
     if (auto errors = p.find("applicationErrors")) {

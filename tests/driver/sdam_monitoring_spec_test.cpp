@@ -17,7 +17,7 @@
 #include "driver/connection_string.hpp"
 #include "driver/events.hpp"
 #include "driver/topology.hpp"
-#include "support/fake_server_checker.hpp"
+#include "support/scripted_topology.hpp"
 #include "support/spec_test_files.hpp"
 #include "wire/bson.hpp"
 
@@ -165,11 +165,7 @@ TEST_P(SdamMonitoringSpec, Events) {
   auto recorder = std::make_shared<SdamRecorder>();
   auto events = std::make_shared<const EventDispatcher>(
       std::vector<std::shared_ptr<EventListener>>{recorder});
-  CheckerFactory checkers = [](const HostAndPort&) {
-    auto script = std::make_shared<testing::Script>();
-    script->push(testing::Step::block());
-    return std::make_unique<testing::FakeChecker>(script);
-  };
+  const CheckerFactory checkers = testing::silent_checkers();  // monitors that never report
   auto topology =
       Topology::create(ConnectionString::parse(spec["uri"].get_string()), events, checkers, {});
   topology->open();
@@ -179,15 +175,7 @@ TEST_P(SdamMonitoringSpec, Events) {
     SCOPED_TRACE("phase " + std::to_string(phase_number++));
     bson::View p = phase.get_document();
     if (auto responses = p.find("responses")) {
-      for (const bson::Element& response : responses->get_array()) {
-        bson::View pair = response.get_array();
-        auto address = parse_host_and_port(pair["0"].get_string());
-        ASSERT_TRUE(address.has_value());
-        bson::View reply = pair["1"].get_document();
-        topology->apply_check_result(
-            reply.empty() ? ServerDescription::from_error(*address, "network error (test)")
-                          : ServerDescription::from_hello(*address, reply, 1ms));
-      }
+      testing::apply_responses(*topology, responses->get_array());
     }
     const std::vector<bson::Document> actual = recorder->take();
     bson::View expected = p["outcome"].get_document()["events"].get_array();

@@ -24,7 +24,7 @@
 #include "monitor/server_description.hpp"
 #include "monitor/topology_description.hpp"
 #include "ops/read_preference.hpp"
-#include "support/fake_server_checker.hpp"
+#include "support/scripted_topology.hpp"
 #include "support/spec_test_files.hpp"
 #include "wire/bson.hpp"
 #include "wire/error.hpp"
@@ -316,11 +316,7 @@ TEST_P(MaxStalenessSpec, ThroughTheTopology) {
   if (seeds.empty()) seeds = "a:27017";
   std::string uri = "mongodb://" + seeds + "/?serverSelectionTimeoutMS=50";
   if (heartbeat_ms) uri += "&heartbeatFrequencyMS=" + std::to_string(*heartbeat_ms);
-  CheckerFactory checkers = [](const HostAndPort&) {  // monitors that never report
-    auto script = std::make_shared<testing::Script>();
-    script->push(testing::Step::block());
-    return std::make_unique<testing::FakeChecker>(script);
-  };
+  const CheckerFactory checkers = testing::silent_checkers();  // monitors that never report
   auto topology = Topology::create(ConnectionString::parse(uri), {}, checkers, {});
   topology->open();
   topology->install_description(description);

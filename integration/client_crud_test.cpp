@@ -5,6 +5,7 @@
 
 #include "client_test_support.hpp"
 #include "mongoslice.hpp"
+#include "real_server_fixture.hpp"
 #include "server_deviations.hpp"
 
 namespace mongoslice {
@@ -17,19 +18,9 @@ bson::Document json(std::string_view text) {
   return bson::Document::from_json(text);
 }
 
-class ClientCrud : public ::testing::TestWithParam<RealServer> {
+class ClientCrud : public testing::RealServerCollectionTest {
  protected:
-  void SetUp() override {
-    MONGOSLICE_SKIP_IF_THE_SERVER_DEVIATES();
-    events_ = std::make_shared<EventRecorder>();
-    client_.emplace(GetParam().uri(), ClientOptions{{events_}});
-    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    coll_.emplace((*client_)["client_crud_it"][name.substr(0, name.find('/'))]);
-    coll_->drop();
-  }
-  void TearDown() override {
-    if (coll_) coll_->drop();
-  }
+  ClientCrud() : RealServerCollectionTest("client_crud_it") {}
 
   // {_id: i, x: i % 2} for i in [0, n).
   void insert(int n) {
@@ -42,10 +33,6 @@ class ClientCrud : public ::testing::TestWithParam<RealServer> {
     auto doc = coll_->find_one(bson::Builder{}.append("_id", id).build());
     return doc ? *doc : bson::Document();
   }
-
-  std::shared_ptr<EventRecorder> events_;
-  std::optional<MongoClient> client_;
-  std::optional<Collection> coll_;
 };
 
 TEST_P(ClientCrud, UpdateOneSetsOneDocument) {

@@ -8,6 +8,7 @@
 
 #include "client_test_support.hpp"
 #include "mongoslice.hpp"
+#include "real_server_fixture.hpp"
 #include "server_deviations.hpp"
 
 namespace mongoslice {
@@ -21,20 +22,9 @@ bson::Document json(std::string_view text) {
   return bson::Document::from_json(text);
 }
 
-class ClientIntegration : public ::testing::TestWithParam<RealServer> {
+class ClientIntegration : public testing::RealServerCollectionTest {
  protected:
-  void SetUp() override {
-    MONGOSLICE_SKIP_IF_THE_SERVER_DEVIATES();
-    events_ = std::make_shared<EventRecorder>();
-    client_.emplace(GetParam().uri(), ClientOptions{{events_}});
-    // The test's name without the "/Server" suffix.
-    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    coll_.emplace((*client_)["client_it"][name.substr(0, name.find('/'))]);
-    coll_->drop();
-  }
-  void TearDown() override {
-    if (coll_) coll_->drop();
-  }
+  ClientIntegration() : RealServerCollectionTest("client_it") {}
 
   // Inserts {_id: i, x: i % 10, s: "..."} for i in [0, n).
   void insert_numbers(int n) {
@@ -45,10 +35,6 @@ class ClientIntegration : public ::testing::TestWithParam<RealServer> {
     }
     ASSERT_EQ(coll_->insert_many(docs), n);
   }
-
-  std::shared_ptr<EventRecorder> events_;
-  std::optional<MongoClient> client_;
-  std::optional<Collection> coll_;
 };
 
 TEST_P(ClientIntegration, InsertsTenThousandAndIteratesInOneHundredBatches) {

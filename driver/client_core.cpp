@@ -209,6 +209,20 @@ ClientCore::Ran ClientCore::run_write(std::string_view db, bson::View command,
   return {std::move(reply), std::move(selected.address)};
 }
 
+ClientCore::Leased ClientCore::lease_for(bool read, const ReadPreference& read_preference) {
+  check_open();
+  Leased leased{read ? topology_->select_server(read_preference)
+                     : topology_->select_server_for_writes(),
+                {}};
+  try {
+    leased.lease = leased.selected.pool->acquire(nullptr, std::nullopt);
+  } catch (const Error& e) {
+    throw_if_closed_instead(e, bson::View(), leased.selected.address);
+    throw;
+  }
+  return leased;
+}
+
 bson::Document ClientCore::run_on(const HostAndPort& server, std::string_view db,
                                   bson::View command,
                                   std::span<const wire::DocumentSequence> sequences,

@@ -112,6 +112,16 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   Ran run_write(std::string_view db, bson::View command,
                 std::span<const wire::DocumentSequence> sequences = {});
 
+  // A selected server and one connection of its pool, leased for a whole operation
+  // (driver/operation_engine.hpp). A read is selected by `read_preference`, a write by
+  // writability. Throws Error(errc::client_closed) after close(), and what selection and the pool
+  // throw; a failure to connect reaches SDAM through the pool's establishment handler.
+  struct Leased {
+    SelectedServer selected;
+    ConnectionPool::Lease lease;
+  };
+  Leased lease_for(bool read, const ReadPreference& read_preference);
+
   // Runs the command on `server` (cursor commands go to the cursor's own server). Throws
   // Error(errc::network_error) when the topology no longer knows the server.
   bson::Document run_on(const HostAndPort& server, std::string_view db, bson::View command,

@@ -4,6 +4,7 @@
 #include <variant>
 
 #include "driver/client_core.hpp"
+#include "driver/operation_engine.hpp"
 #include "ops/commands.hpp"
 #include "ops/write_ops.hpp"
 #include "wire/error.hpp"
@@ -37,6 +38,18 @@ std::optional<WriteErrorDetail> to_detail(const std::optional<wire::WriteConcern
 }
 
 }  // namespace
+
+Collection::Collection(std::shared_ptr<ClientCore> core, std::string db, std::string_view name,
+                       HandleOptions options)
+    : core_(std::move(core)), db_(std::move(db)), name_(name), options_(std::move(options)) {}
+
+Collection Collection::with_options(const HandleOptions& overrides) const {
+  return Collection(core_, db_, name_, options_.merged_with(overrides));
+}
+
+const ReadPreference& Collection::read_preference() const noexcept {
+  return options_.read_preference ? *options_.read_preference : core_->uri().read_preference;
+}
 
 bson::Document Collection::insert_one(bson::View document) const {
   bson::Document doc = with_id(document);
@@ -239,9 +252,11 @@ DeleteResult Collection::delete_many(bson::View filter, const DeleteOptions& opt
   return run_delete(filter, false, options);
 }
 
-std::int64_t Collection::count_documents(bson::View filter) const {
-  auto reply = core_->run_read(db_, wire::make_count_aggregate(db_, name_, filter)).reply;
-  return wire::parse_count_aggregate_reply(reply);
+std::int64_t Collection::count_documents(bson::View filter, const CountOptions&) const {
+  auto op = ops::single_command<std::int64_t>(
+      ops::OperationKind::kRead, db_, wire::make_count_aggregate(db_, name_, filter),
+      [](const bson::Document& reply) { return wire::parse_count_aggregate_reply(reply.view()); });
+  return execute(*core_, op, read_preference()).result;
 }
 
 void Collection::drop() const {

@@ -17,7 +17,11 @@
 #include <vector>
 
 #include "cursor/cursor.hpp"
+#include "driver/bulk_write.hpp"
 #include "driver/find_options.hpp"
+#include "driver/handle_options.hpp"
+#include "driver/index_options.hpp"
+#include "driver/read_options.hpp"
 #include "driver/write_error.hpp"
 #include "driver/write_options.hpp"
 #include "wire/bson.hpp"
@@ -28,11 +32,19 @@ class ClientCore;
 
 class Collection {
  public:
-  Collection(std::shared_ptr<ClientCore> core, std::string db, std::string_view name)
-      : core_(std::move(core)), db_(std::move(db)), name_(name) {}
+  // Throws Error(errc::invalid_argument) for a name that is empty, holds a NUL, a '$' or is
+  // not UTF-8 (driver/names.hpp). `options` are the database's (write concern, read concern,
+  // read preference), inherited unless overridden with with_options().
+  Collection(std::shared_ptr<ClientCore> core, std::string db, std::string_view name,
+             HandleOptions options = {});
 
   const std::string& database_name() const noexcept { return db_; }
   const std::string& name() const noexcept { return name_; }
+
+  // A copy of this handle with `overrides` applied over its options (a field left empty keeps
+  // this handle's value).
+  Collection with_options(const HandleOptions& overrides) const;
+  const HandleOptions& options() const noexcept { return options_; }
 
   // Inserts one document. A document without _id gets a fresh ObjectId first (as every driver
   // does), which is returned; otherwise the document's own _id is returned.
@@ -76,12 +88,55 @@ class Collection {
   DeleteResult delete_many(bson::View filter, const DeleteOptions& options = {}) const;
 
   // How many documents match (an aggregate of $match and $group, as the CRUD spec says).
-  std::int64_t count_documents(bson::View filter) const;
+  std::int64_t count_documents(bson::View filter, const CountOptions& options = {}) const;
+  // The collection's document count from its metadata (the count command), not from a scan.
+  std::int64_t estimated_document_count(const EstimatedDocumentCountOptions& options = {}) const;
+  // The distinct values of `field` among the documents matching `filter`, as one BSON array.
+  bson::Document distinct(std::string_view field, bson::View filter = {},
+                          const DistinctOptions& options = {}) const;
+
+  // Runs an aggregation pipeline (a BSON array of stages, or the stages as documents) and
+  // returns a cursor over its results. A pipeline ending in $out or $merge is a write.
+  Cursor aggregate(bson::View pipeline, const AggregateOptions& options = {}) const;
+  Cursor aggregate(const std::vector<bson::Document>& pipeline,
+                   const AggregateOptions& options = {}) const;
+
+  // findAndModify: the matching document before or after the change (options.return_document),
+  // or nothing when none matched (and no upsert happened).
+  std::optional<bson::Document> find_one_and_update(
+      bson::View filter, bson::View update, const FindOneAndUpdateOptions& options = {}) const;
+  std::optional<bson::Document> find_one_and_replace(
+      bson::View filter, bson::View replacement,
+      const FindOneAndReplaceOptions& options = {}) const;
+  std::optional<bson::Document> find_one_and_delete(
+      bson::View filter, const FindOneAndDeleteOptions& options = {}) const;
+
+  // Runs the writes in order (or not: options.ordered), batched by the server's limits.
+  BulkWriteResult bulk_write(std::span<const WriteModel> requests,
+                             const BulkWriteOptions& options = {}) const;
+  BulkWriteResult bulk_write(const std::vector<WriteModel>& requests,
+                             const BulkWriteOptions& options = {}) const;
+
+  // Indexes. create_index returns the index's name (given, or made from the keys as servers do:
+  // {a: 1, b: -1} -> "a_1_b_-1").
+  std::string create_index(bson::View keys, const IndexOptions& options = {}) const;
+  std::vector<std::string> create_indexes(const std::vector<IndexModel>& indexes,
+                                          const CreateIndexesOptions& options = {}) const;
+  Cursor list_indexes(const ListIndexesOptions& options = {}) const;
+  void drop_index(std::string_view name, const DropIndexOptions& options = {}) const;
+  void drop_index(bson::View keys, const DropIndexOptions& options = {}) const;
+  void drop_indexes(const DropIndexOptions& options = {}) const;
+
+  // Renames the collection (renameCollection on the admin database) and returns the handle of
+  // the new name, in the same database unless `to_database` is given.
+  Collection rename(std::string_view to_collection, const RenameOptions& options = {}) const;
 
   // Drops the collection; a collection that does not exist is not an error.
   void drop() const;
 
  private:
+  // The handle's read preference, else the client's.
+  const ReadPreference& read_preference() const noexcept;
   struct UpdateCall;
   UpdateResult run_update(const UpdateCall& call) const;
   DeleteResult run_delete(bson::View filter, bool just_one, const DeleteOptions& options) const;
@@ -89,6 +144,7 @@ class Collection {
   std::shared_ptr<ClientCore> core_;
   std::string db_;
   std::string name_;
+  HandleOptions options_;
 };
 
 }  // namespace mongoslice

@@ -1,0 +1,56 @@
+#pragma once
+// Options of Collection's index operations and of rename, with the CRUD / index-management
+// specs' fields in snake_case. Plain data: a field left empty is not sent.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "driver/write_options.hpp"  // Comment
+#include "wire/bson.hpp"
+
+namespace mongoslice {
+
+// The options of one index (sent inside its entry of createIndexes' `indexes`).
+struct IndexOptions {
+  std::optional<std::string> name;  // default: made from the keys ("a_1_b_-1")
+  std::optional<bool> unique;
+  std::optional<bool> sparse;
+  std::optional<bool> hidden;
+  std::optional<std::chrono::seconds> expire_after;  // expireAfterSeconds (TTL index)
+  std::optional<bson::Document> partial_filter_expression;
+  std::optional<bson::Document> collation;
+  std::optional<bson::Document> wildcard_projection;
+  std::optional<std::int32_t> version;  // v
+  // Any other index option, appended to the entry as it is (e.g. {"2dsphereIndexVersion": 3}).
+  std::optional<bson::Document> extra;
+};
+
+struct IndexModel {
+  bson::Document keys;  // e.g. {a: 1, b: -1}
+  IndexOptions options;
+};
+
+struct CreateIndexesOptions {
+  std::optional<std::chrono::milliseconds> max_time;
+  std::optional<Comment> comment;
+};
+
+struct ListIndexesOptions {
+  std::int32_t batch_size = 0;  // >= 0; 0: the server's default
+  std::optional<Comment> comment;
+};
+
+struct DropIndexOptions {
+  std::optional<std::chrono::milliseconds> max_time;
+  std::optional<Comment> comment;
+};
+
+struct RenameOptions {
+  std::optional<std::string> to_database;  // default: this collection's database
+  bool drop_target = false;                // replace an existing collection of the new name
+  std::optional<Comment> comment;
+};
+
+}  // namespace mongoslice

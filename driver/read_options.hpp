@@ -1,0 +1,90 @@
+#pragma once
+// Options of Collection's aggregate, distinct, count_documents, estimated_document_count and
+// find_one_and_* operations, named after the operation with the CRUD spec's fields in
+// snake_case. Plain data: a field left empty is not sent, so the server's default applies.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "driver/write_options.hpp"  // Hint, Comment
+#include "wire/bson.hpp"
+
+namespace mongoslice {
+
+struct AggregateOptions {
+  std::optional<bool> allow_disk_use;
+  std::int32_t batch_size = 0;  // >= 0; 0: the server's default
+  std::optional<bool> bypass_document_validation;  // with $out / $merge
+  std::optional<bson::Document> collation;
+  std::optional<std::chrono::milliseconds> max_time;
+  std::optional<std::chrono::milliseconds> max_await_time;  // getMore of a tailable cursor
+  std::optional<Hint> hint;
+  std::optional<bson::Document> let;
+  std::optional<Comment> comment;
+};
+
+struct CountOptions {
+  std::optional<bson::Document> collation;
+  std::optional<Hint> hint;
+  std::optional<std::int64_t> limit;  // > 0
+  std::optional<std::int64_t> skip;   // >= 0
+  std::optional<std::chrono::milliseconds> max_time;
+  std::optional<Comment> comment;
+};
+
+struct EstimatedDocumentCountOptions {
+  std::optional<std::chrono::milliseconds> max_time;
+  std::optional<Comment> comment;
+};
+
+struct DistinctOptions {
+  std::optional<bson::Document> collation;
+  std::optional<std::chrono::milliseconds> max_time;
+  std::optional<Comment> comment;
+  std::optional<Hint> hint;
+};
+
+// Which document find_one_and_update / find_one_and_replace return.
+enum class ReturnDocument { kBefore, kAfter };
+
+struct FindOneAndUpdateOptions {
+  std::vector<bson::Document> array_filters;
+  std::optional<bool> bypass_document_validation;
+  std::optional<bson::Document> collation;
+  std::optional<std::chrono::milliseconds> max_time;
+  std::optional<bson::Document> projection;
+  ReturnDocument return_document = ReturnDocument::kBefore;
+  std::optional<bson::Document> sort;
+  bool upsert = false;
+  std::optional<Hint> hint;
+  std::optional<bson::Document> let;
+  std::optional<Comment> comment;
+};
+
+struct FindOneAndReplaceOptions {
+  std::optional<bool> bypass_document_validation;
+  std::optional<bson::Document> collation;
+  std::optional<std::chrono::milliseconds> max_time;
+  std::optional<bson::Document> projection;
+  ReturnDocument return_document = ReturnDocument::kBefore;
+  std::optional<bson::Document> sort;
+  bool upsert = false;
+  std::optional<Hint> hint;
+  std::optional<bson::Document> let;
+  std::optional<Comment> comment;
+};
+
+struct FindOneAndDeleteOptions {
+  std::optional<bson::Document> collation;
+  std::optional<std::chrono::milliseconds> max_time;
+  std::optional<bson::Document> projection;
+  std::optional<bson::Document> sort;
+  std::optional<Hint> hint;
+  std::optional<bson::Document> let;
+  std::optional<Comment> comment;
+};
+
+}  // namespace mongoslice

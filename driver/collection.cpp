@@ -47,10 +47,6 @@ Collection Collection::with_options(const HandleOptions& overrides) const {
   return Collection(core_, db_, name_, options_.merged_with(overrides));
 }
 
-const ReadPreference& Collection::read_preference() const noexcept {
-  return options_.read_preference ? *options_.read_preference : core_->uri().read_preference;
-}
-
 bson::Document Collection::insert_one(bson::View document) const {
   bson::Document doc = with_id(document);
   bson::View view = doc.view();
@@ -105,34 +101,6 @@ std::int64_t Collection::insert_many(std::span<const bson::View> documents) cons
     begin = end;
   }
   return inserted;
-}
-
-Cursor Collection::find(bson::View filter, const FindOptions& options) const {
-  if (options.skip < 0) throw Error(errc::invalid_argument, "find: skip must be >= 0");
-  if (options.batch_size < 0) throw Error(errc::invalid_argument, "find: batch_size must be >= 0");
-  wire::FindOptions find;
-  find.filter = filter;
-  if (options.projection) find.projection = options.projection->view();
-  if (options.sort) find.sort = options.sort->view();
-  if (options.skip > 0) find.skip = options.skip;
-  if (options.limit != 0) find.limit = options.limit < 0 ? -options.limit : options.limit;
-  find.single_batch = options.limit < 0;
-  if (options.batch_size > 0) {
-    // The first batch never needs to be larger than the limit.
-    std::int64_t first = options.batch_size;
-    if (options.limit != 0) first = std::min<std::int64_t>(first, find.limit.value());
-    find.batch_size = static_cast<std::int32_t>(first);
-  }
-  auto ran = core_->run_read(db_, wire::make_find(db_, name_, find));
-  return core_->make_cursor(std::move(ran.reply), {options.batch_size, options.limit}, ran.server);
-}
-
-std::optional<bson::Document> Collection::find_one(bson::View filter, FindOptions options) const {
-  options.limit = -1;
-  options.batch_size = 0;
-  Cursor cursor = find(filter, options);
-  for (bson::View doc : cursor) return bson::Document(doc);
-  return std::nullopt;
 }
 
 namespace {
@@ -250,13 +218,6 @@ DeleteResult Collection::delete_one(bson::View filter, const DeleteOptions& opti
 
 DeleteResult Collection::delete_many(bson::View filter, const DeleteOptions& options) const {
   return run_delete(filter, false, options);
-}
-
-std::int64_t Collection::count_documents(bson::View filter, const CountOptions&) const {
-  auto op = ops::single_command<std::int64_t>(
-      ops::OperationKind::kRead, db_, wire::make_count_aggregate(db_, name_, filter),
-      [](const bson::Document& reply) { return wire::parse_count_aggregate_reply(reply.view()); });
-  return execute(*core_, op, read_preference()).result;
 }
 
 void Collection::drop() const {

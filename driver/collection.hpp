@@ -135,8 +135,10 @@ class Collection {
   void drop() const;
 
  private:
-  // The handle's read preference, else the client's.
+  // The handle's read preference / write concern / read concern, else the client's.
   const ReadPreference& read_preference() const noexcept;
+  const WriteConcern& write_concern() const noexcept;
+  const ReadConcern& read_concern() const noexcept;
   struct UpdateCall;
   UpdateResult run_update(const UpdateCall& call) const;
   DeleteResult run_delete(bson::View filter, bool just_one, const DeleteOptions& options) const;

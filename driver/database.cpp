@@ -15,6 +15,13 @@ std::optional<bson::Document> comment_holder(const std::optional<std::string>& c
 
 }  // namespace
 
+Database::Database(std::shared_ptr<ClientCore> core, std::string name, HandleOptions options)
+    : core_(std::move(core)), name_(std::move(name)), options_(std::move(options)) {}
+
+Database Database::with_options(const HandleOptions& overrides) const {
+  return Database(core_, name_, options_.merged_with(overrides));
+}
+
 bson::Document Database::run_command(bson::View command) const {
   return run_command(command, ReadPreference{});  // primary, whatever the client's default
 }

@@ -44,12 +44,21 @@ struct CreateCollectionOptions {
 
 class Database {
  public:
-  Database(std::shared_ptr<ClientCore> core, std::string name)
-      : core_(std::move(core)), name_(std::move(name)) {}
+  // Throws Error(errc::invalid_argument) for a name that is empty, holds a NUL, one of
+  // the characters / \ . " $ or a space (servers refuse them in database names) or is not
+  // UTF-8 (driver/names.hpp).
+  Database(std::shared_ptr<ClientCore> core, std::string name, HandleOptions options = {});
 
   const std::string& name() const noexcept { return name_; }
 
-  Collection collection(std::string_view name) const { return Collection(core_, name_, name); }
+  // A copy of this handle with `overrides` applied over its options; its collections inherit
+  // them.
+  Database with_options(const HandleOptions& overrides) const;
+  const HandleOptions& options() const noexcept { return options_; }
+
+  Collection collection(std::string_view name) const {
+    return Collection(core_, name_, name, options_);
+  }
   Collection operator[](std::string_view name) const { return collection(name); }
 
   // Runs `command` (its first key names it; $db is added) and returns the reply. As the
@@ -82,6 +91,12 @@ class Database {
   Collection create_collection(std::string_view name,
                                const CreateCollectionOptions& options = {}) const;
 
+  // Runs a database-level aggregation ({aggregate: 1}: e.g. $currentOp, $listLocalSessions,
+  // $documents) and returns a cursor over its results.
+  Cursor aggregate(bson::View pipeline, const AggregateOptions& options = {}) const;
+  Cursor aggregate(const std::vector<bson::Document>& pipeline,
+                   const AggregateOptions& options = {}) const;
+
   // Drops this database and every collection in it (dropDatabase, on the primary). A database
   // that does not exist is not an error (servers answer ok: 1). Throws ServerError for {ok: 0}.
   void drop() const;
@@ -89,6 +104,7 @@ class Database {
  private:
   std::shared_ptr<ClientCore> core_;
   std::string name_;
+  HandleOptions options_;
 };
 
 }  // namespace mongoslice

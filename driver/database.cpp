@@ -1,6 +1,7 @@
 #include "driver/database.hpp"
 
 #include "driver/client_core.hpp"
+#include "driver/names.hpp"
 #include "ops/catalog_ops.hpp"
 #include "wire/error.hpp"
 
@@ -16,7 +17,9 @@ std::optional<bson::Document> comment_holder(const std::optional<std::string>& c
 }  // namespace
 
 Database::Database(std::shared_ptr<ClientCore> core, std::string name, HandleOptions options)
-    : core_(std::move(core)), name_(std::move(name)), options_(std::move(options)) {}
+    : core_(std::move(core)), name_(std::move(name)), options_(std::move(options)) {
+  check_database_name(name_);
+}
 
 Database Database::with_options(const HandleOptions& overrides) const {
   return Database(core_, name_, options_.merged_with(overrides));
@@ -59,6 +62,7 @@ std::vector<std::string> Database::list_collection_names(const bson::Document& f
 
 Collection Database::create_collection(std::string_view name,
                                        const CreateCollectionOptions& options) const {
+  check_collection_name(name);  // before the create command goes out
   const auto comment = comment_holder(options.comment);
   wire::CreateCommand command;
   command.capped = options.capped;

@@ -12,6 +12,7 @@
 
 #include "cursor/cursor.hpp"
 #include "driver/collection.hpp"
+#include "driver/names.hpp"
 #include "ops/read_preference.hpp"
 #include "wire/bson.hpp"
 
@@ -45,8 +46,8 @@ struct CreateCollectionOptions {
 class Database {
  public:
   // Throws Error(errc::invalid_argument) for a name that is empty, holds a NUL, one of
-  // the characters / \ . " $ or a space (servers refuse them in database names) or is not
-  // UTF-8 (driver/names.hpp).
+  // the characters / \ . " $ or a space (servers refuse them in database names), is not
+  // UTF-8 or is longer than 63 bytes (driver/names.hpp).
   Database(std::shared_ptr<ClientCore> core, std::string name, HandleOptions options = {});
 
   const std::string& name() const noexcept { return name_; }
@@ -56,7 +57,9 @@ class Database {
   Database with_options(const HandleOptions& overrides) const;
   const HandleOptions& options() const noexcept { return options_; }
 
+  // Throws Error(errc::invalid_argument) for a collection name driver/names.hpp refuses.
   Collection collection(std::string_view name) const {
+    check_collection_name(name);
     return Collection(core_, name_, name, options_);
   }
   Collection operator[](std::string_view name) const { return collection(name); }
@@ -88,6 +91,7 @@ class Database {
 
   // Creates the collection explicitly (the create command, on the primary) and returns its
   // handle. An existing name is the server's error: ServerError (MongoDB: NamespaceExists, 48).
+  // A name driver/names.hpp refuses is Error(errc::invalid_argument), before anything is sent.
   Collection create_collection(std::string_view name,
                                const CreateCollectionOptions& options = {}) const;
 

@@ -4,6 +4,7 @@
 #include <variant>
 
 #include "driver/client_core.hpp"
+#include "driver/names.hpp"
 #include "driver/operation_engine.hpp"
 #include "ops/commands.hpp"
 #include "ops/write_ops.hpp"
@@ -41,7 +42,10 @@ std::optional<WriteErrorDetail> to_detail(const std::optional<wire::WriteConcern
 
 Collection::Collection(std::shared_ptr<ClientCore> core, std::string db, std::string_view name,
                        HandleOptions options)
-    : core_(std::move(core)), db_(std::move(db)), name_(name), options_(std::move(options)) {}
+    : core_(std::move(core)), db_(std::move(db)), name_(name), options_(std::move(options)) {
+  check_database_name(db_);
+  check_collection_name(name_);
+}
 
 Collection Collection::with_options(const HandleOptions& overrides) const {
   return Collection(core_, db_, name_, options_.merged_with(overrides));

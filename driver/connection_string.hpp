@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ops/concerns.hpp"
 #include "ops/read_preference.hpp"
 #include "wire/address.hpp"
 
@@ -30,6 +31,10 @@ struct ConnectionString {
   std::chrono::milliseconds local_threshold{15};
   std::uint32_t max_pool_size = 100;  // 0 means no limit
   ReadPreference read_preference;
+  // w, wTimeoutMS, journal and readConcernLevel. Left empty (the server's default) when the URI
+  // does not give them; a MongoClient's Databases and Collections inherit them.
+  WriteConcern write_concern;
+  ReadConcern read_concern;
   std::optional<std::string> app_name;
   std::chrono::milliseconds kill_cursors_interval{1'000};  // mongoslice's own option
 
@@ -40,7 +45,11 @@ struct ConnectionString {
 
   // Parses `uri`. Throws mongoslice::Error (errc::invalid_uri) naming the offending part; the
   // message never contains the password. Refused as unsupported (with an error saying so):
-  // mongodb+srv://, UNIX domain socket paths, tls=true / ssl=true.
+  // mongodb+srv://, UNIX domain socket paths, tls=true / ssl=true and every other TLS option
+  // (tlsCAFile, tlsInsecure, ...: ignoring one would connect in plaintext where the user asked
+  // for TLS). Also errors, not warnings, because ignoring them would weaken what the user asked
+  // for: a tls or ssl value other than true or false, tls and ssl given different values, w
+  // below 0, a negative wTimeoutMS, w=0 with journal=true.
   static ConnectionString parse(std::string_view uri);
 };
 

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <variant>
 
 #include "driver/uri_text.hpp"
 
@@ -168,15 +169,47 @@ void set_kill_cursors_interval(Option& o) {
   if (v) o.out.kill_cursors_interval = milliseconds(*v);
 }
 
-// TLS is not implemented. Ignoring tls=true with a warning would send credentials and data in
-// plaintext to a peer the user expects to authenticate, so that is refused outright.
-void check_tls(Option& o) {
-  auto v = boolean(o);
-  if (v && *v) {
-    throw_invalid_uri(o.key +
-                      "=true: TLS is not supported by mongoslice (use a local TLS "
-                      "tunnel, or leave the option out for a plaintext connection)");
+// ---- write concern and read concern -----------------------------------------------------------
+
+// w: a number of members (>= 0) or a mode ("majority", a tag set's name). A negative number is
+// an error (the read-write-concern spec's connection-string tests make it an invalid URI).
+void set_w(Option& o) {
+  if (o.value.empty()) return o.ignore_value("a number of members or a mode such as majority");
+  std::string_view digits = o.value;
+  if (digits.starts_with('-')) digits.remove_prefix(1);
+  if (!digits.empty() && digits.find_first_not_of("0123456789") == std::string_view::npos) {
+    auto v = parse_integer(o.value);
+    if (v && *v < 0) {
+      throw_invalid_uri("w=" + printable(o.value) +
+                        " is negative; w is a number of members (0 "
+                        "or more) or a mode such as majority");
+    }
+    if (!v || *v > kMaxInt32) return o.ignore_value("a number of members from 0 to 2147483647");
+    o.out.write_concern.w = static_cast<std::int32_t>(*v);
+    return;
   }
+  o.out.write_concern.w = o.value;  // a mode: "majority" or a tag set's name
+}
+
+// wTimeoutMS: a negative number is an error (the read-write-concern spec: an invalid URI; the
+// URI-options spec would only warn, but dropping it would make the write wait without bound).
+void set_wtimeout(Option& o) {
+  auto v = parse_integer(o.value);
+  if (v && *v < 0) {
+    throw_invalid_uri("wTimeoutMS=" + printable(o.value) + " is negative");
+  }
+  if (auto ms = non_negative_ms(o)) o.out.write_concern.wtimeout = *ms;
+}
+
+void set_journal(Option& o) {
+  if (auto v = boolean(o)) o.out.write_concern.journal = *v;
+}
+
+// Any level is passed on as given: the server judges it (the URI-options spec: no warning for
+// an unknown level).
+void set_read_concern_level(Option& o) {
+  if (o.value.empty()) return o.ignore_value("a read concern level such as majority");
+  o.out.read_concern.level = o.value;
 }
 
 struct Handler {
@@ -197,9 +230,31 @@ constexpr Handler kHandlers[] = {
     {"maxstalenessseconds", set_max_staleness},
     {"appname", set_app_name},
     {"killcursorsintervalms", set_kill_cursors_interval},
-    {"tls", check_tls},
-    {"ssl", check_tls},
+    {"w", set_w},
+    {"wtimeoutms", set_wtimeout},
+    {"journal", set_journal},
+    {"readconcernlevel", set_read_concern_level},
 };
+
+// The URI-options spec's TLS options besides tls and ssl. TLS is not implemented: a URI giving
+// any of them is refused (see ConnectionString::parse).
+constexpr std::string_view kTlsOptions[] = {
+    "tlsallowinvalidcertificates",
+    "tlsallowinvalidhostnames",
+    "tlscafile",
+    "tlscertificatekeyfile",
+    "tlscertificatekeyfilepassword",
+    "tlsdisablecertificaterevocationcheck",
+    "tlsdisableocspendpointcheck",
+    "tlsinsecure",
+};
+
+bool is_tls_option(std::string_view lower) {
+  for (std::string_view name : kTlsOptions) {
+    if (name == lower) return true;
+  }
+  return lower == "tls" || lower == "ssl";
+}
 
 // Options of the URI-options spec that mongoslice does not implement: accepted with a
 // warning, so a URI written for another driver still connects. Their values are not quoted
@@ -213,10 +268,6 @@ constexpr std::string_view kUnimplemented[] = {
     "loadbalanced",
     "srvmaxhosts",
     "srvservicename",
-    "w",
-    "wtimeoutms",
-    "journal",
-    "readconcernlevel",
     "retryreads",
     "retrywrites",
     "timeoutms",
@@ -232,14 +283,6 @@ constexpr std::string_view kUnimplemented[] = {
     "proxyport",
     "proxyusername",
     "proxypassword",
-    "tlsallowinvalidcertificates",
-    "tlsallowinvalidhostnames",
-    "tlscafile",
-    "tlscertificatekeyfile",
-    "tlscertificatekeyfilepassword",
-    "tlsdisablecertificaterevocationcheck",
-    "tlsdisableocspendpointcheck",
-    "tlsinsecure",
     "uuidrepresentation",
     "gssapiservicename",
 };
@@ -279,6 +322,7 @@ void UriOptionReader::apply(std::string_view pair) {
     }
     return;
   }
+  if (is_tls_option(lower)) return apply_tls(key, lower, raw_value);
   for (const Handler& h : kHandlers) {
     if (h.name == lower) {
       if (repeated) {
@@ -301,7 +345,47 @@ void UriOptionReader::apply(std::string_view pair) {
   out_.warnings.push_back("unknown option " + printable(key) + " ignored");
 }
 
+void UriOptionReader::apply_tls(const std::string& key, const std::string& lower,
+                                std::string_view raw_value) {
+  if (lower != "tls" && lower != "ssl") {
+    tls_options_.push_back(key);  // its value is not read: it may be a password
+    return;
+  }
+  // A value that is not a boolean is an error, not a warning: read as "not true" it would mean
+  // plaintext where the user may have meant TLS ("tls=yes").
+  std::string value = ascii_lower(percent_decode(raw_value, "option " + printable(key)));
+  if (value != "true" && value != "false") {
+    throw_invalid_uri(printable(key) + "=" + printable(value) +
+                      ": expected true or false (a value that is neither is refused rather "
+                      "than read as false, which would mean a plaintext connection)");
+  }
+  // TLS is not implemented. Ignoring tls=true with a warning would send credentials and data in
+  // plaintext to a peer the user expects to authenticate, so that is refused outright.
+  if (value == "true") {
+    throw_invalid_uri(printable(key) +
+                      "=true: TLS is not supported by mongoslice (use a local TLS tunnel, or "
+                      "leave the option out for a plaintext connection)");
+  }
+  tls_ = false;  // only false gets here, so tls and ssl never disagree
+  tls_key_ = key;
+}
+
 void UriOptionReader::validate() const {
+  if (!tls_options_.empty()) {
+    std::string names;
+    for (const auto& name : tls_options_) names += (names.empty() ? "" : ", ") + printable(name);
+    throw_invalid_uri(
+        (tls_ ? printable(tls_key_) + "=false contradicts the TLS option(s) " + names
+              : "the TLS option(s) " + names + " ask for TLS") +
+        ", and TLS is not supported by mongoslice (use a local TLS tunnel, or leave the TLS "
+        "options out for a plaintext connection)");
+  }
+  const WriteConcern& wc = out_.write_concern;
+  if (const auto* count = wc.w ? std::get_if<std::int32_t>(&*wc.w) : nullptr;
+      count && *count == 0 && wc.journal.value_or(false)) {
+    throw_invalid_uri(
+        "w=0 (unacknowledged) cannot be combined with journal=true (an acknowledgement)");
+  }
   if (out_.direct_connection.value_or(false) && out_.hosts.size() > 1) {
     throw_invalid_uri("directConnection=true takes exactly one host, but " +
                       std::to_string(out_.hosts.size()) + " are given");

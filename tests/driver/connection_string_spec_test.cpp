@@ -2,13 +2,15 @@
 // ConnectionString::parse, one gtest per case.
 //
 // The folders come from MONGOSLICE_URI_SPEC_DIR (several may be given, ':'-separated); the
-// default is the two shared spec folders. Each case gets a plan:
+// default is the shared spec folders: connection-string, uri-options and read-write-concern's
+// connection-string tests. Each case gets a plan:
 //   full      every field the case gives is checked (valid, warning, hosts, auth, options);
 //   partial   the URI uses an option mongoslice does not implement (listed below with the
 //             reason): valid, hosts, auth and the options we implement are checked; the
 //             unimplemented options and "warning: false" are not (we warn about them);
 //   refused   the case needs something mongoslice deliberately refuses (SRV, UNIX sockets,
-//             tls=true): the parse must fail with an error that says so;
+//             TLS options, a negative wTimeoutMS): the parse must fail with an error that
+//             says so;
 //   excluded  an invalid-URI case whose error comes from the rules of an unimplemented option
 //             (skipped, with the reason).
 // The numbers of each are printed at the end of the run.
@@ -42,9 +44,7 @@ struct Unimplemented {
 };
 
 constexpr std::string_view kNoAuth = "authentication is not implemented";
-constexpr std::string_view kNoTls = "TLS is not implemented";
 constexpr std::string_view kNoCompression = "wire compression is not implemented";
-constexpr std::string_view kNoConcerns = "read/write concerns are not set through the URI";
 constexpr std::string_view kNoPoolOption = "this connection-pool option is not implemented";
 constexpr std::string_view kNoProxy = "SOCKS5 proxies are not implemented";
 
@@ -52,25 +52,11 @@ constexpr Unimplemented kUnimplemented[] = {
     {"authmechanism", kNoAuth},
     {"authmechanismproperties", kNoAuth},
     {"authsource", kNoAuth},
-    {"tls", kNoTls},
-    {"ssl", kNoTls},
-    {"tlsallowinvalidcertificates", kNoTls},
-    {"tlsallowinvalidhostnames", kNoTls},
-    {"tlscafile", kNoTls},
-    {"tlscertificatekeyfile", kNoTls},
-    {"tlscertificatekeyfilepassword", kNoTls},
-    {"tlsdisablecertificaterevocationcheck", kNoTls},
-    {"tlsdisableocspendpointcheck", kNoTls},
-    {"tlsinsecure", kNoTls},
     {"compressors", kNoCompression},
     {"zlibcompressionlevel", kNoCompression},
     {"loadbalanced", "load-balanced mode is not implemented"},
     {"srvmaxhosts", "SRV seed lists are not supported"},
     {"srvservicename", "SRV seed lists are not supported"},
-    {"w", kNoConcerns},
-    {"wtimeoutms", kNoConcerns},
-    {"journal", kNoConcerns},
-    {"readconcernlevel", kNoConcerns},
     {"retryreads", "retryable reads are not implemented"},
     {"retrywrites", "retryable writes are not implemented"},
     {"timeoutms", "client-side operation timeouts (CSOT) are not implemented"},
@@ -86,6 +72,21 @@ constexpr Unimplemented kUnimplemented[] = {
     {"proxyport", kNoProxy},
     {"proxyusername", kNoProxy},
     {"proxypassword", kNoProxy},
+};
+
+// Cases where mongoslice refuses, on purpose, a URI the case calls valid.
+struct Deliberate {
+  std::string_view file;
+  std::string_view description;
+  std::string_view reason;
+  std::string_view refusal_keyword;  // a word our error message must contain
+};
+
+constexpr Deliberate kDeliberate[] = {
+    {"concern-options.json", "Too low wTimeoutMS causes a warning",
+     "a negative wTimeoutMS is an invalid URI in the read-write-concern spec's connection-string "
+     "tests (wtimeoutMS=-500) and a warning here; mongoslice follows the read-write-concern spec",
+     "negative"},
 };
 
 const Unimplemented* find_unimplemented(std::string_view lower_option) {
@@ -160,12 +161,21 @@ void choose_plan(SpecCase& c) {
   }
   auto options = uri_options(c.uri);
   for (const auto& [key, value] : options) {
-    if ((key == "tls" || key == "ssl") && value == "true") {
+    if (((key == "tls" || key == "ssl") && value == "true") ||
+        (key.starts_with("tls") && key != "tls")) {
       c.plan = Plan::kRefused;
       c.reason =
-          "mongoslice refuses tls=true/ssl=true: it has no TLS, and ignoring the option "
-          "would silently connect in plaintext";
+          "mongoslice refuses tls=true/ssl=true and the other TLS options: it has no TLS, and "
+          "ignoring them would silently connect in plaintext";
       c.refusal_keyword = "TLS";
+      return;
+    }
+  }
+  for (const Deliberate& d : kDeliberate) {
+    if (c.file == d.file && c.description == d.description) {
+      c.plan = Plan::kRefused;
+      c.reason = std::string(d.reason);
+      c.refusal_keyword = std::string(d.refusal_keyword);
       return;
     }
   }
@@ -205,7 +215,8 @@ std::vector<std::string> spec_dirs() {
     return dirs;
   }
   return {MONGOSLICE_SPEC_TESTS_DIR "/connection-string/tests",
-          MONGOSLICE_SPEC_TESTS_DIR "/uri-options/tests"};
+          MONGOSLICE_SPEC_TESTS_DIR "/uri-options/tests",
+          MONGOSLICE_SPEC_TESTS_DIR "/read-write-concern/tests/connection-string"};
 }
 
 struct Loaded {
@@ -346,6 +357,19 @@ void expect_option(const std::string& key, const bson::Element& e, const Connect
     EXPECT_EQ(cs.read_preference.max_staleness, expected);
   } else if (key == "appname") {
     EXPECT_EQ(cs.app_name, std::string(e.get_string()));
+  } else if (key == "w") {
+    ASSERT_TRUE(cs.write_concern.w.has_value());
+    if (e.type() == bson::Type::kString) {
+      EXPECT_EQ(std::get<std::string>(*cs.write_concern.w), e.get_string());
+    } else {
+      EXPECT_EQ(std::get<std::int32_t>(*cs.write_concern.w), e.as_int64());
+    }
+  } else if (key == "wtimeoutms") {
+    EXPECT_EQ(cs.write_concern.wtimeout, ms());
+  } else if (key == "journal") {
+    EXPECT_EQ(cs.write_concern.journal, e.get_bool());
+  } else if (key == "readconcernlevel") {
+    EXPECT_EQ(cs.read_concern.level, std::string(e.get_string()));
   } else if (key == "killcursorsintervalms") {
     EXPECT_EQ(cs.kill_cursors_interval, ms());
   } else {
@@ -408,6 +432,32 @@ TEST_P(ConnectionStringSpec, Case) {
     expect_optional_string(auth->get_document(), "username", cs.username);
     expect_optional_string(auth->get_document(), "password", cs.password);
     expect_optional_string(auth->get_document(), "db", cs.auth_database);
+  }
+  // The read-write-concern spec's connection-string tests give the concerns whole: a field left
+  // out there must be left out here (the server's default).
+  if (auto wc = test.find("writeConcern"); wc && wc->type() == bson::Type::kDocument) {
+    SCOPED_TRACE("writeConcern" + warnings);
+    WriteConcern expected;
+    for (const auto& field : wc->get_document()) {
+      if (field.key() == "w" && field.type() == bson::Type::kString) {
+        expected.w = std::string(field.get_string());
+      } else if (field.key() == "w") {
+        expected.w = static_cast<std::int32_t>(field.as_int64());
+      } else if (field.key() == "wtimeoutMS") {
+        expected.wtimeout = std::chrono::milliseconds(field.as_int64());
+      } else if (field.key() == "journal") {
+        expected.journal = field.get_bool();
+      } else {
+        ADD_FAILURE() << "the runner cannot compare writeConcern." << field.key();
+      }
+    }
+    EXPECT_TRUE(cs.write_concern == expected);
+  }
+  if (auto rc = test.find("readConcern"); rc && rc->type() == bson::Type::kDocument) {
+    SCOPED_TRACE("readConcern" + warnings);
+    ReadConcern expected;
+    if (auto level = rc->get_document().find("level")) expected.level = level->get_string();
+    EXPECT_TRUE(cs.read_concern == expected);
   }
   if (auto options = test.find("options"); options && options->type() == bson::Type::kDocument) {
     for (const auto& option : options->get_document()) {

@@ -1,6 +1,7 @@
 // ConnectionString::parse beyond the spec's JSON tests: the wording of errors (each must name
 // the part at fault, and never the password), IPv6, percent-decoding, case rules, defaults,
-// and mongoslice's own choices (SRV, UNIX sockets and tls=true refused; heartbeat minimum).
+// and mongoslice's own choices (SRV, UNIX sockets, tls=true and the TLS options refused, tls
+// values that are not booleans errors; heartbeat minimum; write and read concern).
 
 #include "driver/connection_string.hpp"
 
@@ -8,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <variant>
 
 #include "wire/error.hpp"
 
@@ -61,6 +63,8 @@ TEST(ConnectionStringDefaults, MatchTheSpecsWhenNoOptionIsGiven) {
   EXPECT_FALSE(cs.read_preference.max_staleness);
   EXPECT_FALSE(cs.app_name);
   EXPECT_EQ(cs.kill_cursors_interval, milliseconds(1'000));
+  EXPECT_TRUE(cs.write_concern.is_server_default());
+  EXPECT_TRUE(cs.read_concern.is_server_default());
   EXPECT_THAT(cs.warnings, IsEmpty());
 }
 
@@ -290,10 +294,10 @@ TEST(ConnectionStringOptions, RepeatedOptionsWarnAndTheLastWins) {
 
 TEST(ConnectionStringOptions, UnknownAndUnimplementedOptionsWarnWithoutTheirValues) {
   ConnectionString cs = ConnectionString::parse(
-      "mongodb://h/?proxyPassword=hunter2&fooBar=hunter3&w=majority&tls=false");
+      "mongodb://h/?proxyPassword=hunter2&fooBar=hunter3&retryWrites=true&tls=false");
   EXPECT_THAT(all_warnings(cs),
               AllOf(HasSubstr("proxyPassword is not supported"), HasSubstr("unknown option fooBar"),
-                    HasSubstr("w is not supported"), Not(HasSubstr("hunter"))));
+                    HasSubstr("retryWrites is not supported"), Not(HasSubstr("hunter"))));
   EXPECT_THAT(cs.warnings, SizeIs(3));  // tls=false is what we do anyway
 }
 
@@ -329,6 +333,80 @@ TEST(ConnectionStringOptions, DirectConnectionTakesOneHost) {
 TEST(ConnectionStringOptions, TlsTrueIsRefused) {
   EXPECT_THAT(error_of("mongodb://h/?tls=true"), HasSubstr("TLS is not supported"));
   EXPECT_THAT(error_of("mongodb://h/?SSL=true"), HasSubstr("SSL=true"));
+}
+
+// Anything but a plain true/false would, ignored with a warning, mean plaintext where the user
+// may have meant TLS: an error.
+TEST(ConnectionStringOptions, TlsValuesOtherThanTrueOrFalseAreErrors) {
+  for (std::string_view uri : {"mongodb://h/?tls=yes", "mongodb://h/?ssl=1",
+                               "mongodb://h/?tls=", "mongodb://h/?tls=false&ssl=on"}) {
+    EXPECT_THAT(error_of(uri), HasSubstr("expected true or false")) << uri;
+  }
+  EXPECT_THAT(error_of("mongodb://h/?tls=yes"), HasSubstr("tls=yes"));
+  // Case-insensitive booleans, as for the other options: tls=FALSE is plaintext, as asked.
+  ConnectionString cs = ConnectionString::parse("mongodb://h/?tls=FALSE&ssl=false");
+  EXPECT_THAT(cs.warnings, IsEmpty()) << all_warnings(cs);
+  EXPECT_THAT(error_of("mongodb://h/?tls=false&ssl=true"), HasSubstr("ssl=true"));
+}
+
+// The other TLS options ask for TLS, which mongoslice does not have: refused, naming them (and
+// the tls=false they contradict), never quoting their values (a key file's password).
+TEST(ConnectionStringOptions, TlsOptionsAreRefusedWithOrWithoutTlsFalse) {
+  EXPECT_THAT(error_of("mongodb://h/?tls=false&tlsInsecure=true"),
+              AllOf(HasSubstr("tls=false contradicts the TLS option(s) tlsInsecure"),
+                    HasSubstr("TLS is not supported")));
+  EXPECT_THAT(error_of("mongodb://h/?tlsCAFile=ca.pem&ssl=false"),
+              HasSubstr("ssl=false contradicts the TLS option(s) tlsCAFile"));
+  EXPECT_THAT(
+      error_of("mongodb://h/?tlsCertificateKeyFilePassword=hunter2&tlsAllowInvalidHostnames=true"),
+      AllOf(HasSubstr("tlsCertificateKeyFilePassword, tlsAllowInvalidHostnames ask for TLS"),
+            Not(HasSubstr("hunter2"))));
+}
+
+TEST(ConnectionStringConcerns, WriteAndReadConcernAreRead) {
+  ConnectionString cs = ConnectionString::parse(
+      "mongodb://h/?w=majority&wTimeoutMS=2500&journal=true&readConcernLevel=linearizable");
+  EXPECT_THAT(cs.warnings, IsEmpty()) << all_warnings(cs);
+  ASSERT_TRUE(cs.write_concern.w);
+  EXPECT_EQ(std::get<std::string>(*cs.write_concern.w), "majority");
+  EXPECT_EQ(cs.write_concern.wtimeout, milliseconds(2500));
+  EXPECT_EQ(cs.write_concern.journal, true);
+  EXPECT_EQ(cs.read_concern.level, "linearizable");
+
+  cs = ConnectionString::parse("mongodb://h/?w=0&journal=false&wtimeoutMS=0");
+  ASSERT_TRUE(cs.write_concern.w);
+  EXPECT_EQ(std::get<std::int32_t>(*cs.write_concern.w), 0);
+  EXPECT_EQ(cs.write_concern.journal, false);
+  EXPECT_EQ(cs.write_concern.wtimeout, milliseconds(0));
+  EXPECT_FALSE(cs.read_concern.level);
+  // A tag set's name is a mode too; digits after a letter do not make a number.
+  EXPECT_EQ(std::get<std::string>(*ConnectionString::parse("mongodb://h/?w=dc2").write_concern.w),
+            "dc2");
+}
+
+TEST(ConnectionStringConcerns, ContradictionsAndNegativesAreErrors) {
+  EXPECT_THAT(error_of("mongodb://h/?w=0&journal=true"),
+              HasSubstr("w=0 (unacknowledged) cannot be combined with journal=true"));
+  EXPECT_THAT(error_of("mongodb://h/?journal=true&w=0"), HasSubstr("w=0"));  // order is no matter
+  EXPECT_THAT(error_of("mongodb://h/?w=-1"), HasSubstr("w=-1 is negative"));
+  EXPECT_THAT(error_of("mongodb://h/?wTimeoutMS=-500"), HasSubstr("wTimeoutMS=-500 is negative"));
+}
+
+TEST(ConnectionStringConcerns, UnusableValuesWarnAndKeepTheDefault) {
+  for (std::string_view uri :
+       {"mongodb://h/?journal=yes", "mongodb://h/?journal=", "mongodb://h/?wtimeoutMS=soon",
+        "mongodb://h/?wtimeoutMS=2147483648", "mongodb://h/?w=", "mongodb://h/?w=2147483648",
+        "mongodb://h/?readConcernLevel="}) {
+    SCOPED_TRACE(std::string(uri));
+    ConnectionString cs = ConnectionString::parse(uri);
+    EXPECT_THAT(cs.warnings, SizeIs(1)) << all_warnings(cs);
+    EXPECT_TRUE(cs.write_concern.is_server_default());
+    EXPECT_TRUE(cs.read_concern.is_server_default());
+  }
+  // The deprecated wtimeout is no URI option: unknown, warned about, and wTimeoutMS still read.
+  ConnectionString cs = ConnectionString::parse("mongodb://h/?wtimeout=5&wTimeoutMS=10");
+  EXPECT_THAT(all_warnings(cs), HasSubstr("unknown option wtimeout"));
+  EXPECT_EQ(cs.write_concern.wtimeout, milliseconds(10));
 }
 
 TEST(ConnectionStringReadPreference, TagSetsKeepOrderAndAcceptTheEmptySet) {

@@ -64,6 +64,20 @@ inline const std::vector<ServerDeviation> kServerDeviations = {
      "mongo-java-server 1.47.0 (wire version 8, MongoDB 4.2) fails an update statement whose u is "
      "a pipeline with code 0, 'java.util.ArrayList cannot be cast to ... Document' (PyMongo's "
      "update_many(filter, [{$set: ...}]) gets the same); MongoDB 4.2+ runs the pipeline"},
+    {"ClientIndex.ASparseIndexIsListedAsSparse/FerretDB",
+     "FerretDB v1.24.2 accepts createIndexes with sparse: true but does not keep it: listIndexes "
+     "shows the index without 'sparse' (PyMongo's create_index(..., sparse=True) then "
+     "list_indexes() gets the same); MongoDB lists sparse: true"},
+    {"ClientIndex.ARefusedIndexIsAServerError/JavaServer",
+     "mongo-java-server 1.47.0 accepts a second index of the same name with other keys "
+     "(listIndexes "
+     "then shows two indexes named 'taken', and dropping the collection fails with 27 "
+     "IndexNotFound; PyMongo's create_index gets the same); MongoDB refuses it with 86 "
+     "IndexKeySpecsConflict"},
+    {"ClientIndex.RenameWithDropTargetReplacesTheTarget/FerretDB",
+     "FerretDB v1.24.2 refuses renameCollection with dropTarget: true (code 238 NotImplemented: "
+     "'support for field \"dropTarget\" with non-default value true is not implemented yet'; "
+     "PyMongo's rename(..., dropTarget=True) gets the same); MongoDB drops the target and renames"},
 };
 
 // The deviation listed for the running test, or nullptr.

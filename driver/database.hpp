@@ -70,7 +70,8 @@ class Database {
   // apply (a command may write). The server is selected by that read preference, and the
   // command carries `$readPreference` where the spec says so (a secondary, a mongos, a direct
   // connection; never to a standalone), unless it names its own. It is the caller's choice to
-  // send only commands that can run where the read preference leads.
+  // send only commands that can run where the read preference leads. The handle's options
+  // (write concern, read concern, read preference) are not applied: the command goes as given.
   // Throws ServerError for {ok: 0}, with the server's code and message.
   bson::Document run_command(bson::View command) const;
   bson::Document run_command(bson::View command, const ReadPreference& read_preference) const;

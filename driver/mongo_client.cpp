@@ -27,7 +27,14 @@ void MongoClient::close() noexcept {
 
 Database MongoClient::database(std::string_view name) const {
   if (!core_) throw Error(errc::client_closed, "this MongoClient was moved from");
-  return Database(core_, std::string(name));
+  // The URI's concerns and read preference become the handle's options, so every Database and
+  // Collection of this client carries them unless with_options() overrides them.
+  const ConnectionString& uri = core_->uri();
+  HandleOptions options;
+  if (!uri.write_concern.is_server_default()) options.write_concern = uri.write_concern;
+  if (!uri.read_concern.is_server_default()) options.read_concern = uri.read_concern;
+  options.read_preference = uri.read_preference;
+  return Database(core_, std::string(name), std::move(options));
 }
 
 std::vector<bson::Document> MongoClient::list_databases(const ListDatabasesOptions& options) const {

@@ -76,6 +76,10 @@ class MongoClient {
   MongoClient(const MongoClient&) = delete;
   MongoClient& operator=(const MongoClient&) = delete;
 
+  // A handle on the database `name`, carrying the URI's write concern (w, wTimeoutMS, journal),
+  // read concern (readConcernLevel) and read preference as its options (see HandleOptions);
+  // its collections inherit them. Throws Error(errc::invalid_argument) for a name
+  // driver/names.hpp refuses, Error(errc::client_closed) on a moved-from client.
   Database database(std::string_view name) const;
   Database operator[](std::string_view name) const { return database(name); }
 

@@ -223,6 +223,23 @@ ClientCore::Leased ClientCore::lease_for(bool read, const ReadPreference& read_p
   return leased;
 }
 
+ConnectionPool::Lease ClientCore::lease_on(const HostAndPort& server,
+                                           std::optional<Deadline> deadline) {
+  check_open();
+  auto pool = topology_->pool(server);
+  if (!pool) {
+    if (closed()) throw Error(errc::client_closed, "the client was closed");
+    throw Error(errc::network_error,
+                "server " + server.to_string() + " is no longer part of the topology");
+  }
+  try {
+    return pool->acquire(nullptr, deadline);
+  } catch (const Error& e) {
+    throw_if_closed_instead(e, bson::View(), server);
+    throw;
+  }
+}
+
 bson::Document ClientCore::run_on(const HostAndPort& server, std::string_view db,
                                   bson::View command,
                                   std::span<const wire::DocumentSequence> sequences,

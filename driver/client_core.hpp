@@ -121,6 +121,10 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
     ConnectionPool::Lease lease;
   };
   Leased lease_for(bool read, const ReadPreference& read_preference);
+  // A connection of `server`'s pool, waiting at most until `deadline`. Throws
+  // Error(errc::network_error) when the topology no longer knows the server, and
+  // Error(errc::client_closed) after close().
+  ConnectionPool::Lease lease_on(const HostAndPort& server, std::optional<Deadline> deadline);
 
   // Runs the command on `server` (cursor commands go to the cursor's own server). Throws
   // Error(errc::network_error) when the topology no longer knows the server.

@@ -56,6 +56,23 @@ Executed<typename Op::Result> execute(ClientCore& core, Op& op,
   return {std::move(op).result(), std::move(leased.selected.address)};
 }
 
+// Runs `op` on one given server instead of a selected one (a cursor's getMore and killCursors
+// go to the cursor's own server), within `deadline` when given. Throws
+// Error(errc::network_error) when the topology no longer knows the server, and
+// Error(errc::client_closed) after close().
+template <ops::Operation Op>
+Executed<typename Op::Result> execute_on(ClientCore& core, const HostAndPort& server, Op& op,
+                                         std::optional<Deadline> deadline = std::nullopt) {
+  ConnectionPool::Lease lease = core.lease_on(server, deadline);
+  ops::Step step = op.start(limits_of(*lease));
+  while (const auto* send = std::get_if<ops::Send>(&step)) {
+    const ops::CommandToSend& command = send->command;
+    step = op.on_reply(
+        core.run_on_lease(server, lease, command.db, command.body, command.sequences, deadline));
+  }
+  return {std::move(op).result(), server};
+}
+
 // For operations whose read preference does not matter (writes).
 template <ops::Operation Op>
 Executed<typename Op::Result> execute(ClientCore& core, Op& op) {

@@ -1,6 +1,7 @@
 #include "driver/server_cursor_channel.hpp"
 
 #include "driver/client_core.hpp"
+#include "driver/operation_engine.hpp"
 #include "ops/commands.hpp"
 #include "wire/error.hpp"
 
@@ -17,14 +18,20 @@ std::shared_ptr<ClientCore> ServerCursorChannel::lock() const {
 bson::Document ServerCursorChannel::get_more(const Namespace& ns, std::int64_t cursor_id,
                                              std::optional<std::int32_t> batch_size) {
   auto core = lock();
-  auto command = wire::make_get_more(ns.db, ns.collection, cursor_id, batch_size);
-  return core->run_on(server_, ns.db, command);
+  // The cursor reads the reply itself (Cursor checks ok and the batch).
+  auto op = ops::single_command<bson::Document>(
+      ops::OperationKind::kRead, ns.db,
+      wire::make_get_more(ns.db, ns.collection, cursor_id, batch_size), ops::KeepReply{});
+  return execute_on(*core, server_, op).result;
 }
 
 void ServerCursorChannel::kill_now(const Namespace& ns, std::int64_t cursor_id) {
   auto core = lock();
-  auto command = wire::make_kill_cursors(ns.db, ns.collection, {&cursor_id, 1});
-  core->run_on(server_, ns.db, command, {}, core->kill_deadline());
+  auto op = ops::single_command<wire::KillCursorsReply>(
+      ops::OperationKind::kRead, ns.db,
+      wire::make_kill_cursors(ns.db, ns.collection, {&cursor_id, 1}),
+      [](const bson::Document& reply) { return wire::parse_kill_cursors_reply(reply.view()); });
+  execute_on(*core, server_, op, core->kill_deadline());
 }
 
 }  // namespace mongoslice

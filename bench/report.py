@@ -221,12 +221,84 @@ def cursors_rows(data):
     return rows
 
 
+def round_trips_rows(data):
+    """bench/round_trips_compare.sh: medians over its interleaved rounds (spread in Runs)."""
+    ours = data.get("mongoslice", {})
+    rows = []
+    for kind in ("update_one", "find_one"):
+        for measure, label, goal in [
+            ("cpu_ns_per_op", f"{kind} by _id, client CPU per operation (ns, process user+sys)",
+             "<= libmongoc"),
+            ("wall_ns_per_op", f"  {kind} wall-clock per operation (ns, server included)", ""),
+        ]:
+            key = f"{kind}_{measure}"
+            if key not in ours:
+                continue
+            for reference in ("libmongoc", "PyMongo"):
+                theirs = data.get(reference, {}).get(key)
+                judged = bool(goal) and reference == "libmongoc" and theirs is not None
+                rows.append(Row("round_trips", label, ours[key], reference, theirs,
+                                goal if judged else "", ours[key] <= theirs if judged else None,
+                                f"{kind} client CPU / op\nvs {reference}" if goal else "",
+                                1.0 if judged else None))
+    return rows
+
+
+# Labels of the figures in the min / median / max tables of the Runs section.
+SPREAD_LABELS = {
+    "iterate_cpu_ns_per_doc": "iteration CPU per document (ns)",
+    "kill_latency_median_ms": "kill latency, median (ms)",
+    "destroy_median_ns": "destroy a live cursor, median (ns)",
+    "update_one_cpu_ns_per_op": "update_one client CPU / op (ns, process)",
+    "update_one_thread_cpu_ns_per_op": "update_one calling thread's CPU / op (ns)",
+    "update_one_wall_ns_per_op": "update_one wall-clock / op (ns)",
+    "find_one_cpu_ns_per_op": "find_one client CPU / op (ns, process)",
+    "find_one_thread_cpu_ns_per_op": "find_one calling thread's CPU / op (ns)",
+    "find_one_wall_ns_per_op": "find_one wall-clock / op (ns)",
+}
+
+
+def spread_lines(data):
+    """min / median / max per side of a part that ran several times ("spread" in its JSON)."""
+    spread = (data or {}).get("spread")
+    if not spread:
+        return []
+    sides = list(spread)
+    if isinstance(data.get("rounds"), int):
+        over = f"{data['rounds']} interleaved rounds"
+    elif isinstance(data.get("runs"), int):
+        over = f"{data['runs']} runs"
+    else:
+        over = "the runs"
+    lines = [f"Min / median / max over {over}:", "",
+             "| figure | " + " | ".join(sides) + " |", "| --- |" + " ---: |" * len(sides)]
+    for key, label in SPREAD_LABELS.items():
+        if not any(key in spread[side] for side in sides):
+            continue
+        cells = []
+        for side in sides:
+            x = spread[side].get(key)
+            cells.append(" / ".join(number(x[k]) for k in ("min", "median", "max")) if x else "—")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    # Ratios round by round (the sides ran one after the other in each round), client CPU only.
+    paired = [(name.split(".", 1), p) for name, p in data.get("paired_ratios", {}).items()
+              if name.endswith("_cpu_ns_per_op") and "thread" not in name]
+    if paired:
+        lines += ["", "mongoslice / reference round by round, client CPU (min / median / max): "
+                  + "; ".join(f"{key.split('_cpu')[0]} vs {reference} "
+                              + " / ".join(f"{p[k]:.2f}" for k in ("min", "median", "max"))
+                              for (reference, key), p in paired) + "."]
+    return lines + [""]
+
+
 PARTS = [
     ("wire_codec", wire_codec_rows, "OP_MSG codec on a ~16 MB cursor reply (Google Benchmark)"),
     ("cursor_destroy", cursor_destroy_rows, "Destroying a live cursor (Google Benchmark)"),
     ("executor", executor_rows, "PeriodicExecutor vs PyMongo's (bench/executor_compare.sh)"),
     ("topology", topology_rows, "Idle topology of 100 mongos (bench/topology_compare.sh)"),
     ("cursors", cursors_rows, "Cursors through the client (bench/cursor_compare.sh)"),
+    ("round_trips", round_trips_rows,
+     "update_one and find_one round trips against FerretDB (bench/round_trips_compare.sh)"),
     ("idle_clients", idle_clients_rows,
      "Idle MongoClients, whole (bench/idle_clients_compare.sh)"),
 ]
@@ -312,6 +384,7 @@ def write_report(raw, out, rows_by_part, machine, metas, previous):
             lines.append(f"This part was rerun. The run it replaces started {meta['started']} "
                          f"at load {meta['load_before']} and gave: {judged}.")
         lines.append("")
+        lines += spread_lines(load(raw / f"{part}.json"))
     lines += ["## Notes", "",
               "- topology: a heartbeat wakes the client at least twice (the timer, then the "
               "reply), so the goal \"wake-ups ~ heartbeats\" is counted as met when the client "
@@ -321,6 +394,13 @@ def write_report(raw, out, rows_by_part, machine, metas, previous):
               "its log); PyMongo runs with serverMonitoringMode=poll (no RTT thread), like our "
               "polling monitors. Wake-ups are context switches; a heartbeat costs a monitor 2 "
               "(its deadline, then the reply), so 0.1 heartbeats/s is ~0.2 wake-ups/s per server.",
+              "- cursors: the part runs bench/cursor_compare.sh several times; the table gives "
+              "the medians of the runs, its section under Runs their min / median / max.",
+              "- round_trips: client CPU is the user+sys time of the whole client process (every "
+              "driver thread) over the timed operations; the server's is not counted (the same "
+              "work for all three). The three drivers run one after the other in each of the "
+              "interleaved rounds; the table gives the medians over the rounds, Runs the "
+              "spread and the per-round ratios. Wall-clock time is mostly FerretDB's.",
               "- executor: PyMongo's close and wake trials take up to 1 s each, so it runs 40 "
               "trials where we run 1000; its p99 is the worst of 40.",
               "- See bench/README.md for what each benchmark measures and its caveats.", ""]

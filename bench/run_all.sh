@@ -5,17 +5,21 @@
 #   bench/run_all.sh [BUILD_DIR] [PART ...]
 #
 #   BUILD_DIR  default build-bench (relative to the repository)
-#   PART       any of: wire_codec cursor_destroy executor topology cursors idle_clients
-#              (default: all). Parts not named keep their earlier raw results, so one noisy part
-#              can be rerun alone and the report regenerated.
+#   PART       any of: wire_codec cursor_destroy executor topology cursors round_trips
+#              idle_clients (default: all). Parts not named keep their earlier raw results, so
+#              one noisy part can be rerun alone and the report regenerated.
 #
 # Environment:
 #   MONGOSLICE_BENCH_MAX_LOAD=L  before each part, wait (at most 3 min) for the 1-minute load
 #                                average to drop below L; the load each part started at is in the
 #                                report either way.
+#   MONGOSLICE_BENCH_JOBS=J      parallel build jobs (default 2).
+#   MONGOSLICE_BENCH_CURSOR_RUNS=N
+#                                runs of bench/cursor_compare.sh in the cursors part (default 5;
+#                                the report gives their medians and min / median / max).
 #
 # Raw results (JSON per part, its log and the exact commands) go to bench/results/raw/, which git
-# ignores; bench/report.py turns them into the report. About 10 minutes on 2 cores.
+# ignores; bench/report.py turns them into the report. About 20 minutes on 2 cores.
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
@@ -23,7 +27,7 @@ invocation="${MONGOSLICE_BENCH_MAX_LOAD:+MONGOSLICE_BENCH_MAX_LOAD=$MONGOSLICE_B
 invocation+="bench/run_all.sh${*:+ $*}"
 build=${1:-build-bench}
 shift $(($# > 0 ? 1 : 0))
-all_parts=(wire_codec cursor_destroy executor topology cursors idle_clients)
+all_parts=(wire_codec cursor_destroy executor topology cursors round_trips idle_clients)
 parts=("$@")
 ((${#parts[@]})) || parts=("${all_parts[@]}")
 results=bench/results
@@ -47,7 +51,7 @@ machine.setdefault("reruns", []).append({"command": command, "date": date, "load
 json.dump(machine, open(path, "w"), indent=1)
 PY
 else
-  rm -f "$raw"/*.json "$raw"/*.log  # a full run starts afresh
+  rm -f "$raw"/*.json "$raw"/*.log "$raw"/*.json.run*  # a full run starts afresh
 {
   printf '{\n "date": %s,\n' "$(json_string "$now")"
   printf ' "nproc": %s,\n' "$(nproc)"
@@ -80,6 +84,7 @@ targets_of() {
     executor) echo bench_executor_metrics ;;
     topology) echo bench_topology_idle ;;
     cursors) echo bench_client_cursors bench_libmongoc_cursors ;;
+    round_trips) echo bench_client_round_trips bench_libmongoc_round_trips ;;
     idle_clients) echo bench_idle_clients ;;
   esac
 }
@@ -92,7 +97,7 @@ echo "building ${targets[*]} in $build (Release)..." >&2
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMONGOSLICE_BUILD_BENCH=ON >/dev/null ||
   exit 1
 # Keep going past a program that does not build: its part then reports itself as failed.
-ninja -C "$build" -j2 -k 0 "${targets[@]}" >"$raw/build.log" 2>&1 ||
+ninja -C "$build" -j"${MONGOSLICE_BENCH_JOBS:-2}" -k 0 "${targets[@]}" >"$raw/build.log" 2>&1 ||
   echo "some targets failed to build (see $raw/build.log)" >&2
 
 wait_for_load() {
@@ -103,6 +108,41 @@ wait_for_load() {
     echo "load $(loadavg) >= $limit: waiting..." >&2
     sleep 5
   done
+}
+
+# repeated N COMMAND...: runs a compare script N times (each writing its JSON next to
+# $MONGOSLICE_BENCH_JSON) and writes to $MONGOSLICE_BENCH_JSON the median of each figure per side,
+# with "spread" (min / median / max per side and figure) and "runs" (N). Each run waits for the
+# load like a part (MONGOSLICE_BENCH_MAX_LOAD).
+repeated() {
+  local n=$1 i status=0
+  shift
+  local out=$MONGOSLICE_BENCH_JSON
+  for ((i = 1; i <= n; ++i)); do
+    ((i == 1)) || wait_for_load
+    echo "-- run $i of $n (load $(loadavg)): $*"
+    MONGOSLICE_BENCH_JSON=$out.run$i "$@" || status=$?
+  done
+  ((status == 0)) || return "$status"
+  "$py" - "$out" "$n" <<'PY'
+import json, statistics, sys
+out, n = sys.argv[1], int(sys.argv[2])
+runs = [json.load(open(f"{out}.run{i}")) for i in range(1, n + 1)]
+merged, spread = {}, {}
+for side in runs[0]:
+    if not isinstance(runs[0][side], dict):
+        continue
+    merged[side], spread[side] = {}, {}
+    for key in runs[0][side]:
+        values = [r[side][key] for r in runs if isinstance(r.get(side, {}).get(key), (int, float))]
+        if values:
+            spread[side][key] = {"min": min(values), "median": statistics.median(values),
+                                 "max": max(values)}
+            merged[side][key] = spread[side][key]["median"]
+merged.update(spread=spread, runs=n)
+json.dump(merged, open(out, "w"), indent=1)
+print(f"medians of {n} runs written to {out}")
+PY
 }
 
 # run PART JSON COMMAND...: runs one part with its JSON destination in MONGOSLICE_BENCH_JSON,
@@ -125,7 +165,9 @@ run() {
   status=${PIPESTATUS[0]}
   seconds=$SECONDS
   {
-    printf '{\n "part": "%s",\n "command": %s,\n' "$part" "$(json_string "$*")"
+    local shown="$*"
+    [[ $1 == repeated ]] && shown="${*:3} ($2 runs, medians)"
+    printf '{\n "part": "%s",\n "command": %s,\n' "$part" "$(json_string "$shown")"
     printf ' "started": "%s",\n "seconds": %d,\n "status": %d,\n' "$started" "$seconds" "$status"
     printf ' "load_before": "%s",\n "load_after": "%s"\n}\n' "$load_before" "$(loadavg)"
   } >"$raw/$part.meta.json"
@@ -149,10 +191,14 @@ for part in "${parts[@]}"; do
       run topology "$raw/topology.json" bench/topology_compare.sh "$build" 100 30 ;;
     cursors)
       if [[ -x bench/cursor_compare.sh ]]; then
-        run cursors "$raw/cursors.json" bench/cursor_compare.sh "$build"
+        run cursors "$raw/cursors.json" repeated "${MONGOSLICE_BENCH_CURSOR_RUNS:-5}" \
+          bench/cursor_compare.sh "$build"
       else
         echo "== cursors: bench/cursor_compare.sh not there yet, skipped" >&2
       fi ;;
+    round_trips)
+      # Interleaved rounds inside the script: min / median / max are its own.
+      run round_trips "$raw/round_trips.json" bench/round_trips_compare.sh "$build" 2000 5 ;;
     idle_clients)
       run idle_clients "$raw/idle_clients.json" bench/idle_clients_compare.sh "$build" 20 20 3 ;;
     *) echo "unknown part $part (parts: ${all_parts[*]})" >&2 ;;

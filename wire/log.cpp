@@ -14,9 +14,11 @@ namespace {
 // destructors of other static objects may log during static destruction, after a normal
 // static here would be gone.
 
-// The components MONGOSLICE_LOG lists, read once.
+// What MONGOSLICE_LOG asks for, read once: the components logged at every level, and whether
+// warnings and errors of the others are shown (unless "none" is listed).
 struct EnvFilter {
   bool all = false;
+  bool quiet = false;  // "none": no warnings of unlisted components either
   std::vector<std::string> components;
 
   EnvFilter() {
@@ -28,6 +30,7 @@ struct EnvFilter {
       auto item = rest.substr(0, comma);
       rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
       if (item == "all") all = true;
+      if (item == "none") quiet = true;
       if (!item.empty()) components.emplace_back(item);
     }
   }
@@ -52,8 +55,15 @@ std::atomic<std::shared_ptr<const Sink>>& custom_sink() {
   return *sink;
 }
 
+// Whether the default sink writes a message of this component and level.
+bool shown(std::string_view component, Level level) {
+  const EnvFilter& filter = env_filter();
+  if (filter.lists(component)) return true;
+  return !filter.quiet && level >= Level::warning;
+}
+
 void default_sink(std::string_view component, Level level, std::string_view message) {
-  if (!env_filter().lists(component)) return;
+  if (!shown(component, level)) return;
   // One fwrite per line, so that lines from several threads do not interleave.
   std::string line = "[mongoslice ";
   line.append(component).append(" ").append(to_string(level)).append("] ");

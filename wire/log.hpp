@@ -2,9 +2,11 @@
 // A tiny log facility, in the lowest layer so that every layer may log.
 //
 // A message has a component ("executor", "monitor", ...), a level and a text. It goes to one
-// process-wide sink. The default sink writes to stderr the messages of the components listed
-// in the environment variable MONGOSLICE_LOG (comma-separated, or "all"), read once; with the
-// variable unset it writes nothing. Tests and applications replace the sink with set_sink.
+// process-wide sink. The default sink writes to stderr, one line per message:
+//  - warnings and errors of every component (a connection string's unknown option, a cursor
+//    destroyed after its client was closed, ...), unless MONGOSLICE_LOG lists "none";
+//  - every message of the components MONGOSLICE_LOG lists (comma-separated; "all" lists all).
+// MONGOSLICE_LOG is read once. Tests and applications replace the sink with set_sink.
 //
 // Thread-safety: emit and set_sink may be called from any thread at once. emit is not meant
 // for lock-free contexts (a sink may lock); PeriodicExecutor::close/wake never log.
@@ -37,8 +39,9 @@ void emit(std::string_view component, Level level, std::string_view message) noe
 // Replaces the sink; an empty function restores the default (stderr, filtered by MONGOSLICE_LOG).
 void set_sink(Sink sink);
 
-// True when a message of this component would reach a sink: lets callers skip formatting.
-// Always true while a custom sink is set.
+// True when every message of this component would reach a sink (a custom sink is set, or
+// MONGOSLICE_LOG lists the component): lets callers skip formatting. (Warnings and errors of
+// an unlisted component may reach the default sink even when this is false.)
 bool enabled(std::string_view component) noexcept;
 
 }  // namespace mongoslice::log

@@ -11,6 +11,15 @@
 #include <string>
 #include <variant>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+
+#include "driver/mongo_client.hpp"
+#include "support/child_process.hpp"
 #include "wire/error.hpp"
 
 namespace mongoslice {
@@ -457,6 +466,83 @@ TEST(ConnectionStringReadPreference, ModeNamesRoundTrip) {
   EXPECT_EQ(parse_read_preference_mode("PRIMARYPREFERRED"), Mode::kPrimaryPreferred);
   EXPECT_FALSE(parse_read_preference_mode("primary "));
   EXPECT_FALSE(parse_read_preference_mode(""));
+}
+
+// ---- warnings reach stderr by default --------------------------------------------------------
+
+constexpr const char* kChildFlag = "MONGOSLICE_URI_WARNINGS_CHILD";
+constexpr std::string_view kWarningUri = "mongodb://127.0.0.1:1/?fooBar=1&journal=maybe";
+
+// The child's part (skipped unless ConnectionStringWarnings runs it): construct one client
+// with two warnings in its URI, and close it.
+TEST(ConnectionStringWarningsChild, MakesOneClient) {
+  if (std::getenv(kChildFlag) == nullptr) {
+    GTEST_SKIP() << "runs only as the child process of ConnectionStringWarnings";
+  }
+  MongoClient client(kWarningUri);
+  client.close();
+}
+
+// Runs this test binary again in a fresh process (so MONGOSLICE_LOG is read anew) with
+// MONGOSLICE_LOG set to `log` (unset for nullptr), and returns what it wrote to stderr.
+std::string child_stderr(const char* log) {
+  char path[] = "/tmp/mongoslice-uri-warnings-XXXXXX";
+  int fd = ::mkstemp(path);
+  if (fd < 0) {
+    ADD_FAILURE() << "mkstemp failed";
+    return "";
+  }
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(fd, 2);
+    int devnull = ::open("/dev/null", O_WRONLY);
+    if (devnull >= 0) ::dup2(devnull, 1);
+    if (log) {
+      ::setenv("MONGOSLICE_LOG", log, 1);
+    } else {
+      ::unsetenv("MONGOSLICE_LOG");
+    }
+    ::setenv(kChildFlag, "1", 1);
+    ::execl("/proc/self/exe", "driver_tests", "--gtest_filter=ConnectionStringWarningsChild.*",
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::close(fd);
+  int status = testing::wait_bounded(pid, std::chrono::seconds(30));
+  std::ifstream in(path);
+  std::string err((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ::unlink(path);
+  EXPECT_TRUE(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << "child status " << status << "; stderr:\n"
+      << err;
+  return err;
+}
+
+std::size_t count_of(const std::string& text, std::string_view needle) {
+  std::size_t count = 0;
+  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) {
+    ++count;
+  }
+  return count;
+}
+
+TEST(ConnectionStringWarnings, ReachStderrByDefaultOncePerClient) {
+  for (const char* log : {static_cast<const char*>(nullptr), "commands"}) {
+    SCOPED_TRACE(log ? log : "MONGOSLICE_LOG unset");
+    const std::string err = child_stderr(log);
+    EXPECT_EQ(count_of(err,
+                       "[mongoslice topology warning] connection string: unknown option "
+                       "fooBar ignored\n"),
+              1u)
+        << err;
+    EXPECT_EQ(count_of(err, "option journal=maybe ignored: expected true or false"), 1u) << err;
+  }
+}
+
+TEST(ConnectionStringWarnings, MongosliceLogNoneSilencesThem) {
+  const std::string err = child_stderr("none");
+  EXPECT_EQ(count_of(err, "fooBar"), 0u) << err;
+  EXPECT_EQ(count_of(err, "journal"), 0u) << err;
 }
 
 }  // namespace

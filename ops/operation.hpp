@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <variant>
@@ -73,6 +74,10 @@ concept Operation = requires(Op op, const Op& cop, const ServerLimits& limits,
   { std::move(op).result() } -> std::same_as<typename Op::Result>;
 };
 
+// Throws Error(errc::invalid_argument) naming `what` when the server's wire version is below
+// `required` (nothing is sent then).
+void check_wire_version(const ServerLimits& limits, std::int32_t required, std::string_view what);
+
 // An operation of one command: `Parse` turns the reply into the result (and throws what the
 // reply means). The command is built before the engine runs, so a refused argument throws at
 // construction, before a server is even selected.
@@ -83,12 +88,29 @@ class SingleCommand {
 
   SingleCommand(OperationKind kind, std::string_view db, bson::Document body, Parse parse,
                 bool retryable = false)
-      : kind_(kind), db_(db), body_(std::move(body)), parse_(std::move(parse)),
+      : kind_(kind),
+        db_(db),
+        body_(std::move(body)),
+        parse_(std::move(parse)),
         retryable_(retryable) {}
+
+  // Refuses, in start(), a server older than `wire_version` with
+  // Error(errc::invalid_argument, "<what> needs ... "): for an option that older servers would
+  // silently ignore (e.g. a delete's hint before MongoDB 4.4, wire version 9).
+  SingleCommand& require_wire_version(std::int32_t wire_version, std::string what) {
+    if (wire_version > required_wire_version_) {
+      required_wire_version_ = wire_version;
+      required_for_ = std::move(what);
+    }
+    return *this;
+  }
 
   OperationKind kind() const noexcept { return kind_; }
   bool retryable() const noexcept { return retryable_; }
-  Step start(const ServerLimits&) { return Send{{db_, body_.view(), {}}}; }
+  Step start(const ServerLimits& limits) {
+    check_wire_version(limits, required_wire_version_, required_for_);
+    return Send{{db_, body_.view(), {}}};
+  }
   Step on_reply(bson::Document reply) {
     result_.emplace(parse_(std::move(reply)));
     return Done{};
@@ -101,6 +123,8 @@ class SingleCommand {
   bson::Document body_;
   Parse parse_;
   bool retryable_;
+  std::int32_t required_wire_version_ = 0;
+  std::string required_for_;
   std::optional<Result> result_;
 };
 

@@ -143,15 +143,15 @@ bool Element::is_number() const noexcept {
 }
 
 void Element::throw_mismatch(Type wanted) const {
-  throw Error(errc::bson_type_mismatch, "field '" + std::string(key()) + "' is " +
+  throw Error(errc::bson_type_mismatch, "field '" + escaped(key()) + "' is " +
                                             std::string(type_name(type())) + ", expected " +
                                             std::string(type_name(wanted)));
 }
 
 void Element::throw_out_of_range(const std::string& value, Type wanted) const {
   throw Error(errc::bson_type_mismatch,
-              "field '" + std::string(key()) + "' is " + std::string(type_name(type())) + " " +
-                  value + ", out of the range of " + std::string(type_name(wanted)));
+              "field '" + escaped(key()) + "' is " + std::string(type_name(type())) + " " + value +
+                  ", out of the range of " + std::string(type_name(wanted)));
 }
 
 double Element::get_double() const {
@@ -211,7 +211,7 @@ std::chrono::system_clock::time_point Element::get_date_time() const {
   constexpr auto kMax = std::chrono::duration_cast<milliseconds>(Clock::duration::max()).count();
   const std::int64_t ms = bson_iter_date_time(&iter_);
   if (ms < kMin || ms > kMax) {
-    throw Error(errc::bson_type_mismatch, "field '" + std::string(key()) + "' is date " +
+    throw Error(errc::bson_type_mismatch, "field '" + escaped(key()) + "' is date " +
                                               std::to_string(ms) +
                                               " ms since the epoch, out of the range of "
                                               "std::chrono::system_clock");
@@ -356,7 +356,7 @@ std::optional<Element> View::find(std::string_view key) const noexcept {
 
 Element View::operator[](std::string_view key) const {
   if (auto element = find(key)) return *element;
-  throw Error(errc::bson_key_missing, "field '" + std::string(key) + "' is missing");
+  throw Error(errc::bson_key_missing, "field '" + escaped(key) + "' is missing");
 }
 
 std::string View::to_json() const {

@@ -363,5 +363,24 @@ TEST(ServerErrorTest, CodeOutOfRangeIsAnError) {
   EXPECT_EQ(as_long->server_code(), 43);
 }
 
+// Reading errors quote the key whole and escaped too: a missing key holding a NUL, a control
+// byte in a stored key, a long key (past any small-string buffer).
+TEST(BsonView, ReadErrorsQuoteTheWholeKeyEscaped) {
+  const std::string long_key(80, 'k');
+  Document doc = Builder{}.append("k\x01", 1).append(long_key + "'", 2).build();
+  Error missing = testing::expect_error([&] { doc[std::string_view("a\0b", 3)]; });
+  EXPECT_EQ(missing.code(), errc::bson_key_missing);
+  EXPECT_NE(std::string(missing.what()).find("field 'a\\x00b' is missing"), std::string::npos)
+      << missing.what();
+  Error control = testing::expect_error([&] { doc["k\x01"].get_string(); });
+  EXPECT_EQ(control.code(), errc::bson_type_mismatch);
+  EXPECT_NE(std::string(control.what()).find("field 'k\\x01' is int"), std::string::npos)
+      << control.what();
+  Error long_one = testing::expect_error([&] { doc[long_key + "'"].get_bool(); });
+  EXPECT_NE(std::string(long_one.what()).find("field '" + long_key + "\\'' is int"),
+            std::string::npos)
+      << long_one.what();
+}
+
 }  // namespace
 }  // namespace mongoslice::bson

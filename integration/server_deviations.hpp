@@ -78,6 +78,10 @@ inline const std::vector<ServerDeviation> kServerDeviations = {
      "FerretDB v1.24.2 refuses renameCollection with dropTarget: true (code 238 NotImplemented: "
      "'support for field \"dropTarget\" with non-default value true is not implemented yet'; "
      "PyMongo's rename(..., dropTarget=True) gets the same); MongoDB drops the target and renames"},
+    {"ClientIndex.SpecialIndexTypesGetTheNamesServersGive/FerretDB",
+     "FerretDB v1.24.2 refuses createIndexes of a hashed, 2dsphere or text index (code 27: "
+     "'can't find index with key: { h: \"hashed\" }'; PyMongo's create_index([(\"h\", "
+     "\"hashed\")]) gets the same); MongoDB creates them, named h_hashed, loc_2dsphere, t_text"},
 };
 
 // The deviation listed for the running test, or nullptr.

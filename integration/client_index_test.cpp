@@ -95,6 +95,18 @@ TEST_P(ClientIndex, ASparseIndexIsListedAsSparse) {
   EXPECT_TRUE(indexes["s_1"]["sparse"].as_bool());
 }
 
+TEST_P(ClientIndex, SpecialIndexTypesGetTheNamesServersGive) {
+  auto names = coll_->create_indexes(
+      {{json(R"({"h": "hashed"})"), {}}, {json(R"({"loc": "2dsphere"})"), {}}});
+  EXPECT_EQ(names, (std::vector<std::string>{"h_hashed", "loc_2dsphere"}));
+  EXPECT_EQ(coll_->create_index(json(R"({"t": "text"})")), "t_text");
+  auto indexes = indexes_of(*coll_);
+  EXPECT_EQ(names_of(indexes),
+            (std::vector<std::string>{"_id_", "h_hashed", "loc_2dsphere", "t_text"}));
+  ASSERT_TRUE(indexes.count("h_hashed"));
+  EXPECT_EQ(bson::Document(indexes["h_hashed"]["key"].get_document()), json(R"({"h": "hashed"})"));
+}
+
 TEST_P(ClientIndex, AUniqueIndexRefusesADuplicate) {
   coll_->create_index(json(R"({"k": 1})"), {.unique = true});
   coll_->insert_one(json(R"({"_id": 1, "k": "same"})"));

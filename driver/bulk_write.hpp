@@ -1,6 +1,7 @@
 #pragma once
-// Collection::bulk_write's requests, options and result, and the results of insert_one and
-// insert_many, as the CRUD spec names them. Plain data.
+// Collection::bulk_write's requests and options, and the results of insert_one and insert_many,
+// as the CRUD spec names them. Plain data. BulkWriteResult is in ops/write_results.hpp (the
+// operation that runs a bulk write builds it), included here.
 
 #include <cstdint>
 #include <map>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "driver/write_options.hpp"
+#include "ops/write_results.hpp"  // IWYU pragma: export (BulkWriteResult)
 #include "wire/bson.hpp"
 
 namespace mongoslice {
@@ -49,20 +51,9 @@ struct BulkWriteOptions {
   std::optional<Comment> comment;
 };
 
-struct BulkWriteResult {
-  std::int64_t inserted_count = 0;
-  std::int64_t matched_count = 0;
-  std::int64_t modified_count = 0;
-  std::int64_t deleted_count = 0;
-  std::int64_t upserted_count = 0;
-  // The _id of each upserted document ({_id: value}) by the index of its request.
-  std::map<std::int64_t, bson::Document> upserted_ids;
-  // The _id of each inserted document ({_id: value}) by the index of its request.
-  std::map<std::int64_t, bson::Document> inserted_ids;
-};
-
 struct InsertOneResult {
-  bson::Document inserted_id;  // {_id: value}
+  bson::Document inserted_id;  // {_id: value}: the document's own, or the one generated for it
+  bool acknowledged = true;    // false for an unacknowledged write concern (w: 0)
 };
 
 struct InsertManyOptions {
@@ -72,9 +63,10 @@ struct InsertManyOptions {
 };
 
 struct InsertManyResult {
-  std::int64_t inserted_count = 0;
-  // {_id: value} of each document by its index in the input.
+  std::int64_t inserted_count = 0;  // the server's count (0 when unacknowledged)
+  // {_id: value} of each document by its index in the input (every one: all were inserted).
   std::map<std::int64_t, bson::Document> inserted_ids;
+  bool acknowledged = true;  // false for an unacknowledged write concern (w: 0)
 };
 
 }  // namespace mongoslice

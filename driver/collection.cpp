@@ -1,22 +1,19 @@
 #include "driver/collection.hpp"
 
-#include <algorithm>
+#include <deque>
+#include <type_traits>
 #include <variant>
 
 #include "driver/client_core.hpp"
 #include "driver/names.hpp"
 #include "driver/operation_engine.hpp"
+#include "ops/bulk_write_op.hpp"
 #include "ops/commands.hpp"
 #include "ops/write_ops.hpp"
 #include "wire/error.hpp"
 
 namespace mongoslice {
 namespace {
-
-// Limits of one insert command: the server's default maxWriteBatchSize, and the message size
-// less room for the command body and headers.
-constexpr std::size_t kMaxBatchCount = 100'000;
-constexpr std::size_t kMaxBatchBytes = wire::kDefaultMaxMessageSize - 16 * 1024;
 
 // The document with an _id in front when it has none.
 bson::Document with_id(bson::View document) {
@@ -26,16 +23,91 @@ bson::Document with_id(bson::View document) {
   return bson::Builder{}.append("_id", oid).concat(document).build();
 }
 
-std::vector<WriteErrorDetail> to_details(const wire::WriteReply& reply, std::int64_t offset) {
-  std::vector<WriteErrorDetail> out;
-  out.reserve(reply.write_errors.size());
-  for (const auto& e : reply.write_errors) out.push_back({e.index + offset, e.code, e.errmsg});
-  return out;
+bson::Document id_of(bson::View document) {
+  return bson::Builder{}.append("_id", document["_id"]).build();
 }
 
-std::optional<WriteErrorDetail> to_detail(const std::optional<wire::WriteConcernError>& e) {
-  if (!e) return std::nullopt;
-  return WriteErrorDetail{0, e->code, e->errmsg};
+wire::StringOrDocumentView view_of(
+    const std::optional<std::variant<std::string, bson::Document>>& v) {
+  if (!v) return std::monostate{};
+  if (const auto* text = std::get_if<std::string>(&*v)) return std::string_view(*text);
+  return std::get<bson::Document>(*v).view();
+}
+
+std::optional<bson::View> view_of(const std::optional<bson::Document>& document) {
+  if (!document) return std::nullopt;
+  return document->view();
+}
+
+// The statements of a write and the bytes they point into (a deque: its elements never move).
+struct Statements {
+  std::deque<bson::Document> owned;
+  std::vector<ops::WriteStatement> list;
+
+  void add(ops::StatementKind kind, bson::View statement) { list.push_back({kind, statement}); }
+  void add(ops::StatementKind kind, bson::Document statement) {
+    owned.push_back(std::move(statement));
+    list.push_back({kind, owned.back().view()});
+  }
+  // An insert: the document as it is when it has an _id, else a copy with one.
+  void add_insert(bson::View document) {
+    if (document.contains("_id")) {
+      add(ops::StatementKind::kInsert, document);
+    } else {
+      add(ops::StatementKind::kInsert, with_id(document));
+    }
+  }
+  void add_update(bson::View filter, bson::View update, wire::UpdateKind kind, bool multi,
+                  bool upsert, const std::vector<bson::Document>* array_filters,
+                  const std::optional<bson::Document>& collation, const std::optional<Hint>& hint) {
+    std::vector<bson::View> filters;
+    if (array_filters) {
+      for (const auto& f : *array_filters) filters.push_back(f.view());
+    }
+    wire::UpdateStatement statement;
+    statement.filter = filter;
+    statement.update = update;
+    statement.upsert = upsert;
+    statement.multi = multi;
+    statement.array_filters = filters;
+    statement.collation = view_of(collation);
+    statement.hint = view_of(hint);
+    add(kind == wire::UpdateKind::kReplacement ? ops::StatementKind::kReplace
+                                               : ops::StatementKind::kUpdate,
+        wire::make_update_statement(statement, kind));  // validates the update
+  }
+  void add_delete(bson::View filter, bool just_one, const DeleteOptions& o) {
+    wire::DeleteStatement statement;
+    statement.filter = filter;
+    statement.just_one = just_one;
+    statement.collation = view_of(o.collation);
+    statement.hint = view_of(o.hint);
+    add(ops::StatementKind::kDelete, wire::make_delete_statement(statement));
+  }
+};
+
+// Runs the statements as one BulkWrite on the engine; throws BulkWriteError when the server
+// reported write errors or write-concern errors.
+BulkWriteResult run_bulk(ClientCore& core, std::string_view db, std::string_view collection,
+                         Statements statements, const wire::WriteCommandOptions& options) {
+  ops::BulkWrite op(db, collection, std::move(statements.list), options);
+  ops::BulkWriteOutcome outcome = execute(core, op).result;
+  if (outcome.has_errors()) {
+    throw BulkWriteError(std::move(outcome.write_errors), std::move(outcome.write_concern_errors),
+                         std::move(outcome.result));
+  }
+  return std::move(outcome.result);
+}
+
+UpdateResult to_update_result(BulkWriteResult result) {
+  UpdateResult out;
+  out.matched_count = result.matched_count;
+  out.modified_count = result.modified_count;
+  out.upserted_count = result.upserted_count;
+  if (!result.upserted_ids.empty())
+    out.upserted_id = std::move(result.upserted_ids.begin()->second);
+  out.acknowledged = result.acknowledged;
+  return out;
 }
 
 }  // namespace
@@ -51,90 +123,84 @@ Collection Collection::with_options(const HandleOptions& overrides) const {
   return Collection(core_, db_, name_, options_.merged_with(overrides));
 }
 
-bson::Document Collection::insert_one(bson::View document) const {
-  bson::Document doc = with_id(document);
-  bson::View view = doc.view();
-  insert_many(std::span<const bson::View>(&view, 1));
-  return bson::Builder{}.append("_id", doc["_id"]).build();
+InsertOneResult Collection::insert_one(bson::View document) const {
+  Statements statements;
+  statements.add_insert(document);
+  InsertOneResult out{id_of(statements.list.front().statement)};
+  wire::WriteCommandOptions options;
+  options.write_concern = write_concern();
+  out.acknowledged = run_bulk(*core_, db_, name_, std::move(statements), options).acknowledged;
+  return out;
 }
 
-std::int64_t Collection::insert_many(const std::vector<bson::Document>& documents) const {
+InsertManyResult Collection::insert_many(const std::vector<bson::Document>& documents,
+                                         const InsertManyOptions& options) const {
   std::vector<bson::View> views;
   views.reserve(documents.size());
   for (const auto& d : documents) views.push_back(d.view());
-  return insert_many(views);
+  return insert_many(views, options);
 }
 
-std::int64_t Collection::insert_many(std::span<const bson::View> documents) const {
+InsertManyResult Collection::insert_many(std::span<const bson::View> documents,
+                                         const InsertManyOptions& options) const {
   if (documents.empty()) throw Error(errc::invalid_argument, "insert_many of no documents");
-  // Documents without _id get one; keep the copies alive while their batch is sent.
-  std::vector<bson::Document> owned;
-  std::vector<bson::View> views;
-  views.reserve(documents.size());
-  for (bson::View d : documents) {
-    if (d.contains("_id")) {
-      views.push_back(d);
-    } else {
-      owned.push_back(with_id(d));
-      views.push_back(bson::View());  // filled below, once `owned` no longer reallocates
-    }
-  }
-  for (std::size_t i = 0, k = 0; i < views.size(); ++i) {
-    if (!documents[i].contains("_id")) views[i] = owned[k++].view();
-  }
-
-  const bson::Document command = wire::make_insert(db_, name_, /*ordered=*/true);
-  std::int64_t inserted = 0;
-  std::size_t begin = 0;
-  while (begin < views.size()) {
-    std::size_t end = begin, bytes = 0;
-    while (end < views.size() && end - begin < kMaxBatchCount &&
-           (end == begin || bytes + views[end].size() <= kMaxBatchBytes)) {
-      bytes += views[end].size();
-      ++end;
-    }
-    wire::DocumentSequence sequence{wire::kInsertDocuments,
-                                    std::span<const bson::View>(views).subspan(begin, end - begin)};
-    auto reply = core_->run_write(db_, command, {&sequence, 1}).reply;
-    auto parsed = wire::parse_write_reply(reply);
-    inserted += parsed.n;
-    if (!parsed.write_errors.empty() || parsed.write_concern_error) {
-      throw BulkWriteError(to_details(parsed, static_cast<std::int64_t>(begin)),
-                           to_detail(parsed.write_concern_error), inserted, 0);
-    }
-    begin = end;
-  }
-  return inserted;
+  Statements statements;
+  statements.list.reserve(documents.size());
+  for (bson::View d : documents) statements.add_insert(d);
+  InsertManyResult out;
+  for (std::size_t i = 0; i < statements.list.size(); ++i)
+    out.inserted_ids.emplace(static_cast<std::int64_t>(i), id_of(statements.list[i].statement));
+  wire::WriteCommandOptions command;
+  command.ordered = options.ordered;
+  command.comment = view_of(options.comment);
+  command.bypass_document_validation = options.bypass_document_validation;
+  command.write_concern = write_concern();
+  BulkWriteResult result = run_bulk(*core_, db_, name_, std::move(statements), command);
+  out.inserted_count = result.inserted_count;
+  out.acknowledged = result.acknowledged;
+  return out;
 }
 
-namespace {
-
-wire::StringOrDocumentView view_of(
-    const std::optional<std::variant<std::string, bson::Document>>& v) {
-  if (!v) return std::monostate{};
-  if (const auto* text = std::get_if<std::string>(&*v)) return std::string_view(*text);
-  return std::get<bson::Document>(*v).view();
+BulkWriteResult Collection::bulk_write(const std::vector<WriteModel>& requests,
+                                       const BulkWriteOptions& options) const {
+  return bulk_write(std::span<const WriteModel>(requests), options);
 }
 
-std::optional<bson::View> view_of(const std::optional<bson::Document>& document) {
-  if (!document) return std::nullopt;
-  return document->view();
-}
-
-template <typename Reply>
-[[noreturn]] void throw_write_errors(const Reply& reply, std::int64_t deleted) {
-  std::vector<WriteErrorDetail> details;
-  details.reserve(reply.write_errors.size());
-  for (const auto& e : reply.write_errors) details.push_back({e.index, e.code, e.errmsg});
-  std::optional<WriteErrorDetail> concern;
-  if (reply.write_concern_error) {
-    concern =
-        WriteErrorDetail{0, reply.write_concern_error->code, reply.write_concern_error->errmsg};
+BulkWriteResult Collection::bulk_write(std::span<const WriteModel> requests,
+                                       const BulkWriteOptions& options) const {
+  if (requests.empty()) throw Error(errc::invalid_argument, "bulk_write of no requests");
+  Statements statements;
+  statements.list.reserve(requests.size());
+  for (const WriteModel& request : requests) {
+    std::visit(
+        [&](const auto& m) {
+          using Model = std::decay_t<decltype(m)>;
+          if constexpr (std::is_same_v<Model, InsertOneModel>) {
+            statements.add_insert(m.document.view());
+          } else if constexpr (std::is_same_v<Model, UpdateOneModel> ||
+                               std::is_same_v<Model, UpdateManyModel>) {
+            statements.add_update(m.filter.view(), m.update.view(), wire::UpdateKind::kUpdate,
+                                  std::is_same_v<Model, UpdateManyModel>, m.options.upsert,
+                                  &m.options.array_filters, m.options.collation, m.options.hint);
+          } else if constexpr (std::is_same_v<Model, ReplaceOneModel>) {
+            statements.add_update(m.filter.view(), m.replacement.view(),
+                                  wire::UpdateKind::kReplacement, false, m.options.upsert, nullptr,
+                                  m.options.collation, m.options.hint);
+          } else {
+            statements.add_delete(m.filter.view(), std::is_same_v<Model, DeleteOneModel>,
+                                  m.options);
+          }
+        },
+        request);
   }
-  throw BulkWriteError(std::move(details), std::move(concern), 0, deleted);
+  wire::WriteCommandOptions command;
+  command.ordered = options.ordered;
+  command.let = view_of(options.let);
+  command.comment = view_of(options.comment);
+  command.bypass_document_validation = options.bypass_document_validation;
+  command.write_concern = write_concern();
+  return run_bulk(*core_, db_, name_, std::move(statements), command);
 }
-
-}  // namespace
 
 // What update_one, update_many and replace_one share.
 struct Collection::UpdateCall {
@@ -152,30 +218,15 @@ struct Collection::UpdateCall {
 };
 
 UpdateResult Collection::run_update(const UpdateCall& call) const {
-  std::vector<bson::View> array_filters;
-  if (call.array_filters) {
-    for (const auto& f : *call.array_filters) array_filters.push_back(f.view());
-  }
-  wire::UpdateStatement statement;
-  statement.filter = call.filter;
-  statement.update = call.update;
-  statement.upsert = call.upsert;
-  statement.multi = call.multi;
-  statement.array_filters = array_filters;
-  statement.collation = view_of(call.collation);
-  statement.hint = view_of(call.hint);
-  const bson::Document update = wire::make_update_statement(statement, call.kind);  // validates
-
+  Statements statements;
+  statements.add_update(call.filter, call.update, call.kind, call.multi, call.upsert,
+                        call.array_filters, call.collation, call.hint);
   wire::WriteCommandOptions options;
   options.let = view_of(call.let);
   options.comment = view_of(call.comment);
   options.bypass_document_validation = call.bypass_document_validation;
-  const bson::View update_view = update.view();
-  wire::DocumentSequence sequence{wire::kUpdateStatements, {&update_view, 1}};
-  auto reply = core_->run_write(db_, wire::make_update(db_, name_, options), {&sequence, 1}).reply;
-  auto parsed = wire::parse_update_reply(reply);
-  if (!parsed.write_errors.empty() || parsed.write_concern_error) throw_write_errors(parsed, 0);
-  return std::move(parsed.result);
+  options.write_concern = write_concern();
+  return to_update_result(run_bulk(*core_, db_, name_, std::move(statements), options));
 }
 
 UpdateResult Collection::update_one(bson::View filter, bson::View update,
@@ -198,22 +249,14 @@ UpdateResult Collection::replace_one(bson::View filter, bson::View replacement,
 
 DeleteResult Collection::run_delete(bson::View filter, bool just_one,
                                     const DeleteOptions& o) const {
-  wire::DeleteStatement statement;
-  statement.filter = filter;
-  statement.just_one = just_one;
-  statement.collation = view_of(o.collation);
-  statement.hint = view_of(o.hint);
-  const bson::Document del = wire::make_delete_statement(statement);
+  Statements statements;
+  statements.add_delete(filter, just_one, o);
   wire::WriteCommandOptions options;
   options.let = view_of(o.let);
   options.comment = view_of(o.comment);
-  const bson::View del_view = del.view();
-  wire::DocumentSequence sequence{wire::kDeleteStatements, {&del_view, 1}};
-  auto reply = core_->run_write(db_, wire::make_delete(db_, name_, options), {&sequence, 1}).reply;
-  auto parsed = wire::parse_delete_reply(reply);
-  if (!parsed.write_errors.empty() || parsed.write_concern_error)
-    throw_write_errors(parsed, parsed.result.deleted_count);
-  return parsed.result;
+  options.write_concern = write_concern();
+  BulkWriteResult result = run_bulk(*core_, db_, name_, std::move(statements), options);
+  return {result.deleted_count, result.acknowledged};
 }
 
 DeleteResult Collection::delete_one(bson::View filter, const DeleteOptions& options) const {

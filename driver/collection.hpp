@@ -47,14 +47,21 @@ class Collection {
   const HandleOptions& options() const noexcept { return options_; }
 
   // Inserts one document. A document without _id gets a fresh ObjectId first (as every driver
-  // does), which is returned; otherwise the document's own _id is returned.
-  bson::Document insert_one(bson::View document) const;
+  // does); the result holds the _id inserted ({_id: value}). Throws Error(errc::invalid_argument)
+  // before sending when the document is larger than the server's maxBsonObjectSize, and
+  // BulkWriteError for a write error or write-concern error.
+  InsertOneResult insert_one(bson::View document) const;
 
-  // Inserts in order, in as few insert commands as the server's limits allow. Returns how many
-  // were inserted. On the first failing document throws BulkWriteError with its index in
-  // `documents` and how many were inserted before it.
-  std::int64_t insert_many(std::span<const bson::View> documents) const;
-  std::int64_t insert_many(const std::vector<bson::Document>& documents) const;
+  // Inserts the documents (each without _id gets an ObjectId) in as few insert commands as the
+  // server's limits allow (maxWriteBatchSize, maxMessageSizeBytes). Ordered (the default) stops
+  // at the first failing document; unordered goes on. Throws Error(errc::invalid_argument) for
+  // no documents, or, before anything is sent, for a document over maxBsonObjectSize (naming its
+  // index); BulkWriteError with every write error (indexes in `documents`) and the partial
+  // result (inserted_count, inserted_ids of the documents inserted).
+  InsertManyResult insert_many(std::span<const bson::View> documents,
+                               const InsertManyOptions& options = {}) const;
+  InsertManyResult insert_many(const std::vector<bson::Document>& documents,
+                               const InsertManyOptions& options = {}) const;
 
   // Runs find on a server chosen by the client's read preference; the cursor runs getMore on
   // that same server.

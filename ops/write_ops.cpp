@@ -1,5 +1,6 @@
 #include "ops/write_ops.hpp"
 
+#include <cstdint>
 #include <string>
 
 #include "wire/error.hpp"
@@ -45,6 +46,18 @@ std::int64_t integer_field(bson::View document, std::string_view key) {
 
 }  // namespace
 
+bson::Document make_insert_command(std::string_view db, std::string_view collection,
+                                   const WriteCommandOptions& options) {
+  bson::Builder builder;
+  builder.append("insert", collection).append("ordered", options.ordered);
+  append_string_or_document(builder, "comment", options.comment);
+  if (options.bypass_document_validation)
+    builder.append("bypassDocumentValidation", *options.bypass_document_validation);
+  append_write_concern(builder, options.write_concern);
+  builder.append("$db", db);
+  return builder.build();
+}
+
 bson::Document make_update(std::string_view db, std::string_view collection,
                            const WriteCommandOptions& options) {
   bson::Builder builder;
@@ -53,6 +66,7 @@ bson::Document make_update(std::string_view db, std::string_view collection,
   append_string_or_document(builder, "comment", options.comment);
   if (options.bypass_document_validation)
     builder.append("bypassDocumentValidation", *options.bypass_document_validation);
+  append_write_concern(builder, options.write_concern);
   builder.append("$db", db);
   return builder.build();
 }
@@ -63,6 +77,7 @@ bson::Document make_delete(std::string_view db, std::string_view collection,
   builder.append("delete", collection).append("ordered", options.ordered);
   if (options.let) builder.append("let", *options.let);
   append_string_or_document(builder, "comment", options.comment);
+  append_write_concern(builder, options.write_concern);
   builder.append("$db", db);
   return builder.build();
 }
@@ -147,10 +162,15 @@ UpdateReply parse_update_reply(bson::View reply) {
                                                   ", expected a document");
       }
       bson::View upsert = entry.get_document();
-      integer_field(upsert, "index");
+      const std::int64_t index = integer_field(upsert, "index");
+      if (index < 0 || index > INT32_MAX) {
+        throw Error(errc::bson_type_mismatch,
+                    "an 'upserted' entry's index " + std::to_string(index) + " is out of range");
+      }
       auto id = upsert["_id"];  // bson_key_missing when absent
-      if (!result.result.upserted_id)
-        result.result.upserted_id = bson::Builder{}.append("_id", id).build();
+      bson::Document id_document = bson::Builder{}.append("_id", id).build();
+      if (!result.result.upserted_id) result.result.upserted_id = id_document;
+      result.upserted.push_back({static_cast<std::int32_t>(index), std::move(id_document)});
       ++result.result.upserted_count;
     }
   }

@@ -1,5 +1,6 @@
 #pragma once
-// The update and delete commands: what they send and how their replies are read. Sans-I/O.
+// The insert, update and delete commands: what they send and how their replies are read.
+// Sans-I/O. (ops/bulk_write_op.hpp runs them as one operation, batched by the server's limits.)
 //
 // The command body carries the command-level options; the statements travel beside it in an
 // OP_MSG document sequence (kind-1 section) named kUpdateStatements / kDeleteStatements:
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "ops/commands.hpp"
+#include "ops/concerns.hpp"
 #include "ops/write_results.hpp"
 #include "wire/bson.hpp"
 
@@ -30,18 +32,26 @@ inline constexpr std::string_view kDeleteStatements = "deletes";
 // comment: here a string or a document). monostate: not sent.
 using StringOrDocumentView = std::variant<std::monostate, std::string_view, bson::View>;
 
-// Options of the whole update or delete command.
+// Options of the whole insert, update or delete command.
 struct WriteCommandOptions {
-  bool ordered = true;                             // always sent
-  std::optional<bson::View> let;                   // variables for the statements' expressions
-  StringOrDocumentView comment;                    // shown in the server's logs and profiler
-  std::optional<bool> bypass_document_validation;  // update only; ignored by make_delete
+  bool ordered = true;            // always sent
+  std::optional<bson::View> let;  // variables for the statements' expressions; not for insert
+  StringOrDocumentView comment;   // shown in the server's logs and profiler
+  std::optional<bool> bypass_document_validation;  // insert and update; ignored by make_delete
+  WriteConcern
+      write_concern;  // sent unless it is the server's default (wire::append_write_concern)
 };
 
-// {update: collection, ordered, [let], [comment], [bypassDocumentValidation], $db}
+// {insert: collection, ordered, [comment], [bypassDocumentValidation], [writeConcern], $db}; the
+// documents travel in the kInsertDocuments sequence. Throws what append_write_concern throws.
+bson::Document make_insert_command(std::string_view db, std::string_view collection,
+                                   const WriteCommandOptions& options = {});
+
+// {update: collection, ordered, [let], [comment], [bypassDocumentValidation], [writeConcern],
+// $db}. Throws what append_write_concern throws.
 bson::Document make_update(std::string_view db, std::string_view collection,
                            const WriteCommandOptions& options = {});
-// {delete: collection, ordered, [let], [comment], $db}
+// {delete: collection, ordered, [let], [comment], [writeConcern], $db}
 bson::Document make_delete(std::string_view db, std::string_view collection,
                            const WriteCommandOptions& options = {});
 
@@ -82,9 +92,15 @@ bson::Document make_delete_statement(const DeleteStatement& statement);
 
 // The reply of update: {n, nModified, [upserted: [{index, _id}, ...]], [writeErrors],
 // [writeConcernError], ok: 1}. The write errors come with ok: 1 and are returned as data (the
-// driver turns them into its BulkWriteError). upserted_id is the first upserted document's.
+// driver turns them into its BulkWriteError). upserted_id is the first upserted document's;
+// `upserted` has each one with its index among the command's statements.
+struct Upserted {
+  std::int32_t index = 0;  // in the command's statements
+  bson::Document id;       // {_id: value}
+};
 struct UpdateReply {
   UpdateResult result;
+  std::vector<Upserted> upserted;
   std::vector<WriteError> write_errors;
   std::optional<WriteConcernError> write_concern_error;
 };

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdint>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -70,6 +72,41 @@ TEST(DeleteCommand, BodyWithDefaultsAndWithEveryOption) {
 }
 
 // ---- Update statements ------------------------------------------------------------------------
+
+TEST(InsertCommand, BodyWithDefaultsAndWithEveryOption) {
+  EXPECT_EQ(make_insert_command("db", "c"),
+            json(R"({"insert": "c", "ordered": true, "$db": "db"})"));
+  const Document let = json(R"({"v": 1})");
+  WriteCommandOptions options;
+  options.ordered = false;
+  options.let = let.view();  // insert takes no let: not sent
+  options.comment = std::string_view("nightly");
+  options.bypass_document_validation = true;
+  options.write_concern.w = std::int32_t{2};
+  options.write_concern.journal = true;
+  EXPECT_EQ(make_insert_command("db", "c", options),
+            json(R"({"insert": "c", "ordered": false, "comment": "nightly",
+                     "bypassDocumentValidation": true, "writeConcern": {"w": 2, "j": true},
+                     "$db": "db"})"));
+}
+
+TEST(WriteCommands, WriteConcernIsSentUnlessItIsTheServerDefault) {
+  WriteCommandOptions options;
+  options.write_concern.w = std::string("majority");
+  options.write_concern.wtimeout = std::chrono::milliseconds(50);
+  EXPECT_EQ(make_update("db", "c", options), json(R"({"update": "c", "ordered": true,
+                     "writeConcern": {"w": "majority", "wtimeout": {"$numberLong": "50"}}, "$db": "db"})"));
+  EXPECT_EQ(make_delete("db", "c", options), json(R"({"delete": "c", "ordered": true,
+                     "writeConcern": {"w": "majority", "wtimeout": {"$numberLong": "50"}}, "$db": "db"})"));
+  options.write_concern = {};
+  EXPECT_FALSE(make_update("db", "c", options).view().contains("writeConcern"));
+  // w: 0 with j: true is what the spec forbids: refused before anything is sent.
+  options.write_concern.w = std::int32_t{0};
+  options.write_concern.journal = true;
+  EXPECT_EQ(code_of([&] { make_insert_command("db", "c", options); }), errc::invalid_argument);
+  EXPECT_EQ(code_of([&] { make_update("db", "c", options); }), errc::invalid_argument);
+  EXPECT_EQ(code_of([&] { make_delete("db", "c", options); }), errc::invalid_argument);
+}
 
 TEST(UpdateStatement, OperatorsWithDefaults) {
   auto q = json(R"({"x": 1})");
@@ -219,6 +256,29 @@ TEST(UpdateReplyParser, UpsertedIdIsTheDocumentIdAndNotAMatch) {
   auto scalar = parse_update_reply(
       json(R"({"n": 1, "nModified": 0, "upserted": [{"index": 0, "_id": "k"}], "ok": 1})"));
   EXPECT_EQ(*scalar.result.upserted_id, json(R"({"_id": "k"})"));
+}
+
+TEST(UpdateReplyParser, EveryUpsertKeepsItsStatementIndex) {
+  auto reply = parse_update_reply(json(R"({"n": 3, "nModified": 1,
+      "upserted": [{"index": 1, "_id": "a"}, {"index": {"$numberLong": "4"}, "_id": 7}],
+      "ok": 1})"));
+  EXPECT_EQ(reply.result.upserted_count, 2);
+  EXPECT_EQ(reply.result.matched_count, 1);
+  ASSERT_EQ(reply.upserted.size(), 2u);
+  EXPECT_EQ(reply.upserted[0].index, 1);
+  EXPECT_EQ(reply.upserted[0].id, json(R"({"_id": "a"})"));
+  EXPECT_EQ(reply.upserted[1].index, 4);
+  EXPECT_EQ(reply.upserted[1].id, json(R"({"_id": 7})"));
+  EXPECT_EQ(*reply.result.upserted_id, json(R"({"_id": "a"})"));
+  std::string what;
+  EXPECT_EQ(code_of(
+                [] {
+                  parse_update_reply(json(R"({"n": 1, "nModified": 0,
+                             "upserted": [{"index": -1, "_id": 1}], "ok": 1})"));
+                },
+                &what),
+            errc::bson_type_mismatch);
+  EXPECT_NE(what.find("-1"), std::string::npos) << what;
 }
 
 TEST(UpdateReplyParser, WriteErrorsAndWriteConcernErrorAreData) {

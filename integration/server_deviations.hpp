@@ -82,6 +82,22 @@ inline const std::vector<ServerDeviation> kServerDeviations = {
      "FerretDB v1.24.2 refuses createIndexes of a hashed, 2dsphere or text index (code 27: "
      "'can't find index with key: { h: \"hashed\" }'; PyMongo's create_index([(\"h\", "
      "\"hashed\")]) gets the same); MongoDB creates them, named h_hashed, loc_2dsphere, t_text"},
+    {"ClientBulkWrite.AllSixModelsAndTheirCountsMatchTheCollection/FerretDB",
+     "FerretDB v1.24.2 numbers the entries of an update reply's 'upserted' among the upserts "
+     "(0, 1, ...) instead of by the statement's index in the command (an update command of five "
+     "statements whose 4th and 5th upsert, sent with PyMongo's Database.command, gets "
+     "upserted: [{index: 0}, {index: 1}]; mongo-java-server says 3 and 4, the statements' "
+     "indexes, which is what MongoDB documents), so a "
+     "bulk write's upserted_ids land on the wrong requests"},
+    {"ClientBulkWrite.OrderedStopsAtTheDuplicateKeyWithThePartialResult/JavaServer",
+     "mongo-java-server answers an ordered insert command that stops at a duplicate key with "
+     "n = the command's size (the bulk [insert 1, insert 2, upsert 3, insert 1, insert 4, "
+     "delete 2] gives PyMongo nInserted 4 while the collection holds 1, 2 and 3); MongoDB and "
+     "FerretDB count the 2 inserted"},
+    {"ClientBulkWrite.UnorderedGoesOnAndReportsEveryErrorWithItsIndex/JavaServer",
+     "mongo-java-server counts the failed documents of an unordered insert command in n (the "
+     "bulk [insert 1, 1, 2, 2, update 2, insert 1, delete 1] gives PyMongo nInserted 5 for the 2 "
+     "documents inserted); MongoDB and FerretDB count 2"},
 };
 
 // The deviation listed for the running test, or nullptr.

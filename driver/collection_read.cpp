@@ -1,14 +1,45 @@
 // Collection's read operations: find, find_one, count_documents, estimated_document_count,
-// distinct, aggregate and the find_one_and_* family (findAndModify).
+// distinct, aggregate and the find_one_and_* family (findAndModify). Each runs through the
+// operation engine (driver/operation_engine.hpp).
 #include <algorithm>
+#include <limits>
+#include <variant>
 
 #include "driver/client_core.hpp"
 #include "driver/collection.hpp"
 #include "driver/operation_engine.hpp"
 #include "ops/commands.hpp"
+#include "ops/find_and_modify.hpp"
+#include "ops/read_ops.hpp"
 #include "wire/error.hpp"
 
 namespace mongoslice {
+namespace {
+
+wire::StringOrDocumentView view_of(
+    const std::optional<std::variant<std::string, bson::Document>>& value) {
+  if (!value) return std::monostate{};
+  if (const auto* text = std::get_if<std::string>(&*value)) return std::string_view(*text);
+  return std::get<bson::Document>(*value).view();
+}
+
+std::optional<bson::View> view_of(const std::optional<bson::Document>& document) {
+  if (!document) return std::nullopt;
+  return document->view();
+}
+
+std::optional<std::int64_t> millis_of(const std::optional<std::chrono::milliseconds>& time) {
+  if (!time) return std::nullopt;
+  return static_cast<std::int64_t>(time->count());
+}
+
+// A reply's writeConcernError as the BulkWriteError the other writes throw (no write errors,
+// nothing counted).
+[[noreturn]] void throw_write_concern_error(const wire::WriteConcernError& error) {
+  throw BulkWriteError({}, WriteErrorDetail{0, error.code, error.errmsg}, 0, 0);
+}
+
+}  // namespace
 
 const ReadPreference& Collection::read_preference() const noexcept {
   return options_.read_preference ? *options_.read_preference : core_->uri().read_preference;
@@ -24,13 +55,19 @@ const ReadConcern& Collection::read_concern() const noexcept {
   return options_.read_concern ? *options_.read_concern : server_default;
 }
 
+// ---- find ----------------------------------------------------------------------------------
+
 Cursor Collection::find(bson::View filter, const FindOptions& options) const {
   if (options.skip < 0) throw Error(errc::invalid_argument, "find: skip must be >= 0");
   if (options.batch_size < 0) throw Error(errc::invalid_argument, "find: batch_size must be >= 0");
+  if (options.limit == std::numeric_limits<std::int64_t>::min()) {
+    throw Error(errc::invalid_argument,
+                "find: limit must be greater than INT64_MIN (a negative limit is negated)");
+  }
   wire::FindOptions find;
   find.filter = filter;
-  if (options.projection) find.projection = options.projection->view();
-  if (options.sort) find.sort = options.sort->view();
+  find.projection = view_of(options.projection);
+  find.sort = view_of(options.sort);
   if (options.skip > 0) find.skip = options.skip;
   if (options.limit != 0) find.limit = options.limit < 0 ? -options.limit : options.limit;
   find.single_batch = options.limit < 0;
@@ -40,8 +77,24 @@ Cursor Collection::find(bson::View filter, const FindOptions& options) const {
     if (options.limit != 0) first = std::min<std::int64_t>(first, find.limit.value());
     find.batch_size = static_cast<std::int32_t>(first);
   }
-  auto ran = core_->run_read(db_, wire::make_find(db_, name_, find));
-  return core_->make_cursor(std::move(ran.reply), {options.batch_size, options.limit}, ran.server);
+  find.hint = view_of(options.hint);
+  find.comment = view_of(options.comment);
+  find.max_time_ms = millis_of(options.max_time);
+  find.collation = view_of(options.collation);
+  find.allow_disk_use = options.allow_disk_use;
+  find.let = view_of(options.let);
+  find.min = view_of(options.min);
+  find.max = view_of(options.max);
+  find.return_key = options.return_key;
+  find.show_record_id = options.show_record_id;
+  find.no_cursor_timeout = options.no_cursor_timeout;
+  find.allow_partial_results = options.allow_partial_results;
+  find.read_concern = read_concern();
+  auto op = ops::single_command<bson::Document>(ops::OperationKind::kRead, db_,
+                                                wire::make_find(db_, name_, find), ops::KeepReply{},
+                                                /*retryable=*/true);
+  auto ran = execute(*core_, op, read_preference());
+  return core_->make_cursor(std::move(ran.result), {options.batch_size, options.limit}, ran.server);
 }
 
 std::optional<bson::Document> Collection::find_one(bson::View filter, FindOptions options) const {
@@ -52,11 +105,174 @@ std::optional<bson::Document> Collection::find_one(bson::View filter, FindOption
   return std::nullopt;
 }
 
-std::int64_t Collection::count_documents(bson::View filter, const CountOptions&) const {
+// ---- counts and distinct -------------------------------------------------------------------
+
+std::int64_t Collection::count_documents(bson::View filter, const CountOptions& options) const {
+  wire::CountAggregateCommand command;
+  command.filter = filter;
+  command.skip = options.skip;
+  command.limit = options.limit;
+  command.collation = view_of(options.collation);
+  command.max_time_ms = millis_of(options.max_time);
+  command.hint = view_of(options.hint);
+  command.comment = view_of(options.comment);
+  command.read_concern = read_concern();
   auto op = ops::single_command<std::int64_t>(
-      ops::OperationKind::kRead, db_, wire::make_count_aggregate(db_, name_, filter),
-      [](const bson::Document& reply) { return wire::parse_count_aggregate_reply(reply.view()); });
+      ops::OperationKind::kRead, db_, wire::make_count_aggregate(db_, name_, command),
+      [](const bson::Document& reply) { return wire::parse_count_aggregate_reply(reply.view()); },
+      /*retryable=*/true);
   return execute(*core_, op, read_preference()).result;
+}
+
+std::int64_t Collection::estimated_document_count(
+    const EstimatedDocumentCountOptions& options) const {
+  wire::CountCommand command;
+  command.max_time_ms = millis_of(options.max_time);
+  command.comment = view_of(options.comment);
+  command.read_concern = read_concern();
+  auto op = ops::single_command<std::int64_t>(
+      ops::OperationKind::kRead, db_, wire::make_count(db_, name_, command),
+      [](const bson::Document& reply) { return wire::parse_count_reply(reply.view()); },
+      /*retryable=*/true);
+  return execute(*core_, op, read_preference()).result;
+}
+
+bson::Document Collection::distinct(std::string_view field, bson::View filter,
+                                    const DistinctOptions& options) const {
+  wire::DistinctCommand command;
+  command.key = field;
+  if (!filter.empty()) command.query = filter;
+  command.collation = view_of(options.collation);
+  command.max_time_ms = millis_of(options.max_time);
+  command.hint = view_of(options.hint);
+  command.comment = view_of(options.comment);
+  command.read_concern = read_concern();
+  auto op = ops::single_command<bson::Document>(
+      ops::OperationKind::kRead, db_, wire::make_distinct(db_, name_, command),
+      [](const bson::Document& reply) { return wire::parse_distinct_reply(reply.view()); },
+      /*retryable=*/true);
+  return execute(*core_, op, read_preference()).result;
+}
+
+// ---- aggregate -----------------------------------------------------------------------------
+
+Cursor detail::run_aggregate(ClientCore& core, const std::string& db,
+                             std::optional<std::string_view> collection, bson::View pipeline,
+                             const AggregateOptions& options, const ReadPreference& read_preference,
+                             const ReadConcern& read_concern, const WriteConcern& write_concern) {
+  if (options.max_await_time) {
+    throw Error(errc::invalid_argument,
+                "aggregate: max_await_time is for tailable await cursors, which mongoslice does "
+                "not support yet");
+  }
+  wire::AggregateCommand command;
+  command.pipeline = pipeline;
+  command.allow_disk_use = options.allow_disk_use;
+  if (options.batch_size != 0) command.batch_size = options.batch_size;
+  command.bypass_document_validation = options.bypass_document_validation;
+  command.collation = view_of(options.collation);
+  command.max_time_ms = millis_of(options.max_time);
+  command.hint = view_of(options.hint);
+  command.let = view_of(options.let);
+  command.comment = view_of(options.comment);
+  command.read_concern = read_concern;
+  command.write_concern = write_concern;
+  bson::Document body = collection ? wire::make_aggregate(db, *collection, command)
+                                   : wire::make_database_aggregate(db, command);  // checks
+  const bool write = wire::is_write_pipeline(pipeline);
+  auto op = ops::single_command<bson::Document>(
+      write ? ops::OperationKind::kWrite : ops::OperationKind::kRead, db, std::move(body),
+      ops::KeepReply{}, /*retryable=*/!write);
+  auto ran = write ? execute(core, op) : execute(core, op, read_preference);
+  return core.make_cursor(std::move(ran.result), {options.batch_size, 0}, ran.server);
+}
+
+Cursor Collection::aggregate(bson::View pipeline, const AggregateOptions& options) const {
+  return detail::run_aggregate(*core_, db_, name_, pipeline, options, read_preference(),
+                               read_concern(), write_concern());
+}
+
+Cursor Collection::aggregate(const std::vector<bson::Document>& pipeline,
+                             const AggregateOptions& options) const {
+  return aggregate(wire::pipeline_of(pipeline).view(), options);
+}
+
+// ---- findAndModify -------------------------------------------------------------------------
+
+namespace {
+
+std::optional<bson::Document> run_find_and_modify(ClientCore& core, const std::string& db,
+                                                  const std::string& collection,
+                                                  const wire::FindAndModifyCommand& command) {
+  auto op = ops::single_command<wire::FindAndModifyReply>(
+      ops::OperationKind::kWrite, db, wire::make_find_and_modify(db, collection, command),
+      [](const bson::Document& reply) { return wire::parse_find_and_modify_reply(reply.view()); },
+      /*retryable=*/true);
+  wire::FindAndModifyReply reply = execute(core, op).result;
+  if (reply.write_concern_error) throw_write_concern_error(*reply.write_concern_error);
+  return std::move(reply.value);
+}
+
+}  // namespace
+
+std::optional<bson::Document> Collection::find_one_and_update(
+    bson::View filter, bson::View update, const FindOneAndUpdateOptions& options) const {
+  std::vector<bson::View> array_filters;
+  array_filters.reserve(options.array_filters.size());
+  for (const auto& f : options.array_filters) array_filters.push_back(f.view());
+  wire::FindAndModifyCommand command;
+  command.kind = wire::FindAndModifyKind::kUpdate;
+  command.query = filter;
+  command.update = update;
+  command.return_new = options.return_document == ReturnDocument::kAfter;
+  command.fields = view_of(options.projection);
+  command.sort = view_of(options.sort);
+  command.upsert = options.upsert;
+  command.array_filters = array_filters;
+  command.bypass_document_validation = options.bypass_document_validation;
+  command.collation = view_of(options.collation);
+  command.hint = view_of(options.hint);
+  command.let = view_of(options.let);
+  command.comment = view_of(options.comment);
+  command.max_time_ms = millis_of(options.max_time);
+  command.write_concern = write_concern();
+  return run_find_and_modify(*core_, db_, name_, command);
+}
+
+std::optional<bson::Document> Collection::find_one_and_replace(
+    bson::View filter, bson::View replacement, const FindOneAndReplaceOptions& options) const {
+  wire::FindAndModifyCommand command;
+  command.kind = wire::FindAndModifyKind::kReplace;
+  command.query = filter;
+  command.update = replacement;
+  command.return_new = options.return_document == ReturnDocument::kAfter;
+  command.fields = view_of(options.projection);
+  command.sort = view_of(options.sort);
+  command.upsert = options.upsert;
+  command.bypass_document_validation = options.bypass_document_validation;
+  command.collation = view_of(options.collation);
+  command.hint = view_of(options.hint);
+  command.let = view_of(options.let);
+  command.comment = view_of(options.comment);
+  command.max_time_ms = millis_of(options.max_time);
+  command.write_concern = write_concern();
+  return run_find_and_modify(*core_, db_, name_, command);
+}
+
+std::optional<bson::Document> Collection::find_one_and_delete(
+    bson::View filter, const FindOneAndDeleteOptions& options) const {
+  wire::FindAndModifyCommand command;
+  command.kind = wire::FindAndModifyKind::kDelete;
+  command.query = filter;
+  command.fields = view_of(options.projection);
+  command.sort = view_of(options.sort);
+  command.collation = view_of(options.collation);
+  command.hint = view_of(options.hint);
+  command.let = view_of(options.let);
+  command.comment = view_of(options.comment);
+  command.max_time_ms = millis_of(options.max_time);
+  command.write_concern = write_concern();
+  return run_find_and_modify(*core_, db_, name_, command);
 }
 
 }  // namespace mongoslice

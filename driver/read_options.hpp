@@ -7,20 +7,27 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "cursor/cursor.hpp"
+#include "driver/handle_options.hpp"
 #include "driver/write_options.hpp"  // Hint, Comment
 #include "wire/bson.hpp"
 
 namespace mongoslice {
 
+// max_time is the command's maxTimeMS (>= 0) everywhere below.
+
 struct AggregateOptions {
   std::optional<bool> allow_disk_use;
-  std::int32_t batch_size = 0;  // >= 0; 0: the server's default
+  std::int32_t batch_size = 0;  // >= 0; 0: the server's default. Not sent with $out / $merge.
   std::optional<bool> bypass_document_validation;  // with $out / $merge
   std::optional<bson::Document> collation;
   std::optional<std::chrono::milliseconds> max_time;
-  std::optional<std::chrono::milliseconds> max_await_time;  // getMore of a tailable cursor
+  // maxTimeMS of the getMore of a tailable await cursor ($changeStream). mongoslice's Cursor
+  // sends no maxTimeMS on getMore yet, so setting it is refused (invalid_argument).
+  std::optional<std::chrono::milliseconds> max_await_time;
   std::optional<Hint> hint;
   std::optional<bson::Document> let;
   std::optional<Comment> comment;
@@ -29,7 +36,7 @@ struct AggregateOptions {
 struct CountOptions {
   std::optional<bson::Document> collation;
   std::optional<Hint> hint;
-  std::optional<std::int64_t> limit;  // > 0
+  std::optional<std::int64_t> limit;  // >= 0; 0: no limit
   std::optional<std::int64_t> skip;   // >= 0
   std::optional<std::chrono::milliseconds> max_time;
   std::optional<Comment> comment;
@@ -87,4 +94,19 @@ struct FindOneAndDeleteOptions {
   std::optional<Comment> comment;
 };
 
+class ClientCore;
+
+namespace detail {
+
+// Internal, shared by Collection::aggregate and Database::aggregate (defined in
+// driver/collection_read.cpp): runs the aggregate on `collection` of `db` (nullopt:
+// {aggregate: 1}), a write with `write_concern` when the pipeline ends in $out or $merge,
+// otherwise a read by `read_preference` with `read_concern`, and returns the cursor. Throws
+// Error(errc::invalid_argument) for a malformed pipeline or option before anything is sent.
+Cursor run_aggregate(ClientCore& core, const std::string& db,
+                     std::optional<std::string_view> collection, bson::View pipeline,
+                     const AggregateOptions& options, const ReadPreference& read_preference,
+                     const ReadConcern& read_concern, const WriteConcern& write_concern);
+
+}  // namespace detail
 }  // namespace mongoslice

@@ -1,5 +1,8 @@
 #include "ops/commands.hpp"
 
+#include <string>
+
+#include "ops/read_ops.hpp"  // append_string_or_document
 #include "wire/error.hpp"
 
 namespace mongoslice::wire {
@@ -33,6 +36,26 @@ bson::Document make_find(std::string_view db, std::string_view collection,
   if (options.limit) builder.append("limit", *options.limit);
   if (options.batch_size) builder.append("batchSize", *options.batch_size);
   if (options.single_batch) builder.append("singleBatch", true);
+  append_string_or_document(builder, "hint", options.hint);
+  append_string_or_document(builder, "comment", options.comment);
+  if (options.max_time_ms) {
+    if (*options.max_time_ms < 0) {
+      throw Error(errc::invalid_argument,
+                  "find: max_time must be >= 0, not " + std::to_string(*options.max_time_ms));
+    }
+    builder.append("maxTimeMS", *options.max_time_ms);
+  }
+  if (options.collation) builder.append("collation", *options.collation);
+  if (options.allow_disk_use) builder.append("allowDiskUse", *options.allow_disk_use);
+  if (options.let) builder.append("let", *options.let);
+  if (options.min) builder.append("min", *options.min);
+  if (options.max) builder.append("max", *options.max);
+  if (options.return_key) builder.append("returnKey", *options.return_key);
+  if (options.show_record_id) builder.append("showRecordId", *options.show_record_id);
+  if (options.no_cursor_timeout) builder.append("noCursorTimeout", *options.no_cursor_timeout);
+  if (options.allow_partial_results)
+    builder.append("allowPartialResults", *options.allow_partial_results);
+  append_read_concern(builder, options.read_concern);
   builder.append("$db", db);
   return builder.build();
 }
@@ -58,35 +81,6 @@ bson::Document make_kill_cursors(std::string_view db, std::string_view collectio
 bson::Document make_insert(std::string_view db, std::string_view collection, bool ordered) {
   bson::Builder builder;
   builder.append("insert", collection).append("ordered", ordered).append("$db", db);
-  return builder.build();
-}
-
-bson::Document make_count(std::string_view db, std::string_view collection, bson::View filter) {
-  bson::Builder builder;
-  builder.append("count", collection).append("query", filter).append("$db", db);
-  return builder.build();
-}
-
-bson::Document make_count_aggregate(std::string_view db, std::string_view collection,
-                                    bson::View filter) {
-  bson::Builder builder;
-  builder.append("aggregate", collection)
-      .open_array("pipeline")
-      .open_document("0")
-      .append("$match", filter)
-      .close()
-      .open_document("1")
-      .open_document("$group")
-      .append("_id", std::int32_t{1})
-      .open_document("n")
-      .append("$sum", std::int32_t{1})
-      .close()
-      .close()
-      .close()
-      .close()
-      .open_document("cursor")
-      .close()
-      .append("$db", db);
   return builder.build();
 }
 
@@ -220,28 +214,6 @@ WriteReply parse_write_reply(bson::View reply) {
         WriteConcernError{int32_field(error, "code"), optional_string(error, "errmsg")};
   }
   return result;
-}
-
-std::int64_t parse_count_reply(bson::View reply) {
-  throw_if_command_failed(reply);
-  auto n = reply["n"];
-  if (!n.is_number()) {
-    throw Error(errc::bson_type_mismatch,
-                "field 'n' is " + std::string(bson::type_name(n.type())) + ", expected a number");
-  }
-  return n.as_int64();
-}
-
-std::int64_t parse_count_aggregate_reply(bson::View reply) {
-  CursorReply cursor = parse_cursor_reply(reply);
-  auto first = cursor.batch.begin();
-  if (first == cursor.batch.end()) return 0;  // $group yields nothing when nothing matched
-  auto n = (*first).get_document()["n"];
-  if (!n.is_number()) {
-    throw Error(errc::bson_type_mismatch,
-                "field 'n' is " + std::string(bson::type_name(n.type())) + ", expected a number");
-  }
-  return n.as_int64();
 }
 
 }  // namespace mongoslice::wire

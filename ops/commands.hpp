@@ -13,8 +13,10 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
+#include "ops/concerns.hpp"
 #include "wire/bson.hpp"
 
 namespace mongoslice::wire {
@@ -45,7 +47,25 @@ struct FindOptions {
   std::optional<std::int64_t> limit;
   std::optional<std::int32_t> batch_size;
   bool single_batch = false;  // sent only when true
+  // An index name or key pattern; the comment a string or a document (monostate: not sent).
+  std::variant<std::monostate, std::string_view, bson::View> hint;
+  std::variant<std::monostate, std::string_view, bson::View> comment;
+  std::optional<std::int64_t> max_time_ms;  // >= 0
+  std::optional<bson::View> collation;
+  std::optional<bool> allow_disk_use;
+  std::optional<bson::View> let;
+  std::optional<bson::View> min;  // index bounds (inclusive lower, exclusive upper)
+  std::optional<bson::View> max;
+  std::optional<bool> return_key;
+  std::optional<bool> show_record_id;
+  std::optional<bool> no_cursor_timeout;
+  std::optional<bool> allow_partial_results;
+  ReadConcern read_concern;  // sent when not the server default
 };
+// {find: collection, [filter], [projection], [sort], [skip], [limit], [batchSize],
+//  [singleBatch: true], [hint], [comment], [maxTimeMS], [collation], [allowDiskUse], [let],
+//  [min], [max], [returnKey], [showRecordId], [noCursorTimeout], [allowPartialResults],
+//  [readConcern], $db}. Throws Error(errc::invalid_argument) for a negative max_time_ms.
 bson::Document make_find(std::string_view db, std::string_view collection,
                          const FindOptions& options = {});
 
@@ -67,13 +87,7 @@ bson::Document make_insert(std::string_view db, std::string_view collection, boo
 
 // update and delete: ops/write_ops.hpp.
 
-// {count: collection, query: filter, $db}; reply {n, ok}, read with parse_count_reply.
-bson::Document make_count(std::string_view db, std::string_view collection, bson::View filter);
-
-// countDocuments the way servers prefer: {aggregate: collection, pipeline: [{$match: filter},
-// {$group: {_id: 1, n: {$sum: 1}}}], cursor: {}, $db}; read with parse_count_aggregate_reply.
-bson::Document make_count_aggregate(std::string_view db, std::string_view collection,
-                                    bson::View filter);
+// count and countDocuments: ops/read_ops.hpp.
 
 // {drop: collection, $db}
 bson::Document make_drop(std::string_view db, std::string_view collection);
@@ -127,10 +141,5 @@ struct WriteReply {
   std::optional<WriteConcernError> write_concern_error;
 };
 WriteReply parse_write_reply(bson::View reply);
-
-// {n, ok: 1} of the count command.
-std::int64_t parse_count_reply(bson::View reply);
-// The reply of make_count_aggregate: firstBatch [{_id: 1, n}] or [] when nothing matched.
-std::int64_t parse_count_aggregate_reply(bson::View reply);
 
 }  // namespace mongoslice::wire

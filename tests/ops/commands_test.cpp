@@ -62,6 +62,51 @@ TEST(Commands, Find) {
                      "$db": "db"})"));
 }
 
+TEST(Commands, FindWithTheCrudSpecOptions) {
+  auto filter = json(R"({"x": 1})");
+  auto collation = json(R"({"locale": "fr"})");
+  auto let = json(R"({"v": 1})");
+  auto min = json(R"({"x": 0})");
+  auto max = json(R"({"x": 9})");
+  FindOptions options;
+  options.filter = filter.view();
+  options.hint = std::string_view("x_1");
+  options.comment = let.view();
+  options.max_time_ms = 250;
+  options.collation = collation.view();
+  options.allow_disk_use = true;
+  options.let = let.view();
+  options.min = min.view();
+  options.max = max.view();
+  options.return_key = false;
+  options.show_record_id = true;
+  options.no_cursor_timeout = true;
+  options.allow_partial_results = false;
+  options.read_concern.level = "majority";
+  EXPECT_EQ(make_find("db", "c", options),
+            json(R"({"find": "c", "filter": {"x": 1}, "hint": "x_1", "comment": {"v": 1},
+                     "maxTimeMS": {"$numberLong": "250"}, "collation": {"locale": "fr"},
+                     "allowDiskUse": true, "let": {"v": 1}, "min": {"x": 0}, "max": {"x": 9},
+                     "returnKey": false, "showRecordId": true, "noCursorTimeout": true,
+                     "allowPartialResults": false, "readConcern": {"level": "majority"},
+                     "$db": "db"})"))
+      << make_find("db", "c", options).to_json();
+  // A hint given as a key pattern and a string comment.
+  FindOptions by_keys;
+  by_keys.hint = min.view();
+  by_keys.comment = std::string_view("note");
+  EXPECT_EQ(make_find("db", "c", by_keys),
+            json(R"({"find": "c", "hint": {"x": 0}, "comment": "note", "$db": "db"})"));
+  FindOptions negative;
+  negative.max_time_ms = -1;
+  try {
+    make_find("db", "c", negative);
+    FAIL() << "a negative maxTimeMS was built";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), errc::invalid_argument);
+  }
+}
+
 TEST(Commands, GetMoreAndKillCursors) {
   EXPECT_EQ(make_get_more("db", "c", 1234567890123, 50),
             json(R"({"getMore": {"$numberLong": "1234567890123"}, "collection": "c",
@@ -87,15 +132,6 @@ TEST(Commands, InsertTravelsAsADocumentSequence) {
   ASSERT_EQ(decoded.sequences().size(), 1u);
   EXPECT_EQ(decoded.sequences()[0].identifier, "documents");
   EXPECT_EQ(decoded.sequences()[0].documents[1], d2.view());
-}
-
-TEST(Commands, Count) {
-  auto filter = json(R"({"x": 1})");
-  EXPECT_EQ(make_count("db", "c", filter),
-            json(R"({"count": "c", "query": {"x": 1}, "$db": "db"})"));
-  EXPECT_EQ(make_count_aggregate("db", "c", filter),
-            json(R"({"aggregate": "c", "pipeline": [{"$match": {"x": 1}},
-                     {"$group": {"_id": 1, "n": {"$sum": 1}}}], "cursor": {}, "$db": "db"})"));
 }
 
 // ---- Reply parsers ----------------------------------------------------------------------------
@@ -205,18 +241,6 @@ TEST(WriteReplyParser, CountsAndErrors) {
                Error);
   EXPECT_THROW(parse_write_reply(json(R"({"ok": 0, "errmsg": "not primary", "code": 10107})")),
                ServerError);
-}
-
-TEST(CountReplyParser, CountCommandAndAggregate) {
-  EXPECT_EQ(parse_count_reply(json(R"({"n": 12, "ok": 1})")), 12);
-  EXPECT_EQ(parse_count_reply(json(R"({"n": 12.0, "ok": 1})")), 12);
-  EXPECT_THROW(parse_count_reply(json(R"({"ok": 1})")), Error);
-  EXPECT_EQ(parse_count_aggregate_reply(json(R"({"cursor": {"id": 0, "ns": "db.c",
-                "firstBatch": [{"_id": 1, "n": 7}]}, "ok": 1})")),
-            7);
-  EXPECT_EQ(parse_count_aggregate_reply(
-                json(R"({"cursor": {"id": 0, "ns": "db.c", "firstBatch": []}, "ok": 1})")),
-            0);
 }
 
 }  // namespace

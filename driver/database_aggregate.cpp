@@ -1,0 +1,24 @@
+// Database::aggregate: the database-level aggregate ({aggregate: 1}), run as Collection's
+// aggregate is (detail::run_aggregate in driver/collection_read.cpp).
+#include "driver/client_core.hpp"
+#include "driver/database.hpp"
+#include "ops/read_ops.hpp"
+
+namespace mongoslice {
+
+Cursor Database::aggregate(bson::View pipeline, const AggregateOptions& options) const {
+  static const ReadConcern server_default_read;
+  static const WriteConcern server_default_write;
+  return detail::run_aggregate(
+      *core_, name_, std::nullopt, pipeline, options,
+      options_.read_preference ? *options_.read_preference : core_->uri().read_preference,
+      options_.read_concern ? *options_.read_concern : server_default_read,
+      options_.write_concern ? *options_.write_concern : server_default_write);
+}
+
+Cursor Database::aggregate(const std::vector<bson::Document>& pipeline,
+                           const AggregateOptions& options) const {
+  return aggregate(wire::pipeline_of(pipeline).view(), options);
+}
+
+}  // namespace mongoslice

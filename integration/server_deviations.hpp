@@ -98,6 +98,32 @@ inline const std::vector<ServerDeviation> kServerDeviations = {
      "mongo-java-server counts the failed documents of an unordered insert command in n (the "
      "bulk [insert 1, 1, 2, 2, update 2, insert 1, delete 1] gives PyMongo nInserted 5 for the 2 "
      "documents inserted); MongoDB and FerretDB count 2"},
+    {"ClientReadOps.AggregateIteratesAcrossBatches/JavaServer",
+     "mongo-java-server 1.47.0 ignores cursor.batchSize of aggregate: all 5 results come in the "
+     "first batch with cursor id 0 (PyMongo's aggregate command with cursor: {batchSize: 2} gets "
+     "the same), so there is no getMore; MongoDB returns 2 and a live cursor"},
+    {"ClientReadOps.AbandonedAggregateCursorIsKilled/JavaServer",
+     "mongo-java-server 1.47.0 ignores cursor.batchSize of aggregate: all 5 results come in the "
+     "first batch with cursor id 0 (PyMongo's aggregate command with cursor: {batchSize: 2} gets "
+     "the same), so there is no live cursor to kill; MongoDB returns 2 and a live cursor"},
+    {"ClientReadOps.AggregateWithOutIsAWrite/FerretDB",
+     "FerretDB v1.24.2 refuses the $out stage (code 238 NotImplemented: '`aggregate` stage "
+     "\"$out\" is not implemented yet'; $merge likewise; PyMongo's aggregate gets the same); "
+     "MongoDB writes the results into the named collection"},
+    {"ClientReadOps.DatabaseAggregateRunsAggregateOne/FerretDB",
+     "FerretDB v1.24.2 refuses the database-level {aggregate: 1} (code 9 FailedToParse: 'the "
+     "aggregate field must specify a collection name or 1'; PyMongo's db.aggregate gets the "
+     "same); MongoDB 5.1+ runs a pipeline that starts with $documents"},
+    {"ClientReadOps.DatabaseAggregateRunsAggregateOne/JavaServer",
+     "mongo-java-server 1.47.0 has no database-level aggregate: it reads {aggregate: 1} as a "
+     "collection named \"1\" (cursor ns \"<db>.1\"), knows no $documents stage (code 40324; "
+     "PyMongo's db.aggregate gets the same) and answers 'no such command' on admin; MongoDB 5.1+ "
+     "runs a pipeline that starts with $documents"},
+    {"ClientReadOps.ProjectionShapesTheReturnedDocument/FerretDB",
+     "FerretDB v1.24.2 refuses findAndModify's fields (the projection: code 238 NotImplemented, "
+     "'support for field \"fields\" ... is not implemented yet'; PyMongo's "
+     "find_one_and_update(..., projection=...) gets the same); MongoDB returns the projected "
+     "document"},
 };
 
 // The deviation listed for the running test, or nullptr.

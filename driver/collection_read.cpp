@@ -204,10 +204,7 @@ namespace {
 std::optional<bson::Document> run_find_and_modify(ClientCore& core, const std::string& db,
                                                   const std::string& collection,
                                                   const wire::FindAndModifyCommand& command) {
-  auto op = ops::single_command<wire::FindAndModifyReply>(
-      ops::OperationKind::kWrite, db, wire::make_find_and_modify(db, collection, command),
-      [](const bson::Document& reply) { return wire::parse_find_and_modify_reply(reply.view()); },
-      /*retryable=*/true);
+  wire::FindAndModify op(db, collection, command);
   wire::FindAndModifyReply reply = execute(core, op).result;
   if (reply.write_concern_error) throw_write_concern_error(*reply.write_concern_error);
   return std::move(reply.value);

@@ -119,4 +119,26 @@ FindAndModifyReply parse_find_and_modify_reply(bson::View reply) {
   return result;
 }
 
+FindAndModify::FindAndModify(std::string_view db, std::string_view collection,
+                             const FindAndModifyCommand& command)
+    : db_(db),
+      body_(make_find_and_modify(db, collection, command)),
+      has_hint_(!std::holds_alternative<std::monostate>(command.hint)) {
+}
+
+ops::Step FindAndModify::start(const ops::ServerLimits& limits) {
+  constexpr std::int32_t kMongoDB42 = 8;  // the first wire version whose findAndModify takes hint
+  if (has_hint_ && limits.max_wire_version < kMongoDB42) {
+    throw Error(errc::invalid_argument, "findAndModify: the server (wire version " +
+                                            std::to_string(limits.max_wire_version) +
+                                            ") is older than MongoDB 4.2 and cannot take a hint");
+  }
+  return ops::Send{{db_, body_.view(), {}}};
+}
+
+ops::Step FindAndModify::on_reply(bson::Document reply) {
+  result_ = parse_find_and_modify_reply(reply.view());
+  return ops::Done{};
+}
+
 }  // namespace mongoslice::wire

@@ -9,10 +9,12 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "ops/commands.hpp"  // WriteConcernError
 #include "ops/concerns.hpp"
+#include "ops/operation.hpp"
 #include "ops/write_ops.hpp"  // StringOrDocumentView, check_update
 #include "wire/bson.hpp"
 
@@ -64,5 +66,32 @@ struct FindAndModifyReply {
 // Error(errc::bson_type_mismatch) when value is neither a document nor null, lastErrorObject
 // is not a document, or writeConcernError is not a document with an integer code.
 FindAndModifyReply parse_find_and_modify_reply(bson::View reply);
+
+// The findAndModify operation (ops/operation.hpp): one command, a retryable write. Built from
+// the command (make_find_and_modify, which throws what it throws at construction); start()
+// throws Error(errc::invalid_argument) for a hint on a server older than MongoDB 4.2 (wire
+// version 8), which would ignore it (the CRUD spec has drivers refuse it), before anything is
+// sent. The result is the parsed reply (parse_find_and_modify_reply, which throws what it
+// throws).
+class FindAndModify {
+ public:
+  using Result = FindAndModifyReply;
+
+  // `db` must outlive the operation.
+  FindAndModify(std::string_view db, std::string_view collection,
+                const FindAndModifyCommand& command);
+
+  ops::OperationKind kind() const noexcept { return ops::OperationKind::kWrite; }
+  bool retryable() const noexcept { return true; }
+  ops::Step start(const ops::ServerLimits& limits);
+  ops::Step on_reply(bson::Document reply);
+  Result result() && { return std::move(result_); }
+
+ private:
+  std::string_view db_;
+  bson::Document body_;
+  bool has_hint_;
+  Result result_;
+};
 
 }  // namespace mongoslice::wire

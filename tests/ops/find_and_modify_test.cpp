@@ -180,5 +180,45 @@ TEST(FindAndModifyReplyParser, MalformedReplies) {
                ServerError);
 }
 
+TEST(FindAndModifyOperation, SendsTheCommandAndReadsTheReply) {
+  static_assert(ops::Operation<FindAndModify>);
+  auto query = json(R"({"_id": 1})");
+  FindAndModifyCommand command;
+  command.query = query.view();
+  FindAndModify op("db", "c", command);
+  EXPECT_EQ(op.kind(), ops::OperationKind::kWrite);
+  EXPECT_TRUE(op.retryable());
+  ops::Step step = op.start(ops::ServerLimits{});
+  const auto* send = std::get_if<ops::Send>(&step);
+  ASSERT_NE(send, nullptr);
+  EXPECT_EQ(send->command.db, "db");
+  EXPECT_EQ(send->command.body, make_find_and_modify("db", "c", command));
+  EXPECT_TRUE(send->command.sequences.empty());
+  step = op.on_reply(json(R"({"value": {"_id": 1}, "ok": 1})"));
+  EXPECT_TRUE(std::holds_alternative<ops::Done>(step));
+  FindAndModifyReply reply = std::move(op).result();
+  ASSERT_TRUE(reply.value);
+  EXPECT_EQ(*reply.value, json(R"({"_id": 1})"));
+}
+
+TEST(FindAndModifyOperation, AHintNeedsMongoDB42) {
+  auto query = json("{}");
+  FindAndModifyCommand command;
+  command.query = query.view();
+  command.hint = std::string_view("x_1");
+  ops::ServerLimits old_server;
+  old_server.max_wire_version = 7;  // MongoDB 4.0
+  FindAndModify refused("db", "c", command);
+  EXPECT_EQ(code_of([&] { refused.start(old_server); }), errc::invalid_argument);
+  ops::ServerLimits server_42;
+  server_42.max_wire_version = 8;
+  FindAndModify sent("db", "c", command);
+  EXPECT_TRUE(std::holds_alternative<ops::Send>(sent.start(server_42)));
+  // Without a hint an old server is fine.
+  command.hint = std::monostate{};
+  FindAndModify plain("db", "c", command);
+  EXPECT_TRUE(std::holds_alternative<ops::Send>(plain.start(old_server)));
+}
+
 }  // namespace
 }  // namespace mongoslice::wire

@@ -177,12 +177,8 @@ Cursor detail::run_aggregate(ClientCore& core, const std::string& db,
   command.comment = view_of(options.comment);
   command.read_concern = read_concern;
   command.write_concern = write_concern;
-  bson::Document body = collection ? wire::make_aggregate(db, *collection, command)
-                                   : wire::make_database_aggregate(db, command);  // checks
-  const bool write = wire::is_write_pipeline(pipeline);
-  auto op = ops::single_command<bson::Document>(
-      write ? ops::OperationKind::kWrite : ops::OperationKind::kRead, db, std::move(body),
-      ops::KeepReply{}, /*retryable=*/!write);
+  wire::Aggregate op(db, collection, command);  // checks the pipeline and options
+  const bool write = op.kind() == ops::OperationKind::kWrite;
   auto ran = write ? execute(core, op) : execute(core, op, read_preference);
   return core.make_cursor(std::move(ran.result), {options.batch_size, 0}, ran.server);
 }

@@ -100,8 +100,9 @@ namespace detail {
 
 // Internal, shared by Collection::aggregate and Database::aggregate (defined in
 // driver/collection_read.cpp): runs the aggregate on `collection` of `db` (nullopt:
-// {aggregate: 1}), a write with `write_concern` when the pipeline ends in $out or $merge,
-// otherwise a read by `read_preference` with `read_concern`, and returns the cursor. Throws
+// {aggregate: 1}), a write with `write_concern` when the pipeline ends in $out or $merge (and
+// `read_concern` on MongoDB 4.2+), otherwise a read by `read_preference` with `read_concern`, and
+// returns the cursor. Throws
 // Error(errc::invalid_argument) for a malformed pipeline or option before anything is sent.
 Cursor run_aggregate(ClientCore& core, const std::string& db,
                      std::optional<std::string_view> collection, bson::View pipeline,

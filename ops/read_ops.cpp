@@ -135,6 +135,35 @@ bson::Document make_database_aggregate(std::string_view db, const AggregateComma
   return make_aggregate_body(db, std::nullopt, command);
 }
 
+Aggregate::Aggregate(std::string_view db, std::optional<std::string_view> collection,
+                     const AggregateCommand& command)
+    : db_(db),
+      body_(collection ? make_aggregate(db, *collection, command)
+                       : make_database_aggregate(db, command)),
+      write_(is_write_pipeline(command.pipeline)),
+      read_concern_(write_ ? command.read_concern : ReadConcern{}) {
+}
+
+ops::Step Aggregate::start(const ops::ServerLimits& limits) {
+  constexpr std::int32_t kMongoDB42 = 8;  // the first wire version that takes both concerns
+  if (write_ && !read_concern_.is_server_default() && limits.max_wire_version >= kMongoDB42 &&
+      !body_.view().contains("readConcern")) {
+    bson::Builder builder;  // the body with readConcern before $db
+    for (auto element : body_.view()) {
+      if (element.key() != "$db") builder.append(element.key(), element);
+    }
+    append_read_concern(builder, read_concern_);
+    builder.append("$db", db_);
+    body_ = builder.build();
+  }
+  return ops::Send{{db_, body_.view(), {}}};
+}
+
+ops::Step Aggregate::on_reply(bson::Document reply) {
+  reply_ = std::move(reply);
+  return ops::Done{};
+}
+
 // ---- distinct ----------------------------------------------------------------------------------
 
 bson::Document make_distinct(std::string_view db, std::string_view collection,

@@ -8,7 +8,8 @@
 //
 // Whether each command reads or writes (for server selection): distinct, count and an
 // aggregate read, and carry the read concern; an aggregate whose last stage is $out or $merge
-// writes (is_write_pipeline) and carries the write concern instead.
+// writes (is_write_pipeline) and carries the write concern, and its read concern only on
+// MongoDB 4.2+ (the Aggregate operation below decides, by the server's wire version).
 //
 // The reply of an aggregate is a cursor reply (parse_cursor_reply in ops/commands.hpp).
 
@@ -18,6 +19,7 @@
 #include <string_view>
 
 #include "ops/concerns.hpp"
+#include "ops/operation.hpp"
 #include "ops/write_ops.hpp"  // StringOrDocumentView
 #include "wire/bson.hpp"
 
@@ -54,7 +56,9 @@ struct AggregateCommand {
   StringOrDocumentView hint;
   std::optional<bson::View> let;
   StringOrDocumentView comment;
-  ReadConcern read_concern;    // sent for a read pipeline only (when not the server default)
+  // Sent for a read pipeline (when not the server default); for a write pipeline the Aggregate
+  // operation adds it on MongoDB 4.2+, make_aggregate never does.
+  ReadConcern read_concern;
   WriteConcern write_concern;  // sent for a write pipeline only (when not the server default)
 };
 
@@ -68,6 +72,35 @@ bson::Document make_aggregate(std::string_view db, std::string_view collection,
 // The database-level aggregate: {aggregate: 1, ...} (e.g. $currentOp, $documents), otherwise as
 // make_aggregate.
 bson::Document make_database_aggregate(std::string_view db, const AggregateCommand& command);
+
+// The aggregate operation (ops/operation.hpp): one command, a read unless the pipeline writes
+// ($out / $merge), retryable when it reads. The command is built at construction (throws what
+// make_aggregate throws). A write pipeline's command carries the read concern only when the
+// server is MongoDB 4.2+ (wire version 8; the read-write-concern spec: older servers refuse a
+// read concern on a write). The result is the whole first reply, for the driver's Cursor.
+class Aggregate {
+ public:
+  using Result = bson::Document;
+
+  // `collection` nullopt: the database-level {aggregate: 1}. `db` must outlive the operation.
+  Aggregate(std::string_view db, std::optional<std::string_view> collection,
+            const AggregateCommand& command);
+
+  ops::OperationKind kind() const noexcept {
+    return write_ ? ops::OperationKind::kWrite : ops::OperationKind::kRead;
+  }
+  bool retryable() const noexcept { return !write_; }
+  ops::Step start(const ops::ServerLimits& limits);
+  ops::Step on_reply(bson::Document reply);
+  Result result() && { return std::move(reply_); }
+
+ private:
+  std::string_view db_;
+  bson::Document body_;
+  bool write_;
+  ReadConcern read_concern_;  // of a write pipeline, for a 4.2+ server
+  bson::Document reply_;
+};
 
 // ---- distinct ----------------------------------------------------------------------------------
 

@@ -130,6 +130,65 @@ TEST(Aggregate, RefusesBadInputBeforeBuilding) {
   EXPECT_EQ(code_of([&] { make_aggregate("db", "c", command); }), errc::invalid_argument);
 }
 
+TEST(AggregateOperation, AReadIsRetryableAndCarriesTheReadConcernOnEveryServer) {
+  static_assert(ops::Operation<Aggregate>);
+  auto pipeline = json(R"([{"$match": {}}])");
+  AggregateCommand command;
+  command.pipeline = pipeline.view();
+  command.read_concern.level = "majority";
+  Aggregate op("db", "c", command);
+  EXPECT_EQ(op.kind(), ops::OperationKind::kRead);
+  EXPECT_TRUE(op.retryable());
+  ops::ServerLimits old_server;
+  old_server.max_wire_version = 6;
+  ops::Step step = op.start(old_server);
+  const auto* send = std::get_if<ops::Send>(&step);
+  ASSERT_NE(send, nullptr);
+  EXPECT_EQ(send->command.db, "db");
+  EXPECT_EQ(send->command.body, make_aggregate("db", "c", command));
+  auto reply = json(R"({"cursor": {"id": 0, "ns": "db.c", "firstBatch": []}, "ok": 1})");
+  EXPECT_TRUE(std::holds_alternative<ops::Done>(op.on_reply(reply)));
+  EXPECT_EQ(std::move(op).result(), reply);
+  // The database-level one.
+  Aggregate database("db", std::nullopt, command);
+  step = database.start(old_server);
+  EXPECT_EQ(std::get<ops::Send>(step).command.body, make_database_aggregate("db", command));
+}
+
+TEST(AggregateOperation, AWriteCarriesTheReadConcernFromMongoDB42On) {
+  auto pipeline = json(R"([{"$match": {}}, {"$merge": {"into": "other"}}])");
+  AggregateCommand command;
+  command.pipeline = pipeline.view();
+  command.read_concern.level = "majority";
+  command.write_concern.w = std::int32_t{1};
+  ops::ServerLimits server_40;
+  server_40.max_wire_version = 7;
+  ops::ServerLimits server_42;
+  server_42.max_wire_version = 8;
+
+  Aggregate old_server("db", "c", command);
+  EXPECT_EQ(old_server.kind(), ops::OperationKind::kWrite);
+  EXPECT_FALSE(old_server.retryable());
+  ops::Step step = old_server.start(server_40);
+  EXPECT_EQ(std::get<ops::Send>(step).command.body,
+            json(R"({"aggregate": "c", "pipeline": [{"$match": {}}, {"$merge": {"into": "other"}}],
+                     "cursor": {}, "writeConcern": {"w": 1}, "$db": "db"})"));
+
+  Aggregate new_server("db", "c", command);
+  step = new_server.start(server_42);
+  EXPECT_EQ(std::get<ops::Send>(step).command.body,
+            json(R"({"aggregate": "c", "pipeline": [{"$match": {}}, {"$merge": {"into": "other"}}],
+                     "cursor": {}, "writeConcern": {"w": 1}, "readConcern": {"level": "majority"},
+                     "$db": "db"})"))
+      << std::get<ops::Send>(step).command.body.to_json();
+
+  // The server's default read concern is not sent at all.
+  command.read_concern = ReadConcern{};
+  Aggregate no_concern("db", "c", command);
+  step = no_concern.start(server_42);
+  EXPECT_FALSE(std::get<ops::Send>(step).command.body.contains("readConcern"));
+}
+
 // ---- distinct ----------------------------------------------------------------------------------
 
 TEST(Distinct, CommandShape) {

@@ -99,10 +99,8 @@ std::vector<std::string> Collection::create_indexes(const std::vector<IndexModel
     }
   }
   command.comment = comment_of(options.comment);
-  auto op = ops::single_command<wire::CreateIndexesReply>(
-      ops::OperationKind::kWrite, db_,
-      wire::make_create_indexes(db_, name_, views, command, write_concern()),
-      [](const bson::Document& reply) { return wire::parse_create_indexes_reply(reply.view()); });
+  ops::CreateIndexesOperation op(
+      db_, wire::make_create_indexes(db_, name_, views, command, write_concern()));
   execute(*core_, op);
   return names;
 }

@@ -219,6 +219,29 @@ TEST_P(ClientIndex, BadInputIsRefusedBeforeSending) {
   EXPECT_EQ(names_of(indexes_of(*coll_)), (std::vector<std::string>{"_id_", "a_1"}));
 }
 
+TEST_P(ClientIndex, CommitQuorumNeedsAServerOf44) {
+  const bson::Document hello = (*client_)["admin"].run_command(json(R"({"isMaster": 1})"));
+  const std::int64_t wire_version = hello["maxWireVersion"].as_int64();
+  events_->clear();
+  try {
+    coll_->create_indexes({{json(R"({"a": 1})"), {}}}, {.commit_quorum = "votingMembers"});
+    EXPECT_GE(wire_version, 9) << "commitQuorum was sent to a server before MongoDB 4.4";
+  } catch (const ServerError& e) {
+    // A 4.4+ server may still refuse it (a standalone has no members to wait for).
+    EXPECT_GE(wire_version, 9) << e.what();
+  } catch (const Error& e) {
+    EXPECT_LT(wire_version, 9) << e.what();
+    EXPECT_EQ(e.code(), errc::invalid_argument) << e.what();
+  }
+  auto started = events_->commands("createIndexes", "started");
+  if (wire_version < 9) {
+    EXPECT_TRUE(started.empty()) << "createIndexes was sent";
+  } else {
+    ASSERT_EQ(started.size(), 1u);
+    EXPECT_EQ(started[0].document["commitQuorum"].get_string(), "votingMembers");
+  }
+}
+
 TEST_P(ClientIndex, ListIndexesOfAMissingCollectionIsEmpty) {
   // SetUp dropped the collection: it does not exist. MongoDB (and FerretDB) answer listIndexes
   // with NamespaceNotFound (26), mongo-java-server with an empty cursor; both are no indexes.

@@ -329,3 +329,23 @@ void parse_rename_collection_reply(bson::View reply) {
 }
 
 }  // namespace mongoslice::wire
+
+namespace mongoslice::ops {
+
+Step CreateIndexesOperation::start(const ServerLimits& limits) {
+  if (command_.view().contains("commitQuorum") &&
+      limits.max_wire_version < kCommitQuorumMinWireVersion) {
+    throw Error(errc::invalid_argument,
+                "createIndexes: commitQuorum needs MongoDB 4.4 (maxWireVersion 9); the server's "
+                "maxWireVersion is " +
+                    std::to_string(limits.max_wire_version));
+  }
+  return Send{{db_, command_.view(), {}}};
+}
+
+Step CreateIndexesOperation::on_reply(bson::Document reply) {
+  result_.emplace(wire::parse_create_indexes_reply(reply.view()));
+  return Done{};
+}
+
+}  // namespace mongoslice::ops

@@ -20,6 +20,7 @@
 #include <variant>
 
 #include "ops/concerns.hpp"
+#include "ops/operation.hpp"
 #include "ops/write_ops.hpp"  // StringOrDocumentView
 #include "wire/bson.hpp"
 
@@ -105,6 +106,39 @@ struct CreateIndexesReply {
 // Error(errc::bson_type_mismatch) naming the field when one of the fields above (or
 // writeConcernError's code / errmsg) has the wrong type.
 CreateIndexesReply parse_create_indexes_reply(bson::View reply);
+
+}  // namespace mongoslice::wire
+
+namespace mongoslice::ops {
+
+// createIndexes as an operation (ops/operation.hpp): one command, a write, not retried. The
+// only thing it needs of the server's limits: commitQuorum needs MongoDB 4.4 (maxWireVersion 9),
+// so start() throws Error(errc::invalid_argument) for a command holding commitQuorum when the
+// server is older, as the index-management spec requires, and nothing is sent.
+class CreateIndexesOperation {
+ public:
+  using Result = wire::CreateIndexesReply;
+  static constexpr std::int32_t kCommitQuorumMinWireVersion = 9;
+
+  // `db` must outlive the operation; `command` is a make_create_indexes body.
+  CreateIndexesOperation(std::string_view db, bson::Document command)
+      : db_(db), command_(std::move(command)) {}
+
+  OperationKind kind() const noexcept { return OperationKind::kWrite; }
+  bool retryable() const noexcept { return false; }
+  Step start(const ServerLimits& limits);
+  Step on_reply(bson::Document reply);
+  Result result() && { return std::move(*result_); }
+
+ private:
+  std::string_view db_;
+  bson::Document command_;
+  std::optional<Result> result_;
+};
+
+}  // namespace mongoslice::ops
+
+namespace mongoslice::wire {
 
 // ---- listIndexes -------------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "ops/commands.hpp"
@@ -268,6 +269,60 @@ TEST(IndexReplies, MalformedCreateIndexesReplies) {
        {R"({"ok": 1, "writeConcernError": {"code": 64, "codeName": []}})",
         "writeConcernError.codeName"}},
       errc::bson_type_mismatch);
+}
+
+TEST(IndexOperation, CreateIndexesIsAnOperationOfOneWrite) {
+  static_assert(ops::Operation<ops::CreateIndexesOperation>);
+  auto a = make_index_entry(json(R"({"a": 1})"));
+  std::vector<bson::View> entries{a.view()};
+  const Document command = make_create_indexes("db", "c", entries);
+  ops::CreateIndexesOperation op("db", command);
+  EXPECT_EQ(op.kind(), ops::OperationKind::kWrite);
+  EXPECT_FALSE(op.retryable());
+  // Without commitQuorum any server takes it, even one before 4.4.
+  ops::ServerLimits old_server;
+  old_server.max_wire_version = 8;
+  ops::Step step = op.start(old_server);
+  const auto* send = std::get_if<ops::Send>(&step);
+  ASSERT_NE(send, nullptr);
+  EXPECT_EQ(send->command.db, "db");
+  EXPECT_EQ(Document(send->command.body), command);
+  EXPECT_TRUE(send->command.sequences.empty());
+  step = op.on_reply(json(R"({"numIndexesBefore": 1, "numIndexesAfter": 2, "ok": 1})"));
+  EXPECT_TRUE(std::holds_alternative<ops::Done>(step));
+  EXPECT_EQ(std::move(op).result().num_indexes_after, 2);
+}
+
+TEST(IndexOperation, CommitQuorumNeedsMongoDB44) {
+  auto a = make_index_entry(json(R"({"a": 1})"));
+  std::vector<bson::View> entries{a.view()};
+  CreateIndexesCommand options;
+  options.commit_quorum = std::string_view("votingMembers");
+  const Document command = make_create_indexes("db", "c", entries, options);
+  ops::ServerLimits limits;
+  limits.max_wire_version = 8;
+  ops::CreateIndexesOperation refused("db", command);
+  expect_invalid([&] { refused.start(limits); }, "commitQuorum needs MongoDB 4.4");
+  limits.max_wire_version = 9;
+  ops::CreateIndexesOperation accepted("db", command);
+  ops::Step step = accepted.start(limits);
+  ASSERT_TRUE(std::holds_alternative<ops::Send>(step));
+  EXPECT_EQ(std::get<ops::Send>(step).command.body["commitQuorum"].get_string(), "votingMembers");
+}
+
+TEST(IndexOperation, AFailedReplyIsAServerError) {
+  auto a = make_index_entry(json(R"({"a": 1})"));
+  std::vector<bson::View> entries{a.view()};
+  ops::CreateIndexesOperation op("db", make_create_indexes("db", "c", entries));
+  op.start({});
+  EXPECT_THROW(op.on_reply(json(R"({"ok": 0, "code": 67, "codeName": "CannotCreateIndex",
+                                    "errmsg": "no"})")),
+               ServerError);
+  ops::CreateIndexesOperation malformed("db", make_create_indexes("db", "c", entries));
+  malformed.start({});
+  expect_malformed([&](const Document& reply) { malformed.on_reply(reply); },
+                   {{R"({"numIndexesAfter": "2", "ok": 1})", "numIndexesAfter"}},
+                   errc::bson_type_mismatch);
 }
 
 // ---- listIndexes -------------------------------------------------------------------------------

@@ -1,0 +1,96 @@
+#pragma once
+// The entities of one unified test (clients, databases, collections, saved values), made from
+// its file's createEntities, and the command events each client entity records.
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "driver/events.hpp"
+#include "mongoslice.hpp"
+#include "unified/value.hpp"
+
+namespace mongoslice::unified {
+
+// One command event as a client entity saw it (copied out of the event).
+struct CommandEventRecord {
+  enum class Kind { kStarted, kSucceeded, kFailed } kind;
+  std::int32_t request_id = 0;  // pairs a started event with its succeeded / failed one
+  std::string command_name;
+  std::string database;
+  bson::Document document;  // the command (started) or the reply (succeeded); {} for failed
+  std::string message;      // failed: the error
+};
+
+// Records every command event of one client (thread-safe: events arrive on the operation's
+// thread and on the kill-cursors executor's).
+class CommandEventLog : public EventListener {
+ public:
+  void on(const CommandStartedEvent& e) override;
+  void on(const CommandSucceededEvent& e) override;
+  void on(const CommandFailedEvent& e) override;
+  std::vector<CommandEventRecord> events() const;
+  void clear();
+
+ private:
+  void add(CommandEventRecord record);
+  mutable std::mutex mutex_;
+  std::vector<CommandEventRecord> events_;
+};
+
+struct ClientEntity {
+  std::shared_ptr<CommandEventLog> log;
+  std::unique_ptr<MongoClient> client;
+  std::set<std::string> observe;           // observeEvents
+  std::set<std::string> ignored_commands;  // ignoreCommandMonitoringEvents
+  bool observe_sensitive = false;
+};
+
+class EntityMap {
+ public:
+  // Each throws TestFailure for an id already taken.
+  ClientEntity& add_client(const std::string& id, ClientEntity client);
+  void add_database(const std::string& id, Database db);
+  void add_collection(const std::string& id, Collection coll);
+  void add_value(const std::string& id, Value value);
+  // An entity of a type (or with an option) that is not built: using it skips the test.
+  void add_not_built(const std::string& id, std::string reason);
+
+  // Each throws TestFailure when no entity of that id and type exists, and Unsupported when the
+  // id names a not-built entity.
+  ClientEntity& client(const std::string& id);
+  const Database& database(const std::string& id) const;
+  const Collection& collection(const std::string& id) const;
+
+  bool has_client(const std::string& id) const { return clients_.count(id) > 0; }
+  bool has_database(const std::string& id) const { return databases_.count(id) > 0; }
+  bool has_collection(const std::string& id) const { return collections_.count(id) > 0; }
+  // The reason of a not-built entity, or nullptr.
+  const std::string* not_built(const std::string& id) const;
+  // What kind of entity `id` is ("client", "database", "collection", "value", "not built"), or
+  // empty when none.
+  std::string kind_of(const std::string& id) const;
+  std::optional<Value> value(std::string_view id) const;
+
+  std::map<std::string, ClientEntity>& clients() { return clients_; }
+  // The reasons of the not-built entities.
+  std::vector<std::string> not_built_reasons() const;
+
+  // Closes every client (their events stop).
+  void close();
+
+ private:
+  void claim(const std::string& id);
+  std::set<std::string> ids_;
+  std::map<std::string, ClientEntity> clients_;
+  std::map<std::string, Database> databases_;
+  std::map<std::string, Collection> collections_;
+  std::map<std::string, Value> values_;
+  std::map<std::string, std::string> not_built_;
+};
+
+}  // namespace mongoslice::unified

@@ -155,6 +155,9 @@ bson::Document Connection::round_trip(std::string_view db, bson::View command,
   socket_.write_all(message, deadline);
   wire::OpMsg reply = read_reply(request_id, deadline);
   bson::Document result(reply.body());
+  if (auto bytes = std::move(reply).take_bytes(); bytes.capacity() <= kKeptReplyCapacity) {
+    reply_buffer_ = std::move(bytes);
+  }
   std::optional<ServerError> error;
   try {
     error = ServerError::from_reply(result);
@@ -190,7 +193,10 @@ std::vector<std::uint8_t> Connection::read_message(HeaderCheck check_header,
     fail(ec, "the reply header from " + address_.to_string() + ": " + diagnostics.describe());
   }
   const auto length = static_cast<std::size_t>(header.message_length);
-  std::vector<std::uint8_t> message;
+  // The last reply's buffer, when kept (its capacity is at most kKeptReplyCapacity): a lying
+  // header then costs that kept buffer plus what has actually arrived.
+  std::vector<std::uint8_t> message = std::move(reply_buffer_);
+  message.clear();
   message.reserve(next_reply_size(0, length));
   message.assign(header_bytes.begin(), header_bytes.end());
   while (message.size() < length) {

@@ -126,6 +126,12 @@ class Connection {
   ConnectionOptions options_;
   DeadlineSocket socket_;
 
+  // The buffer of the last reply, kept for the next read when it is at most
+  // kKeptReplyCapacity bytes: a cursor's getMore replies then reuse one allocation instead of
+  // growing (and page-faulting in) a new one each time.
+  static constexpr std::size_t kKeptReplyCapacity = 4 * 1024 * 1024;
+  std::vector<std::uint8_t> reply_buffer_;
+
   bson::Document hello_reply_;
   std::int32_t max_wire_version_ = 0;
   std::int32_t max_bson_object_size_ = 16 * 1024 * 1024;

@@ -11,12 +11,12 @@
 // Operations of driver/collection.hpp and driver/database.hpp whose implementation is committed
 // (1) or not yet (0: the call would not link; skips.hpp lists them as not built). Flip a flag
 // and remove its line from kNotBuiltOperations when the implementation lands.
-#define MONGOSLICE_UNIFIED_HAVE_AGGREGATE 0
-#define MONGOSLICE_UNIFIED_HAVE_DISTINCT 0
-#define MONGOSLICE_UNIFIED_HAVE_ESTIMATED_COUNT 0
-#define MONGOSLICE_UNIFIED_HAVE_FIND_ONE_AND 0
-#define MONGOSLICE_UNIFIED_HAVE_BULK_WRITE 0
-#define MONGOSLICE_UNIFIED_HAVE_INDEXES 0
+#define MONGOSLICE_UNIFIED_HAVE_AGGREGATE 1
+#define MONGOSLICE_UNIFIED_HAVE_DISTINCT 1
+#define MONGOSLICE_UNIFIED_HAVE_ESTIMATED_COUNT 1
+#define MONGOSLICE_UNIFIED_HAVE_FIND_ONE_AND 1
+#define MONGOSLICE_UNIFIED_HAVE_BULK_WRITE 1
+#define MONGOSLICE_UNIFIED_HAVE_INDEXES 1
 
 namespace mongoslice::unified {
 
@@ -172,7 +172,8 @@ OperationResult create_collection(EntityMap& e, const std::string& object, bson:
 }
 
 OperationResult drop_collection(EntityMap& e, const std::string& object, bson::View arguments) {
-  Args a(arguments, "dropCollection", {"collection", "session", "encryptedFields", "comment"});
+  Args a(arguments, "dropCollection",
+         {"collection", "session", "encryptedFields", "comment", "rawData"});
   const std::string name = a.required_string("collection");
   a.finish();
   e.database(object).collection(name).drop();
@@ -182,7 +183,7 @@ OperationResult drop_collection(EntityMap& e, const std::string& object, bson::V
 OperationResult list_collections(EntityMap& e, const std::string& object, bson::View arguments) {
   Args a(arguments, "listCollections",
          {"filter", "batchSize", "nameOnly", "authorizedCollections", "comment", "session",
-          "timeoutMode"});
+          "timeoutMode", "rawData"});
   ListCollectionsOptions o;
   o.filter = a.document("filter");
   o.batch_size = static_cast<std::int32_t>(a.integer("batchSize").value_or(0));
@@ -226,12 +227,12 @@ OperationResult insert_many(EntityMap& e, const std::string& object, bson::View 
   Args a(arguments, "insertMany",
          {"documents", "ordered", "session", "bypassDocumentValidation", "comment", "rawData"});
   const auto docs = a.required_documents("documents");
-  if (auto ordered = a.take("ordered");
-      ordered && !(ordered->type() == bson::Type::kBool && ordered->get_bool())) {
-    throw Unsupported("insertMany: ordered: false (mongoslice's insert_many is ordered)");
-  }
+  InsertManyOptions o;
+  o.ordered = a.boolean("ordered").value_or(true);
+  o.bypass_document_validation = a.boolean("bypassDocumentValidation");
+  o.comment = a.comment("comment");
   a.finish();
-  return insert_many_result(e.collection(object).insert_many(docs));
+  return insert_many_result(e.collection(object).insert_many(docs, o));
 }
 
 UpdateOptions update_options(Args& a) {
@@ -365,9 +366,9 @@ OperationResult estimated_document_count(EntityMap& e, const std::string& object
 
 #if MONGOSLICE_UNIFIED_HAVE_DISTINCT
 OperationResult distinct(EntityMap& e, const std::string& object, bson::View arguments) {
-  Args a(
-      arguments, "distinct",
-      {"fieldName", "filter", "collation", "maxTimeMS", "comment", "hint", "session", "timeoutMS"});
+  Args a(arguments, "distinct",
+         {"fieldName", "filter", "collation", "maxTimeMS", "comment", "hint", "session",
+          "timeoutMS", "rawData"});
   const std::string field = a.required_string("fieldName");
   const bson::Document filter = a.required_document("filter");
   DistinctOptions o;
@@ -396,14 +397,11 @@ AggregateOptions aggregate_options(Args& a) {
   return o;
 }
 
-constexpr std::initializer_list<std::string_view> kAggregateArguments = {
-    "pipeline",    "allowDiskUse", "batchSize",      "bypassDocumentValidation",
-    "collation",   "maxTimeMS",    "maxAwaitTimeMS", "hint",
-    "let",         "comment",      "session",        "timeoutMS",
-    "timeoutMode", "rawData"};
-
 OperationResult aggregate(EntityMap& e, const std::string& object, bson::View arguments) {
-  Args a(arguments, "aggregate", kAggregateArguments);
+  Args a(arguments, "aggregate",
+         {"pipeline", "allowDiskUse", "batchSize", "bypassDocumentValidation", "collation",
+          "maxTimeMS", "maxAwaitTimeMS", "hint", "let", "comment", "session", "timeoutMS",
+          "timeoutMode", "rawData"});
   const bson::Document pipeline = a.required_array("pipeline");
   const AggregateOptions o = aggregate_options(a);
   a.finish();
@@ -430,7 +428,7 @@ OperationResult find_one_and_update(EntityMap& e, const std::string& object, bso
   Args a(arguments, "findOneAndUpdate",
          {"filter", "update", "arrayFilters", "bypassDocumentValidation", "collation", "maxTimeMS",
           "projection", "returnDocument", "sort", "upsert", "hint", "let", "comment", "session",
-          "timeoutMS"});
+          "timeoutMS", "rawData"});
   const bson::Document filter = a.required_document("filter");
   const bson::Document update = a.required_document_or_array("update");
   FindOneAndUpdateOptions o;
@@ -451,10 +449,10 @@ OperationResult find_one_and_update(EntityMap& e, const std::string& object, bso
 
 OperationResult find_one_and_replace(EntityMap& e, const std::string& object,
                                      bson::View arguments) {
-  Args a(
-      arguments, "findOneAndReplace",
-      {"filter", "replacement", "bypassDocumentValidation", "collation", "maxTimeMS", "projection",
-       "returnDocument", "sort", "upsert", "hint", "let", "comment", "session", "timeoutMS"});
+  Args a(arguments, "findOneAndReplace",
+         {"filter", "replacement", "bypassDocumentValidation", "collation", "maxTimeMS",
+          "projection", "returnDocument", "sort", "upsert", "hint", "let", "comment", "session",
+          "timeoutMS", "rawData"});
   const bson::Document filter = a.required_document("filter");
   const bson::Document replacement = a.required_document("replacement");
   FindOneAndReplaceOptions o;
@@ -475,7 +473,7 @@ OperationResult find_one_and_replace(EntityMap& e, const std::string& object,
 OperationResult find_one_and_delete(EntityMap& e, const std::string& object, bson::View arguments) {
   Args a(arguments, "findOneAndDelete",
          {"filter", "collation", "maxTimeMS", "projection", "sort", "hint", "let", "comment",
-          "session", "timeoutMS"});
+          "session", "timeoutMS", "rawData"});
   const bson::Document filter = a.required_document("filter");
   FindOneAndDeleteOptions o;
   o.collation = a.document("collation");
@@ -546,7 +544,9 @@ WriteModel write_model(bson::Element request, std::size_t index) {
   throw TestFailure(where + ": unknown write model '" + kind + "'");
 }
 
-Value bulk_write_result(const BulkWriteResult& r) {
+}  // namespace
+
+Value bulk_write_result_value(const BulkWriteResult& r) {
   bson::Builder b;
   b.append("insertedCount", r.inserted_count)
       .append("matchedCount", r.matched_count)
@@ -562,10 +562,12 @@ Value bulk_write_result(const BulkWriteResult& r) {
   return Value::of_document(b.build());
 }
 
+namespace {
+
 OperationResult bulk_write(EntityMap& e, const std::string& object, bson::View arguments) {
   Args a(arguments, "bulkWrite",
          {"requests", "ordered", "bypassDocumentValidation", "let", "comment", "session",
-          "timeoutMS"});
+          "timeoutMS", "rawData"});
   auto requests = a.take("requests");
   if (!requests || requests->type() != bson::Type::kArray) {
     throw TestFailure("bulkWrite: 'requests' must be an array");
@@ -579,7 +581,7 @@ OperationResult bulk_write(EntityMap& e, const std::string& object, bson::View a
   o.let = a.document("let");
   o.comment = a.comment("comment");
   a.finish();
-  return bulk_write_result(e.collection(object).bulk_write(models, o));
+  return bulk_write_result_value(e.collection(object).bulk_write(models, o));
 }
 #endif
 
@@ -611,7 +613,8 @@ OperationResult create_index(EntityMap& e, const std::string& object, bson::View
           "language_override",
           "textIndexVersion",
           "2dsphereIndexVersion",
-          "bucketSize"});
+          "bucketSize",
+          "rawData"});
   const bson::Document keys = a.required_document("keys");
   IndexOptions o;
   o.name = a.string("name");
@@ -628,7 +631,7 @@ OperationResult create_index(EntityMap& e, const std::string& object, bson::View
 }
 
 OperationResult list_indexes(EntityMap& e, const std::string& object, bson::View arguments) {
-  Args a(arguments, "listIndexes", {"batchSize", "comment", "session", "timeoutMS"});
+  Args a(arguments, "listIndexes", {"batchSize", "comment", "session", "timeoutMS", "rawData"});
   ListIndexesOptions o;
   o.batch_size = static_cast<std::int32_t>(a.integer("batchSize").value_or(0));
   o.comment = a.comment("comment");
@@ -637,7 +640,8 @@ OperationResult list_indexes(EntityMap& e, const std::string& object, bson::View
 }
 
 OperationResult drop_index(EntityMap& e, const std::string& object, bson::View arguments) {
-  Args a(arguments, "dropIndex", {"name", "session", "maxTimeMS", "comment", "timeoutMS"});
+  Args a(arguments, "dropIndex",
+         {"name", "session", "maxTimeMS", "comment", "timeoutMS", "rawData"});
   const std::string name = a.required_string("name");
   DropIndexOptions o;
   o.max_time = a.millis("maxTimeMS");
@@ -648,7 +652,7 @@ OperationResult drop_index(EntityMap& e, const std::string& object, bson::View a
 }
 
 OperationResult drop_indexes(EntityMap& e, const std::string& object, bson::View arguments) {
-  Args a(arguments, "dropIndexes", {"session", "maxTimeMS", "comment", "timeoutMS"});
+  Args a(arguments, "dropIndexes", {"session", "maxTimeMS", "comment", "timeoutMS", "rawData"});
   DropIndexOptions o;
   o.max_time = a.millis("maxTimeMS");
   o.comment = a.comment("comment");

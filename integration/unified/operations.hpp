@@ -24,6 +24,11 @@ using OperationResult = std::optional<Value>;
 OperationResult run_entity_operation(EntityMap& entities, const std::string& object,
                                      const std::string& name, bson::View arguments);
 
+// A BulkWriteResult as the CRUD spec shapes it (insertedCount, matchedCount, modifiedCount,
+// deletedCount, upsertedCount, upsertedIds and insertedIds by request index): the result of
+// bulkWrite and the partial result of a BulkWriteError.
+Value bulk_write_result_value(const BulkWriteResult& result);
+
 // The operation names mapped here (for the table-consistency test).
 std::vector<std::string> mapped_operations();
 

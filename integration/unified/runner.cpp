@@ -413,6 +413,7 @@ struct ObservedError {
   std::optional<std::vector<std::string>> labels;  // nothing: this error carries none
   std::optional<bson::Document> response;
   std::error_code error_code;
+  std::optional<Value> partial_result;  // a BulkWriteError's
 };
 
 std::string lower(std::string s) {
@@ -482,13 +483,11 @@ void check_error(bson::View expected, const ObservedError& error, const EntityVa
         throw TestFailure(where + m);
       }
     } else if (key == "expectResult") {
-      // mongoslice's errors carry no partial result: only an expectation that allows none holds.
-      if (auto m = match(f, std::nullopt, lookup, false, false, "expectError.expectResult");
-          !m.empty()) {
-        throw Unsupported(op +
-                          ": the partial result of a failed write is not carried by "
-                          "mongoslice's errors (" +
-                          m + ")");
+      // The partial result of a failed write (a BulkWriteError's); other errors carry none.
+      std::optional<bson::Element> partial;
+      if (error.partial_result) partial = error.partial_result->get();
+      if (auto m = match(f, partial, lookup, true, false, "expectError.expectResult"); !m.empty()) {
+        throw TestFailure(where + m + what);
       }
     } else if (auto reason = reason_in(kNotBuiltExpectations, key); !reason.empty()) {
       throw Unsupported(std::string(reason));
@@ -716,7 +715,8 @@ void run_operation(bson::View op, EntityMap& entities, MongoClient& internal,
                           std::nullopt,
                           std::nullopt,
                           std::nullopt,
-                          e.code()};
+                          e.code(),
+                          bulk_write_result_value(e.partial_result())};
   } catch (const ServerError& e) {
     error = ObservedError{ObservedError::Kind::kServer,
                           e.what(),

@@ -204,8 +204,11 @@ WriteReply parse_write_reply(bson::View reply) {
   if (errors) {
     for (auto entry : errors->get_array()) {
       bson::View error = entry.get_document();
-      result.write_errors.push_back({int32_field(error, "index"), int32_field(error, "code"),
-                                     optional_string(error, "errmsg")});
+      // mongo-java-server leaves code out of some write errors (a replacement with a dotted
+      // key); the error is still the server's, so it is kept with code 0 (unknown).
+      const std::int32_t code = error.contains("code") ? int32_field(error, "code") : 0;
+      result.write_errors.push_back(
+          {int32_field(error, "index"), code, optional_string(error, "errmsg")});
     }
   }
   if (auto concern = reply.find("writeConcernError")) {

@@ -126,7 +126,7 @@ KillCursorsReply parse_kill_cursors_reply(bson::View reply);
 
 struct WriteError {
   std::int32_t index = 0;
-  std::int32_t code = 0;
+  std::int32_t code = 0;  // 0 when the server left it out
   std::string errmsg;
 };
 struct WriteConcernError {

@@ -212,6 +212,19 @@ TEST(KillCursorsReplyParser, ListsAndMissingLists) {
   EXPECT_THROW(parse_kill_cursors_reply(json(R"({"cursorsKilled": 1, "ok": 1})")), Error);
 }
 
+TEST(WriteReplyParser, AWriteErrorWithoutACodeIsKeptWithCodeZero) {
+  // mongo-java-server's answer to a replacement with a dotted top-level key.
+  auto reply = parse_write_reply(json(R"({"n": 0, "writeErrors": [
+      {"index": 0, "errmsg": "Document can't have '.' in field names"}], "ok": 1})"));
+  ASSERT_EQ(reply.write_errors.size(), 1u);
+  EXPECT_EQ(reply.write_errors[0].code, 0);
+  EXPECT_EQ(reply.write_errors[0].errmsg, "Document can't have '.' in field names");
+  // A code of the wrong type is still malformed.
+  EXPECT_THROW(
+      parse_write_reply(json(R"({"n": 0, "writeErrors": [{"index": 0, "code": "x"}], "ok": 1})")),
+      Error);
+}
+
 TEST(WriteReplyParser, CountsAndErrors) {
   auto ok = parse_write_reply(json(R"({"n": 3, "ok": 1})"));
   EXPECT_EQ(ok.n, 3);

@@ -101,9 +101,12 @@ constexpr std::string_view kFerretFindAndModifyFields =
     "FerretDB v1.24.2 refuses findAndModify with a projection ('fields') with NotImplemented "
     "(238) (PyMongo's find_one_and_update(..., projection=...) gets the same); MongoDB applies it";
 constexpr std::string_view kNoKeyPatternInDuplicateKeyError =
-    "the server's duplicate key error carries no keyPattern / keyValue (PyMongo's "
-    "OperationFailure.details shows the same); MongoDB 4.4+ includes them";
-constexpr std::string_view kJavaUnorderedInsertCount =
+    "the server's duplicate key error of findAndModify lacks keyPattern / keyValue: FerretDB "
+    "v1.24.2 answers with code 1 and a stack trace instead of DuplicateKey (11000), "
+    "mongo-java-server with E11000 and no keyPattern (both seen with PyMongo); MongoDB 4.4+ "
+    "includes keyPattern and keyValue";
+MongoDB 4.4 + includes them ";
+    constexpr std::string_view kJavaUnorderedInsertCount =
     "mongo-java-server answers an insert that hits a duplicate key with n = the batch's size, "
     "not the documents inserted (also in integration/server_deviations.hpp; PyMongo reports "
     "nInserted 3 too); MongoDB counts 2";
@@ -118,7 +121,8 @@ constexpr std::string_view kFerretOutMerge =
     "writes the results";
 constexpr std::string_view kJavaAggregateBatchSize =
     "mongo-java-server ignores aggregate's cursor.batchSize and returns every result in the "
-    "first batch (no getMore follows); MongoDB returns batchSize documents";
+    "first batch with cursor id 0 (PyMongo's raw aggregate with batchSize 2 over 5 documents "
+    "gets 5); MongoDB returns batchSize documents and a live cursor";
 constexpr std::string_view kFerretCollStatsCloses =
     "FerretDB v1.24.2 closes the connection on the test's aggregate ($collStats of a capped "
     "collection); MongoDB answers it";

@@ -1,9 +1,15 @@
 #pragma once
 // A collection: the CRUD operations of the driver. A cheap handle, like Database.
 //
+// Every operation runs on the operation layer (ops/operation.hpp, driver/operation_engine.hpp):
+// reads go where the handle's read preference leads and carry its read concern, writes go to a
+// writable server and carry its write concern (HandleOptions, inherited from the Database and
+// the client's URI; nothing is sent where the server's default applies).
+//
 // Errors: ServerError ({ok: 0}: the server's code and message), BulkWriteError (per-document
-// write errors and the write-concern error of an insert, update, replace or delete; inserts are
-// ordered), mongoslice::Error (network, server selection, client closed, invalid arguments, ...).
+// write errors and write-concern errors of an insert, update, replace, delete or bulk write,
+// with the partial result), mongoslice::Error (network, server selection, client closed, and
+// errc::invalid_argument for input refused before anything is sent).
 //
 // Thread-safety: a Collection may be used from several threads at once (its operations only
 // read the handle and go through the client, which is thread-safe).
@@ -63,8 +69,9 @@ class Collection {
   InsertManyResult insert_many(const std::vector<bson::Document>& documents,
                                const InsertManyOptions& options = {}) const;
 
-  // Runs find on a server chosen by the client's read preference; the cursor runs getMore on
-  // that same server.
+  // Runs find on a server chosen by the handle's read preference; the cursor runs getMore on
+  // that same server. Throws Error(errc::invalid_argument) for a negative skip or batch_size or
+  // limit == INT64_MIN, before anything is sent.
   Cursor find(bson::View filter, const FindOptions& options = {}) const;
   // The first matching document (in `sort` order when given), if any.
   std::optional<bson::Document> find_one(bson::View filter, FindOptions options = {}) const;
@@ -76,7 +83,7 @@ class Collection {
   // when none matches; its _id is in the result's upserted_id.
   // Throws Error(errc::invalid_argument) before sending anything when `update` is empty, has a
   // first key without '$' or is a pipeline with an empty or non-'$' stage; BulkWriteError when
-  // the server reports a write error or a write-concern error (its counts are not carried).
+  // the server reports a write error or a write-concern error (with the partial result).
   UpdateResult update_one(bson::View filter, bson::View update,
                           const UpdateOptions& options = {}) const;
   UpdateResult update_many(bson::View filter, bson::View update,
@@ -94,22 +101,31 @@ class Collection {
   DeleteResult delete_one(bson::View filter, const DeleteOptions& options = {}) const;
   DeleteResult delete_many(bson::View filter, const DeleteOptions& options = {}) const;
 
-  // How many documents match (an aggregate of $match and $group, as the CRUD spec says).
+  // How many documents match (an aggregate of $match, [$skip], [$limit] and $group, as the CRUD
+  // spec says). Throws Error(errc::invalid_argument) for a negative skip or limit.
   std::int64_t count_documents(bson::View filter, const CountOptions& options = {}) const;
   // The collection's document count from its metadata (the count command), not from a scan.
   std::int64_t estimated_document_count(const EstimatedDocumentCountOptions& options = {}) const;
-  // The distinct values of `field` among the documents matching `filter`, as one BSON array.
+  // The distinct values of `field` among the documents matching `filter`: a document with the
+  // keys "0", "1", ... (a BSON array), in the server's order. Throws
+  // Error(errc::invalid_argument) for an empty field name or one holding a NUL.
   bson::Document distinct(std::string_view field, bson::View filter = {},
                           const DistinctOptions& options = {}) const;
 
   // Runs an aggregation pipeline (a BSON array of stages, or the stages as documents) and
-  // returns a cursor over its results. A pipeline ending in $out or $merge is a write.
+  // returns a cursor over its results. A pipeline ending in $out or $merge is a write (it goes
+  // to a writable server with the write concern, and from wire version 8 the read concern too).
+  // Throws Error(errc::invalid_argument) before sending for a stage that is not a document of
+  // exactly one '$' field, a negative batch_size, or max_await_time (not supported yet).
   Cursor aggregate(bson::View pipeline, const AggregateOptions& options = {}) const;
   Cursor aggregate(const std::vector<bson::Document>& pipeline,
                    const AggregateOptions& options = {}) const;
 
   // findAndModify: the matching document before or after the change (options.return_document),
-  // or nothing when none matched (and no upsert happened).
+  // or nothing when none matched (and no upsert happened). The update / replacement is checked
+  // as update_one / replace_one check theirs; a hint on a server older than MongoDB 4.2 is
+  // refused before sending (Error(errc::invalid_argument)); a writeConcernError is thrown as
+  // BulkWriteError.
   std::optional<bson::Document> find_one_and_update(
       bson::View filter, bson::View update, const FindOneAndUpdateOptions& options = {}) const;
   std::optional<bson::Document> find_one_and_replace(
@@ -118,14 +134,22 @@ class Collection {
   std::optional<bson::Document> find_one_and_delete(
       bson::View filter, const FindOneAndDeleteOptions& options = {}) const;
 
-  // Runs the writes in order (or not: options.ordered), batched by the server's limits.
+  // Runs the writes in order (or not: options.ordered): consecutive requests of one command
+  // share it, batched by the server's limits. Returns the counts and upserted / inserted ids by
+  // request index. Throws Error(errc::invalid_argument) before sending for no requests, an
+  // invalid update or replacement, or a document over maxBsonObjectSize; BulkWriteError with
+  // every write error (request indexes) and the partial result.
   BulkWriteResult bulk_write(std::span<const WriteModel> requests,
                              const BulkWriteOptions& options = {}) const;
   BulkWriteResult bulk_write(const std::vector<WriteModel>& requests,
                              const BulkWriteOptions& options = {}) const;
 
   // Indexes. create_index returns the index's name (given, or made from the keys as servers do:
-  // {a: 1, b: -1} -> "a_1_b_-1").
+  // {a: 1, b: -1} -> "a_1_b_-1"). Throws Error(errc::invalid_argument) before sending for empty
+  // keys or an empty name, keys no name can be made from (unless a name is given), and
+  // commit_quorum on a server older than MongoDB 4.4; ServerError for the server's refusal.
+  // list_indexes of a collection that does not exist is an empty cursor. drop_index("*") is
+  // refused (use drop_indexes).
   std::string create_index(bson::View keys, const IndexOptions& options = {}) const;
   std::vector<std::string> create_indexes(const std::vector<IndexModel>& indexes,
                                           const CreateIndexesOptions& options = {}) const;
@@ -135,7 +159,9 @@ class Collection {
   void drop_indexes(const DropIndexOptions& options = {}) const;
 
   // Renames the collection (renameCollection on the admin database) and returns the handle of
-  // the new name, in the same database unless `to_database` is given.
+  // the new name, in the same database unless `to_database` is given. The target's names are
+  // checked first; onto an existing collection it is the server's error (ServerError,
+  // NamespaceExists 48) unless drop_target is set.
   Collection rename(std::string_view to_collection, const RenameOptions& options = {}) const;
 
   // Drops the collection; a collection that does not exist is not an error.

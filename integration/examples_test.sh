@@ -57,6 +57,24 @@ status=$?
 grep -q '^alan 41$' <<<"$out" && grep -q '^grace 85$' <<<"$out" || fail "api_tour's find printed: $out"
 grep -q '\[event\] killCursors on ' <<<"$out" || fail "api_tour's abandoned cursor was not killed"
 
+# crud_shell: each operation's result as relaxed extended JSON, checked against the next read.
+shell() { "$bin/crud_shell" --uri "$uri" "$@"; }
+shell drop examples_test.shell >/dev/null || fail "crud_shell drop failed"
+shell insert_many examples_test.shell '[{"name":"ada","age":36},{"name":"alan","age":41}]' \
+  | grep -q '"insertedCount" : 2' || fail "crud_shell insert_many did not report 2 inserted"
+out=$(shell update_one examples_test.shell '{"name":"ada"}' '{"$set":{"age":37}}')
+[[ $out == *'"matchedCount" : 1, "modifiedCount" : 1'* ]] || fail "crud_shell update_one printed: $out"
+out=$(shell find_one examples_test.shell '{"name":"ada"}' '{"projection":{"_id":0}}')
+[[ $out == '{ "name" : "ada", "age" : 37 }' ]] || fail "crud_shell find_one after the update printed: $out"
+out=$(shell count_documents examples_test.shell '{"age":{"$gt":36}}')
+[[ $out == '{ "n" : 2 }' ]] || fail "crud_shell count_documents printed: $out"
+err=$(shell update_one examples_test.shell '{}' '{"age":1}' 2>&1 >/dev/null)
+(($? == 1)) && [[ $err == *"not an update operator"* ]] ||
+  fail "crud_shell update_one without \$ operators: $err"
+shell frobnicate >/dev/null 2>&1
+(($? == 2)) || fail "crud_shell with an unknown operation did not exit 2"
+shell drop examples_test.shell >/dev/null
+
 # Errors: one line on stderr, non-zero exit (an unreachable server after the selection timeout
 # the user set, and a bad URI).
 check_error() {

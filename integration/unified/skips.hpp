@@ -105,8 +105,7 @@ constexpr std::string_view kNoKeyPatternInDuplicateKeyError =
     "v1.24.2 answers with code 1 and a stack trace instead of DuplicateKey (11000), "
     "mongo-java-server with E11000 and no keyPattern (both seen with PyMongo); MongoDB 4.4+ "
     "includes keyPattern and keyValue";
-MongoDB 4.4 + includes them ";
-    constexpr std::string_view kJavaUnorderedInsertCount =
+constexpr std::string_view kJavaUnorderedInsertCount =
     "mongo-java-server answers an insert that hits a duplicate key with n = the batch's size, "
     "not the documents inserted (also in integration/server_deviations.hpp; PyMongo reports "
     "nInserted 3 too); MongoDB counts 2";

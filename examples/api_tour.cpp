@@ -55,6 +55,29 @@ void tour(const std::string& uri) {
   bson::Document reply = client["admin"].run_command(bson::Builder{}.append("ping", 1).build());
   std::cout << "ping: " << reply.to_json() << "\n";
 
+  // Aggregation, findAndModify, bulk writes and indexes.
+  for (bson::View group : users.aggregate(bson::Document::from_json(
+           R"([{"$match": {"age": {"$gt": 40}}}, {"$group": {"_id": null, "n": {"$sum": 1}}}])"))) {
+    std::cout << "over 40: " << group["n"].as_int64() << "\n";
+  }
+  std::optional<bson::Document> after =
+      users.find_one_and_update(bson::Document::from_json(R"({"name": "ada"})"),
+                                bson::Document::from_json(R"({"$inc": {"age": 1}})"),
+                                {.return_document = ReturnDocument::kAfter});
+  std::cout << "ada is now " << (after ? (*after)["age"].as_int64() : -1) << "\n";
+  BulkWriteResult bulk = users.bulk_write(std::vector<WriteModel>{
+      InsertOneModel{bson::Document::from_json(R"({"name": "barbara", "age": 86})")},
+      DeleteManyModel{bson::Document::from_json(R"({"name": "edsger"})"), {}}});
+  std::cout << "bulk_write: inserted " << bulk.inserted_count << ", deleted " << bulk.deleted_count
+            << "\n";
+  std::string index = users.create_index(bson::Document::from_json(R"({"age": 1})"));
+  std::cout << "index: " << index << "\n";
+
+  // Write concern, read concern and read preference come from the URI and can be overridden on
+  // a handle.
+  Collection durable = users.with_options({.write_concern = WriteConcern{.w = "majority"}});
+  durable.insert_one(bson::Document::from_json(R"({"name": "john", "age": 1})"));
+
   {
     Cursor cursor = users.find({}, {.batch_size = 1});
     auto first = *cursor.begin();  // read one document...

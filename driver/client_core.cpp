@@ -211,9 +211,8 @@ ClientCore::Ran ClientCore::run_write(std::string_view db, bson::View command,
 
 ClientCore::Leased ClientCore::lease_for(bool read, const ReadPreference& read_preference) {
   check_open();
-  Leased leased{read ? topology_->select_server(read_preference)
-                     : topology_->select_server_for_writes(),
-                {}};
+  Leased leased{
+      read ? topology_->select_server(read_preference) : topology_->select_server_for_writes(), {}};
   try {
     leased.lease = leased.selected.pool->acquire(nullptr, std::nullopt);
   } catch (const Error& e) {
@@ -261,7 +260,23 @@ bson::Document ClientCore::run_monitored(Connection& connection, std::string_vie
   const std::string_view name = command_name(command);
   const std::int32_t id = next_command_id();
   const bool monitored = !events_->empty();
-  if (monitored) events_->emit(CommandStartedEvent{name, db, id, server, command});
+  if (monitored) {
+    // The command as the server receives it (the command-monitoring spec): with $db, and each
+    // OP_MSG document sequence as an array field of the body. Built only for listeners.
+    std::optional<bson::Document> as_sent;
+    if (!sequences.empty() || !command.contains("$db")) {
+      bson::Builder builder;
+      builder.concat(command);
+      if (!command.contains("$db")) builder.append("$db", db);
+      for (const auto& sequence : sequences) {
+        builder.open_array(sequence.identifier);
+        for (bson::View document : sequence.documents) builder.append_value(document);
+        builder.close();
+      }
+      as_sent = builder.build();
+    }
+    events_->emit(CommandStartedEvent{name, db, id, server, as_sent ? as_sent->view() : command});
+  }
   const auto started = SteadyClock::now();
   try {
     bson::Document reply = connection.run_command(db, command, sequences, deadline);

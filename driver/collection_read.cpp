@@ -72,9 +72,14 @@ Cursor Collection::find(bson::View filter, const FindOptions& options) const {
   if (options.limit != 0) find.limit = options.limit < 0 ? -options.limit : options.limit;
   find.single_batch = options.limit < 0;
   if (options.batch_size > 0) {
-    // The first batch never needs to be larger than the limit.
     std::int64_t first = options.batch_size;
-    if (options.limit != 0) first = std::min<std::int64_t>(first, find.limit.value());
+    // A first batch that may hold the whole limit asks for one more (limit + 1), as the CRUD
+    // spec says: the server then returns the limit and closes the cursor, instead of leaving it
+    // open for a killCursors.
+    if (options.limit > 0 && first >= options.limit &&
+        options.limit < std::numeric_limits<std::int32_t>::max()) {
+      first = options.limit + 1;
+    }
     find.batch_size = static_cast<std::int32_t>(first);
   }
   find.hint = view_of(options.hint);

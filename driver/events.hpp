@@ -35,6 +35,8 @@ struct CommandStartedEvent {
   std::string_view database;
   std::int32_t request_id;
   const HostAndPort& address;
+  // The command as sent: the body with $db, and each OP_MSG document sequence (insert's
+  // documents, update's updates, delete's deletes) as an array field of it.
   bson::View command;
 };
 

@@ -330,7 +330,7 @@ TEST(UpdateReplyParser, MalformedReplies) {
   EXPECT_EQ(code_of(parse(R"({"n": 0, "nModified": 0, "upserted": [{"index": 0, "_id": 1}],
                               "ok": 1})")),
             errc::bson_type_mismatch);
-  EXPECT_EQ(code_of(parse(R"({"n": 0, "nModified": 0, "writeErrors": [{"index": 0}], "ok": 1})")),
+  EXPECT_EQ(code_of(parse(R"({"n": 0, "nModified": 0, "writeErrors": [{"code": 2}], "ok": 1})")),
             errc::bson_key_missing);
   EXPECT_EQ(code_of(parse(R"({"n": 0, "nModified": 0, "writeErrors": 1, "ok": 1})")),
             errc::bson_type_mismatch);

@@ -367,9 +367,11 @@ void load_initial_data(MongoClient& client, bson::View list) {
     const Database db = client.database(db_name);
     db.collection(coll_name).drop();
     std::vector<bson::Document> docs;
-    for (bson::Element d : *optional_array(data, "documents", "initialData")) {
-      docs.emplace_back(d.get_document());
-    }
+    // Held in a local: a range-for over *optional_array(...) would iterate a view inside a
+    // temporary destroyed before the loop body (C++20 range-for lifetime rules).
+    const std::optional<bson::View> documents = optional_array(data, "documents", "initialData");
+    if (!documents) throw TestFailure("initialData: an entry has no documents array");
+    for (bson::Element d : *documents) docs.emplace_back(d.get_document());
     auto create_options = optional_document(data, "createOptions", "initialData");
     if (create_options || docs.empty()) {
       bson::Builder create;

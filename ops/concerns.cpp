@@ -33,7 +33,8 @@ void append_write_concern(bson::Builder& command, const WriteConcern& concern) {
     }
   }
   if (concern.journal) command.append("j", *concern.journal);
-  if (concern.wtimeout) command.append("wtimeout", static_cast<std::int64_t>(concern.wtimeout->count()));
+  if (concern.wtimeout)
+    command.append("wtimeout", static_cast<std::int64_t>(concern.wtimeout->count()));
   command.close();
 }
 

@@ -420,31 +420,38 @@ Builder::Builder() {
 
 Builder::~Builder() {
   // Children are destroyed innermost first; libbson requires each to end before its parent.
-  while (!open_.empty()) end_level();
+  while (depth_ > 0) end_level();
   bson_destroy(&root_);
 }
 
+Builder::Level& Builder::level(std::size_t depth) {
+  if (depth <= kInlineDepth) return inline_levels_[depth - 1];
+  const std::size_t deep = depth - kInlineDepth;  // 1-based among deep_levels_
+  while (deep_levels_.size() < deep) deep_levels_.push_back(std::make_unique<Level>());
+  return *deep_levels_[deep - 1];
+}
+
 bson_t* Builder::top() noexcept {
-  return open_.empty() ? &root_ : &open_.back()->doc;
+  return depth_ == 0 ? &root_ : &innermost().doc;
 }
 
 void Builder::end_level() {
-  std::unique_ptr<Level> level = std::move(open_.back());
-  open_.pop_back();
-  if (level->is_array) {
-    bson_append_array_end(top(), &level->doc);
+  Level& closing = innermost();
+  --depth_;
+  if (closing.is_array) {
+    bson_append_array_end(top(), &closing.doc);
   } else {
-    bson_append_document_end(top(), &level->doc);
+    bson_append_document_end(top(), &closing.doc);
   }
 }
 
 std::string_view Builder::next_index_key() {
-  if (open_.empty() || !open_.back()->is_array) {
+  if (depth_ == 0 || !innermost().is_array) {
     throw std::logic_error("bson::Builder::append_value outside an open array");
   }
   const char* key = nullptr;
   std::size_t length =
-      bson_uint32_to_string(open_.back()->next_index++, &key, index_key_, sizeof index_key_);
+      bson_uint32_to_string(innermost().next_index++, &key, index_key_, sizeof index_key_);
   return {key, length};
 }
 
@@ -612,29 +619,35 @@ Builder& Builder::concat(View document) {
   return *this;
 }
 
-Builder& Builder::open_document(std::string_view key) {
-  auto level = std::make_unique<Level>();
-  check(bson_append_document_begin(top(), key.data(), key_length(key), &level->doc), key);
-  open_.push_back(std::move(level));
+Builder& Builder::open(std::string_view key, bool is_array) {
+  Level& child = level(depth_ + 1);  // may allocate (past kInlineDepth) before anything changes
+  child.next_index = 0;
+  child.is_array = is_array;
+  bson_t* parent = top();
+  const bool begun =
+      is_array ? bson_append_array_begin(parent, key.data(), key_length(key), &child.doc)
+               : bson_append_document_begin(parent, key.data(), key_length(key), &child.doc);
+  check(begun, key);
+  ++depth_;
   return *this;
+}
+
+Builder& Builder::open_document(std::string_view key) {
+  return open(key, false);
 }
 
 Builder& Builder::open_array(std::string_view key) {
-  auto level = std::make_unique<Level>();
-  level->is_array = true;
-  check(bson_append_array_begin(top(), key.data(), key_length(key), &level->doc), key);
-  open_.push_back(std::move(level));
-  return *this;
+  return open(key, true);
 }
 
 Builder& Builder::close() {
-  if (open_.empty()) throw std::logic_error("bson::Builder::close with nothing open");
+  if (depth_ == 0) throw std::logic_error("bson::Builder::close with nothing open");
   end_level();
   return *this;
 }
 
 Document Builder::build() {
-  if (!open_.empty()) throw std::logic_error("bson::Builder::build with a nested document open");
+  if (depth_ != 0) throw std::logic_error("bson::Builder::build with a nested document open");
   const std::uint8_t* data = bson_get_data(&root_);
   Document result(std::vector<std::uint8_t>(data, data + root_.len));
   bson_reinit(&root_);

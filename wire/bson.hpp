@@ -247,6 +247,12 @@ class Document {
 // NUL bytes.
 class Builder {
  public:
+  // Nesting this deep or less uses levels held in the builder itself: opening a nested document
+  // or array allocates nothing of the builder's own (libbson grows the one buffer it writes
+  // into). A level deeper than this is allocated the first time the builder reaches it and then
+  // reused, so no nesting costs an allocation per nested document.
+  static constexpr std::size_t kInlineDepth = 8;
+
   Builder();
   ~Builder();
   Builder(Builder&&) = delete;  // libbson's nested builders point into the parent
@@ -310,15 +316,23 @@ class Builder {
     bool is_array = false;
   };
   bson_t* top() noexcept;
+  Level& level(std::size_t depth);  // depth counts from 1
+  Level& innermost() noexcept { return level(depth_); }
+  Builder& open(std::string_view key, bool is_array);
   std::string_view next_index_key();
   void check(bool appended, std::string_view key);
   // Appends one element written byte by byte (type, key, value), for values libbson can only
   // take as C strings (code, code with scope), so that a NUL inside them is kept.
   void append_raw(std::string_view key, Type type, std::span<const std::uint8_t> value);
+  void end_level();
 
   bson_t root_;
-  std::vector<std::unique_ptr<Level>> open_;  // stable addresses: children point into parents
-  void end_level();
+  // libbson's child documents point into their parents, so a level never moves while open.
+  Level inline_levels_[kInlineDepth];
+  // Levels past kInlineDepth, allocated the first time this builder nests that deep and then
+  // reused for the builder's lifetime (never freed before it).
+  std::vector<std::unique_ptr<Level>> deep_levels_;
+  std::size_t depth_ = 0;  // levels open
   char index_key_[16];
 };
 

@@ -29,12 +29,21 @@ Cursor::Cursor(bson::Document first_reply, CursorOptions options,
                HostAndPort server)
     : server_(std::move(server)),
       batch_size_(options.batch_size),
+      max_time_ms_(options.max_time_ms),
+      comment_(std::move(options.comment)),
       single_batch_(options.limit < 0),
       channel_(std::move(channel)),
       kill_queue_(std::move(kill_queue)) {
   if (options.batch_size < 0) {
     throw Error(errc::invalid_argument,
                 "batch_size must not be negative, got " + std::to_string(options.batch_size));
+  }
+  if (options.max_time_ms && *options.max_time_ms < 0) {
+    throw Error(errc::invalid_argument,
+                "max_time_ms must not be negative, got " + std::to_string(*options.max_time_ms));
+  }
+  if (comment_ && comment_->view().empty()) {
+    throw Error(errc::invalid_argument, "the getMore comment document holds no value");
   }
   if (options.limit == std::numeric_limits<std::int64_t>::min()) {
     throw Error(errc::invalid_argument, "limit is out of range");
@@ -70,6 +79,8 @@ Cursor::Cursor(Cursor&& other) noexcept
       ns_(std::move(other.ns_)),
       server_(std::move(other.server_)),
       batch_size_(other.batch_size_),
+      max_time_ms_(other.max_time_ms_),
+      comment_(std::move(other.comment_)),
       limit_(other.limit_),
       single_batch_(other.single_batch_),
       returned_(other.returned_),
@@ -90,6 +101,8 @@ Cursor& Cursor::operator=(Cursor&& other) noexcept {
     ns_ = std::move(other.ns_);
     server_ = std::move(other.server_);
     batch_size_ = other.batch_size_;
+    max_time_ms_ = other.max_time_ms_;
+    comment_ = std::move(other.comment_);
     limit_ = other.limit_;
     single_batch_ = other.single_batch_;
     returned_ = other.returned_;
@@ -105,6 +118,7 @@ Cursor::~Cursor() {
   // buffer travels with the record (a move: three pointers), so not even a free happens here.
   if (kill_record_) {
     kill_record_->retired_batch.emplace(std::move(reply_));
+    if (comment_) kill_record_->retired_comment.emplace(std::move(*comment_));
     kill_record_->ns = std::move(ns_);
     kill_record_->server = std::move(server_);
     KillRecord& record = *kill_record_;
@@ -174,7 +188,9 @@ void Cursor::fetch_more() {
     batch_size = batch_size ? std::min(*batch_size, remaining) : remaining;
   }
   try {
-    reply_ = channel_->get_more(ns_, id_, batch_size);
+    GetMoreFields fields{batch_size, max_time_ms_, std::nullopt};
+    if (comment_) fields.comment = *comment_->view().begin();
+    reply_ = channel_->get_more_with(ns_, id_, fields);
     wire::CursorReply parsed = wire::parse_cursor_reply(reply_);
     if (parsed.id != 0 && parsed.id != id_) {
       throw Error(errc::cursor_error, "getMore for cursor " + std::to_string(id_) +

@@ -6,6 +6,8 @@
 // It starts from the command's first reply and runs getMore through a CursorChannel whenever
 // the current batch is used up. Options follow the find/getMore/killCursors specification:
 //   - batch_size > 0 is sent as getMore's batchSize; 0 means the server's default.
+//   - max_time_ms and comment, when given, are sent on every getMore (CursorChannel::get_more
+//     with GetMoreFields; a channel sends the comment only to a server that takes it).
 //   - limit > 0 caps how many documents are returned in total; getMore never asks for more than
 //     the remaining limit, and once the limit is reached a still-open server cursor is killed.
 //   - limit < 0 means one batch of at most -limit documents (the find command was sent with
@@ -32,6 +34,7 @@
 #include <cstdint>
 #include <iterator>
 #include <memory>
+#include <optional>
 
 #include "cursor/cursor_channel.hpp"
 #include "cursor/kill_queue.hpp"
@@ -44,6 +47,11 @@ namespace mongoslice {
 struct CursorOptions {
   std::int32_t batch_size = 0;  // >= 0; 0: server default
   std::int64_t limit = 0;       // 0: none; > 0: at most this many; < 0: one batch of -limit
+  // getMore's maxTimeMS (>= 0), sent on every getMore when given.
+  std::optional<std::int64_t> max_time_ms;
+  // getMore's comment: the first element's value of this document (any BSON value), sent on
+  // every getMore when given, by the channel only to servers that take it (MongoDB 4.4+).
+  std::optional<bson::Document> comment;
 };
 
 class Cursor {
@@ -80,7 +88,8 @@ class Cursor {
   Cursor();
   // From the find/aggregate reply {cursor: {id, ns, firstBatch}, ok: 1}. Throws ServerError for
   // an {ok: 0} reply, Error(errc::cursor_error) for a malformed one, and
-  // Error(errc::invalid_argument) for bad options or a live cursor without channel or queue.
+  // Error(errc::invalid_argument) for bad options (a negative batch_size or max_time_ms, an
+  // empty comment document) or a live cursor without channel or queue.
   Cursor(bson::Document first_reply, CursorOptions options, std::shared_ptr<CursorChannel> channel,
          std::shared_ptr<KillQueue> kill_queue, HostAndPort server);
   Cursor(Cursor&& other) noexcept;
@@ -127,6 +136,9 @@ class Cursor {
   Namespace ns_;
   HostAndPort server_;
   std::int32_t batch_size_ = 0;
+  std::optional<std::int64_t> max_time_ms_;
+  // A live cursor's destructor moves it into the kill record with the batch (invariant 1).
+  std::optional<bson::Document> comment_;
   std::int64_t limit_ = 0;  // absolute value of the option
   bool single_batch_ = false;
   std::int64_t returned_ = 0;

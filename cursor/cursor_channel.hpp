@@ -11,6 +11,14 @@
 
 namespace mongoslice {
 
+// The optional fields of one getMore. The comment view points into the cursor, valid for the
+// call only.
+struct GetMoreFields {
+  std::optional<std::int32_t> batch_size;
+  std::optional<std::int64_t> max_time_ms;
+  std::optional<bson::Element> comment;
+};
+
 class CursorChannel {
  public:
   virtual ~CursorChannel() = default;
@@ -21,6 +29,15 @@ class CursorChannel {
   // checks).
   virtual bson::Document get_more(const Namespace& ns, std::int64_t cursor_id,
                                   std::optional<std::int32_t> batch_size) = 0;
+
+  // The same with getMore's other optional fields. What the Cursor calls. The default sends
+  // only the batch size (through get_more above): a channel that does not override it (test
+  // fakes) drops maxTimeMS and comment. The driver's channel sends them all (the comment only
+  // to a server that takes it, MongoDB 4.4+).
+  virtual bson::Document get_more_with(const Namespace& ns, std::int64_t cursor_id,
+                                       const GetMoreFields& fields) {
+    return get_more(ns, cursor_id, fields.batch_size);
+  }
 
   // Runs killCursors for this one cursor now, waiting for the reply (Cursor::close()). Throws
   // on failure.

@@ -28,6 +28,8 @@ struct KillRecord {
   // malloc's arena lock) is not a destructor's business (invariant 1), so the destructor moves
   // it here and whoever drains the record frees it, off the user's thread.
   std::optional<bson::Document> retired_batch;
+  // The dying cursor's getMore comment, if it had one (moved here for the same reason).
+  std::optional<bson::Document> retired_comment;
 
   // A record stamped with the current fork generation.
   static std::unique_ptr<KillRecord> make(std::int64_t cursor_id, Namespace ns, HostAndPort server);

@@ -8,7 +8,6 @@
 #include "driver/command_log_listener.hpp"
 #include "driver/kill_cursors_wiring.hpp"
 #include "driver/kill_wake_signal.hpp"
-#include "driver/read_preference_wire.hpp"
 #include "driver/server_cursor_channel.hpp"
 #include "net/connection.hpp"
 #include "wire/error.hpp"
@@ -182,23 +181,6 @@ KillCursorsTaskResult ClientCore::run_kill_cursors() {
   PoolKillCursorsSender sender(*this, kill_interrupt_.get());
   EventKillCursorsObserver observer(*events_);
   return ::mongoslice::run_kill_cursors(*kill_queue_, sender, observer);
-}
-
-ClientCore::Ran ClientCore::run_read(std::string_view db, bson::View command) {
-  return run_read(db, command, uri_.read_preference);
-}
-
-ClientCore::Ran ClientCore::run_read(std::string_view db, bson::View command,
-                                     const ReadPreference& read_preference) {
-  check_open();
-  SelectedServer selected = topology_->select_server(read_preference);
-  // A secondary refuses a read that does not say it may run there (13435), and a mongos learns
-  // the read preference only from the command.
-  const std::optional<bson::Document> with_preference =
-      with_wire_read_preference(command, read_preference, selected.type, selected.topology);
-  const bson::View sent = with_preference ? with_preference->view() : command;
-  auto reply = run_with_pool(selected.address, *selected.pool, db, sent, {}, {}, nullptr);
-  return {std::move(reply), std::move(selected.address)};
 }
 
 ClientCore::Ran ClientCore::run_write(std::string_view db, bson::View command,

@@ -99,16 +99,13 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   const EventDispatcher& events() const noexcept { return *events_; }
   const std::shared_ptr<KillQueue>& kill_queue() const noexcept { return kill_queue_; }
 
-  // Selects a server (for reads: by the client's read preference, or the one given; for writes:
-  // a writable one) and runs the command there. A read carries `$readPreference` where the
-  // server-selection spec says so for the selected server and topology
-  // (driver/read_preference_wire.hpp). Throws Error(errc::client_closed) after close().
+  // Selects a writable server and runs the command there (Collection::drop still uses it;
+  // every other operation runs through the engine, driver/operation_engine.hpp). Throws
+  // Error(errc::client_closed) after close().
   struct Ran {
     bson::Document reply;
     HostAndPort server;
   };
-  Ran run_read(std::string_view db, bson::View command);
-  Ran run_read(std::string_view db, bson::View command, const ReadPreference& read_preference);
   Ran run_write(std::string_view db, bson::View command,
                 std::span<const wire::DocumentSequence> sequences = {});
 

@@ -1,8 +1,14 @@
+// Database's operations: run_command, run_cursor_command and the catalog commands, each run
+// through the operation engine (driver/operation_engine.hpp) as an operation of
+// ops/catalog_operations.hpp.
 #include "driver/database.hpp"
+
+#include <variant>
 
 #include "driver/client_core.hpp"
 #include "driver/names.hpp"
-#include "ops/catalog_ops.hpp"
+#include "driver/operation_engine.hpp"
+#include "ops/catalog_operations.hpp"
 #include "wire/error.hpp"
 
 namespace mongoslice {
@@ -12,6 +18,17 @@ namespace {
 std::optional<bson::Document> comment_holder(const std::optional<std::string>& comment) {
   if (!comment) return std::nullopt;
   return bson::Builder{}.append("comment", *comment).build();
+}
+
+std::optional<bson::Document> comment_holder(const std::optional<Comment>& comment) {
+  if (!comment) return std::nullopt;
+  bson::Builder builder;
+  if (const auto* text = std::get_if<std::string>(&*comment)) {
+    builder.append("comment", *text);
+  } else {
+    builder.append("comment", std::get<bson::Document>(*comment).view());
+  }
+  return builder.build();
 }
 
 }  // namespace
@@ -31,7 +48,30 @@ bson::Document Database::run_command(bson::View command) const {
 
 bson::Document Database::run_command(bson::View command,
                                      const ReadPreference& read_preference) const {
-  return core_->run_read(name_, command, read_preference).reply;
+  auto op = ops::run_command_operation(name_, command);
+  return execute(*core_, op, read_preference).result;
+}
+
+Cursor Database::run_cursor_command(bson::View command,
+                                    const RunCursorCommandOptions& options) const {
+  if (options.batch_size < 0) {
+    throw Error(errc::invalid_argument, "run_cursor_command: batch_size must be >= 0");
+  }
+  if (options.max_time && options.max_time->count() < 0) {
+    throw Error(errc::invalid_argument, "run_cursor_command: max_time must be >= 0");
+  }
+  if (options.cursor_type != CursorType::kNonTailable) {
+    throw Error(errc::invalid_argument,
+                "run_cursor_command: tailable cursors are not supported by mongoslice yet");
+  }
+  auto op = ops::run_command_operation(name_, command);  // refuses an empty command
+  auto ran = execute(*core_, op, options.read_preference.value_or(ReadPreference{}));
+  CursorOptions cursor;
+  cursor.batch_size = options.batch_size;
+  if (options.max_time) cursor.max_time_ms = static_cast<std::int64_t>(options.max_time->count());
+  cursor.comment = comment_holder(options.comment);
+  // Throws Error(errc::cursor_error) for a reply without a cursor.
+  return core_->make_cursor(std::move(ran.result), std::move(cursor), ran.server);
 }
 
 Cursor Database::list_collections(const ListCollectionsOptions& options) const {
@@ -45,8 +85,9 @@ Cursor Database::list_collections(const ListCollectionsOptions& options) const {
   command.authorized_collections = options.authorized_collections;
   if (options.batch_size > 0) command.batch_size = options.batch_size;
   if (comment) command.comment = (*comment)["comment"];
-  auto ran = core_->run_read(name_, wire::make_list_collections(name_, command), ReadPreference{});
-  return core_->make_cursor(std::move(ran.reply), {options.batch_size, 0}, ran.server);
+  auto op = ops::list_collections_operation(name_, command);
+  auto ran = execute(*core_, op, ReadPreference{});
+  return core_->make_cursor(std::move(ran.result), {options.batch_size, 0}, ran.server);
 }
 
 std::vector<std::string> Database::list_collection_names(const bson::Document& filter) const {
@@ -73,12 +114,14 @@ Collection Database::create_collection(std::string_view name,
   if (options.validation_action) command.validation_action = *options.validation_action;
   if (options.collation) command.collation = options.collation->view();
   if (comment) command.comment = (*comment)["comment"];
-  wire::parse_ok_reply(core_->run_write(name_, wire::make_create(name_, name, command)).reply);
+  auto op = ops::create_collection_operation(name_, name, command);
+  execute(*core_, op);
   return collection(name);
 }
 
 void Database::drop() const {
-  wire::parse_ok_reply(core_->run_write(name_, wire::make_drop_database(name_)).reply);
+  auto op = ops::drop_database_operation(name_);
+  execute(*core_, op);
 }
 
 }  // namespace mongoslice

@@ -3,6 +3,7 @@
 // client, it may be copied and used from any number of threads at once. Operations throw
 // mongoslice::Error (network, server selection, client closed) and ServerError ({ok: 0}).
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -43,6 +44,25 @@ struct CreateCollectionOptions {
   std::optional<std::string> comment;
 };
 
+// The kind of cursor a run_cursor_command creates (the CRUD spec's cursorType). The caller's
+// command must ask for it (tailable: true, awaitData: true); mongoslice's Cursor iterates
+// non-tailable cursors only for now.
+enum class CursorType { kNonTailable, kTailable, kTailableAwait };
+
+// Options of Database::run_cursor_command (the run-command spec's runCursorCommand). Only
+// read_preference concerns the command itself; batch_size, max_time and comment are sent on
+// the cursor's getMore commands only (the command carries whatever the caller put in it).
+struct RunCursorCommandOptions {
+  // Selects the server (the command and every getMore run there); default primary, as for
+  // run_command. The handle's read preference does not apply.
+  std::optional<ReadPreference> read_preference;
+  CursorType cursor_type = CursorType::kNonTailable;  // only kNonTailable is supported yet
+  std::int32_t batch_size = 0;                        // getMore's batchSize; >= 0, 0: not sent
+  std::optional<std::chrono::milliseconds> max_time;  // getMore's maxTimeMS (>= 0)
+  // getMore's comment; sent only to servers that take one (MongoDB 4.4+).
+  std::optional<Comment> comment;
+};
+
 class Database {
  public:
   // Throws Error(errc::invalid_argument) for a name that is empty, holds a NUL, one of
@@ -73,8 +93,20 @@ class Database {
   // send only commands that can run where the read preference leads. The handle's options
   // (write concern, read concern, read preference) are not applied: the command goes as given.
   // Throws ServerError for {ok: 0}, with the server's code and message.
+  // Not retried. Throws Error(errc::invalid_argument) for an empty command, before anything is
+  // sent.
   bson::Document run_command(bson::View command) const;
   bson::Document run_command(bson::View command, const ReadPreference& read_preference) const;
+
+  // Runs a command that answers with a cursor ({cursor: {id, ns, firstBatch}}: find,
+  // aggregate, listCollections, ...), as run_command does (a read, read preference primary
+  // unless options say otherwise, $db added, no concern, not retried), and returns the same
+  // Cursor find returns: getMore on the same server (with options' batch_size, max_time and
+  // comment), and an abandoned live cursor is killed through the kill-cursors queue.
+  // Throws Error(errc::invalid_argument) for an empty command, a negative batch_size or
+  // max_time, or a tailable cursor_type (not supported yet), before anything is sent;
+  // ServerError for {ok: 0}; Error(errc::cursor_error) when the reply holds no cursor.
+  Cursor run_cursor_command(bson::View command, const RunCursorCommandOptions& options = {}) const;
 
   // The collections (and views) of this database: a Cursor over the listCollections entries
   // ({name, type, options, info, idIndex}; with name_only {name, type}). Sent to the primary

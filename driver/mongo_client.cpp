@@ -1,7 +1,8 @@
 #include "driver/mongo_client.hpp"
 
 #include "driver/client_core.hpp"
-#include "ops/catalog_ops.hpp"
+#include "driver/operation_engine.hpp"
+#include "ops/catalog_operations.hpp"
 
 namespace mongoslice {
 
@@ -46,8 +47,8 @@ std::vector<bson::Document> MongoClient::list_databases(const ListDatabasesOptio
   command.name_only = options.name_only;
   command.authorized_databases = options.authorized_databases;
   if (comment) command.comment = (*comment)["comment"];
-  const bson::Document reply =
-      core_->run_read("admin", wire::make_list_databases(command), ReadPreference{}).reply;
+  auto op = ops::list_databases_operation(command);
+  const bson::Document reply = execute(*core_, op, ReadPreference{}).result;
   std::vector<bson::Document> databases;
   for (bson::View database : wire::parse_list_databases_reply(reply).databases) {
     databases.emplace_back(database);

@@ -3,6 +3,7 @@
 #include "driver/client_core.hpp"
 #include "driver/operation_engine.hpp"
 #include "ops/commands.hpp"
+#include "ops/cursor_operations.hpp"
 #include "wire/error.hpp"
 
 namespace mongoslice {
@@ -17,11 +18,16 @@ std::shared_ptr<ClientCore> ServerCursorChannel::lock() const {
 
 bson::Document ServerCursorChannel::get_more(const Namespace& ns, std::int64_t cursor_id,
                                              std::optional<std::int32_t> batch_size) {
+  return get_more_with(ns, cursor_id, GetMoreFields{batch_size, std::nullopt, std::nullopt});
+}
+
+bson::Document ServerCursorChannel::get_more_with(const Namespace& ns, std::int64_t cursor_id,
+                                                  const GetMoreFields& fields) {
   auto core = lock();
   // The cursor reads the reply itself (Cursor checks ok and the batch).
-  auto op = ops::single_command<bson::Document>(
-      ops::OperationKind::kRead, ns.db,
-      wire::make_get_more(ns.db, ns.collection, cursor_id, batch_size), ops::KeepReply{});
+  ops::GetMoreOperation op(
+      ns.db, ns.collection, cursor_id,
+      wire::GetMoreCommand{fields.batch_size, fields.max_time_ms, fields.comment});
   return execute_on(*core, server_, op).result;
 }
 

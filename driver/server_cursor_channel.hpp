@@ -21,6 +21,11 @@ class ServerCursorChannel final : public CursorChannel {
 
   bson::Document get_more(const Namespace& ns, std::int64_t cursor_id,
                           std::optional<std::int32_t> batch_size) override;
+  // getMore with maxTimeMS and comment (the comment only to a server of MongoDB 4.4+, wire
+  // version 9: ops::GetMoreOperation). Throws Error(errc::invalid_argument) for a batch size
+  // <= 0 or a negative maxTimeMS, and what the engine throws.
+  bson::Document get_more_with(const Namespace& ns, std::int64_t cursor_id,
+                               const GetMoreFields& fields) override;
   void kill_now(const Namespace& ns, std::int64_t cursor_id) override;
 
  private:

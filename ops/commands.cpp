@@ -69,6 +69,25 @@ bson::Document make_get_more(std::string_view db, std::string_view collection,
   return builder.build();
 }
 
+bson::Document make_get_more(std::string_view db, std::string_view collection,
+                             std::int64_t cursor_id, const GetMoreCommand& command) {
+  if (command.batch_size && *command.batch_size <= 0) {
+    throw Error(errc::invalid_argument,
+                "getMore: batchSize must be > 0, not " + std::to_string(*command.batch_size));
+  }
+  if (command.max_time_ms && *command.max_time_ms < 0) {
+    throw Error(errc::invalid_argument,
+                "getMore: maxTimeMS must be >= 0, not " + std::to_string(*command.max_time_ms));
+  }
+  bson::Builder builder;
+  builder.append("getMore", cursor_id).append("collection", collection);
+  if (command.batch_size) builder.append("batchSize", *command.batch_size);
+  if (command.max_time_ms) builder.append("maxTimeMS", *command.max_time_ms);
+  if (command.comment) builder.append("comment", *command.comment);
+  builder.append("$db", db);
+  return builder.build();
+}
+
 bson::Document make_kill_cursors(std::string_view db, std::string_view collection,
                                  std::span<const std::int64_t> cursor_ids) {
   bson::Builder builder;

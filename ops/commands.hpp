@@ -74,6 +74,18 @@ bson::Document make_get_more(std::string_view db, std::string_view collection,
                              std::int64_t cursor_id,
                              std::optional<std::int32_t> batch_size = std::nullopt);
 
+// The optional fields of a getMore (the find/getMore/killCursors spec; the getMore options of
+// the run-command spec's runCursorCommand). Views must outlive the make_get_more call only.
+struct GetMoreCommand {
+  std::optional<std::int32_t> batch_size;   // > 0
+  std::optional<std::int64_t> max_time_ms;  // >= 0 (a tailable await cursor's wait)
+  std::optional<bson::Element> comment;     // any BSON value; servers take it from MongoDB 4.4
+};
+// {getMore: id, collection, [batchSize], [maxTimeMS], [comment], $db}. Throws
+// Error(errc::invalid_argument) for a batch_size <= 0 or a negative max_time_ms.
+bson::Document make_get_more(std::string_view db, std::string_view collection,
+                             std::int64_t cursor_id, const GetMoreCommand& command);
+
 // {killCursors: collection, cursors: [ids...], $db}
 bson::Document make_kill_cursors(std::string_view db, std::string_view collection,
                                  std::span<const std::int64_t> cursor_ids);

@@ -48,10 +48,6 @@ void check(const FindAndModifyCommand& command) {
   }
   if (command.max_time_ms && *command.max_time_ms < 0)
     invalid(name + ": max_time must be >= 0, not " + std::to_string(*command.max_time_ms));
-  if (!std::holds_alternative<std::monostate>(command.hint) &&
-      !command.write_concern.is_acknowledged()) {
-    invalid(name + ": hint cannot be combined with an unacknowledged write concern (w: 0)");
-  }
 }
 
 }  // namespace
@@ -123,12 +119,19 @@ FindAndModify::FindAndModify(std::string_view db, std::string_view collection,
                              const FindAndModifyCommand& command)
     : db_(db),
       body_(make_find_and_modify(db, collection, command)),
-      has_hint_(!std::holds_alternative<std::monostate>(command.hint)) {
+      has_hint_(!std::holds_alternative<std::monostate>(command.hint)),
+      acknowledged_(command.write_concern.is_acknowledged()) {
 }
 
 ops::Step FindAndModify::start(const ops::ServerLimits& limits) {
-  constexpr std::int32_t kMongoDB42 = 8;  // the first wire version whose findAndModify takes hint
-  if (has_hint_ && limits.max_wire_version < kMongoDB42) {
+  if (has_hint_ && !acknowledged_ && limits.max_wire_version < kUnacknowledgedHintMinWireVersion) {
+    throw Error(errc::invalid_argument,
+                "findAndModify: the server (wire version " +
+                    std::to_string(limits.max_wire_version) +
+                    ") is older than MongoDB 4.4 and cannot take a hint with an unacknowledged "
+                    "write concern (w: 0)");
+  }
+  if (has_hint_ && limits.max_wire_version < kHintMinWireVersion) {
     throw Error(errc::invalid_argument, "findAndModify: the server (wire version " +
                                             std::to_string(limits.max_wire_version) +
                                             ") is older than MongoDB 4.2 and cannot take a hint");
@@ -137,7 +140,11 @@ ops::Step FindAndModify::start(const ops::ServerLimits& limits) {
 }
 
 ops::Step FindAndModify::on_reply(bson::Document reply) {
-  result_ = parse_find_and_modify_reply(reply.view());
+  FindAndModifyReply parsed = parse_find_and_modify_reply(reply.view());
+  // An unacknowledged write reports nothing (MongoDB sends no reply to w: 0 with moreToCome;
+  // this driver reads the reply but does not pass its document on).
+  if (!acknowledged_) parsed.value.reset();
+  result_ = std::move(parsed);
   return ops::Done{};
 }
 

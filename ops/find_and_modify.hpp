@@ -52,8 +52,8 @@ struct FindAndModifyCommand {
 // kind's shape (check_update: an update without operators, a replacement with them, an empty
 // pipeline stage), when kDelete is given new, upsert, array filters or
 // bypassDocumentValidation, when kReplace is given array filters, for a negative max_time_ms,
-// for a hint with an unacknowledged write concern (the CRUD spec forbids it), and what
-// append_write_concern throws.
+// and what append_write_concern throws. (A hint with an unacknowledged write concern is the
+// operation's to refuse, by the server's version: FindAndModify below.)
 bson::Document make_find_and_modify(std::string_view db, std::string_view collection,
                                     const FindAndModifyCommand& command);
 
@@ -69,13 +69,17 @@ FindAndModifyReply parse_find_and_modify_reply(bson::View reply);
 
 // The findAndModify operation (ops/operation.hpp): one command, a retryable write. Built from
 // the command (make_find_and_modify, which throws what it throws at construction); start()
-// throws Error(errc::invalid_argument) for a hint on a server older than MongoDB 4.2 (wire
-// version 8), which would ignore it (the CRUD spec has drivers refuse it), before anything is
-// sent. The result is the parsed reply (parse_find_and_modify_reply, which throws what it
-// throws).
+// throws Error(errc::invalid_argument), before anything is sent, for a hint on a server older
+// than MongoDB 4.2 (wire version 8), which would ignore it, and for a hint with an
+// unacknowledged write concern (w: 0) on a server older than MongoDB 4.4 (wire version 9), as
+// the CRUD spec has drivers refuse them. The result is the parsed reply
+// (parse_find_and_modify_reply, which throws what it throws); with an unacknowledged write
+// concern its value is always nullopt (an unacknowledged write reports no result).
 class FindAndModify {
  public:
   using Result = FindAndModifyReply;
+  static constexpr std::int32_t kHintMinWireVersion = 8;                // MongoDB 4.2
+  static constexpr std::int32_t kUnacknowledgedHintMinWireVersion = 9;  // MongoDB 4.4
 
   // `db` must outlive the operation.
   FindAndModify(std::string_view db, std::string_view collection,
@@ -91,6 +95,7 @@ class FindAndModify {
   std::string_view db_;
   bson::Document body_;
   bool has_hint_;
+  bool acknowledged_;
   Result result_;
 };
 

@@ -123,8 +123,6 @@ TEST(FindAndModify, RefusesBadInputBeforeBuilding) {
         c.array_filters = filters;
       },
       [&](auto& c) { c.max_time_ms = -1; },
-      // A hint with w: 0.
-      [&](auto& c) { c.hint = std::string_view("x_1"), c.write_concern.w = std::int32_t{0}; },
       [&](auto& c) { c.write_concern.w = std::int32_t{-1}; },
   };
   for (std::size_t i = 0; i < bad.size(); ++i) {

@@ -55,6 +55,24 @@ void EntityMap::add_value(const std::string& id, Value value) {
   claim(id);
   values_.emplace(id, std::move(value));
 }
+void EntityMap::add_cursor(const std::string& id, Cursor cursor) {
+  claim(id);
+  auto entity = std::make_unique<CursorEntity>();
+  entity->cursor = std::move(cursor);
+  cursors_.emplace(id, std::move(entity));
+}
+
+std::optional<bson::Document> CursorEntity::next() {
+  if (!started) {
+    started = true;
+    position = cursor.begin();
+  } else if (position != cursor.end()) {
+    ++position;
+  }
+  if (position == cursor.end()) return std::nullopt;
+  return bson::Document(*position);
+}
+
 void EntityMap::add_not_built(const std::string& id, std::string reason) {
   claim(id);
   not_built_.emplace(id, std::move(reason));
@@ -89,8 +107,13 @@ const Collection& EntityMap::collection(const std::string& id) const {
   return find_entity(collections_, id, "collection", *this);
 }
 
+CursorEntity& EntityMap::cursor(const std::string& id) {
+  return *find_entity(cursors_, id, "cursor", *this);
+}
+
 std::string EntityMap::kind_of(const std::string& id) const {
   if (clients_.count(id)) return "client";
+  if (cursors_.count(id)) return "cursor";
   if (databases_.count(id)) return "database";
   if (collections_.count(id)) return "collection";
   if (values_.count(id)) return "value";
@@ -111,6 +134,8 @@ std::vector<std::string> EntityMap::not_built_reasons() const {
 }
 
 void EntityMap::close() {
+  made_cursor_.reset();
+  cursors_.clear();
   for (auto& [id, c] : clients_) {
     if (c.client) c.client->close();
   }

@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "driver/events.hpp"
@@ -50,6 +51,18 @@ struct ClientEntity {
   bool observe_sensitive = false;
 };
 
+// A cursor entity (createFindCursor, createCommandCursor): the Cursor and where iteration
+// stands. Each iteration consumes the document it moves to: the first positions on the first
+// document (begin()), later ones step past the previous one (++, which may run getMore).
+struct CursorEntity {
+  Cursor cursor;
+  Cursor::iterator position;
+  bool started = false;
+  // Moves to the next document and returns it (a copy), or nullopt at the end. Throws what
+  // iteration throws (getMore errors).
+  std::optional<bson::Document> next();
+};
+
 class EntityMap {
  public:
   // Each throws TestFailure for an id already taken.
@@ -57,6 +70,7 @@ class EntityMap {
   void add_database(const std::string& id, Database db);
   void add_collection(const std::string& id, Collection coll);
   void add_value(const std::string& id, Value value);
+  void add_cursor(const std::string& id, Cursor cursor);
   // An entity of a type (or with an option) that is not built: using it skips the test.
   void add_not_built(const std::string& id, std::string reason);
 
@@ -65,14 +79,21 @@ class EntityMap {
   ClientEntity& client(const std::string& id);
   const Database& database(const std::string& id) const;
   const Collection& collection(const std::string& id) const;
+  CursorEntity& cursor(const std::string& id);
+
+  // The cursor the last operation made (createFindCursor, createCommandCursor), which the
+  // runner saves as the entity its saveResultAsEntity names; an unsaved one is dropped (an
+  // abandoned cursor: the kill-cursors queue kills it).
+  void set_made_cursor(Cursor cursor) { made_cursor_.emplace(std::move(cursor)); }
+  std::optional<Cursor> take_made_cursor() { return std::exchange(made_cursor_, std::nullopt); }
 
   bool has_client(const std::string& id) const { return clients_.count(id) > 0; }
   bool has_database(const std::string& id) const { return databases_.count(id) > 0; }
   bool has_collection(const std::string& id) const { return collections_.count(id) > 0; }
   // The reason of a not-built entity, or nullptr.
   const std::string* not_built(const std::string& id) const;
-  // What kind of entity `id` is ("client", "database", "collection", "value", "not built"), or
-  // empty when none.
+  // What kind of entity `id` is ("client", "database", "collection", "cursor", "value",
+  // "not built"), or empty when none.
   std::string kind_of(const std::string& id) const;
   std::optional<Value> value(std::string_view id) const;
 
@@ -80,7 +101,8 @@ class EntityMap {
   // The reasons of the not-built entities.
   std::vector<std::string> not_built_reasons() const;
 
-  // Closes every client (their events stop).
+  // Drops every cursor (a live one goes to its client's kill-cursors queue), then closes every
+  // client (their events stop).
   void close();
 
  private:
@@ -90,6 +112,9 @@ class EntityMap {
   std::map<std::string, Database> databases_;
   std::map<std::string, Collection> collections_;
   std::map<std::string, Value> values_;
+  // Held by pointer: a CursorEntity's iterator points at its cursor.
+  std::map<std::string, std::unique_ptr<CursorEntity>> cursors_;
+  std::optional<Cursor> made_cursor_;
   std::map<std::string, std::string> not_built_;
 };
 

@@ -1,6 +1,7 @@
 #include "unified/operations.hpp"
 
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <type_traits>
 #include <utility>
@@ -293,46 +294,154 @@ OperationResult delete_op(EntityMap& e, const std::string& object, bson::View ar
 
 // ---- collection: reads -----------------------------------------------------------------------
 
-OperationResult find(EntityMap& e, const std::string& object, bson::View arguments) {
-  Args a(arguments, "find",
-         {"filter",
-          "sort",
-          "projection",
-          "skip",
-          "limit",
-          "batchSize",
-          "session",
-          "comment",
-          "hint",
-          "collation",
-          "let",
-          "allowDiskUse",
-          "maxTimeMS",
-          "min",
-          "max",
-          "returnKey",
-          "showRecordId",
-          "noCursorTimeout",
-          "allowPartialResults",
-          "cursorType",
-          "maxAwaitTimeMS",
-          "timeoutMode",
-          "timeoutMS",
-          "singleBatch",
-          "oplogReplay",
-          "maxScan",
-          "snapshot",
-          "modifiers",
-          "rawData"});
-  const bson::Document filter = a.required_document("filter");
+// find's and createFindCursor's arguments (the CRUD spec's find options).
+const std::initializer_list<std::string_view> kFindArguments = {"filter",
+                                                                "sort",
+                                                                "projection",
+                                                                "skip",
+                                                                "limit",
+                                                                "batchSize",
+                                                                "session",
+                                                                "comment",
+                                                                "hint",
+                                                                "collation",
+                                                                "let",
+                                                                "allowDiskUse",
+                                                                "maxTimeMS",
+                                                                "min",
+                                                                "max",
+                                                                "returnKey",
+                                                                "showRecordId",
+                                                                "noCursorTimeout",
+                                                                "allowPartialResults",
+                                                                "cursorType",
+                                                                "maxAwaitTimeMS",
+                                                                "timeoutMode",
+                                                                "timeoutMS",
+                                                                "singleBatch",
+                                                                "oplogReplay",
+                                                                "maxScan",
+                                                                "snapshot",
+                                                                "modifiers",
+                                                                "rawData"};
+
+FindOptions find_options(Args& a) {
   FindOptions o;
   o.sort = a.document("sort");
   o.projection = a.document("projection");
   o.skip = a.integer("skip").value_or(0);
   o.limit = a.integer("limit").value_or(0);
   o.batch_size = static_cast<std::int32_t>(a.integer("batchSize").value_or(0));
+  o.hint = a.hint("hint");
+  o.comment = a.comment("comment");
+  o.max_time = a.millis("maxTimeMS");
+  o.collation = a.document("collation");
+  o.allow_disk_use = a.boolean("allowDiskUse");
+  o.let = a.document("let");
+  o.min = a.document("min");
+  o.max = a.document("max");
+  o.return_key = a.boolean("returnKey");
+  o.show_record_id = a.boolean("showRecordId");
+  o.no_cursor_timeout = a.boolean("noCursorTimeout");
+  o.allow_partial_results = a.boolean("allowPartialResults");
+  return o;
+}
+
+OperationResult find(EntityMap& e, const std::string& object, bson::View arguments) {
+  Args a(arguments, "find", kFindArguments);
+  const bson::Document filter = a.required_document("filter");
+  const FindOptions o = find_options(a);
   a.finish();
   return documents_value(e.collection(object).find(filter, o));
+}
+
+// ---- cursors -------------------------------------------------------------------------------
+
+// createFindCursor: the cursor becomes the entity saveResultAsEntity names (the runner takes it
+// from EntityMap::take_made_cursor).
+OperationResult create_find_cursor(EntityMap& e, const std::string& object, bson::View arguments) {
+  Args a(arguments, "createFindCursor", kFindArguments);
+  const bson::Document filter = a.required_document("filter");
+  const FindOptions o = find_options(a);
+  a.finish();
+  e.set_made_cursor(e.collection(object).find(filter, o));
+  return std::nullopt;
+}
+
+// runCursorCommand's and createCommandCursor's arguments, as run_cursor_command takes them.
+struct CursorCommand {
+  bson::Document command;
+  RunCursorCommandOptions options;
+};
+
+CursorCommand cursor_command(bson::View arguments, const std::string& operation) {
+  Args a(arguments, operation,
+         {"commandName", "command", "readPreference", "session", "batchSize", "maxTimeMS",
+          "comment", "cursorType", "timeoutMode", "timeoutMS"});
+  const std::string name = a.required_string("commandName");
+  CursorCommand out{a.required_document("command"), {}};
+  if (out.command.view().empty() || (*out.command.begin()).key() != name) {
+    throw TestFailure(operation + ": commandName '" + name + "' is not the command's first key");
+  }
+  if (auto rp = a.document("readPreference")) {
+    out.options.read_preference = read_preference_of(*rp, operation);
+  }
+  if (auto n = a.integer("batchSize")) out.options.batch_size = static_cast<std::int32_t>(*n);
+  out.options.max_time = a.millis("maxTimeMS");
+  out.options.comment = a.comment("comment");
+  if (auto type = a.string("cursorType")) {
+    if (*type == "tailable" || *type == "tailableAwait") {
+      throw Unsupported(operation + ": cursorType " + *type +
+                        ": tailable cursors are not built in mongoslice");
+    }
+    if (*type != "nonTailable") {
+      throw TestFailure(operation + ": unknown cursorType '" + *type + "'");
+    }
+  }
+  a.finish();
+  return out;
+}
+
+OperationResult run_cursor_command(EntityMap& e, const std::string& object, bson::View arguments) {
+  const CursorCommand c = cursor_command(arguments, "runCursorCommand");
+  return documents_value(e.database(object).run_cursor_command(c.command, c.options));
+}
+
+OperationResult create_command_cursor(EntityMap& e, const std::string& object,
+                                      bson::View arguments) {
+  const CursorCommand c = cursor_command(arguments, "createCommandCursor");
+  e.set_made_cursor(e.database(object).run_cursor_command(c.command, c.options));
+  return std::nullopt;
+}
+
+// iterateUntilDocumentOrError: the next document; at the end of a (non-tailable) cursor there
+// is none to wait for, which fails the test rather than waiting forever.
+OperationResult iterate_until_document_or_error(EntityMap& e, const std::string& object,
+                                                bson::View arguments) {
+  Args a(arguments, "iterateUntilDocumentOrError", {});
+  a.finish();
+  auto doc = e.cursor(object).next();
+  if (!doc) {
+    throw TestFailure("iterateUntilDocumentOrError: cursor '" + object +
+                      "' is exhausted (a non-tailable cursor gets no more documents)");
+  }
+  return Value::of_document(*doc);
+}
+
+// iterateOnce: one step (a getMore when the batch is used up); a document it moves to is not
+// returned, and an exhausted cursor stays exhausted.
+OperationResult iterate_once(EntityMap& e, const std::string& object, bson::View arguments) {
+  Args a(arguments, "iterateOnce", {});
+  a.finish();
+  (void)e.cursor(object).next();
+  return std::nullopt;
+}
+
+OperationResult close_cursor(EntityMap& e, const std::string& object, bson::View arguments) {
+  Args a(arguments, "close", {});
+  a.finish();
+  e.cursor(object).cursor.close();
+  return std::nullopt;
 }
 
 OperationResult count_documents(EntityMap& e, const std::string& object, bson::View arguments) {
@@ -685,6 +794,12 @@ const std::map<std::pair<std::string, std::string>, Handler>& handlers() {
     {{"collection", "deleteMany"},
      [](EntityMap& e, const std::string& o, bson::View a) { return delete_op(e, o, a, true); }},
     {{"collection", "find"}, find},
+    {{"collection", "createFindCursor"}, create_find_cursor},
+    {{"database", "runCursorCommand"}, run_cursor_command},
+    {{"database", "createCommandCursor"}, create_command_cursor},
+    {{"cursor", "iterateUntilDocumentOrError"}, iterate_until_document_or_error},
+    {{"cursor", "iterateOnce"}, iterate_once},
+    {{"cursor", "close"}, close_cursor},
     {{"collection", "countDocuments"}, count_documents},
 #if MONGOSLICE_UNIFIED_HAVE_ESTIMATED_COUNT
     {{"collection", "estimatedDocumentCount"}, estimated_document_count},

@@ -685,8 +685,12 @@ void run_operation(bson::View op, EntityMap& entities, MongoClient& internal,
 
   OperationResult result;
   std::optional<ObservedError> error;
+  // A cursor the operation made (createFindCursor, createCommandCursor): saved as the entity
+  // saveResultAsEntity names, else dropped (its server cursor is killed through the queue).
+  std::optional<Cursor> made_cursor;
   try {
     result = run_entity_operation(entities, object, name, arguments);
+    made_cursor = entities.take_made_cursor();
   } catch (const Unsupported&) {
     throw;
   } catch (const TestFailure&) {
@@ -744,7 +748,11 @@ void run_operation(bson::View op, EntityMap& entities, MongoClient& internal,
       throw TestFailure(where + ": " + m);
     }
   }
-  if (save_as) entities.add_value(*save_as, result ? *result : Value::of(nullptr));
+  if (save_as && made_cursor) {
+    entities.add_cursor(*save_as, std::move(*made_cursor));
+  } else if (save_as) {
+    entities.add_value(*save_as, result ? *result : Value::of(nullptr));
+  }
 }
 
 // The first entry of kSkippedTests for this test, or nullptr.

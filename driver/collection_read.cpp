@@ -211,6 +211,36 @@ std::optional<bson::Document> run_find_and_modify(ClientCore& core, const std::s
   return std::move(reply.value);
 }
 
+// The fields all three FindOneAnd*Options share. The command views `options`, which must
+// outlive it.
+template <typename Options>
+wire::FindAndModifyCommand find_and_modify_command(wire::FindAndModifyKind kind, bson::View filter,
+                                                   const Options& options) {
+  wire::FindAndModifyCommand command;
+  command.kind = kind;
+  command.query = filter;
+  command.fields = view_of(options.projection);
+  command.sort = view_of(options.sort);
+  command.collation = view_of(options.collation);
+  command.hint = view_of(options.hint);
+  command.let = view_of(options.let);
+  command.comment = view_of(options.comment);
+  command.max_time_ms = millis_of(options.max_time);
+  return command;
+}
+
+// The fields an update and a replacement share besides those.
+template <typename Options>
+wire::FindAndModifyCommand modifying_command(wire::FindAndModifyKind kind, bson::View filter,
+                                             bson::View update, const Options& options) {
+  wire::FindAndModifyCommand command = find_and_modify_command(kind, filter, options);
+  command.update = update;
+  command.return_new = options.return_document == ReturnDocument::kAfter;
+  command.upsert = options.upsert;
+  command.bypass_document_validation = options.bypass_document_validation;
+  return command;
+}
+
 }  // namespace
 
 std::optional<bson::Document> Collection::find_one_and_update(
@@ -218,57 +248,25 @@ std::optional<bson::Document> Collection::find_one_and_update(
   std::vector<bson::View> array_filters;
   array_filters.reserve(options.array_filters.size());
   for (const auto& f : options.array_filters) array_filters.push_back(f.view());
-  wire::FindAndModifyCommand command;
-  command.kind = wire::FindAndModifyKind::kUpdate;
-  command.query = filter;
-  command.update = update;
-  command.return_new = options.return_document == ReturnDocument::kAfter;
-  command.fields = view_of(options.projection);
-  command.sort = view_of(options.sort);
-  command.upsert = options.upsert;
+  wire::FindAndModifyCommand command =
+      modifying_command(wire::FindAndModifyKind::kUpdate, filter, update, options);
   command.array_filters = array_filters;
-  command.bypass_document_validation = options.bypass_document_validation;
-  command.collation = view_of(options.collation);
-  command.hint = view_of(options.hint);
-  command.let = view_of(options.let);
-  command.comment = view_of(options.comment);
-  command.max_time_ms = millis_of(options.max_time);
   command.write_concern = write_concern();
   return run_find_and_modify(*core_, db_, name_, command);
 }
 
 std::optional<bson::Document> Collection::find_one_and_replace(
     bson::View filter, bson::View replacement, const FindOneAndReplaceOptions& options) const {
-  wire::FindAndModifyCommand command;
-  command.kind = wire::FindAndModifyKind::kReplace;
-  command.query = filter;
-  command.update = replacement;
-  command.return_new = options.return_document == ReturnDocument::kAfter;
-  command.fields = view_of(options.projection);
-  command.sort = view_of(options.sort);
-  command.upsert = options.upsert;
-  command.bypass_document_validation = options.bypass_document_validation;
-  command.collation = view_of(options.collation);
-  command.hint = view_of(options.hint);
-  command.let = view_of(options.let);
-  command.comment = view_of(options.comment);
-  command.max_time_ms = millis_of(options.max_time);
+  wire::FindAndModifyCommand command =
+      modifying_command(wire::FindAndModifyKind::kReplace, filter, replacement, options);
   command.write_concern = write_concern();
   return run_find_and_modify(*core_, db_, name_, command);
 }
 
 std::optional<bson::Document> Collection::find_one_and_delete(
     bson::View filter, const FindOneAndDeleteOptions& options) const {
-  wire::FindAndModifyCommand command;
-  command.kind = wire::FindAndModifyKind::kDelete;
-  command.query = filter;
-  command.fields = view_of(options.projection);
-  command.sort = view_of(options.sort);
-  command.collation = view_of(options.collation);
-  command.hint = view_of(options.hint);
-  command.let = view_of(options.let);
-  command.comment = view_of(options.comment);
-  command.max_time_ms = millis_of(options.max_time);
+  wire::FindAndModifyCommand command =
+      find_and_modify_command(wire::FindAndModifyKind::kDelete, filter, options);
   command.write_concern = write_concern();
   return run_find_and_modify(*core_, db_, name_, command);
 }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "support/ops_expectations.hpp"
 #include "wire/error.hpp"
 #include "wire/op_msg.hpp"
 
@@ -15,27 +16,8 @@ namespace mongoslice::ops {
 namespace {
 
 using bson::Document;
-
-Document json(std::string_view text) {
-  return Document::from_json(text);
-}
-
-// The errc of the mongoslice::Error (not a ServerError) that `f` throws, its message in `what`.
-template <typename F>
-std::error_code testing_code(F f, std::string* what = nullptr) {
-  try {
-    f();
-  } catch (const ServerError& e) {
-    ADD_FAILURE() << "a ServerError: " << e.what();
-    return {};
-  } catch (const Error& e) {
-    if (what) *what = e.what();
-    return e.code();
-  }
-  ADD_FAILURE() << "nothing thrown";
-  return {};
-}
-
+using testing::error_code_of;
+using testing::json;
 // One command the operation sent, copied out of its Send.
 struct Sent {
   std::string name;  // the body's first key
@@ -164,12 +146,12 @@ TEST(BulkWriteOp, CommandOptionsAndWriteConcernAreInEveryBody) {
 }
 
 TEST(BulkWriteOp, NoStatementsOrAForbiddenWriteConcernAreRefusedAtConstruction) {
-  EXPECT_EQ(testing_code([] { BulkWrite("db", "c", {}, {}); }), errc::invalid_argument);
+  EXPECT_EQ(error_code_of([] { BulkWrite("db", "c", {}, {}); }), errc::invalid_argument);
   Statements s = inserts(1);
   wire::WriteCommandOptions o;
   o.write_concern.w = std::int32_t{0};
   o.write_concern.journal = true;
-  EXPECT_EQ(testing_code([&] { BulkWrite("db", "c", s.take(), o); }), errc::invalid_argument);
+  EXPECT_EQ(error_code_of([&] { BulkWrite("db", "c", s.take(), o); }), errc::invalid_argument);
 }
 
 TEST(BulkWriteOp, BatchesHoldAtMostMaxWriteBatchSizeStatements) {
@@ -213,7 +195,7 @@ TEST(BulkWriteOp, DocumentsOverMaxBsonObjectSizeAreRefusedBeforeAnythingIsSent) 
     s.add(StatementKind::kInsert, doc_with_id(1, size));
     BulkWrite op("db", "c", s.take(), {});
     std::string what;
-    EXPECT_EQ(testing_code([&] { op.start({}); }, &what), errc::invalid_argument);
+    EXPECT_EQ(error_code_of([&] { op.start({}); }, &what), errc::invalid_argument);
     EXPECT_NE(what.find("write 1"), std::string::npos) << what;
     EXPECT_NE(what.find(std::to_string(s.owned[1].size())), std::string::npos) << what;
     EXPECT_NE(what.find(std::to_string(16 * 1024 * 1024)), std::string::npos) << what;
@@ -226,7 +208,7 @@ TEST(BulkWriteOp, DocumentsOverMaxBsonObjectSizeAreRefusedBeforeAnythingIsSent) 
   ServerLimits small;
   small.max_bson_object_size = 1000;
   std::string what;
-  EXPECT_EQ(testing_code([&] { replace.start(small); }, &what), errc::invalid_argument);
+  EXPECT_EQ(error_code_of([&] { replace.start(small); }, &what), errc::invalid_argument);
   EXPECT_NE(what.find("write 0: the replacement"), std::string::npos) << what;
   // At the limit exactly is allowed.
   Statements exact;
@@ -248,7 +230,7 @@ TEST(BulkWriteOp, AStatementThatCannotFitInAnyMessageIsRefusedBeforeSending) {
   ServerLimits limits;
   limits.max_message_size_bytes = 3000;
   std::string what;
-  EXPECT_EQ(testing_code([&] { op.start(limits); }, &what), errc::invalid_argument);
+  EXPECT_EQ(error_code_of([&] { op.start(limits); }, &what), errc::invalid_argument);
   EXPECT_NE(what.find("write 1: the update statement"), std::string::npos) << what;
   EXPECT_NE(what.find("maxMessageSizeBytes"), std::string::npos) << what;
 }
@@ -361,7 +343,7 @@ TEST(BulkWriteOp, IndexesOutsideTheBatchAndMalformedRepliesAreErrors) {
                                                : json(R"({"q": {}, "u": {"$set": {"a": 1}}})"));
     BulkWrite op("db", "c", s.take(), {});
     std::string what;
-    auto code = testing_code(
+    auto code = error_code_of(
         [&] { run(op, {}, [&](std::size_t, const Sent&) { return json(reply); }); }, &what);
     return std::pair{code, what};
   };

@@ -6,36 +6,15 @@
 #include <vector>
 
 #include "ops/commands.hpp"
+#include "support/ops_expectations.hpp"
 #include "wire/error.hpp"
 
 namespace mongoslice::wire {
 namespace {
 
 using bson::Document;
-
-Document json(std::string_view text) {
-  return Document::from_json(text);
-}
-
-// Runs `parse` on each reply and expects mongoslice::Error with `code` (not a ServerError) whose
-// message names `field`.
-template <typename Parse>
-void expect_malformed(Parse parse, const std::vector<std::pair<const char*, const char*>>& cases,
-                      errc code) {
-  for (const auto& [text, field] : cases) {
-    try {
-      parse(json(text));
-      ADD_FAILURE() << "accepted " << text;
-    } catch (const ServerError& e) {
-      ADD_FAILURE() << "server error for " << text << ": " << e.what();
-    } catch (const Error& e) {
-      EXPECT_EQ(e.code(), code) << text << ": " << e.what();
-      EXPECT_NE(std::string(e.what()).find(field), std::string::npos)
-          << "'" << e.what() << "' does not name " << field;
-    }
-  }
-}
-
+using testing::expect_malformed;
+using testing::json;
 TEST(CatalogCommands, ListCollectionsDefaultsSendAnEmptyCursor) {
   EXPECT_EQ(make_list_collections("db"),
             json(R"({"listCollections": 1, "cursor": {}, "$db": "db"})"));

@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "support/ops_expectations.hpp"
 #include "wire/error.hpp"
 #include "wire/op_msg.hpp"
 
@@ -11,11 +12,7 @@ namespace mongoslice::wire {
 namespace {
 
 using bson::Document;
-
-Document json(std::string_view text) {
-  return Document::from_json(text);
-}
-
+using testing::json;
 TEST(Commands, Hello) {
   EXPECT_EQ(make_hello(), json(R"({"hello": 1, "helloOk": true, "$db": "admin"})"));
   auto client = json(R"({"driver": {"name": "mongoslice", "version": "0.1"}})");

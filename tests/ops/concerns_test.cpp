@@ -11,17 +11,15 @@
 #include <string>
 
 #include "support/expect_error.hpp"
+#include "support/ops_expectations.hpp"
 #include "wire/error.hpp"
 
 namespace mongoslice {
 namespace {
 
+using testing::json;
+
 using std::chrono::milliseconds;
-
-bson::Document json(std::string_view text) {
-  return bson::Document::from_json(text);
-}
-
 // {ping: 1} with the concern appended, then $db, as a builder in ops/ makes a command.
 bson::Document with_write_concern(const WriteConcern& concern) {
   bson::Builder command;

@@ -5,28 +5,15 @@
 #include <functional>
 #include <vector>
 
+#include "support/ops_expectations.hpp"
 #include "wire/error.hpp"
 
 namespace mongoslice::wire {
 namespace {
 
 using bson::Document;
-
-Document json(std::string_view text) {
-  return Document::from_json(text);
-}
-
-// The code of the Error `build` throws (a default error_code when it throws nothing).
-template <typename F>
-std::error_code code_of(F&& build) {
-  try {
-    build();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  return {};
-}
-
+using testing::error_code_of;
+using testing::json;
 TEST(FindAndModify, DeleteIsRemoveTrue) {
   auto query = json(R"({"x": 1})");
   FindAndModifyCommand command;
@@ -129,7 +116,8 @@ TEST(FindAndModify, RefusesBadInputBeforeBuilding) {
     FindAndModifyCommand command;
     command.query = empty.view();
     bad[i](command);
-    EXPECT_EQ(code_of([&] { make_find_and_modify("db", "c", command); }), errc::invalid_argument)
+    EXPECT_EQ(error_code_of([&] { make_find_and_modify("db", "c", command); }),
+              errc::invalid_argument)
         << "case " << i;
   }
   // w: 0 without a hint is fine.
@@ -161,7 +149,7 @@ TEST(FindAndModifyReplyParser, WriteConcernErrorIsData) {
 }
 
 TEST(FindAndModifyReplyParser, MalformedReplies) {
-  EXPECT_EQ(code_of([] { parse_find_and_modify_reply(json(R"({"ok": 1})")); }),
+  EXPECT_EQ(error_code_of([] { parse_find_and_modify_reply(json(R"({"ok": 1})")); }),
             errc::bson_key_missing);
   for (const char* bad : {
            R"({"value": 3, "ok": 1})",
@@ -171,7 +159,8 @@ TEST(FindAndModifyReplyParser, MalformedReplies) {
            R"({"value": null, "writeConcernError": "timeout", "ok": 1})",
            R"({"value": null, "writeConcernError": {"code": "64"}, "ok": 1})",
        }) {
-    EXPECT_EQ(code_of([&] { parse_find_and_modify_reply(json(bad)); }), errc::bson_type_mismatch)
+    EXPECT_EQ(error_code_of([&] { parse_find_and_modify_reply(json(bad)); }),
+              errc::bson_type_mismatch)
         << bad;
   }
   EXPECT_THROW(parse_find_and_modify_reply(json(R"({"ok": 0, "errmsg": "no", "code": 2})")),
@@ -207,7 +196,7 @@ TEST(FindAndModifyOperation, AHintNeedsMongoDB42) {
   ops::ServerLimits old_server;
   old_server.max_wire_version = 7;  // MongoDB 4.0
   FindAndModify refused("db", "c", command);
-  EXPECT_EQ(code_of([&] { refused.start(old_server); }), errc::invalid_argument);
+  EXPECT_EQ(error_code_of([&] { refused.start(old_server); }), errc::invalid_argument);
   ops::ServerLimits server_42;
   server_42.max_wire_version = 8;
   FindAndModify sent("db", "c", command);

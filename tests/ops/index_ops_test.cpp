@@ -9,51 +9,16 @@
 #include <vector>
 
 #include "ops/commands.hpp"
+#include "support/ops_expectations.hpp"
 #include "wire/error.hpp"
 
 namespace mongoslice::wire {
 namespace {
 
 using bson::Document;
-
-Document json(std::string_view text) {
-  return Document::from_json(text);
-}
-
-// Calls `f` and expects Error(errc::invalid_argument) whose message holds `words`.
-template <typename F>
-void expect_invalid(F f, std::string_view words) {
-  try {
-    f();
-    ADD_FAILURE() << "accepted; expected an error mentioning '" << words << "'";
-  } catch (const ServerError& e) {
-    ADD_FAILURE() << "server error: " << e.what();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), errc::invalid_argument) << e.what();
-    EXPECT_NE(std::string(e.what()).find(words), std::string::npos)
-        << "'" << e.what() << "' does not mention '" << words << "'";
-  }
-}
-
-// Runs `parse` on each reply and expects mongoslice::Error with `code` (not a ServerError) whose
-// message names `field`.
-template <typename Parse>
-void expect_malformed(Parse parse, const std::vector<std::pair<const char*, const char*>>& cases,
-                      errc code) {
-  for (const auto& [text, field] : cases) {
-    try {
-      parse(json(text));
-      ADD_FAILURE() << "accepted " << text;
-    } catch (const ServerError& e) {
-      ADD_FAILURE() << "server error for " << text << ": " << e.what();
-    } catch (const Error& e) {
-      EXPECT_EQ(e.code(), code) << text << ": " << e.what();
-      EXPECT_NE(std::string(e.what()).find(field), std::string::npos)
-          << "'" << e.what() << "' does not name " << field;
-    }
-  }
-}
-
+using testing::expect_invalid;
+using testing::expect_malformed;
+using testing::json;
 // ---- index names -------------------------------------------------------------------------------
 
 TEST(IndexNames, KeysAndValuesJoinedByUnderscores) {

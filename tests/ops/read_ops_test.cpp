@@ -4,28 +4,15 @@
 
 #include <vector>
 
+#include "support/ops_expectations.hpp"
 #include "wire/error.hpp"
 
 namespace mongoslice::wire {
 namespace {
 
 using bson::Document;
-
-Document json(std::string_view text) {
-  return Document::from_json(text);
-}
-
-// The code of the Error `build` throws (a default error_code when it throws nothing).
-template <typename F>
-std::error_code code_of(F&& build) {
-  try {
-    build();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  return {};
-}
-
+using testing::error_code_of;
+using testing::json;
 // ---- Pipelines ---------------------------------------------------------------------------------
 
 TEST(Pipeline, CheckAcceptsStagesAndRefusesWhatIsNotOne) {
@@ -38,7 +25,7 @@ TEST(Pipeline, CheckAcceptsStagesAndRefusesWhatIsNotOne) {
            R"([{"match": {}}])",                // no '$'
            R"([{"$match": {}, "$sort": {}}])",  // two fields in one stage
        }) {
-    EXPECT_EQ(code_of([&] { check_pipeline(json(bad)); }), errc::invalid_argument) << bad;
+    EXPECT_EQ(error_code_of([&] { check_pipeline(json(bad)); }), errc::invalid_argument) << bad;
   }
 }
 
@@ -120,14 +107,14 @@ TEST(Aggregate, RefusesBadInputBeforeBuilding) {
   auto pipeline = json("[]");
   AggregateCommand command;
   command.pipeline = bad_pipeline.view();
-  EXPECT_EQ(code_of([&] { make_aggregate("db", "c", command); }), errc::invalid_argument);
-  EXPECT_EQ(code_of([&] { make_database_aggregate("db", command); }), errc::invalid_argument);
+  EXPECT_EQ(error_code_of([&] { make_aggregate("db", "c", command); }), errc::invalid_argument);
+  EXPECT_EQ(error_code_of([&] { make_database_aggregate("db", command); }), errc::invalid_argument);
   command.pipeline = pipeline.view();
   command.batch_size = -1;
-  EXPECT_EQ(code_of([&] { make_aggregate("db", "c", command); }), errc::invalid_argument);
+  EXPECT_EQ(error_code_of([&] { make_aggregate("db", "c", command); }), errc::invalid_argument);
   command.batch_size.reset();
   command.max_time_ms = -5;
-  EXPECT_EQ(code_of([&] { make_aggregate("db", "c", command); }), errc::invalid_argument);
+  EXPECT_EQ(error_code_of([&] { make_aggregate("db", "c", command); }), errc::invalid_argument);
 }
 
 TEST(AggregateOperation, AReadIsRetryableAndCarriesTheReadConcernOnEveryServer) {
@@ -216,22 +203,23 @@ TEST(Distinct, CommandShape) {
 
 TEST(Distinct, RefusesAnEmptyOrNulKeyAndANegativeMaxTime) {
   DistinctCommand command;
-  EXPECT_EQ(code_of([&] { make_distinct("db", "c", command); }), errc::invalid_argument);
+  EXPECT_EQ(error_code_of([&] { make_distinct("db", "c", command); }), errc::invalid_argument);
   command.key = std::string_view("a\0b", 3);
-  EXPECT_EQ(code_of([&] { make_distinct("db", "c", command); }), errc::invalid_argument);
+  EXPECT_EQ(error_code_of([&] { make_distinct("db", "c", command); }), errc::invalid_argument);
   command.key = "a";
   command.max_time_ms = -1;
-  EXPECT_EQ(code_of([&] { make_distinct("db", "c", command); }), errc::invalid_argument);
+  EXPECT_EQ(error_code_of([&] { make_distinct("db", "c", command); }), errc::invalid_argument);
 }
 
 TEST(DistinctReplyParser, ValuesAndMalformedReplies) {
   EXPECT_EQ(parse_distinct_reply(json(R"({"values": [1, "two", {"three": 3}], "ok": 1})")),
             json(R"({"0": 1, "1": "two", "2": {"three": 3}})"));
   EXPECT_EQ(parse_distinct_reply(json(R"({"values": [], "ok": 1})")), json("{}"));
-  EXPECT_EQ(code_of([] { parse_distinct_reply(json(R"({"ok": 1})")); }), errc::bson_key_missing);
-  EXPECT_EQ(code_of([] { parse_distinct_reply(json(R"({"values": {"0": 1}, "ok": 1})")); }),
+  EXPECT_EQ(error_code_of([] { parse_distinct_reply(json(R"({"ok": 1})")); }),
+            errc::bson_key_missing);
+  EXPECT_EQ(error_code_of([] { parse_distinct_reply(json(R"({"values": {"0": 1}, "ok": 1})")); }),
             errc::bson_type_mismatch);
-  EXPECT_EQ(code_of([] { parse_distinct_reply(json(R"({"values": 1, "ok": 1})")); }),
+  EXPECT_EQ(error_code_of([] { parse_distinct_reply(json(R"({"values": 1, "ok": 1})")); }),
             errc::bson_type_mismatch);
   EXPECT_THROW(parse_distinct_reply(json(R"({"ok": 0, "errmsg": "no", "code": 2})")), ServerError);
 }
@@ -259,7 +247,7 @@ TEST(Count, CommandShape) {
                    +[](CountCommand& c) { c.max_time_ms = -1; }}) {
     CountCommand bad;
     set(bad);
-    EXPECT_EQ(code_of([&] { make_count("db", "c", bad); }), errc::invalid_argument);
+    EXPECT_EQ(error_code_of([&] { make_count("db", "c", bad); }), errc::invalid_argument);
   }
 }
 
@@ -268,8 +256,8 @@ TEST(CountReplyParser, NIsANumber) {
   EXPECT_EQ(parse_count_reply(json(R"({"n": {"$numberLong": "5000000000"}, "ok": 1})")),
             5000000000);
   EXPECT_EQ(parse_count_reply(json(R"({"n": 12.0, "ok": 1})")), 12);
-  EXPECT_EQ(code_of([] { parse_count_reply(json(R"({"ok": 1})")); }), errc::bson_key_missing);
-  EXPECT_EQ(code_of([] { parse_count_reply(json(R"({"n": "12", "ok": 1})")); }),
+  EXPECT_EQ(error_code_of([] { parse_count_reply(json(R"({"ok": 1})")); }), errc::bson_key_missing);
+  EXPECT_EQ(error_code_of([] { parse_count_reply(json(R"({"n": "12", "ok": 1})")); }),
             errc::bson_type_mismatch);
   EXPECT_THROW(parse_count_reply(json(R"({"ok": 0, "errmsg": "ns missing", "code": 26})")),
                ServerError);
@@ -335,13 +323,14 @@ TEST(CountAggregateReplyParser, GroupOrNothingAndMalformedReplies) {
   EXPECT_EQ(parse_count_aggregate_reply(
                 json(R"({"cursor": {"id": 0, "ns": "db.c", "firstBatch": []}, "ok": 1})")),
             0);
-  EXPECT_EQ(code_of([] { parse_count_aggregate_reply(json(R"({"ok": 1})")); }), errc::cursor_error);
-  EXPECT_EQ(code_of([] {
+  EXPECT_EQ(error_code_of([] { parse_count_aggregate_reply(json(R"({"ok": 1})")); }),
+            errc::cursor_error);
+  EXPECT_EQ(error_code_of([] {
               parse_count_aggregate_reply(json(R"({"cursor": {"id": 0, "ns": "db.c",
                     "firstBatch": [{"_id": 1, "n": "7"}]}, "ok": 1})"));
             }),
             errc::bson_type_mismatch);
-  EXPECT_EQ(code_of([] {
+  EXPECT_EQ(error_code_of([] {
               parse_count_aggregate_reply(json(R"({"cursor": {"id": 0, "ns": "db.c",
                     "firstBatch": [{"_id": 1}]}, "ok": 1})"));
             }),

@@ -8,6 +8,7 @@
 #include <tuple>
 #include <vector>
 
+#include "support/ops_expectations.hpp"
 #include "wire/error.hpp"
 #include "wire/op_msg.hpp"
 
@@ -15,27 +16,8 @@ namespace mongoslice::wire {
 namespace {
 
 using bson::Document;
-
-Document json(std::string_view text) {
-  return Document::from_json(text);
-}
-
-// The errc of what `f` throws as mongoslice::Error, and its message in `what`.
-template <typename F>
-std::error_code code_of(F f, std::string* what = nullptr) {
-  try {
-    f();
-  } catch (const ServerError&) {
-    ADD_FAILURE() << "a ServerError, expected a mongoslice::Error of its own";
-    throw;
-  } catch (const Error& e) {
-    if (what) *what = e.what();
-    return e.code();
-  }
-  ADD_FAILURE() << "nothing thrown";
-  return {};
-}
-
+using testing::error_code_of;
+using testing::json;
 // ---- Command bodies ---------------------------------------------------------------------------
 
 TEST(UpdateCommand, BodyWithDefaultsAndWithEveryOption) {
@@ -103,9 +85,10 @@ TEST(WriteCommands, WriteConcernIsSentUnlessItIsTheServerDefault) {
   // w: 0 with j: true is what the spec forbids: refused before anything is sent.
   options.write_concern.w = std::int32_t{0};
   options.write_concern.journal = true;
-  EXPECT_EQ(code_of([&] { make_insert_command("db", "c", options); }), errc::invalid_argument);
-  EXPECT_EQ(code_of([&] { make_update("db", "c", options); }), errc::invalid_argument);
-  EXPECT_EQ(code_of([&] { make_delete("db", "c", options); }), errc::invalid_argument);
+  EXPECT_EQ(error_code_of([&] { make_insert_command("db", "c", options); }),
+            errc::invalid_argument);
+  EXPECT_EQ(error_code_of([&] { make_update("db", "c", options); }), errc::invalid_argument);
+  EXPECT_EQ(error_code_of([&] { make_delete("db", "c", options); }), errc::invalid_argument);
 }
 
 TEST(UpdateStatement, OperatorsWithDefaults) {
@@ -174,7 +157,7 @@ TEST(UpdateStatement, WrongShapesAreRefusedNamingTheProblem) {
     UpdateStatement s{q.view(), u.view()};
     s.multi = multi;
     std::string what;
-    EXPECT_EQ(code_of([&] { make_update_statement(s, kind); }, &what), errc::invalid_argument)
+    EXPECT_EQ(error_code_of([&] { make_update_statement(s, kind); }, &what), errc::invalid_argument)
         << update;
     EXPECT_NE(what.find(needle), std::string::npos) << what;
   };
@@ -271,7 +254,7 @@ TEST(UpdateReplyParser, EveryUpsertKeepsItsStatementIndex) {
   EXPECT_EQ(reply.upserted[1].id, json(R"({"_id": 7})"));
   EXPECT_EQ(*reply.result.upserted_id, json(R"({"_id": "a"})"));
   std::string what;
-  EXPECT_EQ(code_of(
+  EXPECT_EQ(error_code_of(
                 [] {
                   parse_update_reply(json(R"({"n": 1, "nModified": 0,
                              "upserted": [{"index": -1, "_id": 1}], "ok": 1})"));
@@ -314,25 +297,29 @@ TEST(UpdateReplyParser, CountsBesideWriteErrorsMayBeMissing) {
 
 TEST(UpdateReplyParser, MalformedReplies) {
   auto parse = [](std::string_view text) { return [text] { parse_update_reply(json(text)); }; };
-  EXPECT_EQ(code_of(parse(R"({"nModified": 0, "ok": 1})")), errc::bson_key_missing);
-  EXPECT_EQ(code_of(parse(R"({"n": 1, "ok": 1})")), errc::bson_key_missing);
-  EXPECT_EQ(code_of(parse(R"({"n": "1", "nModified": 0, "ok": 1})")), errc::bson_type_mismatch);
-  EXPECT_EQ(code_of(parse(R"({"n": 1, "nModified": 1.5, "ok": 1})")), errc::bson_type_mismatch);
-  EXPECT_EQ(code_of(parse(R"({"n": 1, "nModified": 0, "upserted": {"index": 0}, "ok": 1})")),
+  EXPECT_EQ(error_code_of(parse(R"({"nModified": 0, "ok": 1})")), errc::bson_key_missing);
+  EXPECT_EQ(error_code_of(parse(R"({"n": 1, "ok": 1})")), errc::bson_key_missing);
+  EXPECT_EQ(error_code_of(parse(R"({"n": "1", "nModified": 0, "ok": 1})")),
             errc::bson_type_mismatch);
-  EXPECT_EQ(code_of(parse(R"({"n": 1, "nModified": 0, "upserted": [7], "ok": 1})")),
+  EXPECT_EQ(error_code_of(parse(R"({"n": 1, "nModified": 1.5, "ok": 1})")),
             errc::bson_type_mismatch);
-  EXPECT_EQ(code_of(parse(R"({"n": 1, "nModified": 0, "upserted": [{"index": 0}], "ok": 1})")),
-            errc::bson_key_missing);
-  EXPECT_EQ(code_of(parse(
+  EXPECT_EQ(error_code_of(parse(R"({"n": 1, "nModified": 0, "upserted": {"index": 0}, "ok": 1})")),
+            errc::bson_type_mismatch);
+  EXPECT_EQ(error_code_of(parse(R"({"n": 1, "nModified": 0, "upserted": [7], "ok": 1})")),
+            errc::bson_type_mismatch);
+  EXPECT_EQ(
+      error_code_of(parse(R"({"n": 1, "nModified": 0, "upserted": [{"index": 0}], "ok": 1})")),
+      errc::bson_key_missing);
+  EXPECT_EQ(error_code_of(parse(
                 R"({"n": 1, "nModified": 0, "upserted": [{"index": "0", "_id": 1}], "ok": 1})")),
             errc::bson_type_mismatch);
-  EXPECT_EQ(code_of(parse(R"({"n": 0, "nModified": 0, "upserted": [{"index": 0, "_id": 1}],
+  EXPECT_EQ(error_code_of(parse(R"({"n": 0, "nModified": 0, "upserted": [{"index": 0, "_id": 1}],
                               "ok": 1})")),
             errc::bson_type_mismatch);
-  EXPECT_EQ(code_of(parse(R"({"n": 0, "nModified": 0, "writeErrors": [{"code": 2}], "ok": 1})")),
-            errc::bson_key_missing);
-  EXPECT_EQ(code_of(parse(R"({"n": 0, "nModified": 0, "writeErrors": 1, "ok": 1})")),
+  EXPECT_EQ(
+      error_code_of(parse(R"({"n": 0, "nModified": 0, "writeErrors": [{"code": 2}], "ok": 1})")),
+      errc::bson_key_missing);
+  EXPECT_EQ(error_code_of(parse(R"({"n": 0, "nModified": 0, "writeErrors": 1, "ok": 1})")),
             errc::bson_type_mismatch);
   EXPECT_THROW(parse_update_reply(json(R"({"ok": 0, "errmsg": "not primary", "code": 10107})")),
                ServerError);
@@ -352,10 +339,11 @@ TEST(DeleteReplyParser, CountsErrorsAndMalformedReplies) {
   ASSERT_TRUE(failed.write_concern_error);
   EXPECT_EQ(failed.write_concern_error->code, 100);
   auto parse = [](std::string_view text) { return [text] { parse_delete_reply(json(text)); }; };
-  EXPECT_EQ(code_of(parse(R"({"ok": 1})")), errc::bson_key_missing);
-  EXPECT_EQ(code_of(parse(R"({"n": true, "ok": 1})")), errc::bson_type_mismatch);
-  EXPECT_EQ(code_of(parse(R"({"n": 0, "writeErrors": [{"index": 0, "code": "x"}], "ok": 1})")),
-            errc::bson_type_mismatch);
+  EXPECT_EQ(error_code_of(parse(R"({"ok": 1})")), errc::bson_key_missing);
+  EXPECT_EQ(error_code_of(parse(R"({"n": true, "ok": 1})")), errc::bson_type_mismatch);
+  EXPECT_EQ(
+      error_code_of(parse(R"({"n": 0, "writeErrors": [{"index": 0, "code": "x"}], "ok": 1})")),
+      errc::bson_type_mismatch);
   EXPECT_THROW(parse_delete_reply(json(R"({"ok": 0, "errmsg": "unauthorized", "code": 13})")),
                ServerError);
 }

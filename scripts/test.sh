@@ -3,7 +3,8 @@
 #
 #   1. scripts/setup.sh (installs what is missing; quick when all is there)
 #   2. a normal build: every unit, spec and integration test (FerretDB started by ctest)
-#   3. an AddressSanitizer + UndefinedBehaviorSanitizer build: the same tests again
+#   3. an AddressSanitizer + UndefinedBehaviorSanitizer build: the same tests again (the
+#      unified-format tests against one server only)
 #   4. a ThreadSanitizer build: the concurrency suites (executors, kill queue, cursors, monitors)
 #   5. the OP_MSG decoder fuzzer for a bounded time (MONGOSLICE_FUZZ_SECONDS, default 60)
 #
@@ -62,8 +63,12 @@ phase "build (AddressSanitizer + UndefinedBehaviorSanitizer)"
 if configure_and_build "$build_root/build-asan" -DMONGOSLICE_SANITIZE=address \
   -DMONGOSLICE_BUILD_BENCH=OFF -DMONGOSLICE_BUILD_EXAMPLES=OFF; then
   phase "tests under ASan+UBSan"
+  # Every test, except that the unified-format tests run against one server here
+  # (mongo-java-server, where more of them run than on FerretDB): under ASan the two servers'
+  # runs exercise the same driver and runner code, and the second one doubled the phase. The
+  # normal build above runs them against both.
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    run_ctest "$build_root/build-asan"
+    run_ctest "$build_root/build-asan" -E '^Unified.*/FerretDB$'
 else
   echo "ASan build failed"; failed=$((failed + 1)); status=1
 fi

@@ -9,6 +9,7 @@
 
 #include "wire/bson_validate.hpp"
 #include "wire/error.hpp"
+#include "wire/extended_json.hpp"
 
 namespace mongoslice::bson {
 namespace {
@@ -401,15 +402,7 @@ Document Document::from_bytes(std::span<const std::uint8_t> bytes) {
 }
 
 Document Document::from_json(std::string_view json) {
-  bson_error_t error;
-  bson_t* doc = bson_new_from_json(reinterpret_cast<const std::uint8_t*>(json.data()),
-                                   static_cast<ssize_t>(json.size()), &error);
-  if (doc == nullptr)
-    throw Error(errc::invalid_bson, std::string("invalid JSON: ") + error.message);
-  const std::uint8_t* data = bson_get_data(doc);
-  Document result(std::vector<std::uint8_t>(data, data + doc->len));
-  bson_destroy(doc);
-  return result;
+  return parse_extended_json(json);
 }
 
 // ---- Builder ---------------------------------------------------------------------------------

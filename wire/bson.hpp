@@ -206,7 +206,8 @@ class Document {
   static Document from_bytes(std::span<const std::uint8_t> bytes);
   // Copies a view (already valid).
   explicit Document(View view) : bytes_(view.data(), view.data() + view.size()) {}
-  // Parses (extended) JSON; throws mongoslice::Error (errc::invalid_bson) with libbson's message.
+  // Parses extended JSON strictly (see parse_extended_json in wire/extended_json.hpp); throws
+  // mongoslice::Error (errc::invalid_bson) naming the problem and where.
   static Document from_json(std::string_view json);
 
   View view() const noexcept { return View(bytes_.data(), bytes_.size()); }

@@ -974,6 +974,13 @@ Document parse_extended_json(std::string_view json) {
     throw Error(errc::invalid_bson,
                 "invalid JSON at byte " + std::to_string(consumed) + ": " + ec.message());
   }
+  // The parser stops after the first complete value: anything but white space after it is an
+  // error.
+  const std::size_t rest = json.find_first_not_of(" \t\r\n", consumed);
+  if (rest != std::string_view::npos) {
+    throw Error(errc::invalid_bson,
+                "invalid JSON at byte " + std::to_string(rest) + ": text after the value");
+  }
   try {
     return Converter(parser.handler().tape).run();
   } catch (const Error& e) {

@@ -44,6 +44,7 @@ class Collection {
   Collection(std::shared_ptr<ClientCore> core, std::string db, std::string_view name,
              HandleOptions options = {});
 
+  // The names this handle addresses.
   const std::string& database_name() const noexcept { return db_; }
   const std::string& name() const noexcept { return name_; }
 

@@ -14,6 +14,7 @@
 
 namespace mongoslice {
 
+// Options of Collection::find and find_one, as the CRUD spec lists them.
 struct FindOptions {
   std::optional<bson::Document> projection;  // which fields to return
   std::optional<bson::Document> sort;        // e.g. {x: 1, _id: -1}

@@ -11,6 +11,8 @@
 
 namespace mongoslice {
 
+// The options a Database or Collection handle may override (with_options): each left empty
+// is inherited from the handle it was made from, and in the end from the client's URI.
 struct HandleOptions {
   std::optional<WriteConcern> write_concern;
   std::optional<ReadConcern> read_concern;

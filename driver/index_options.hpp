@@ -41,11 +41,13 @@ struct IndexOptions {
   std::optional<bson::Document> extra;
 };
 
+// One index for Collection::create_indexes: its keys and options.
 struct IndexModel {
   bson::Document keys;  // e.g. {a: 1, b: -1}
   IndexOptions options;
 };
 
+// Options of the createIndexes command (create_index and create_indexes).
 struct CreateIndexesOptions {
   std::optional<std::chrono::milliseconds> max_time;
   // How many data-bearing members must build the index before the primary marks it ready: a
@@ -55,16 +57,19 @@ struct CreateIndexesOptions {
   std::optional<Comment> comment;
 };
 
+// Options of Collection::list_indexes.
 struct ListIndexesOptions {
   std::int32_t batch_size = 0;  // >= 0; 0: the server's default
   std::optional<Comment> comment;
 };
 
+// Options of Collection::drop_index and drop_indexes.
 struct DropIndexOptions {
   std::optional<std::chrono::milliseconds> max_time;
   std::optional<Comment> comment;
 };
 
+// Options of Collection::rename.
 struct RenameOptions {
   std::optional<std::string> to_database;  // default: this collection's database
   bool drop_target = false;                // replace an existing collection of the new name

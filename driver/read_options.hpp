@@ -33,6 +33,7 @@ struct AggregateOptions {
   std::optional<Comment> comment;
 };
 
+// Options of Collection::count_documents.
 struct CountOptions {
   std::optional<bson::Document> collation;
   std::optional<Hint> hint;
@@ -42,11 +43,13 @@ struct CountOptions {
   std::optional<Comment> comment;
 };
 
+// Options of Collection::estimated_document_count.
 struct EstimatedDocumentCountOptions {
   std::optional<std::chrono::milliseconds> max_time;
   std::optional<Comment> comment;
 };
 
+// Options of Collection::distinct.
 struct DistinctOptions {
   std::optional<bson::Document> collation;
   std::optional<std::chrono::milliseconds> max_time;
@@ -71,6 +74,7 @@ struct FindOneAndUpdateOptions {
   std::optional<Comment> comment;
 };
 
+// Options of Collection::find_one_and_replace (as FindOneAndUpdateOptions, without array filters).
 struct FindOneAndReplaceOptions {
   std::optional<bool> bypass_document_validation;
   std::optional<bson::Document> collation;
@@ -84,6 +88,7 @@ struct FindOneAndReplaceOptions {
   std::optional<Comment> comment;
 };
 
+// Options of Collection::find_one_and_delete.
 struct FindOneAndDeleteOptions {
   std::optional<bson::Document> collation;
   std::optional<std::chrono::milliseconds> max_time;

@@ -19,6 +19,8 @@
 
 namespace mongoslice {
 
+// Thrown by insert_many, bulk_write and the single writes when the server reports write errors
+// or write-concern errors; carries all of them and the partial result.
 class BulkWriteError : public Error {
  public:
   // The error of a bulk write: its write errors (by the requests' indexes), its write-concern

@@ -32,6 +32,7 @@ struct UpdateOptions {
   std::optional<Comment> comment;
 };
 
+// Options of Collection::replace_one.
 struct ReplaceOptions {
   bool upsert = false;  // insert the replacement when no document matches
   std::optional<bson::Document> collation;
@@ -41,6 +42,7 @@ struct ReplaceOptions {
   std::optional<Comment> comment;
 };
 
+// Options of Collection::delete_one and delete_many.
 struct DeleteOptions {
   std::optional<bson::Document> collation;
   std::optional<Hint> hint;

@@ -13,6 +13,8 @@
 
 namespace mongoslice {
 
+// A write concern (read-write-concern spec): sent on write commands unless it is the server's
+// default. Plain data; validated when appended (wire::append_write_concern).
 struct WriteConcern {
   // w: how many members acknowledge (0: unacknowledged, 1: the primary) or a mode ("majority",
   // a tag set's name). Empty: the server's default.
@@ -27,6 +29,7 @@ struct WriteConcern {
   friend bool operator==(const WriteConcern&, const WriteConcern&) = default;
 };
 
+// A read concern: sent on read commands unless it is the server's default.
 struct ReadConcern {
   // "local", "majority", "linearizable", "available", "snapshot"; empty: the server's default.
   std::optional<std::string> level;

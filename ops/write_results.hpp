@@ -13,6 +13,7 @@
 
 namespace mongoslice {
 
+// What update_one, update_many and replace_one did.
 struct UpdateResult {
   // Documents the filter matched (the upserted one not counted).
   std::int64_t matched_count = 0;
@@ -26,6 +27,7 @@ struct UpdateResult {
   bool acknowledged = true;
 };
 
+// What delete_one and delete_many did.
 struct DeleteResult {
   std::int64_t deleted_count = 0;
   bool acknowledged = true;  // false for w: 0; deleted_count is then unknown (0)

@@ -446,9 +446,9 @@ class Converter {
     const Token& root = tokens_[0];
     Builder b;
     if (root.kind == Kind::kObject) {
-      if (wrapper_of(0) != Wrapper::kNone) {
-        fail("the top level must be a document, not a " + std::string(key_of_wrapper(0)) +
-             " value");
+      if (const Wrapper w = wrapper_of(0); w != Wrapper::kNone) {
+        fail("the top level must be a document, not a " +
+             std::string(w == Wrapper::kLegacyRegex ? "$regex" : key_of_wrapper(0)) + " value");
       }
       members(b, 0);
     } else if (root.kind == Kind::kArray) {

@@ -296,7 +296,8 @@ TEST(ExtendedJson, JsonSyntaxErrorsGiveTheOffset) {
     expect_rejected(bad, "invalid JSON at byte");
   }
   expect_rejected("42", "the top level must be an object or an array, not a number");
-  expect_rejected(R"({"$numberInt": "1"})", "the top level must be a document");
+  expect_rejected(R"({"$numberInt": "1"})", "the top level must be a document, not a $numberInt");
+  expect_rejected(R"({"$regex": "a", "$options": ""})", "not a $regex value");
 }
 
 TEST(ExtendedJson, NestingDepth) {

@@ -41,7 +41,7 @@ TEST(FromHello, ReadsEveryField) {
       "hosts": ["c:27017", "A:27017", "b:27017", "a:27017"], "passives": ["p:1"],
       "arbiters": ["x:2"], "primary": "a:27017", "tags": {"dc": "ny", "n": 1},
       "minWireVersion": 8, "maxWireVersion": 21, "logicalSessionTimeoutMinutes": 30,
-      "lastWrite": {"lastWriteDate": {"$date": 1000}},
+      "lastWrite": {"lastWriteDate": {"$date": {"$numberLong": "1000"}}},
       "topologyVersion": {"processId": {"$oid": "000000000000000000000001"},
                           "counter": {"$numberLong": "4"}}})");
   EXPECT_EQ(sd.type, ServerType::kRSPrimary);

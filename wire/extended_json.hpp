@@ -26,6 +26,8 @@ namespace mongoslice::bson {
 // - Numbers: an integer literal becomes an int32 if it fits, else an int64 if it fits, else a
 //   double; a literal with a fraction or exponent becomes a double (read exactly, with
 //   std::from_chars); one beyond a double's range is an error.
+// - The top level must be a plain object (not a type wrapper) or an array; a $scope must be a
+//   plain object.
 // - Key order is kept. A key repeated in one object is an error. A key holding a NUL byte
 //   ("\u0000") is an error; string values may hold NUL bytes.
 //

@@ -114,13 +114,14 @@ Collection Database::create_collection(std::string_view name,
   if (options.validation_action) command.validation_action = *options.validation_action;
   if (options.collation) command.collation = options.collation->view();
   if (comment) command.comment = (*comment)["comment"];
+  if (options_.write_concern) command.write_concern = *options_.write_concern;
   auto op = ops::create_collection_operation(name_, name, command);
   execute(*core_, op);
   return collection(name);
 }
 
 void Database::drop() const {
-  auto op = ops::drop_database_operation(name_);
+  auto op = ops::drop_database_operation(name_, options_.write_concern.value_or(WriteConcern{}));
   execute(*core_, op);
 }
 

@@ -122,9 +122,10 @@ class Database {
   // Error(errc::bson_key_missing / bson_type_mismatch) for an entry without a string name.
   std::vector<std::string> list_collection_names(const bson::Document& filter = {}) const;
 
-  // Creates the collection explicitly (the create command, on the primary) and returns its
-  // handle. An existing name is the server's error: ServerError (MongoDB: NamespaceExists, 48).
-  // A name driver/names.hpp refuses is Error(errc::invalid_argument), before anything is sent.
+  // Creates the collection explicitly (the create command, on the primary, with the handle's
+  // write concern) and returns its handle. An existing name is the server's error: ServerError
+  // (MongoDB: NamespaceExists, 48). A name driver/names.hpp refuses is
+  // Error(errc::invalid_argument), before anything is sent.
   Collection create_collection(std::string_view name,
                                const CreateCollectionOptions& options = {}) const;
 
@@ -134,7 +135,8 @@ class Database {
   Cursor aggregate(const std::vector<bson::Document>& pipeline,
                    const AggregateOptions& options = {}) const;
 
-  // Drops this database and every collection in it (dropDatabase, on the primary). A database
+  // Drops this database and every collection in it (dropDatabase, on the primary, with the
+  // handle's write concern). A database
   // that does not exist is not an error (servers answer ok: 1). Throws ServerError for {ok: 0}.
   void drop() const;
 

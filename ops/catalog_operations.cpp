@@ -43,8 +43,9 @@ CreateCollectionOperation create_collection_operation(std::string_view db,
           /*retryable=*/false};
 }
 
-DropDatabaseOperation drop_database_operation(std::string_view db) {
-  return {OperationKind::kWrite, db, wire::make_drop_database(db), ParseOkReply{},
+DropDatabaseOperation drop_database_operation(std::string_view db,
+                                              const WriteConcern& write_concern) {
+  return {OperationKind::kWrite, db, wire::make_drop_database(db, write_concern), ParseOkReply{},
           /*retryable=*/false};
 }
 

@@ -10,7 +10,7 @@
 //     $readPreference, added by the engine where the server-selection spec says so) and
 //     nothing else: no read or write concern.
 //   - listCollections, listDatabases: retryable reads.
-//   - create, dropDatabase: writes, not retried.
+//   - create, dropDatabase: writes, not retried, carrying the write concern they are given.
 
 #include <string_view>
 #include <variant>
@@ -55,7 +55,9 @@ ListCollectionsOperation list_collections_operation(std::string_view db,
 CreateCollectionOperation create_collection_operation(std::string_view db,
                                                       std::string_view collection,
                                                       const wire::CreateCommand& command);
-DropDatabaseOperation drop_database_operation(std::string_view db);
+// Throws what wire::make_drop_database throws.
+DropDatabaseOperation drop_database_operation(std::string_view db,
+                                              const WriteConcern& write_concern = {});
 // Runs on "admin" (listDatabases is an admin command).
 ListDatabasesOperation list_databases_operation(const wire::ListDatabasesCommand& command);
 

@@ -50,13 +50,16 @@ bson::Document make_create(std::string_view db, std::string_view collection,
   if (options.validation_action) builder.append("validationAction", *options.validation_action);
   if (options.collation) builder.append("collation", *options.collation);
   if (options.comment) builder.append("comment", *options.comment);
+  append_write_concern(builder, options.write_concern);
   builder.append("$db", db);
   return builder.build();
 }
 
-bson::Document make_drop_database(std::string_view db) {
+bson::Document make_drop_database(std::string_view db, const WriteConcern& write_concern) {
   bson::Builder builder;
-  builder.append("dropDatabase", std::int32_t{1}).append("$db", db);
+  builder.append("dropDatabase", std::int32_t{1});
+  append_write_concern(builder, write_concern);
+  builder.append("$db", db);
   return builder.build();
 }
 

@@ -8,7 +8,8 @@
 // Whether each command reads or writes (for server selection): listCollections and
 // listDatabases read (read preference primary unless the caller says otherwise, as the
 // server-selection spec's generic command rule has it); create and dropDatabase write. None is
-// retried by this layer.
+// retried by this layer. create and dropDatabase carry the write concern given (the
+// read-write-concern spec lists both among the commands that take one).
 
 #include <cstdint>
 #include <optional>
@@ -16,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ops/concerns.hpp"
 #include "wire/bson.hpp"
 
 namespace mongoslice::wire {
@@ -53,16 +55,19 @@ struct CreateCommand {
   std::optional<std::string_view> validation_action;  // "error", "warn"
   std::optional<bson::View> collation;
   std::optional<bson::Element> comment;
+  WriteConcern write_concern;  // sent unless the server default
 };
 // {create: collection, [capped], [size], [max], [validator], [validationLevel],
-//  [validationAction], [collation], [comment], $db}; reply {ok: 1}, read with parse_ok_reply.
+//  [validationAction], [collation], [comment], [writeConcern], $db}; reply {ok: 1}, read with
+// parse_ok_reply. Throws what append_write_concern throws (ops/concerns.hpp).
 bson::Document make_create(std::string_view db, std::string_view collection,
                            const CreateCommand& options = {});
 
 // ---- dropDatabase ------------------------------------------------------------------------------
 
-// {dropDatabase: 1, $db}; reply {ok: 1} (older servers add `dropped`), read with parse_ok_reply.
-bson::Document make_drop_database(std::string_view db);
+// {dropDatabase: 1, [writeConcern], $db}; reply {ok: 1} (older servers add `dropped`), read with
+// parse_ok_reply. Throws what append_write_concern throws.
+bson::Document make_drop_database(std::string_view db, const WriteConcern& write_concern = {});
 
 // The reply of a command whose only result is success: throws ServerError for {ok: 0} or no ok.
 void parse_ok_reply(bson::View reply);

@@ -187,6 +187,29 @@ TEST(DatabaseCatalog, ListDatabasesCopiesTheEntriesAndRefusesAMalformedReply) {
   EXPECT_NE(std::string(error.what()).find("databases.0.name"), std::string::npos) << error.what();
 }
 
+TEST(DatabaseCatalog, CreateAndDropCarryTheHandlesWriteConcern) {
+  Received received;
+  LoopbackServer server(catalog_server(received, json(R"({"ok": 1})")));
+  MongoClient client(uri_of(server));
+  HandleOptions options;
+  options.write_concern = WriteConcern{std::string("majority"), std::nullopt, std::nullopt};
+  Database db = client["app"].with_options(options);
+  db.create_collection("made");
+  db.drop();
+  client["plain"].drop();
+  auto creates = received.named("create");
+  ASSERT_EQ(creates.size(), 1u);
+  EXPECT_EQ(creates[0], json(R"({"create": "made", "writeConcern": {"w": "majority"},
+                                 "$db": "app"})"))
+      << creates[0].to_json();
+  auto drops = received.named("dropDatabase");
+  ASSERT_EQ(drops.size(), 2u);
+  EXPECT_EQ(drops[0], json(R"({"dropDatabase": 1, "writeConcern": {"w": "majority"},
+                               "$db": "app"})"))
+      << drops[0].to_json();
+  EXPECT_EQ(drops[1], json(R"({"dropDatabase": 1, "$db": "plain"})")) << drops[1].to_json();
+}
+
 // ---- run_command and run_cursor_command -----------------------------------------------------
 
 // A handle whose options the generic commands must not apply.

@@ -106,6 +106,25 @@ TEST(CatalogOperations, KindsRetryabilityAndBodies) {
   EXPECT_EQ(std::get<Send>(step).command.db, "admin");
 }
 
+TEST(CatalogOperations, CreateAndDropDatabaseCarryTheWriteConcern) {
+  WriteConcern majority;
+  majority.w = std::string("majority");
+  wire::CreateCommand command;
+  command.write_concern = majority;
+  auto create = create_collection_operation("app", "c", command);
+  EXPECT_EQ(first_body(create),
+            json(R"({"create": "c", "writeConcern": {"w": "majority"}, "$db": "app"})"));
+  auto drop = drop_database_operation("app", majority);
+  EXPECT_EQ(first_body(drop),
+            json(R"({"dropDatabase": 1, "writeConcern": {"w": "majority"}, "$db": "app"})"));
+  // A concern the spec forbids is refused before anything is built.
+  WriteConcern bad;
+  bad.w = std::int32_t{0};
+  bad.journal = true;
+  EXPECT_EQ(expect_error([&] { (void)drop_database_operation("app", bad); }).code(),
+            errc::invalid_argument);
+}
+
 TEST(CatalogOperations, OkRepliesAndServerErrors) {
   auto create = create_collection_operation("app", "c", {});
   (void)create.start(wire_version(17));

@@ -28,6 +28,20 @@ std::optional<bson::View> view_of(const std::optional<bson::Document>& document)
   return document->view();
 }
 
+// A cursor's getMore comment as CursorOptions holds it: {comment: <value>} (the CRUD spec
+// repeats find's and aggregate's comment on their getMores; the channel sends it only to
+// servers that take it, MongoDB 4.4+).
+std::optional<bson::Document> getmore_comment(const std::optional<Comment>& comment) {
+  if (!comment) return std::nullopt;
+  bson::Builder document;
+  if (const auto* text = std::get_if<std::string>(&*comment)) {
+    document.append("comment", *text);
+  } else {
+    document.append("comment", std::get<bson::Document>(*comment));
+  }
+  return document.build();
+}
+
 std::optional<std::int64_t> millis_of(const std::optional<std::chrono::milliseconds>& time) {
   if (!time) return std::nullopt;
   return static_cast<std::int64_t>(time->count());
@@ -99,7 +113,11 @@ Cursor Collection::find(bson::View filter, const FindOptions& options) const {
                                                 wire::make_find(db_, name_, find), ops::KeepReply{},
                                                 /*retryable=*/true);
   auto ran = execute(*core_, op, read_preference());
-  return core_->make_cursor(std::move(ran.result), {options.batch_size, options.limit}, ran.server);
+  return core_->make_cursor(std::move(ran.result),
+                            {.batch_size = options.batch_size,
+                             .limit = options.limit,
+                             .comment = getmore_comment(options.comment)},
+                            ran.server);
 }
 
 std::optional<bson::Document> Collection::find_one(bson::View filter, FindOptions options) const {
@@ -185,7 +203,9 @@ Cursor detail::run_aggregate(ClientCore& core, const std::string& db,
   wire::Aggregate op(db, collection, command);  // checks the pipeline and options
   const bool write = op.kind() == ops::OperationKind::kWrite;
   auto ran = write ? execute(core, op) : execute(core, op, read_preference);
-  return core.make_cursor(std::move(ran.result), {options.batch_size, 0}, ran.server);
+  return core.make_cursor(
+      std::move(ran.result),
+      {.batch_size = options.batch_size, .comment = getmore_comment(options.comment)}, ran.server);
 }
 
 Cursor Collection::aggregate(bson::View pipeline, const AggregateOptions& options) const {

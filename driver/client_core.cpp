@@ -183,14 +183,6 @@ KillCursorsTaskResult ClientCore::run_kill_cursors() {
   return ::mongoslice::run_kill_cursors(*kill_queue_, sender, observer);
 }
 
-ClientCore::Ran ClientCore::run_write(std::string_view db, bson::View command,
-                                      std::span<const wire::DocumentSequence> sequences) {
-  check_open();
-  SelectedServer selected = topology_->select_server_for_writes();
-  auto reply = run_with_pool(selected.address, *selected.pool, db, command, sequences, {}, nullptr);
-  return {std::move(reply), std::move(selected.address)};
-}
-
 ClientCore::Leased ClientCore::lease_for(bool read, const ReadPreference& read_preference) {
   check_open();
   Leased leased{

@@ -99,16 +99,6 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   const EventDispatcher& events() const noexcept { return *events_; }
   const std::shared_ptr<KillQueue>& kill_queue() const noexcept { return kill_queue_; }
 
-  // Selects a writable server and runs the command there (Collection::drop still uses it;
-  // every other operation runs through the engine, driver/operation_engine.hpp). Throws
-  // Error(errc::client_closed) after close().
-  struct Ran {
-    bson::Document reply;
-    HostAndPort server;
-  };
-  Ran run_write(std::string_view db, bson::View command,
-                std::span<const wire::DocumentSequence> sequences = {});
-
   // A selected server and one connection of its pool, leased for a whole operation
   // (driver/operation_engine.hpp). A read is selected by `read_preference`, a write by
   // writability. Throws Error(errc::client_closed) after close(), and what selection and the pool

@@ -8,6 +8,7 @@
 #include "driver/names.hpp"
 #include "driver/operation_engine.hpp"
 #include "ops/bulk_write_op.hpp"
+#include "ops/catalog_operations.hpp"
 #include "ops/commands.hpp"
 #include "ops/write_ops.hpp"
 #include "wire/error.hpp"
@@ -269,7 +270,8 @@ DeleteResult Collection::delete_many(bson::View filter, const DeleteOptions& opt
 
 void Collection::drop() const {
   try {
-    core_->run_write(db_, wire::make_drop(db_, name_));
+    auto op = ops::drop_collection_operation(db_, name_, write_concern());
+    execute(*core_, op);
   } catch (const ServerError& e) {
     // A missing collection is already dropped. Servers say so with NamespaceNotFound (26);
     // older ones and mongo-java-server may give only the message.

@@ -1,5 +1,6 @@
 #include "ops/catalog_operations.hpp"
 
+#include "ops/commands.hpp"
 #include "wire/error.hpp"
 
 namespace mongoslice::ops {
@@ -46,6 +47,12 @@ CreateCollectionOperation create_collection_operation(std::string_view db,
 DropDatabaseOperation drop_database_operation(std::string_view db,
                                               const WriteConcern& write_concern) {
   return {OperationKind::kWrite, db, wire::make_drop_database(db, write_concern), ParseOkReply{},
+          /*retryable=*/false};
+}
+
+DropCollectionOperation drop_collection_operation(std::string_view db, std::string_view collection,
+                                                  const WriteConcern& write_concern) {
+  return {OperationKind::kWrite, db, wire::make_drop(db, collection, write_concern), ParseOkReply{},
           /*retryable=*/false};
 }
 

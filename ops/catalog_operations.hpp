@@ -42,6 +42,7 @@ using RunCommandOperation = SingleCommand<bson::Document, KeepReply>;
 using ListCollectionsOperation = SingleCommand<bson::Document, KeepReply>;
 using CreateCollectionOperation = SingleCommand<std::monostate, ParseOkReply>;
 using DropDatabaseOperation = SingleCommand<std::monostate, ParseOkReply>;
+using DropCollectionOperation = SingleCommand<std::monostate, ParseOkReply>;
 using ListDatabasesOperation = SingleCommand<bson::Document, ParseListDatabasesReply>;
 
 // In every factory `db` must outlive the operation. The result of run_command_operation is
@@ -58,6 +59,9 @@ CreateCollectionOperation create_collection_operation(std::string_view db,
 // Throws what wire::make_drop_database throws.
 DropDatabaseOperation drop_database_operation(std::string_view db,
                                               const WriteConcern& write_concern = {});
+// Throws what wire::make_drop throws.
+DropCollectionOperation drop_collection_operation(std::string_view db, std::string_view collection,
+                                                  const WriteConcern& write_concern = {});
 // Runs on "admin" (listDatabases is an admin command).
 ListDatabasesOperation list_databases_operation(const wire::ListDatabasesCommand& command);
 

@@ -103,9 +103,12 @@ bson::Document make_insert(std::string_view db, std::string_view collection, boo
   return builder.build();
 }
 
-bson::Document make_drop(std::string_view db, std::string_view collection) {
+bson::Document make_drop(std::string_view db, std::string_view collection,
+                         const WriteConcern& write_concern) {
   bson::Builder builder;
-  builder.append("drop", collection).append("$db", db);
+  builder.append("drop", collection);
+  append_write_concern(builder, write_concern);
+  builder.append("$db", db);
   return builder.build();
 }
 

@@ -101,8 +101,10 @@ bson::Document make_insert(std::string_view db, std::string_view collection, boo
 
 // count and countDocuments: ops/read_ops.hpp.
 
-// {drop: collection, $db}
-bson::Document make_drop(std::string_view db, std::string_view collection);
+// {drop: collection, writeConcern, $db}: drop takes a write concern (read-write-concern spec).
+// Throws what append_write_concern throws.
+bson::Document make_drop(std::string_view db, std::string_view collection,
+                         const WriteConcern& write_concern = {});
 
 // ---- Reply parsers ----------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <mutex>
 #include <string>
 
 #include "driver/mongo_client.hpp"
@@ -42,6 +43,40 @@ void drop_against(const bson::Document& reply, std::atomic<int>& drops) {
   MongoClient client("mongodb://" + server.address().to_string() +
                      "/?serverSelectionTimeoutMS=10000&connectTimeoutMS=10000");
   client["app"]["missing"].drop();
+}
+
+TEST(CollectionDrop, CarriesTheHandlesWriteConcern) {
+  // drop is a write-concern command (read-write-concern spec): the URI's w reaches it, and a
+  // handle's override replaces it.
+  std::mutex mutex;
+  std::vector<bson::Document> drops;
+  LoopbackServer server([&](PeerStream& s, int) {
+    for (;;) {
+      auto request = s.read_message();
+      const auto name = testing::command_name_of(request);
+      if (name == "isMaster" || name == "hello") {
+        s.write(testing::reply_to(request, testing::standard_hello_reply()));
+        continue;
+      }
+      if (name == "drop") {
+        std::lock_guard lock(mutex);
+        drops.push_back(testing::body_of(request));
+      }
+      s.write(testing::reply_to(request, bson::Builder{}.append("ok", 1.0).build()));
+    }
+  });
+  MongoClient client("mongodb://" + server.address().to_string() +
+                     "/?w=majority&serverSelectionTimeoutMS=10000&connectTimeoutMS=10000");
+  client["app"]["c"].drop();
+  WriteConcern acknowledged_by_two;
+  acknowledged_by_two.w = std::int32_t{2};
+  client["app"]["c"].with_options({.write_concern = acknowledged_by_two}).drop();
+  std::lock_guard lock(mutex);
+  ASSERT_EQ(drops.size(), 2u);
+  EXPECT_EQ(drops[0]["writeConcern"].get_document().to_json(),
+            bson::Document::from_json(R"({"w": "majority"})").to_json());
+  EXPECT_EQ(drops[1]["writeConcern"].get_document().to_json(),
+            bson::Document::from_json(R"({"w": 2})").to_json());
 }
 
 TEST(CollectionDrop, MissingCollectionByCodeSucceeds) {

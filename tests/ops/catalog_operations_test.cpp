@@ -98,6 +98,11 @@ TEST(CatalogOperations, KindsRetryabilityAndBodies) {
   EXPECT_FALSE(drop.retryable());
   EXPECT_EQ(first_body(drop), json(R"({"dropDatabase": 1, "$db": "app"})"));
 
+  auto drop_collection = drop_collection_operation("app", "c");
+  EXPECT_EQ(drop_collection.kind(), OperationKind::kWrite);
+  EXPECT_FALSE(drop_collection.retryable());
+  EXPECT_EQ(first_body(drop_collection), json(R"({"drop": "c", "$db": "app"})"));
+
   auto databases = list_databases_operation({});
   EXPECT_EQ(databases.kind(), OperationKind::kRead);
   EXPECT_TRUE(databases.retryable());
@@ -122,6 +127,11 @@ TEST(CatalogOperations, CreateAndDropDatabaseCarryTheWriteConcern) {
   bad.w = std::int32_t{0};
   bad.journal = true;
   EXPECT_EQ(expect_error([&] { (void)drop_database_operation("app", bad); }).code(),
+            errc::invalid_argument);
+  auto drop_collection = drop_collection_operation("app", "c", majority);
+  EXPECT_EQ(first_body(drop_collection),
+            json(R"({"drop": "c", "writeConcern": {"w": "majority"}, "$db": "app"})"));
+  EXPECT_EQ(expect_error([&] { (void)drop_collection_operation("app", "c", bad); }).code(),
             errc::invalid_argument);
 }
 

@@ -65,6 +65,12 @@ struct InsertOneResult {
   bool acknowledged = true;    // false for an unacknowledged write concern (w: 0)
 };
 
+// Options of Collection::insert_one.
+struct InsertOneOptions {
+  std::optional<bool> bypass_document_validation;
+  std::optional<Comment> comment;
+};
+
 // Options of Collection::insert_many.
 struct InsertManyOptions {
   bool ordered = true;

@@ -124,13 +124,15 @@ Collection Collection::with_options(const HandleOptions& overrides) const {
   return Collection(core_, db_, name_, options_.merged_with(overrides));
 }
 
-InsertOneResult Collection::insert_one(bson::View document) const {
+InsertOneResult Collection::insert_one(bson::View document, const InsertOneOptions& options) const {
   Statements statements;
   statements.add_insert(document);
   InsertOneResult out{id_of(statements.list.front().statement)};
-  wire::WriteCommandOptions options;
-  options.write_concern = write_concern();
-  out.acknowledged = run_bulk(*core_, db_, name_, std::move(statements), options).acknowledged;
+  wire::WriteCommandOptions command;
+  command.comment = view_of(options.comment);
+  command.bypass_document_validation = options.bypass_document_validation;
+  command.write_concern = write_concern();
+  out.acknowledged = run_bulk(*core_, db_, name_, std::move(statements), command).acknowledged;
   return out;
 }
 

@@ -57,7 +57,7 @@ class Collection {
   // does); the result holds the _id inserted ({_id: value}). Throws Error(errc::invalid_argument)
   // before sending when the document is larger than the server's maxBsonObjectSize, and
   // BulkWriteError for a write error or write-concern error.
-  InsertOneResult insert_one(bson::View document) const;
+  InsertOneResult insert_one(bson::View document, const InsertOneOptions& options = {}) const;
 
   // Inserts the documents (each without _id gets an ObjectId) in as few insert commands as the
   // server's limits allow (maxWriteBatchSize, maxMessageSizeBytes). Ordered (the default) stops

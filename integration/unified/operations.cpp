@@ -220,8 +220,11 @@ OperationResult insert_one(EntityMap& e, const std::string& object, bson::View a
   Args a(arguments, "insertOne",
          {"document", "session", "bypassDocumentValidation", "comment", "rawData"});
   const bson::Document doc = a.required_document("document");
+  InsertOneOptions o;
+  o.bypass_document_validation = a.boolean("bypassDocumentValidation");
+  o.comment = a.comment("comment");
   a.finish();
-  return insert_one_result(e.collection(object).insert_one(doc));
+  return insert_one_result(e.collection(object).insert_one(doc, o));
 }
 
 OperationResult insert_many(EntityMap& e, const std::string& object, bson::View arguments) {

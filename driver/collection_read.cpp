@@ -7,6 +7,7 @@
 
 #include "driver/client_core.hpp"
 #include "driver/collection.hpp"
+#include "driver/comment_holder.hpp"
 #include "driver/operation_engine.hpp"
 #include "ops/commands.hpp"
 #include "ops/find_and_modify.hpp"
@@ -26,20 +27,6 @@ wire::StringOrDocumentView view_of(
 std::optional<bson::View> view_of(const std::optional<bson::Document>& document) {
   if (!document) return std::nullopt;
   return document->view();
-}
-
-// A cursor's getMore comment as CursorOptions holds it: {comment: <value>} (the CRUD spec
-// repeats find's and aggregate's comment on their getMores; the channel sends it only to
-// servers that take it, MongoDB 4.4+).
-std::optional<bson::Document> getmore_comment(const std::optional<Comment>& comment) {
-  if (!comment) return std::nullopt;
-  bson::Builder document;
-  if (const auto* text = std::get_if<std::string>(&*comment)) {
-    document.append("comment", *text);
-  } else {
-    document.append("comment", std::get<bson::Document>(*comment));
-  }
-  return document.build();
 }
 
 std::optional<std::int64_t> millis_of(const std::optional<std::chrono::milliseconds>& time) {
@@ -116,7 +103,7 @@ Cursor Collection::find(bson::View filter, const FindOptions& options) const {
   return core_->make_cursor(std::move(ran.result),
                             {.batch_size = options.batch_size,
                              .limit = options.limit,
-                             .comment = getmore_comment(options.comment)},
+                             .comment = comment_holder(options.comment)},
                             ran.server);
 }
 
@@ -205,7 +192,7 @@ Cursor detail::run_aggregate(ClientCore& core, const std::string& db,
   auto ran = write ? execute(core, op) : execute(core, op, read_preference);
   return core.make_cursor(
       std::move(ran.result),
-      {.batch_size = options.batch_size, .comment = getmore_comment(options.comment)}, ran.server);
+      {.batch_size = options.batch_size, .comment = comment_holder(options.comment)}, ran.server);
 }
 
 Cursor Collection::aggregate(bson::View pipeline, const AggregateOptions& options) const {

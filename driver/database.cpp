@@ -6,6 +6,7 @@
 #include <variant>
 
 #include "driver/client_core.hpp"
+#include "driver/comment_holder.hpp"
 #include "driver/names.hpp"
 #include "driver/operation_engine.hpp"
 #include "ops/catalog_operations.hpp"
@@ -18,17 +19,6 @@ namespace {
 std::optional<bson::Document> comment_holder(const std::optional<std::string>& comment) {
   if (!comment) return std::nullopt;
   return bson::Builder{}.append("comment", *comment).build();
-}
-
-std::optional<bson::Document> comment_holder(const std::optional<Comment>& comment) {
-  if (!comment) return std::nullopt;
-  bson::Builder builder;
-  if (const auto* text = std::get_if<std::string>(&*comment)) {
-    builder.append("comment", *text);
-  } else {
-    builder.append("comment", std::get<bson::Document>(*comment).view());
-  }
-  return builder.build();
 }
 
 }  // namespace

@@ -14,6 +14,11 @@
 namespace mongoslice::bson {
 namespace {
 
+// A key for an error message, quoted with ': the whole key shows, NULs and UTF-8 included.
+std::string escaped(std::string_view key) {
+  return escaped_for_message(key, '\'');
+}
+
 // The empty document: length 5, then the terminating zero.
 constexpr std::uint8_t kEmptyDocument[5] = {5, 0, 0, 0, 0};
 
@@ -38,28 +43,6 @@ std::optional<Int> truncate_to(double value) noexcept {
   const double truncated = std::trunc(value);
   if (!(truncated >= kMin && truncated < kEnd)) return std::nullopt;  // NaN fails both
   return static_cast<Int>(truncated);
-}
-
-// `key` for an error message: printable ASCII as is, quote and backslash escaped, any other
-// byte (a NUL, UTF-8) as \xHH, so the whole key shows.
-std::string escaped(std::string_view key) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(key.size());
-  for (char c : key) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (c == '\'' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (byte >= 0x20 && byte < 0x7f) {
-      out += c;
-    } else {
-      out += "\\x";
-      out += kHex[byte >> 4];
-      out += kHex[byte & 0xf];
-    }
-  }
-  return out;
 }
 
 bool holds_nul(std::string_view text) noexcept {

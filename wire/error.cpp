@@ -156,4 +156,24 @@ bool ServerError::has_error_label(std::string_view label) const noexcept {
   return std::find(labels_.begin(), labels_.end(), label) != labels_.end();
 }
 
+std::string escaped_for_message(std::string_view text, char quote) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == quote || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (byte >= 0x20 && byte < 0x7f) {
+      out += c;
+    } else {
+      out += "\\x";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xf];
+    }
+  }
+  return out;
+}
+
 }  // namespace mongoslice

@@ -93,6 +93,11 @@ inline constexpr std::int32_t kCursorNotFound = 43;
 inline constexpr std::int32_t kNamespaceNotFound = 26;
 }  // namespace server_code
 
+// `text` for an error message that quotes it with `quote`: printable ASCII as is, `quote` and
+// backslash escaped with a backslash, any other byte (a NUL, UTF-8) as \xHH, so that all of it
+// shows and nothing in it ends the quotation.
+std::string escaped_for_message(std::string_view text, char quote);
+
 }  // namespace mongoslice
 
 template <>

@@ -24,6 +24,11 @@
 namespace mongoslice::bson {
 namespace {
 
+// A key for an error message, quoted with ": the whole key shows, NULs and UTF-8 included.
+std::string escaped(std::string_view text) {
+  return escaped_for_message(text, '"');
+}
+
 constexpr std::size_t kMaxDepth = 1000;
 
 // ---- The tape ----------------------------------------------------------------------------
@@ -165,26 +170,6 @@ const char* kind_name(Kind kind) {
       return "null";
   }
   return "a value";
-}
-
-// Text for a message: printable ASCII as is, every other byte as \xNN.
-std::string escaped(std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (char c : text) {
-    const auto b = static_cast<unsigned char>(c);
-    if (b >= 0x20 && b < 0x7f && c != '\\' && c != '"') {
-      out += c;
-    } else if (c == '\\' || c == '"') {
-      out += '\\';
-      out += c;
-    } else {
-      out += "\\x";
-      out += kHex[b >> 4];
-      out += kHex[b & 0xf];
-    }
-  }
-  return out;
 }
 
 int hex_digit(char c) {

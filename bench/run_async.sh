@@ -94,8 +94,13 @@ server_cpu_ns() {
   cat /proc/"$server_pid"/task/*/schedstat | awk '{ s += $1 } END { printf "%.0f\n", s }'
 }
 
+# Others work in the same tree: name the uncommitted files a build of it may have compiled in.
+dirty=$(git diff --name-only HEAD 2>/dev/null | paste -sd, - || true)
 echo "replay server pid $server_pid on port $port; $reps repetitions of $total find_ones;" \
-  "kinds: ${kinds[*]}; load $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores" >&2
+  "kinds: ${kinds[*]}; load $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores;" \
+  "source tree $repo at $(git rev-parse --short HEAD 2>/dev/null)${dirty:+ + uncommitted $dirty};" \
+  "pymongo $("$py" -c 'import pymongo; print(pymongo.version)' 2>/dev/null || echo missing);" \
+  "libmongoc $(pkg-config --modversion libmongoc-1.0 2>/dev/null || echo unknown)" >&2
 rows=$work/rows.txt
 : >"$rows"
 for ((rep = 0; rep < reps; ++rep)); do

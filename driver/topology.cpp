@@ -73,6 +73,7 @@ struct Topology::Changes {
   std::vector<HostAndPort> opened;
   std::vector<std::pair<HostAndPort, Server>> removed;
   std::shared_ptr<ConnectionPool> to_clear;
+  SelectionWaiters::Taken woken;  // the async selections to wake, after unlocking
 };
 
 // ---- construction -----------------------------------------------------------------------------
@@ -147,6 +148,7 @@ void Topology::close() noexcept {
   std::map<HostAndPort, Server> servers;
   std::shared_ptr<const TopologyDescription> last;
   bool was_open = false;
+  SelectionWaiters::Taken woken;
   {
     std::unique_lock lock(mutex_, std::defer_lock);
     if (!lock_unless_inherited(lock, fork_generation_)) return;  // a fork() child: leave it all
@@ -155,8 +157,11 @@ void Topology::close() noexcept {
     was_open = opened_;
     servers.swap(servers_);
     last = description_;
+    woken = waiters_.take();
   }
   changed_.notify_all();
+  // Each wakes to find the topology closed (or gone) and fails with client_closed.
+  SelectionWaiters::wake_all(woken);
   // Updates waiting for their turn to publish go ahead now: one of them may be a monitor we are
   // about to join, and close() may run inside a listener that holds the current turn.
   turns_.release_all();
@@ -270,9 +275,12 @@ void Topology::publish_locked(std::shared_ptr<const TopologyDescription> next, C
     it = servers_.erase(it);
   }
   changed_.notify_all();
+  changes.woken = waiters_.take();  // woken by finish(), unlocked
 }
 
 void Topology::finish(Changes& changes) noexcept {
+  // First: a wake only posts to the waiter's executor, and need not wait for the events' turn.
+  SelectionWaiters::wake_all(changes.woken);
   if (changes.to_clear) changes.to_clear->clear();
   // The SDAM spec's order: each server's change, the servers removed (closed), the topology's
   // change, then the servers added; and changes one after the other, in the order processed.
@@ -376,6 +384,10 @@ std::shared_ptr<ConnectionPool> Topology::pool(const HostAndPort& address) const
 
 void Topology::request_checks() const noexcept {
   std::lock_guard lock(mutex_);
+  request_checks_locked();
+}
+
+void Topology::request_checks_locked() const noexcept {
   for (const auto& [address, server] : servers_) server.monitor->request_check();
 }
 
@@ -392,6 +404,31 @@ SelectedServer Topology::select_server_for_writes(std::span<const HostAndPort> d
 SelectedServer Topology::select(OperationKind kind, const ReadPreference& read_preference,
                                 std::string_view what, std::span<const HostAndPort> deprioritized) {
   const auto deadline = std::chrono::steady_clock::now() + uri_.server_selection_timeout;
+  std::unique_lock lock(mutex_);
+  ensure_open(lock);
+  for (;;) {
+    std::shared_ptr<const TopologyDescription> snapshot;
+    if (auto selected = attempt_locked(lock, kind, read_preference, deprioritized, snapshot)) {
+      return std::move(*selected);
+    }
+    // Ask each monitor for a check (each rate-limits itself), then wait for a new snapshot.
+    request_checks_locked();
+    if (!changed_.wait_until(lock, deadline, [&] { return description_ != snapshot || closed_; })) {
+      throw selection_timeout(*snapshot, what);
+    }
+  }
+}
+
+void Topology::ensure_open(std::unique_lock<std::mutex>& lock) {
+  if (opened_) return;
+  lock.unlock();
+  open();
+  lock.lock();
+}
+
+std::optional<SelectedServer> Topology::attempt_locked(
+    std::unique_lock<std::mutex>& lock, OperationKind kind, const ReadPreference& read_preference,
+    std::span<const HostAndPort> deprioritized, std::shared_ptr<const TopologyDescription>& tried) {
   thread_local std::mt19937_64 random(std::random_device{}());
   // Called for at most two servers per attempt, while selection runs unlocked: the pool is
   // looked up under the lock, its count read outside it.
@@ -403,12 +440,6 @@ SelectedServer Topology::select(OperationKind kind, const ReadPreference& read_p
     }
     return pool ? pool->operation_count() : 0;
   };
-  std::unique_lock lock(mutex_);
-  if (!opened_) {
-    lock.unlock();
-    open();
-    lock.lock();
-  }
   for (;;) {
     if (closed_) throw Error(errc::client_closed, "the topology is closed");
     auto snapshot = description_;
@@ -418,17 +449,19 @@ SelectedServer Topology::select(OperationKind kind, const ReadPreference& read_p
     lock.lock();
     if (chosen) {
       if (auto it = servers_.find(chosen->address); it != servers_.end()) {
-        return {chosen->address, it->second.pool, chosen->type, snapshot->type(),
-                it->second.pool->begin_operation()};
+        return SelectedServer{chosen->address, it->second.pool, chosen->type, snapshot->type(),
+                              it->second.pool->begin_operation()};
       }
     }
     if (description_ != snapshot) continue;  // changed while we looked: look again
-    // Ask each monitor for a check (each rate-limits itself), then wait for a new snapshot.
-    for (const auto& [address, server] : servers_) server.monitor->request_check();
-    if (!changed_.wait_until(lock, deadline, [&] { return description_ != snapshot || closed_; })) {
-      throw Error(errc::server_selection_timeout, selection_failure(*snapshot, what));
-    }
+    tried = std::move(snapshot);
+    return std::nullopt;
   }
+}
+
+Error Topology::selection_timeout(const TopologyDescription& snapshot,
+                                  std::string_view what) const {
+  return Error(errc::server_selection_timeout, selection_failure(snapshot, what));
 }
 
 std::string Topology::selection_failure(const TopologyDescription& snapshot,

@@ -10,7 +10,9 @@
 //
 // Snapshots: description() copies a shared_ptr under a short lock; readers never wait for a
 // monitor, and a snapshot never changes. Each new snapshot wakes the threads waiting in server
-// selection.
+// selection, and the asynchronous selections (co_select_server) waiting for one: those wait
+// without a thread, registered in a SelectionWaiters list (driver/selection_waiters.hpp) that is
+// moved out under the lock and woken after unlocking.
 //
 // Events (driver/events.hpp) are collected under the lock and emitted after releasing it, on
 // the thread that caused them (usually a monitor's).
@@ -29,16 +31,23 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <span>
+#include <string>
 #include <vector>
+
+#include <boost/asio/awaitable.hpp>
 
 #include "driver/connection_string.hpp"
 #include "driver/event_turns.hpp"
 #include "driver/events.hpp"
+#include "driver/selection_waiters.hpp"
 #include "driver/server_selection.hpp"
 #include "monitor/application_error.hpp"
 #include "monitor/monitor.hpp"
 #include "monitor/topology_description.hpp"
 #include "net/connection_pool.hpp"
+#include "wire/error.hpp"
 
 namespace mongoslice {
 
@@ -99,6 +108,20 @@ class Topology {
                                std::span<const HostAndPort> deprioritized = {});
   SelectedServer select_server_for_writes(std::span<const HostAndPort> deprioritized = {});
 
+  // The same selections for coroutines (driver/topology_async.cpp): they wait without a thread
+  // until a snapshot the monitors publish has a suitable server, serverSelectionTimeoutMS
+  // passes, the awaiting operation is cancelled, or the topology closes (or is destroyed).
+  // They throw what select_server throws, with the same texts (one attempt's code serves both),
+  // and, once cancelled through the awaiting coroutine's cancellation slot,
+  // Error(std::error_code(ECANCELED, std::system_category()), "server selection cancelled")
+  // at once. The coroutine's own cancellation state filters what reaches the wait: by default
+  // only terminal cancellation; partial and total count too when the caller lets them through
+  // (this_coro::reset_cancellation_state). They run on the awaiting coroutine's executor and
+  // resume there; the wait holds the topology only weakly, so it never keeps it alive nor
+  // delays close().
+  boost::asio::awaitable<SelectedServer> co_select_server(ReadPreference read_preference);
+  boost::asio::awaitable<SelectedServer> co_select_server_for_writes();
+
   // The pool of a known server (getMore and killCursors go to the cursor's own server), or
   // nullptr when the topology no longer has it.
   std::shared_ptr<ConnectionPool> pool(const HostAndPort& address) const;
@@ -150,6 +173,24 @@ class Topology {
   std::string selection_failure(const TopologyDescription& snapshot, std::string_view what) const;
   SelectedServer select(OperationKind kind, const ReadPreference& read_preference,
                         std::string_view what, std::span<const HostAndPort> deprioritized);
+  // The steps the sync and the async selection share. `lock` holds mutex_ on entry and on
+  // return. ensure_open: open() unless it ran (it may unlock meanwhile).
+  void ensure_open(std::unique_lock<std::mutex>& lock);
+  // One selection against the current snapshot (again while a new one replaces it during the
+  // attempt, which runs unlocked): the server, or nothing, with `tried` set to the snapshot
+  // that had none and is still the current one. Throws Error(errc::client_closed) once closed,
+  // and what mongoslice::select_server throws.
+  std::optional<SelectedServer> attempt_locked(std::unique_lock<std::mutex>& lock,
+                                               OperationKind kind,
+                                               const ReadPreference& read_preference,
+                                               std::span<const HostAndPort> deprioritized,
+                                               std::shared_ptr<const TopologyDescription>& tried);
+  void request_checks_locked() const noexcept;
+  Error selection_timeout(const TopologyDescription& snapshot, std::string_view what) const;
+  static boost::asio::awaitable<SelectedServer> co_select(std::weak_ptr<Topology> weak,
+                                                          OperationKind kind,
+                                                          ReadPreference read_preference,
+                                                          std::string what);
 
   const ConnectionString uri_;
   const std::shared_ptr<const EventDispatcher> events_;
@@ -160,6 +201,7 @@ class Topology {
 
   mutable std::mutex mutex_;
   std::condition_variable changed_;  // a new snapshot, or closed
+  SelectionWaiters waiters_;         // the async selections, woken by the same
   std::shared_ptr<const TopologyDescription> description_;
   std::map<HostAndPort, Server> servers_;
   bool opened_ = false;

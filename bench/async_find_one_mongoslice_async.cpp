@@ -178,6 +178,7 @@ int main(int argc, char** argv) {
       "cpu_us_per_op=%.2f rss_base_kib=%.0f rss_steady_kib_per_op=%.3f "
       "rss_peak_kib_per_op=%.3f fds_mid=%ld failures=%ld\n",
       in_flight, total, seconds, static_cast<double>(total) / seconds, cpu * 1e6 / total, rss_base,
-      (run.rss_mid - rss_base) / in_flight, (run.rss_peak - rss_base) / in_flight, failures);
+      (run.rss_mid - rss_base) / in_flight, (run.rss_peak - rss_base) / in_flight, run.fds_mid,
+      failures);
   return failures == 0 ? 0 : 1;
 }

@@ -32,6 +32,7 @@ Cursor::Cursor(bson::Document first_reply, CursorOptions options,
       max_time_ms_(options.max_time_ms),
       comment_(std::move(options.comment)),
       single_batch_(options.limit < 0),
+      async_only_(options.async_only),
       channel_(std::move(channel)),
       kill_queue_(std::move(kill_queue)) {
   if (options.batch_size < 0) {
@@ -83,6 +84,7 @@ Cursor::Cursor(Cursor&& other) noexcept
       comment_(std::move(other.comment_)),
       limit_(other.limit_),
       single_batch_(other.single_batch_),
+      async_only_(other.async_only_),
       returned_(other.returned_),
       channel_(std::move(other.channel_)),
       kill_queue_(std::move(other.kill_queue_)),
@@ -105,6 +107,7 @@ Cursor& Cursor::operator=(Cursor&& other) noexcept {
     comment_ = std::move(other.comment_);
     limit_ = other.limit_;
     single_batch_ = other.single_batch_;
+    async_only_ = other.async_only_;
     returned_ = other.returned_;
     channel_ = std::move(other.channel_);
     kill_queue_ = std::move(other.kill_queue_);
@@ -143,42 +146,46 @@ void Cursor::report_orphaned(const KillRecord& record, std::uint64_t count) noex
 }
 
 Cursor::iterator Cursor::begin() {
+  check_sync();
   if (!started_) advance();
   return iterator(this);
 }
 
 void Cursor::advance() {
-  started_ = true;
-  has_current_ = false;
-  for (;;) {
-    if (limit_reached()) {
-      kill_later();
-      return;
-    }
-    if (batch_next_ != bson::View::iterator()) {
-      bson::Element element = *batch_next_;
-      ++batch_next_;
-      if (element.type() != bson::Type::kDocument) {
-        throw Error(errc::cursor_error,
-                    "cursor batch element " + std::string(element.key()) + " is a " +
-                        std::string(bson::type_name(element.type())) + ", not a document");
-      }
-      current_ = element.get_document();
-      has_current_ = true;
-      ++returned_;
-      if (limit_reached()) kill_later();
-      return;
-    }
-    if (id_ == 0) return;
-    if (single_batch_) {
-      kill_later();
-      return;
-    }
-    fetch_more();
-  }
+  check_sync();
+  while (step() == Step::kNeedMore) fetch_more();
 }
 
-void Cursor::fetch_more() {
+Cursor::Step Cursor::step() {
+  started_ = true;
+  has_current_ = false;
+  if (limit_reached()) {
+    kill_later();
+    return Step::kEnd;
+  }
+  if (batch_next_ != bson::View::iterator()) {
+    bson::Element element = *batch_next_;
+    ++batch_next_;
+    if (element.type() != bson::Type::kDocument) {
+      throw Error(errc::cursor_error, "cursor batch element " + std::string(element.key()) +
+                                          " is a " + std::string(bson::type_name(element.type())) +
+                                          ", not a document");
+    }
+    current_ = element.get_document();
+    has_current_ = true;
+    ++returned_;
+    if (limit_reached()) kill_later();
+    return Step::kHave;
+  }
+  if (id_ == 0) return Step::kEnd;
+  if (single_batch_) {
+    kill_later();
+    return Step::kEnd;
+  }
+  return Step::kNeedMore;
+}
+
+GetMoreFields Cursor::get_more_fields() const {
   std::optional<std::int32_t> batch_size;
   if (batch_size_ > 0) batch_size = batch_size_;
   if (limit_ > 0) {
@@ -187,24 +194,61 @@ void Cursor::fetch_more() {
         std::min<std::int64_t>(limit_ - returned_, std::numeric_limits<std::int32_t>::max()));
     batch_size = batch_size ? std::min(*batch_size, remaining) : remaining;
   }
+  GetMoreFields fields{batch_size, max_time_ms_, std::nullopt};
+  if (comment_) fields.comment = *comment_->view().begin();
+  return fields;
+}
+
+void Cursor::accept_get_more(bson::Document reply) {
+  reply_ = std::move(reply);
+  wire::CursorReply parsed = wire::parse_cursor_reply(reply_);
+  if (parsed.id != 0 && parsed.id != id_) {
+    throw Error(errc::cursor_error, "getMore for cursor " + std::to_string(id_) +
+                                        " answered for cursor " + std::to_string(parsed.id));
+  }
+  batch_next_ = parsed.batch.begin();
+  if (parsed.id == 0) {
+    id_ = 0;
+    kill_record_.reset();  // exhausted on the server: nothing to kill
+  }
+}
+
+void Cursor::fetch_more() {
   try {
-    GetMoreFields fields{batch_size, max_time_ms_, std::nullopt};
-    if (comment_) fields.comment = *comment_->view().begin();
-    reply_ = channel_->get_more_with(ns_, id_, fields);
-    wire::CursorReply parsed = wire::parse_cursor_reply(reply_);
-    if (parsed.id != 0 && parsed.id != id_) {
-      throw Error(errc::cursor_error, "getMore for cursor " + std::to_string(id_) +
-                                          " answered for cursor " + std::to_string(parsed.id));
-    }
-    batch_next_ = parsed.batch.begin();
-    if (parsed.id == 0) {
-      id_ = 0;
-      kill_record_.reset();  // exhausted on the server: nothing to kill
-    }
+    accept_get_more(channel_->get_more_with(ns_, id_, get_more_fields()));
   } catch (const std::exception& error) {
     batch_next_ = {};
     give_up_after_error(&error);
     throw;
+  }
+}
+
+boost::asio::awaitable<std::optional<bson::View>> Cursor::co_next() {
+  for (;;) {
+    switch (step()) {
+      case Step::kHave:
+        co_return current_;
+      case Step::kEnd:
+        co_return std::nullopt;
+      case Step::kNeedMore:
+        break;
+    }
+    std::exception_ptr failure;
+    try {
+      accept_get_more(co_await channel_->co_get_more(ns_, id_, get_more_fields()));
+    } catch (const std::exception& error) {
+      batch_next_ = {};
+      give_up_after_error(&error);
+      failure = std::current_exception();
+    }
+    if (failure) std::rethrow_exception(failure);
+  }
+}
+
+void Cursor::check_sync() const {
+  if (async_only_) {
+    throw Error(errc::invalid_argument,
+                "this cursor was made by an async_ operation: iterate it with async_next");
   }
 }
 

@@ -31,11 +31,13 @@
 //
 // A Cursor is move-only and not thread-safe (one thread iterates it at a time).
 
+#include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <iterator>
 #include <memory>
 #include <optional>
 
+#include "cursor/async_completion.hpp"
 #include "cursor/cursor_channel.hpp"
 #include "cursor/kill_queue.hpp"
 #include "cursor/namespace.hpp"
@@ -52,6 +54,9 @@ struct CursorOptions {
   // getMore's comment: the first element's value of this document (any BSON value), sent on
   // every getMore when given, by the channel only to servers that take it (MongoDB 4.4+).
   std::optional<bson::Document> comment;
+  // Set by the driver for the cursors of async_ operations: they iterate only with async_next
+  // (begin() throws Error(errc::invalid_argument)).
+  bool async_only = false;
 };
 
 class Cursor {
@@ -111,14 +116,33 @@ class Cursor {
   // How many documents iteration has produced.
   std::int64_t returned() const noexcept { return returned_; }
 
+  // The next document, or nothing at the end, running getMore asynchronously when the batch is
+  // used up (see cursor/async_completion.hpp for tokens, errors and cancellation): completes
+  // with void(error_code, std::optional<bson::View>). The view is valid until the next call.
+  // The cursor must outlive the operation, and one operation at a time runs on it. Works on
+  // every cursor; a cursor of an async_ operation iterates only this way.
+  template <typename Token>
+  auto async_next(Token&& token) {
+    return complete_async<std::optional<bson::View>>(std::nullopt, co_next(),
+                                                     std::forward<Token>(token));
+  }
+  boost::asio::awaitable<std::optional<bson::View>> co_next();
+
   // Kills the server cursor now (synchronously, through the channel) if it is still open, and
   // ends iteration. The kill record is consumed, so the destructor pushes nothing. If the
   // killCursors fails, the error propagates; the cursor is closed all the same.
   void close();
 
  private:
+  // One step of iteration without I/O: a document is current, the end is reached, or a getMore
+  // is needed (both engines then fetch and step again).
+  enum class Step { kHave, kEnd, kNeedMore };
+  Step step();
   void advance();
   void fetch_more();
+  GetMoreFields get_more_fields() const;
+  void accept_get_more(bson::Document reply);
+  void check_sync() const;
   void load_batch(const bson::Document& reply, std::string_view batch_field, bool first);
   void give_up_after_error(const std::exception* error) noexcept;
   void kill_later() noexcept;  // hands the live server cursor to the kill queue
@@ -141,6 +165,7 @@ class Cursor {
   std::optional<bson::Document> comment_;
   std::int64_t limit_ = 0;  // absolute value of the option
   bool single_batch_ = false;
+  bool async_only_ = false;
   std::int64_t returned_ = 0;
 
   std::shared_ptr<CursorChannel> channel_;

@@ -3,6 +3,7 @@
 // connection, socket or topology. The driver implements this for one server (it holds the
 // server's address and its connection pool) and hands it to the Cursor as a shared_ptr.
 
+#include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <optional>
 
@@ -38,6 +39,12 @@ class CursorChannel {
                                        const GetMoreFields& fields) {
     return get_more(ns, cursor_id, fields.batch_size);
   }
+
+  // getMore on the async engine (Cursor::async_next), on the awaiting coroutine's executor.
+  // The default refuses: a channel without an async engine (test fakes) cannot serve it.
+  virtual boost::asio::awaitable<bson::Document> co_get_more(const Namespace& ns,
+                                                             std::int64_t cursor_id,
+                                                             GetMoreFields fields);
 
   // Runs killCursors for this one cursor now, waiting for the reply (Cursor::close()). Throws
   // on failure.

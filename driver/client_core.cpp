@@ -50,6 +50,7 @@ std::shared_ptr<EventDispatcher> make_dispatcher(ClientOptions& options) {
 ClientCore::ClientCore(ConnectionString uri, ClientOptions options)
     : uri_(std::move(uri)),
       events_(make_dispatcher(options)),
+      async_executor_(std::move(options.executor)),
       dns_(std::move(options.dns)),
       fork_generation_(current_fork_generation()) {
 }
@@ -123,6 +124,7 @@ void ClientCore::close_now() noexcept {
   }
   // 2. Operations in flight (and the kill executor, if it waits for a connection) fail now.
   if (topology_) topology_->close_pools();
+  close_async_pools();
   if (kill_executor_) {
     // 3. Nothing the kill thread waits on is left unbroken, so it ends at once.
     if (!kill_executor_->join(kKillJoinLimit)) {
@@ -226,15 +228,11 @@ bson::Document ClientCore::run_on(const HostAndPort& server, std::string_view db
   return run_with_pool(server, *pool, db, command, sequences, deadline, interrupt);
 }
 
-bson::Document ClientCore::run_monitored(Connection& connection, std::string_view db,
-                                         bson::View command,
-                                         std::span<const wire::DocumentSequence> sequences,
-                                         std::optional<Deadline> deadline) {
-  const HostAndPort& server = connection.address();
-  const std::string_view name = command_name(command);
-  const std::int32_t id = next_command_id();
-  const bool monitored = !events_->empty();
-  if (monitored) {
+ClientCore::CommandInFlight ClientCore::command_started(
+    const HostAndPort& server, std::string_view db, bson::View command,
+    std::span<const wire::DocumentSequence> sequences) {
+  CommandInFlight in_flight{command_name(command), db, next_command_id(), !events_->empty(), {}};
+  if (in_flight.monitored) {
     // The command as the server receives it (the command-monitoring spec): with $db, and each
     // OP_MSG document sequence as an array field of the body. Built only for listeners.
     std::optional<bson::Document> as_sent;
@@ -249,23 +247,59 @@ bson::Document ClientCore::run_monitored(Connection& connection, std::string_vie
       }
       as_sent = builder.build();
     }
-    events_->emit(CommandStartedEvent{name, db, id, server, as_sent ? as_sent->view() : command});
+    events_->emit(CommandStartedEvent{in_flight.name, db, in_flight.id, server,
+                                      as_sent ? as_sent->view() : command});
   }
-  const auto started = SteadyClock::now();
+  in_flight.started = SteadyClock::now();
+  return in_flight;
+}
+
+void ClientCore::command_succeeded(const CommandInFlight& command, const HostAndPort& server,
+                                   const bson::Document& reply) {
+  if (!command.monitored) return;
+  events_->emit(CommandSucceededEvent{command.name, command.db, command.id, server,
+                                      SteadyClock::now() - command.started, reply});
+}
+
+void ClientCore::command_failed(const CommandInFlight& command, const HostAndPort& server,
+                                const Error& e) {
+  if (!command.monitored) return;
+  events_->emit(CommandFailedEvent{command.name, command.db, command.id, server,
+                                   SteadyClock::now() - command.started, e.code(), e.what()});
+}
+
+bson::Document ClientCore::run_monitored(Connection& connection, std::string_view db,
+                                         bson::View command,
+                                         std::span<const wire::DocumentSequence> sequences,
+                                         std::optional<Deadline> deadline) {
+  const HostAndPort& server = connection.address();
+  const CommandInFlight in_flight = command_started(server, db, command, sequences);
   try {
     bson::Document reply = connection.run_command(db, command, sequences, deadline);
-    if (monitored) {
-      events_->emit(
-          CommandSucceededEvent{name, db, id, server, SteadyClock::now() - started, reply});
-    }
+    command_succeeded(in_flight, server, reply);
     return reply;
   } catch (const Error& e) {
-    if (monitored) {
-      events_->emit(CommandFailedEvent{name, db, id, server, SteadyClock::now() - started, e.code(),
-                                       e.what()});
-    }
+    command_failed(in_flight, server, e);
     throw;
   }
+}
+
+void ClientCore::tell_sdam(const HostAndPort& server, std::uint64_t generation,
+                           std::int32_t wire_version, const std::exception& e) {
+  topology_->handle_application_error(
+      application_error_of(server, generation, wire_version, ConnectionPhase::kEstablished, e));
+}
+
+void ClientCore::tell_sdam_of_reply(const HostAndPort& server, std::uint64_t generation,
+                                    std::int32_t wire_version, const bson::Document& reply) {
+  auto concern = reply.view().find("writeConcernError");
+  if (!concern || concern->type() != bson::Type::kDocument) return;
+  std::string message = "writeConcernError";
+  if (auto errmsg = concern->get_document().find("errmsg");
+      errmsg && errmsg->type() == bson::Type::kString) {
+    message += ": " + std::string(errmsg->get_string());
+  }
+  tell_sdam(server, generation, wire_version, ServerError(0, {}, std::move(message), {}, reply));
 }
 
 bson::Document ClientCore::run_with_pool(const HostAndPort& server, ConnectionPool& pool,
@@ -292,10 +326,6 @@ bson::Document ClientCore::run_on_lease(const HostAndPort& server, ConnectionPoo
                                         OperationInterrupt* interrupt) {
   const std::uint64_t generation = lease.generation();
   const std::int32_t wire_version = lease->max_wire_version();
-  auto tell_sdam = [&](const std::exception& e) {
-    topology_->handle_application_error(
-        application_error_of(server, generation, wire_version, ConnectionPhase::kEstablished, e));
-  };
   try {
     bson::Document reply;
     {
@@ -303,24 +333,15 @@ bson::Document ClientCore::run_on_lease(const HostAndPort& server, ConnectionPoo
       PublishedFor published(interrupt, &*lease);
       reply = run_monitored(*lease, db, command, sequences, deadline);
     }
-    // ok: 1 with a writeConcernError can still say the server stepped down.
-    if (auto concern = reply.view().find("writeConcernError");
-        concern && concern->type() == bson::Type::kDocument) {
-      std::string message = "writeConcernError";
-      if (auto errmsg = concern->get_document().find("errmsg");
-          errmsg && errmsg->type() == bson::Type::kString) {
-        message += ": " + std::string(errmsg->get_string());
-      }
-      tell_sdam(ServerError(0, {}, std::move(message), {}, reply));
-    }
+    tell_sdam_of_reply(server, generation, wire_version, reply);
     return reply;
   } catch (const ServerError& e) {
-    tell_sdam(e);  // a well-formed answer: the connection stays usable
+    tell_sdam(server, generation, wire_version, e);  // a well-formed answer: the connection stays
     throw;
   } catch (const Error& e) {
     lease.discard();
     throw_if_closed_instead(e, command, server);
-    tell_sdam(e);
+    tell_sdam(server, generation, wire_version, e);
     throw;
   } catch (...) {
     lease.discard();
@@ -338,7 +359,7 @@ void ClientCore::throw_if_closed_instead(const Error& e, bson::View command,
 }
 
 Cursor ClientCore::make_cursor(bson::Document first_reply, CursorOptions options,
-                               const HostAndPort& server) {
+                               const HostAndPort& server, bool async_only) {
   std::shared_ptr<ServerCursorChannel> channel;
   {
     std::lock_guard lock(channels_mutex_);
@@ -346,6 +367,7 @@ Cursor ClientCore::make_cursor(bson::Document first_reply, CursorOptions options
     if (!shared) shared = std::make_shared<ServerCursorChannel>(weak_from_this(), server);
     channel = shared;
   }
+  options.async_only = async_only;
   return Cursor(std::move(first_reply), options, std::move(channel), kill_queue_, server);
 }
 

@@ -35,6 +35,8 @@
 // driver/mongo_client.hpp for what happens to cursors that outlive the client.
 
 #include <atomic>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -53,6 +55,7 @@
 #include "driver/events.hpp"
 #include "driver/topology.hpp"
 #include "monitor/periodic_executor.hpp"
+#include "net/async_connection_pool.hpp"
 #include "net/deadline.hpp"
 #include "net/operation_interrupt.hpp"
 #include "wire/error.hpp"
@@ -133,8 +136,31 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
                                std::optional<Deadline> deadline);
 
   // A Cursor over a find/aggregate reply from `server`, wired to this client's channel and
-  // kill queue.
-  Cursor make_cursor(bson::Document first_reply, CursorOptions options, const HostAndPort& server);
+  // kill queue. An `async_only` cursor (made by an async_ operation) iterates only with
+  // Cursor::async_next.
+  Cursor make_cursor(bson::Document first_reply, CursorOptions options, const HostAndPort& server,
+                     bool async_only = false);
+
+  // The async engine's twins of lease_for, lease_on and run_on_lease (driver/async_engine.hpp).
+  // Connections come from the server's AsyncConnectionPool (one per server, made on first use,
+  // closed by close()), opened on `executor`'s context.
+  struct AsyncLeased {
+    SelectedServer selected;
+    AsyncConnectionPool::Lease lease;
+  };
+  boost::asio::awaitable<AsyncLeased> co_lease_for(boost::asio::any_io_executor executor, bool read,
+                                                   ReadPreference read_preference);
+  boost::asio::awaitable<AsyncConnectionPool::Lease> co_lease_on(
+      boost::asio::any_io_executor executor, HostAndPort server);
+  boost::asio::awaitable<bson::Document> co_run_on_lease(
+      const HostAndPort& server, AsyncConnectionPool::Lease& lease, std::string_view db,
+      bson::View command, std::span<const wire::DocumentSequence> sequences = {});
+  // ClientOptions::executor.
+  const std::optional<boost::asio::any_io_executor>& async_executor() const noexcept {
+    return async_executor_;
+  }
+  // The async pool of `twin`'s server (made on first use). For the engine and tests.
+  std::shared_ptr<AsyncConnectionPool> async_pool(const std::shared_ptr<ConnectionPool>& twin);
 
   // The deadline of one killCursors round trip: min(socketTimeoutMS, kMaxKillTimeout).
   Deadline kill_deadline() const;
@@ -161,7 +187,38 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
                                std::span<const wire::DocumentSequence> sequences,
                                std::optional<Deadline> deadline, OperationInterrupt* interrupt);
 
+  // Command monitoring's three steps, shared by both engines: started (returns what the other
+  // two need), succeeded, failed.
+  struct CommandInFlight {
+    std::string_view name;
+    std::string_view db;
+    std::int32_t id;
+    bool monitored;
+    SteadyClock::time_point started;
+  };
+  CommandInFlight command_started(const HostAndPort& server, std::string_view db,
+                                  bson::View command,
+                                  std::span<const wire::DocumentSequence> sequences);
+  void command_succeeded(const CommandInFlight& command, const HostAndPort& server,
+                         const bson::Document& reply);
+  void command_failed(const CommandInFlight& command, const HostAndPort& server, const Error& e);
+  // An ok: 1 reply with a writeConcernError can still say the server stepped down: SDAM hears
+  // of it. And an operation's error, with the connection it happened on.
+  void tell_sdam_of_reply(const HostAndPort& server, std::uint64_t generation,
+                          std::int32_t wire_version, const bson::Document& reply);
+  void tell_sdam(const HostAndPort& server, std::uint64_t generation, std::int32_t wire_version,
+                 const std::exception& e);
+  // The error an async step's failure becomes: client_closed after close(), the cancellation
+  // error for Asio's operation_aborted, else `failure` itself. Never returns normally.
+  [[noreturn]] void rethrow_async(std::exception_ptr failure, bson::View command,
+                                  const HostAndPort& server) const;
+  void close_async_pools() noexcept;
+
   ConnectionString uri_;
+  std::optional<boost::asio::any_io_executor> async_executor_;
+  std::mutex async_pools_mutex_;
+  std::map<HostAndPort, std::shared_ptr<AsyncConnectionPool>> async_pools_;
+  bool async_pools_closed_ = false;  // under async_pools_mutex_
   std::shared_ptr<EventDispatcher> events_;
   DnsOptions dns_;
   std::shared_ptr<Topology> topology_;

@@ -1,8 +1,11 @@
 #pragma once
-// Options of a MongoClient that a connection string cannot carry: event listeners, DNS servers.
+// Options of a MongoClient that a connection string cannot carry: event listeners, DNS servers,
+// the executor of the async_ operations.
 // Everything else (timeouts, pool size, appName, killCursorsIntervalMS) is in the URI.
 
+#include <boost/asio/any_io_executor.hpp>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "driver/events.hpp"
@@ -18,6 +21,12 @@ struct ClientOptions {
   // The DNS servers that resolve host names ("127.0.0.1:5353", ...); empty: the system's
   // (/etc/resolv.conf). For deployments with their own resolver, and for tests.
   DnsOptions dns;
+  // Where the async_ operations run when their completion token brings no executor of its own
+  // (a plain callback, boost::asio::use_future, boost::asio::deferred then invoked with one):
+  // their sockets are opened there and their handlers run there, never on a monitor or
+  // kill-cursors thread. With use_awaitable an operation runs on the awaiting coroutine's
+  // executor instead. Without either, an async_ call throws Error(errc::invalid_argument).
+  std::optional<boost::asio::any_io_executor> executor;
 };
 
 }  // namespace mongoslice

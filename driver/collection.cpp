@@ -5,8 +5,8 @@
 #include <variant>
 
 #include "driver/client_core.hpp"
+#include "driver/engines.hpp"
 #include "driver/names.hpp"
-#include "driver/operation_engine.hpp"
 #include "ops/bulk_write_op.hpp"
 #include "ops/catalog_operations.hpp"
 #include "ops/commands.hpp"
@@ -89,15 +89,19 @@ struct Statements {
 
 // Runs the statements as one BulkWrite on the engine; throws BulkWriteError when the server
 // reported write errors or write-concern errors.
-BulkWriteResult run_bulk(ClientCore& core, std::string_view db, std::string_view collection,
-                         Statements statements, const wire::WriteCommandOptions& options) {
+template <typename Engine>
+typename Engine::template Task<BulkWriteResult> run_bulk(Engine engine, std::string_view db,
+                                                         std::string_view collection,
+                                                         Statements statements,
+                                                         wire::WriteCommandOptions options) {
   ops::BulkWrite op(db, collection, std::move(statements.list), options);
-  ops::BulkWriteOutcome outcome = execute(core, op).result;
+  auto ran = co_await engine.execute(op);
+  ops::BulkWriteOutcome outcome = std::move(ran.result);
   if (outcome.has_errors()) {
     throw BulkWriteError(std::move(outcome.write_errors), std::move(outcome.write_concern_errors),
                          std::move(outcome.result));
   }
-  return std::move(outcome.result);
+  co_return std::move(outcome.result);
 }
 
 UpdateResult to_update_result(BulkWriteResult result) {
@@ -120,20 +124,115 @@ Collection::Collection(std::shared_ptr<ClientCore> core, std::string db, std::st
   check_collection_name(name_);
 }
 
+std::optional<boost::asio::any_io_executor> Collection::async_executor() const {
+  return core_->async_executor();
+}
+
 Collection Collection::with_options(const HandleOptions& overrides) const {
   return Collection(core_, db_, name_, options_.merged_with(overrides));
 }
 
+// What update_one, update_many and replace_one share.
+struct Collection::UpdateCall {
+  bson::View filter;
+  bson::View update;
+  wire::UpdateKind kind;
+  bool multi;
+  bool upsert;
+  const std::vector<bson::Document>* array_filters;  // nullptr: none
+  const std::optional<bson::Document>& collation;
+  const std::optional<Hint>& hint;
+  const std::optional<bool>& bypass_document_validation;
+  const std::optional<bson::Document>& let;
+  const std::optional<Comment>& comment;
+};
+
+// The bodies of the operations, each written once for both engines (driver/engines.hpp).
+struct CollectionWriteBodies {
+  template <typename Engine>
+  static typename Engine::template Task<InsertOneResult> insert_one(
+      Engine engine, const Collection& self, bson::View document, const InsertOneOptions& options) {
+    Statements statements;
+    statements.add_insert(document);
+    InsertOneResult out{id_of(statements.list.front().statement)};
+    wire::WriteCommandOptions command;
+    command.comment = view_of(options.comment);
+    command.bypass_document_validation = options.bypass_document_validation;
+    command.write_concern = self.write_concern();
+    BulkWriteResult result =
+        co_await run_bulk(engine, self.db_, self.name_, std::move(statements), command);
+    out.acknowledged = result.acknowledged;
+    co_return out;
+  }
+
+  template <typename Engine>
+  static typename Engine::template Task<InsertManyResult> insert_many(
+      Engine engine, const Collection& self, std::span<const bson::View> documents,
+      const InsertManyOptions& options) {
+    if (documents.empty()) throw Error(errc::invalid_argument, "insert_many of no documents");
+    Statements statements;
+    statements.list.reserve(documents.size());
+    for (bson::View d : documents) statements.add_insert(d);
+    InsertManyResult out;
+    for (std::size_t i = 0; i < statements.list.size(); ++i)
+      out.inserted_ids.emplace(static_cast<std::int64_t>(i), id_of(statements.list[i].statement));
+    wire::WriteCommandOptions command;
+    command.ordered = options.ordered;
+    command.comment = view_of(options.comment);
+    command.bypass_document_validation = options.bypass_document_validation;
+    command.write_concern = self.write_concern();
+    BulkWriteResult result =
+        co_await run_bulk(engine, self.db_, self.name_, std::move(statements), command);
+    out.inserted_count = result.inserted_count;
+    out.acknowledged = result.acknowledged;
+    co_return out;
+  }
+
+  template <typename Engine>
+  static typename Engine::template Task<BulkWriteResult> bulk_write(
+      Engine engine, const Collection& self, std::span<const WriteModel> requests,
+      const BulkWriteOptions& options);
+
+  template <typename Engine>
+  static typename Engine::template Task<UpdateResult> update(Engine engine, const Collection& self,
+                                                             const Collection::UpdateCall& call) {
+    Statements statements;
+    statements.add_update(call.filter, call.update, call.kind, call.multi, call.upsert,
+                          call.array_filters, call.collation, call.hint);
+    wire::WriteCommandOptions options;
+    options.let = view_of(call.let);
+    options.comment = view_of(call.comment);
+    options.bypass_document_validation = call.bypass_document_validation;
+    options.write_concern = self.write_concern();
+    co_return to_update_result(
+        co_await run_bulk(engine, self.db_, self.name_, std::move(statements), options));
+  }
+
+  template <typename Engine>
+  static typename Engine::template Task<DeleteResult> remove(Engine engine, const Collection& self,
+                                                             bson::View filter, bool just_one,
+                                                             const DeleteOptions& o) {
+    Statements statements;
+    statements.add_delete(filter, just_one, o);
+    wire::WriteCommandOptions options;
+    options.let = view_of(o.let);
+    options.comment = view_of(o.comment);
+    options.write_concern = self.write_concern();
+    BulkWriteResult result =
+        co_await run_bulk(engine, self.db_, self.name_, std::move(statements), options);
+    co_return DeleteResult{result.deleted_count, result.acknowledged};
+  }
+};
+
 InsertOneResult Collection::insert_one(bson::View document, const InsertOneOptions& options) const {
-  Statements statements;
-  statements.add_insert(document);
-  InsertOneResult out{id_of(statements.list.front().statement)};
-  wire::WriteCommandOptions command;
-  command.comment = view_of(options.comment);
-  command.bypass_document_validation = options.bypass_document_validation;
-  command.write_concern = write_concern();
-  out.acknowledged = run_bulk(*core_, db_, name_, std::move(statements), command).acknowledged;
-  return out;
+  return CollectionWriteBodies::insert_one(SyncEngine{*core_}, *this, document, options).run_now();
+}
+
+boost::asio::awaitable<InsertOneResult> Collection::co_insert_one(Collection self,
+                                                                  bson::View document,
+                                                                  InsertOneOptions options) {
+  co_return co_await CollectionWriteBodies::insert_one(AsyncEngine{self.core_}, self, document,
+                                                       options);
 }
 
 InsertManyResult Collection::insert_many(const std::vector<bson::Document>& documents,
@@ -146,22 +245,17 @@ InsertManyResult Collection::insert_many(const std::vector<bson::Document>& docu
 
 InsertManyResult Collection::insert_many(std::span<const bson::View> documents,
                                          const InsertManyOptions& options) const {
-  if (documents.empty()) throw Error(errc::invalid_argument, "insert_many of no documents");
-  Statements statements;
-  statements.list.reserve(documents.size());
-  for (bson::View d : documents) statements.add_insert(d);
-  InsertManyResult out;
-  for (std::size_t i = 0; i < statements.list.size(); ++i)
-    out.inserted_ids.emplace(static_cast<std::int64_t>(i), id_of(statements.list[i].statement));
-  wire::WriteCommandOptions command;
-  command.ordered = options.ordered;
-  command.comment = view_of(options.comment);
-  command.bypass_document_validation = options.bypass_document_validation;
-  command.write_concern = write_concern();
-  BulkWriteResult result = run_bulk(*core_, db_, name_, std::move(statements), command);
-  out.inserted_count = result.inserted_count;
-  out.acknowledged = result.acknowledged;
-  return out;
+  return CollectionWriteBodies::insert_many(SyncEngine{*core_}, *this, documents, options)
+      .run_now();
+}
+
+boost::asio::awaitable<InsertManyResult> Collection::co_insert_many(
+    Collection self, std::vector<bson::Document> documents, InsertManyOptions options) {
+  std::vector<bson::View> views;
+  views.reserve(documents.size());
+  for (const auto& d : documents) views.push_back(d.view());
+  co_return co_await CollectionWriteBodies::insert_many(AsyncEngine{self.core_}, self, views,
+                                                        options);
 }
 
 BulkWriteResult Collection::bulk_write(const std::vector<WriteModel>& requests,
@@ -169,8 +263,10 @@ BulkWriteResult Collection::bulk_write(const std::vector<WriteModel>& requests,
   return bulk_write(std::span<const WriteModel>(requests), options);
 }
 
-BulkWriteResult Collection::bulk_write(std::span<const WriteModel> requests,
-                                       const BulkWriteOptions& options) const {
+template <typename Engine>
+typename Engine::template Task<BulkWriteResult> CollectionWriteBodies::bulk_write(
+    Engine engine, const Collection& self, std::span<const WriteModel> requests,
+    const BulkWriteOptions& options) {
   if (requests.empty()) throw Error(errc::invalid_argument, "bulk_write of no requests");
   Statements statements;
   statements.list.reserve(requests.size());
@@ -201,35 +297,24 @@ BulkWriteResult Collection::bulk_write(std::span<const WriteModel> requests,
   command.let = view_of(options.let);
   command.comment = view_of(options.comment);
   command.bypass_document_validation = options.bypass_document_validation;
-  command.write_concern = write_concern();
-  return run_bulk(*core_, db_, name_, std::move(statements), command);
+  command.write_concern = self.write_concern();
+  co_return co_await run_bulk(engine, self.db_, self.name_, std::move(statements), command);
 }
 
-// What update_one, update_many and replace_one share.
-struct Collection::UpdateCall {
-  bson::View filter;
-  bson::View update;
-  wire::UpdateKind kind;
-  bool multi;
-  bool upsert;
-  const std::vector<bson::Document>* array_filters;  // nullptr: none
-  const std::optional<bson::Document>& collation;
-  const std::optional<Hint>& hint;
-  const std::optional<bool>& bypass_document_validation;
-  const std::optional<bson::Document>& let;
-  const std::optional<Comment>& comment;
-};
+BulkWriteResult Collection::bulk_write(std::span<const WriteModel> requests,
+                                       const BulkWriteOptions& options) const {
+  return CollectionWriteBodies::bulk_write(SyncEngine{*core_}, *this, requests, options).run_now();
+}
+
+boost::asio::awaitable<BulkWriteResult> Collection::co_bulk_write(Collection self,
+                                                                  std::vector<WriteModel> requests,
+                                                                  BulkWriteOptions options) {
+  co_return co_await CollectionWriteBodies::bulk_write(
+      AsyncEngine{self.core_}, self, std::span<const WriteModel>(requests), options);
+}
 
 UpdateResult Collection::run_update(const UpdateCall& call) const {
-  Statements statements;
-  statements.add_update(call.filter, call.update, call.kind, call.multi, call.upsert,
-                        call.array_filters, call.collation, call.hint);
-  wire::WriteCommandOptions options;
-  options.let = view_of(call.let);
-  options.comment = view_of(call.comment);
-  options.bypass_document_validation = call.bypass_document_validation;
-  options.write_concern = write_concern();
-  return to_update_result(run_bulk(*core_, db_, name_, std::move(statements), options));
+  return CollectionWriteBodies::update(SyncEngine{*core_}, *this, call).run_now();
 }
 
 UpdateResult Collection::update_one(bson::View filter, bson::View update,
@@ -252,14 +337,7 @@ UpdateResult Collection::replace_one(bson::View filter, bson::View replacement,
 
 DeleteResult Collection::run_delete(bson::View filter, bool just_one,
                                     const DeleteOptions& o) const {
-  Statements statements;
-  statements.add_delete(filter, just_one, o);
-  wire::WriteCommandOptions options;
-  options.let = view_of(o.let);
-  options.comment = view_of(o.comment);
-  options.write_concern = write_concern();
-  BulkWriteResult result = run_bulk(*core_, db_, name_, std::move(statements), options);
-  return {result.deleted_count, result.acknowledged};
+  return CollectionWriteBodies::remove(SyncEngine{*core_}, *this, filter, just_one, o).run_now();
 }
 
 DeleteResult Collection::delete_one(bson::View filter, const DeleteOptions& options) const {
@@ -268,6 +346,30 @@ DeleteResult Collection::delete_one(bson::View filter, const DeleteOptions& opti
 
 DeleteResult Collection::delete_many(bson::View filter, const DeleteOptions& options) const {
   return run_delete(filter, false, options);
+}
+
+boost::asio::awaitable<UpdateResult> Collection::co_update(Collection self, bson::View filter,
+                                                           bson::View update, UpdateOptions o,
+                                                           bool multi) {
+  co_return co_await CollectionWriteBodies::update(
+      AsyncEngine{self.core_}, self,
+      {filter, update, wire::UpdateKind::kUpdate, multi, o.upsert, &o.array_filters, o.collation,
+       o.hint, o.bypass_document_validation, o.let, o.comment});
+}
+
+boost::asio::awaitable<UpdateResult> Collection::co_replace_one(Collection self, bson::View filter,
+                                                                bson::View replacement,
+                                                                ReplaceOptions o) {
+  co_return co_await CollectionWriteBodies::update(
+      AsyncEngine{self.core_}, self,
+      {filter, replacement, wire::UpdateKind::kReplacement, false, o.upsert, nullptr, o.collation,
+       o.hint, o.bypass_document_validation, o.let, o.comment});
+}
+
+boost::asio::awaitable<DeleteResult> Collection::co_delete(Collection self, bson::View filter,
+                                                           DeleteOptions options, bool just_one) {
+  co_return co_await CollectionWriteBodies::remove(AsyncEngine{self.core_}, self, filter, just_one,
+                                                   options);
 }
 
 void Collection::drop() const {

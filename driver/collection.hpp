@@ -22,6 +22,9 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/asio/awaitable.hpp>
+
+#include "cursor/async_completion.hpp"
 #include "cursor/cursor.hpp"
 #include "driver/bulk_write.hpp"
 #include "driver/find_options.hpp"
@@ -168,7 +171,153 @@ class Collection {
   // Drops the collection; a collection that does not exist is not an error.
   void drop() const;
 
+  // ---- the asynchronous twins ------------------------------------------------------------
+  // Each takes the arguments of its synchronous twin, options optional as there, plus an Asio
+  // completion token last, and runs the same operation on the async engine; see
+  // cursor/async_completion.hpp for tokens, executors, errors and cancellation. Views passed in
+  // (documents, filters) must stay valid until the operation completes; options are copied.
+  // The cursors of async_find and async_aggregate iterate with Cursor::async_next only.
+  template <typename Token>
+  auto async_insert_one(bson::View document, const InsertOneOptions& options, Token&& token) const {
+    return complete_async<InsertOneResult>(
+        async_executor(), co_insert_one(*this, document, options), std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_insert_one(bson::View document, Token&& token) const {
+    return async_insert_one(document, InsertOneOptions{}, std::forward<Token>(token));
+  }
+  // The documents are copied (the operation may outlive the caller's vector).
+  template <typename Token>
+  auto async_insert_many(std::vector<bson::Document> documents, const InsertManyOptions& options,
+                         Token&& token) const {
+    return complete_async<InsertManyResult>(async_executor(),
+                                            co_insert_many(*this, std::move(documents), options),
+                                            std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_insert_many(std::vector<bson::Document> documents, Token&& token) const {
+    return async_insert_many(std::move(documents), InsertManyOptions{}, std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_find(bson::View filter, const FindOptions& options, Token&& token) const {
+    return complete_async<Cursor>(async_executor(), co_find(*this, filter, options),
+                                  std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_find(bson::View filter, Token&& token) const {
+    return async_find(filter, FindOptions{}, std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_find_one(bson::View filter, const FindOptions& options, Token&& token) const {
+    return complete_async<std::optional<bson::Document>>(
+        async_executor(), co_find_one(*this, filter, options), std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_find_one(bson::View filter, Token&& token) const {
+    return async_find_one(filter, FindOptions{}, std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_update_one(bson::View filter, bson::View update, const UpdateOptions& options,
+                        Token&& token) const {
+    return complete_async<UpdateResult>(async_executor(),
+                                        co_update(*this, filter, update, options, false),
+                                        std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_update_one(bson::View filter, bson::View update, Token&& token) const {
+    return async_update_one(filter, update, UpdateOptions{}, std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_update_many(bson::View filter, bson::View update, const UpdateOptions& options,
+                         Token&& token) const {
+    return complete_async<UpdateResult>(async_executor(),
+                                        co_update(*this, filter, update, options, true),
+                                        std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_update_many(bson::View filter, bson::View update, Token&& token) const {
+    return async_update_many(filter, update, UpdateOptions{}, std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_replace_one(bson::View filter, bson::View replacement, const ReplaceOptions& options,
+                         Token&& token) const {
+    return complete_async<UpdateResult>(async_executor(),
+                                        co_replace_one(*this, filter, replacement, options),
+                                        std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_replace_one(bson::View filter, bson::View replacement, Token&& token) const {
+    return async_replace_one(filter, replacement, ReplaceOptions{}, std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_delete_one(bson::View filter, const DeleteOptions& options, Token&& token) const {
+    return complete_async<DeleteResult>(async_executor(), co_delete(*this, filter, options, true),
+                                        std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_delete_one(bson::View filter, Token&& token) const {
+    return async_delete_one(filter, DeleteOptions{}, std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_delete_many(bson::View filter, const DeleteOptions& options, Token&& token) const {
+    return complete_async<DeleteResult>(async_executor(), co_delete(*this, filter, options, false),
+                                        std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_delete_many(bson::View filter, Token&& token) const {
+    return async_delete_many(filter, DeleteOptions{}, std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_aggregate(bson::View pipeline, const AggregateOptions& options, Token&& token) const {
+    return complete_async<Cursor>(async_executor(), co_aggregate(*this, pipeline, options),
+                                  std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_aggregate(bson::View pipeline, Token&& token) const {
+    return async_aggregate(pipeline, AggregateOptions{}, std::forward<Token>(token));
+  }
+  // The requests are copied.
+  template <typename Token>
+  auto async_bulk_write(std::vector<WriteModel> requests, const BulkWriteOptions& options,
+                        Token&& token) const {
+    return complete_async<BulkWriteResult>(async_executor(),
+                                           co_bulk_write(*this, std::move(requests), options),
+                                           std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_bulk_write(std::vector<WriteModel> requests, Token&& token) const {
+    return async_bulk_write(std::move(requests), BulkWriteOptions{}, std::forward<Token>(token));
+  }
+
  private:
+  friend struct CollectionWriteBodies;
+  friend struct CollectionReadBodies;
+  // ClientOptions::executor of the client.
+  std::optional<boost::asio::any_io_executor> async_executor() const;
+  // The async operations; each copies the handle, so that it may outlive the caller's.
+  static boost::asio::awaitable<InsertOneResult> co_insert_one(Collection self, bson::View document,
+                                                               InsertOneOptions options);
+  static boost::asio::awaitable<InsertManyResult> co_insert_many(
+      Collection self, std::vector<bson::Document> documents, InsertManyOptions options);
+  static boost::asio::awaitable<Cursor> co_find(Collection self, bson::View filter,
+                                                FindOptions options);
+  static boost::asio::awaitable<std::optional<bson::Document>> co_find_one(Collection self,
+                                                                           bson::View filter,
+                                                                           FindOptions options);
+  static boost::asio::awaitable<UpdateResult> co_update(Collection self, bson::View filter,
+                                                        bson::View update, UpdateOptions options,
+                                                        bool multi);
+  static boost::asio::awaitable<UpdateResult> co_replace_one(Collection self, bson::View filter,
+                                                             bson::View replacement,
+                                                             ReplaceOptions options);
+  static boost::asio::awaitable<DeleteResult> co_delete(Collection self, bson::View filter,
+                                                        DeleteOptions options, bool just_one);
+  static boost::asio::awaitable<Cursor> co_aggregate(Collection self, bson::View pipeline,
+                                                     AggregateOptions options);
+  static boost::asio::awaitable<BulkWriteResult> co_bulk_write(Collection self,
+                                                               std::vector<WriteModel> requests,
+                                                               BulkWriteOptions options);
+
   // The handle's read preference / write concern / read concern, else the client's.
   const ReadPreference& read_preference() const noexcept;
   const WriteConcern& write_concern() const noexcept;

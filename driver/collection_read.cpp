@@ -8,7 +8,7 @@
 #include "driver/client_core.hpp"
 #include "driver/collection.hpp"
 #include "driver/comment_holder.hpp"
-#include "driver/operation_engine.hpp"
+#include "driver/engines.hpp"
 #include "ops/commands.hpp"
 #include "ops/find_and_modify.hpp"
 #include "ops/read_ops.hpp"
@@ -58,61 +58,93 @@ const ReadConcern& Collection::read_concern() const noexcept {
 
 // ---- find ----------------------------------------------------------------------------------
 
-Cursor Collection::find(bson::View filter, const FindOptions& options) const {
-  if (options.skip < 0) throw Error(errc::invalid_argument, "find: skip must be >= 0");
-  if (options.batch_size < 0) throw Error(errc::invalid_argument, "find: batch_size must be >= 0");
-  if (options.limit == std::numeric_limits<std::int64_t>::min()) {
-    throw Error(errc::invalid_argument,
-                "find: limit must be greater than INT64_MIN (a negative limit is negated)");
-  }
-  wire::FindOptions find;
-  find.filter = filter;
-  find.projection = view_of(options.projection);
-  find.sort = view_of(options.sort);
-  if (options.skip > 0) find.skip = options.skip;
-  if (options.limit != 0) find.limit = options.limit < 0 ? -options.limit : options.limit;
-  find.single_batch = options.limit < 0;
-  if (options.batch_size > 0) {
-    std::int64_t first = options.batch_size;
-    // A first batch that may hold the whole limit asks for one more (limit + 1), as the CRUD
-    // spec says: the server then returns the limit and closes the cursor, instead of leaving it
-    // open for a killCursors.
-    if (options.limit > 0 && first >= options.limit &&
-        options.limit < std::numeric_limits<std::int32_t>::max()) {
-      first = options.limit + 1;
+// The bodies of the reads, each written once for both engines (driver/engines.hpp).
+struct CollectionReadBodies {
+  template <typename Engine>
+  static typename Engine::template Task<Cursor> find(Engine engine, const Collection& self,
+                                                     bson::View filter,
+                                                     const FindOptions& options) {
+    if (options.skip < 0) throw Error(errc::invalid_argument, "find: skip must be >= 0");
+    if (options.batch_size < 0)
+      throw Error(errc::invalid_argument, "find: batch_size must be >= 0");
+    if (options.limit == std::numeric_limits<std::int64_t>::min()) {
+      throw Error(errc::invalid_argument,
+                  "find: limit must be greater than INT64_MIN (a negative limit is negated)");
     }
-    find.batch_size = static_cast<std::int32_t>(first);
+    wire::FindOptions find;
+    find.filter = filter;
+    find.projection = view_of(options.projection);
+    find.sort = view_of(options.sort);
+    if (options.skip > 0) find.skip = options.skip;
+    if (options.limit != 0) find.limit = options.limit < 0 ? -options.limit : options.limit;
+    find.single_batch = options.limit < 0;
+    if (options.batch_size > 0) {
+      std::int64_t first = options.batch_size;
+      // A first batch that may hold the whole limit asks for one more (limit + 1), as the CRUD
+      // spec says: the server then returns the limit and closes the cursor, instead of leaving it
+      // open for a killCursors.
+      if (options.limit > 0 && first >= options.limit &&
+          options.limit < std::numeric_limits<std::int32_t>::max()) {
+        first = options.limit + 1;
+      }
+      find.batch_size = static_cast<std::int32_t>(first);
+    }
+    find.hint = view_of(options.hint);
+    find.comment = view_of(options.comment);
+    find.max_time_ms = millis_of(options.max_time);
+    find.collation = view_of(options.collation);
+    find.allow_disk_use = options.allow_disk_use;
+    find.let = view_of(options.let);
+    find.min = view_of(options.min);
+    find.max = view_of(options.max);
+    find.return_key = options.return_key;
+    find.show_record_id = options.show_record_id;
+    find.no_cursor_timeout = options.no_cursor_timeout;
+    find.allow_partial_results = options.allow_partial_results;
+    find.read_concern = self.read_concern();
+    auto op = ops::single_command<bson::Document>(ops::OperationKind::kRead, self.db_,
+                                                  wire::make_find(self.db_, self.name_, find),
+                                                  ops::KeepReply{},
+                                                  /*retryable=*/true);
+    auto ran = co_await engine.execute(op, self.read_preference());
+    co_return engine.make_cursor(std::move(ran.result),
+                                 {.batch_size = options.batch_size,
+                                  .limit = options.limit,
+                                  .comment = comment_holder(options.comment)},
+                                 ran.server);
   }
-  find.hint = view_of(options.hint);
-  find.comment = view_of(options.comment);
-  find.max_time_ms = millis_of(options.max_time);
-  find.collation = view_of(options.collation);
-  find.allow_disk_use = options.allow_disk_use;
-  find.let = view_of(options.let);
-  find.min = view_of(options.min);
-  find.max = view_of(options.max);
-  find.return_key = options.return_key;
-  find.show_record_id = options.show_record_id;
-  find.no_cursor_timeout = options.no_cursor_timeout;
-  find.allow_partial_results = options.allow_partial_results;
-  find.read_concern = read_concern();
-  auto op = ops::single_command<bson::Document>(ops::OperationKind::kRead, db_,
-                                                wire::make_find(db_, name_, find), ops::KeepReply{},
-                                                /*retryable=*/true);
-  auto ran = execute(*core_, op, read_preference());
-  return core_->make_cursor(std::move(ran.result),
-                            {.batch_size = options.batch_size,
-                             .limit = options.limit,
-                             .comment = comment_holder(options.comment)},
-                            ran.server);
+
+  template <typename Engine>
+  static typename Engine::template Task<std::optional<bson::Document>> find_one(
+      Engine engine, const Collection& self, bson::View filter, FindOptions options) {
+    options.limit = -1;
+    options.batch_size = 0;
+    Cursor cursor = co_await find(engine, self, filter, options);
+    std::optional<bson::View> first = co_await Engine::first(cursor);
+    if (!first) co_return std::nullopt;
+    co_return bson::Document(*first);
+  }
+};
+
+Cursor Collection::find(bson::View filter, const FindOptions& options) const {
+  return CollectionReadBodies::find(SyncEngine{*core_}, *this, filter, options).run_now();
 }
 
 std::optional<bson::Document> Collection::find_one(bson::View filter, FindOptions options) const {
-  options.limit = -1;
-  options.batch_size = 0;
-  Cursor cursor = find(filter, options);
-  for (bson::View doc : cursor) return bson::Document(doc);
-  return std::nullopt;
+  return CollectionReadBodies::find_one(SyncEngine{*core_}, *this, filter, std::move(options))
+      .run_now();
+}
+
+boost::asio::awaitable<Cursor> Collection::co_find(Collection self, bson::View filter,
+                                                   FindOptions options) {
+  co_return co_await CollectionReadBodies::find(AsyncEngine{self.core_}, self, filter, options);
+}
+
+boost::asio::awaitable<std::optional<bson::Document>> Collection::co_find_one(Collection self,
+                                                                              bson::View filter,
+                                                                              FindOptions options) {
+  co_return co_await CollectionReadBodies::find_one(AsyncEngine{self.core_}, self, filter,
+                                                    std::move(options));
 }
 
 // ---- counts and distinct -------------------------------------------------------------------
@@ -166,10 +198,13 @@ bson::Document Collection::distinct(std::string_view field, bson::View filter,
 
 // ---- aggregate -----------------------------------------------------------------------------
 
-Cursor detail::run_aggregate(ClientCore& core, const std::string& db,
-                             std::optional<std::string_view> collection, bson::View pipeline,
-                             const AggregateOptions& options, const ReadPreference& read_preference,
-                             const ReadConcern& read_concern, const WriteConcern& write_concern) {
+namespace {
+
+template <typename Engine>
+typename Engine::template Task<Cursor> aggregate_body(
+    Engine engine, std::string_view db, std::optional<std::string_view> collection,
+    bson::View pipeline, const AggregateOptions& options, const ReadPreference& read_preference,
+    const ReadConcern& read_concern, const WriteConcern& write_concern) {
   if (options.max_await_time) {
     throw Error(errc::invalid_argument,
                 "aggregate: max_await_time is for tailable await cursors, which mongoslice does "
@@ -189,10 +224,44 @@ Cursor detail::run_aggregate(ClientCore& core, const std::string& db,
   command.write_concern = write_concern;
   wire::Aggregate op(db, collection, command);  // checks the pipeline and options
   const bool write = op.kind() == ops::OperationKind::kWrite;
-  auto ran = write ? execute(core, op) : execute(core, op, read_preference);
-  return core.make_cursor(
+  auto ran = co_await engine.execute(op, write ? ReadPreference{} : read_preference);
+  co_return engine.make_cursor(
       std::move(ran.result),
       {.batch_size = options.batch_size, .comment = comment_holder(options.comment)}, ran.server);
+}
+
+}  // namespace
+
+Cursor detail::run_aggregate(ClientCore& core, const std::string& db,
+                             std::optional<std::string_view> collection, bson::View pipeline,
+                             const AggregateOptions& options, const ReadPreference& read_preference,
+                             const ReadConcern& read_concern, const WriteConcern& write_concern) {
+  return aggregate_body(SyncEngine{core}, db, collection, pipeline, options, read_preference,
+                        read_concern, write_concern)
+      .run_now();
+}
+
+// Defined in its namespace, not as detail::co_run_aggregate: GCC 12 emits no external ramp
+// function for a coroutine defined with a qualified name.
+namespace detail {
+boost::asio::awaitable<Cursor> co_run_aggregate(std::shared_ptr<ClientCore> core, std::string db,
+                                                std::optional<std::string> collection,
+                                                bson::View pipeline, AggregateOptions options,
+                                                ReadPreference read_preference,
+                                                ReadConcern read_concern,
+                                                WriteConcern write_concern) {
+  std::optional<std::string_view> name;
+  if (collection) name = *collection;
+  co_return co_await aggregate_body(AsyncEngine{std::move(core)}, db, name, pipeline, options,
+                                    read_preference, read_concern, write_concern);
+}
+}  // namespace detail
+
+boost::asio::awaitable<Cursor> Collection::co_aggregate(Collection self, bson::View pipeline,
+                                                        AggregateOptions options) {
+  co_return co_await detail::co_run_aggregate(self.core_, self.db_, self.name_, pipeline,
+                                              std::move(options), self.read_preference(),
+                                              self.read_concern(), self.write_concern());
 }
 
 Cursor Collection::aggregate(bson::View pipeline, const AggregateOptions& options) const {

@@ -7,8 +7,8 @@
 
 #include "driver/client_core.hpp"
 #include "driver/comment_holder.hpp"
+#include "driver/engines.hpp"
 #include "driver/names.hpp"
-#include "driver/operation_engine.hpp"
 #include "ops/catalog_operations.hpp"
 #include "wire/error.hpp"
 
@@ -23,9 +23,51 @@ std::optional<bson::Document> comment_holder(const std::optional<std::string>& c
 
 }  // namespace
 
+// The bodies of the operations, each written once for both engines (driver/engines.hpp).
+struct DatabaseBodies {
+  template <typename Engine>
+  static typename Engine::template Task<bson::Document> run_command(
+      Engine engine, const Database& self, bson::View command,
+      const ReadPreference& read_preference) {
+    auto op = ops::run_command_operation(self.name_, command);
+    auto ran = co_await engine.execute(op, read_preference);
+    co_return std::move(ran.result);
+  }
+
+  template <typename Engine>
+  static typename Engine::template Task<Cursor> list_collections(
+      Engine engine, const Database& self, const ListCollectionsOptions& options) {
+    if (options.batch_size < 0) {
+      throw Error(errc::invalid_argument, "list_collections: batch_size must be >= 0");
+    }
+    const auto comment = comment_holder(options.comment);
+    wire::ListCollectionsCommand command;
+    if (options.filter) command.filter = options.filter->view();
+    command.name_only = options.name_only;
+    command.authorized_collections = options.authorized_collections;
+    if (options.batch_size > 0) command.batch_size = options.batch_size;
+    if (comment) command.comment = (*comment)["comment"];
+    auto op = ops::list_collections_operation(self.name_, command);
+    auto ran = co_await engine.execute(op, ReadPreference{});
+    co_return engine.make_cursor(std::move(ran.result), {options.batch_size, 0}, ran.server);
+  }
+
+  template <typename Engine>
+  static typename Engine::template Task<Unit> drop(Engine engine, const Database& self) {
+    auto op = ops::drop_database_operation(self.name_,
+                                           self.options_.write_concern.value_or(WriteConcern{}));
+    co_await engine.execute(op);
+    co_return Unit{};
+  }
+};
+
 Database::Database(std::shared_ptr<ClientCore> core, std::string name, HandleOptions options)
     : core_(std::move(core)), name_(std::move(name)), options_(std::move(options)) {
   check_database_name(name_);
+}
+
+std::optional<boost::asio::any_io_executor> Database::async_executor() const {
+  return core_->async_executor();
 }
 
 Database Database::with_options(const HandleOptions& overrides) const {
@@ -38,8 +80,13 @@ bson::Document Database::run_command(bson::View command) const {
 
 bson::Document Database::run_command(bson::View command,
                                      const ReadPreference& read_preference) const {
-  auto op = ops::run_command_operation(name_, command);
-  return execute(*core_, op, read_preference).result;
+  return DatabaseBodies::run_command(SyncEngine{*core_}, *this, command, read_preference).run_now();
+}
+
+boost::asio::awaitable<bson::Document> Database::co_run_command(Database self, bson::View command,
+                                                                ReadPreference read_preference) {
+  co_return co_await DatabaseBodies::run_command(AsyncEngine{self.core_}, self, command,
+                                                 read_preference);
 }
 
 Cursor Database::run_cursor_command(bson::View command,
@@ -65,19 +112,12 @@ Cursor Database::run_cursor_command(bson::View command,
 }
 
 Cursor Database::list_collections(const ListCollectionsOptions& options) const {
-  if (options.batch_size < 0) {
-    throw Error(errc::invalid_argument, "list_collections: batch_size must be >= 0");
-  }
-  const auto comment = comment_holder(options.comment);
-  wire::ListCollectionsCommand command;
-  if (options.filter) command.filter = options.filter->view();
-  command.name_only = options.name_only;
-  command.authorized_collections = options.authorized_collections;
-  if (options.batch_size > 0) command.batch_size = options.batch_size;
-  if (comment) command.comment = (*comment)["comment"];
-  auto op = ops::list_collections_operation(name_, command);
-  auto ran = execute(*core_, op, ReadPreference{});
-  return core_->make_cursor(std::move(ran.result), {options.batch_size, 0}, ran.server);
+  return DatabaseBodies::list_collections(SyncEngine{*core_}, *this, options).run_now();
+}
+
+boost::asio::awaitable<Cursor> Database::co_list_collections(Database self,
+                                                             ListCollectionsOptions options) {
+  co_return co_await DatabaseBodies::list_collections(AsyncEngine{self.core_}, self, options);
 }
 
 std::vector<std::string> Database::list_collection_names(const bson::Document& filter) const {
@@ -111,8 +151,11 @@ Collection Database::create_collection(std::string_view name,
 }
 
 void Database::drop() const {
-  auto op = ops::drop_database_operation(name_, options_.write_concern.value_or(WriteConcern{}));
-  execute(*core_, op);
+  DatabaseBodies::drop(SyncEngine{*core_}, *this).run_now();
+}
+
+boost::asio::awaitable<void> Database::co_drop(Database self) {
+  co_await DatabaseBodies::drop(AsyncEngine{self.core_}, self);
 }
 
 }  // namespace mongoslice

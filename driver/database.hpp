@@ -140,7 +140,53 @@ class Database {
   // that does not exist is not an error (servers answer ok: 1). Throws ServerError for {ok: 0}.
   void drop() const;
 
+  // ---- the asynchronous twins (see Collection's, and cursor/async_completion.hpp) ----------
+  template <typename Token>
+  auto async_run_command(bson::View command, const ReadPreference& read_preference,
+                         Token&& token) const {
+    return complete_async<bson::Document>(async_executor(),
+                                          co_run_command(*this, command, read_preference),
+                                          std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_run_command(bson::View command, Token&& token) const {
+    return async_run_command(command, ReadPreference{}, std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_list_collections(const ListCollectionsOptions& options, Token&& token) const {
+    return complete_async<Cursor>(async_executor(), co_list_collections(*this, options),
+                                  std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_list_collections(Token&& token) const {
+    return async_list_collections(ListCollectionsOptions{}, std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_aggregate(bson::View pipeline, const AggregateOptions& options, Token&& token) const {
+    return complete_async<Cursor>(async_executor(), co_aggregate(*this, pipeline, options),
+                                  std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_aggregate(bson::View pipeline, Token&& token) const {
+    return async_aggregate(pipeline, AggregateOptions{}, std::forward<Token>(token));
+  }
+  // Completes with void(error_code).
+  template <typename Token>
+  auto async_drop(Token&& token) const {
+    return complete_async<void>(async_executor(), co_drop(*this), std::forward<Token>(token));
+  }
+
  private:
+  friend struct DatabaseBodies;
+  std::optional<boost::asio::any_io_executor> async_executor() const;
+  static boost::asio::awaitable<bson::Document> co_run_command(Database self, bson::View command,
+                                                               ReadPreference read_preference);
+  static boost::asio::awaitable<Cursor> co_list_collections(Database self,
+                                                            ListCollectionsOptions options);
+  static boost::asio::awaitable<Cursor> co_aggregate(Database self, bson::View pipeline,
+                                                     AggregateOptions options);
+  static boost::asio::awaitable<void> co_drop(Database self);
+
   std::shared_ptr<ClientCore> core_;
   std::string name_;
   HandleOptions options_;

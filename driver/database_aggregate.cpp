@@ -16,6 +16,19 @@ Cursor Database::aggregate(bson::View pipeline, const AggregateOptions& options)
       options_.write_concern ? *options_.write_concern : server_default_write);
 }
 
+boost::asio::awaitable<Cursor> Database::co_aggregate(Database self, bson::View pipeline,
+                                                      AggregateOptions options) {
+  static const ReadConcern server_default_read;
+  static const WriteConcern server_default_write;
+  ReadPreference read_preference = self.options_.read_preference
+                                       ? *self.options_.read_preference
+                                       : self.core_->uri().read_preference;
+  co_return co_await detail::co_run_aggregate(
+      self.core_, self.name_, std::nullopt, pipeline, std::move(options), read_preference,
+      self.options_.read_concern ? *self.options_.read_concern : server_default_read,
+      self.options_.write_concern ? *self.options_.write_concern : server_default_write);
+}
+
 Cursor Database::aggregate(const std::vector<bson::Document>& pipeline,
                            const AggregateOptions& options) const {
   return aggregate(wire::pipeline_of(pipeline).view(), options);

@@ -1,7 +1,7 @@
 #include "driver/mongo_client.hpp"
 
 #include "driver/client_core.hpp"
-#include "driver/operation_engine.hpp"
+#include "driver/engines.hpp"
 #include "ops/catalog_operations.hpp"
 
 namespace mongoslice {
@@ -38,22 +38,43 @@ Database MongoClient::database(std::string_view name) const {
   return Database(core_, std::string(name), std::move(options));
 }
 
+// The bodies of the client's operations, written once for both engines (driver/engines.hpp).
+struct ClientBodies {
+  template <typename Engine>
+  static typename Engine::template Task<std::vector<bson::Document>> list_databases(
+      Engine engine, const ListDatabasesOptions& options) {
+    std::optional<bson::Document> comment;
+    if (options.comment) comment = bson::Builder{}.append("comment", *options.comment).build();
+    wire::ListDatabasesCommand command;
+    if (options.filter) command.filter = options.filter->view();
+    command.name_only = options.name_only;
+    command.authorized_databases = options.authorized_databases;
+    if (comment) command.comment = (*comment)["comment"];
+    auto op = ops::list_databases_operation(command);
+    auto ran = co_await engine.execute(op, ReadPreference{});
+    const bson::Document reply = std::move(ran.result);
+    std::vector<bson::Document> databases;
+    for (bson::View database : wire::parse_list_databases_reply(reply).databases) {
+      databases.emplace_back(database);
+    }
+    co_return databases;
+  }
+};
+
 std::vector<bson::Document> MongoClient::list_databases(const ListDatabasesOptions& options) const {
   if (!core_) throw Error(errc::client_closed, "this MongoClient was moved from");
-  std::optional<bson::Document> comment;
-  if (options.comment) comment = bson::Builder{}.append("comment", *options.comment).build();
-  wire::ListDatabasesCommand command;
-  if (options.filter) command.filter = options.filter->view();
-  command.name_only = options.name_only;
-  command.authorized_databases = options.authorized_databases;
-  if (comment) command.comment = (*comment)["comment"];
-  auto op = ops::list_databases_operation(command);
-  const bson::Document reply = execute(*core_, op, ReadPreference{}).result;
-  std::vector<bson::Document> databases;
-  for (bson::View database : wire::parse_list_databases_reply(reply).databases) {
-    databases.emplace_back(database);
-  }
-  return databases;
+  return ClientBodies::list_databases(SyncEngine{*core_}, options).run_now();
+}
+
+boost::asio::awaitable<std::vector<bson::Document>> MongoClient::co_list_databases(
+    std::shared_ptr<ClientCore> core, ListDatabasesOptions options) {
+  if (!core) throw Error(errc::client_closed, "this MongoClient was moved from");
+  co_return co_await ClientBodies::list_databases(AsyncEngine{std::move(core)}, options);
+}
+
+std::optional<boost::asio::any_io_executor> MongoClient::async_executor() const {
+  if (!core_) return std::nullopt;
+  return core_->async_executor();
 }
 
 std::vector<std::string> MongoClient::list_database_names() const {

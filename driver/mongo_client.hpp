@@ -93,7 +93,20 @@ class MongoClient {
   // The names of the databases (listDatabases with nameOnly: true). Throws as list_databases.
   std::vector<std::string> list_database_names() const;
 
-  // See "Closing" above. Idempotent.
+  // The asynchronous twin of list_databases (see Collection's twins and
+  // cursor/async_completion.hpp).
+  template <typename Token>
+  auto async_list_databases(const ListDatabasesOptions& options, Token&& token) const {
+    return complete_async<std::vector<bson::Document>>(
+        async_executor(), co_list_databases(core_, options), std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_list_databases(Token&& token) const {
+    return async_list_databases(ListDatabasesOptions{}, std::forward<Token>(token));
+  }
+
+  // See "Closing" above. Idempotent. Operations of the async API still pending complete with
+  // errc::client_closed.
   void close() noexcept;
 
   // For tests and tools: the thread that sends killCursors.
@@ -103,6 +116,11 @@ class MongoClient {
   std::uint64_t orphaned_kills() const noexcept;
 
  private:
+  friend struct ClientBodies;
+  std::optional<boost::asio::any_io_executor> async_executor() const;
+  static boost::asio::awaitable<std::vector<bson::Document>> co_list_databases(
+      std::shared_ptr<ClientCore> core, ListDatabasesOptions options);
+
   std::shared_ptr<ClientCore> core_;
 };
 

@@ -3,6 +3,7 @@
 // find_one_and_* operations, named after the operation with the CRUD spec's fields in
 // snake_case. Plain data: a field left empty is not sent, so the server's default applies.
 
+#include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -113,6 +114,13 @@ Cursor run_aggregate(ClientCore& core, const std::string& db,
                      std::optional<std::string_view> collection, bson::View pipeline,
                      const AggregateOptions& options, const ReadPreference& read_preference,
                      const ReadConcern& read_concern, const WriteConcern& write_concern);
+// The same on the async engine; the cursor iterates with async_next only.
+boost::asio::awaitable<Cursor> co_run_aggregate(std::shared_ptr<ClientCore> core, std::string db,
+                                                std::optional<std::string> collection,
+                                                bson::View pipeline, AggregateOptions options,
+                                                ReadPreference read_preference,
+                                                ReadConcern read_concern,
+                                                WriteConcern write_concern);
 
 }  // namespace detail
 }  // namespace mongoslice

@@ -1,5 +1,6 @@
 #include "driver/server_cursor_channel.hpp"
 
+#include "driver/async_engine.hpp"
 #include "driver/client_core.hpp"
 #include "driver/operation_engine.hpp"
 #include "ops/commands.hpp"
@@ -29,6 +30,16 @@ bson::Document ServerCursorChannel::get_more_with(const Namespace& ns, std::int6
       ns.db, ns.collection, cursor_id,
       wire::GetMoreCommand{fields.batch_size, fields.max_time_ms, fields.comment});
   return execute_on(*core, server_, op).result;
+}
+
+boost::asio::awaitable<bson::Document> ServerCursorChannel::co_get_more(const Namespace& ns,
+                                                                        std::int64_t cursor_id,
+                                                                        GetMoreFields fields) {
+  auto core = lock();
+  ops::GetMoreOperation op(
+      ns.db, ns.collection, cursor_id,
+      wire::GetMoreCommand{fields.batch_size, fields.max_time_ms, fields.comment});
+  co_return (co_await co_execute_on(core, server_, op)).result;
 }
 
 void ServerCursorChannel::kill_now(const Namespace& ns, std::int64_t cursor_id) {

@@ -26,6 +26,9 @@ class ServerCursorChannel final : public CursorChannel {
   // <= 0 or a negative maxTimeMS, and what the engine throws.
   bson::Document get_more_with(const Namespace& ns, std::int64_t cursor_id,
                                const GetMoreFields& fields) override;
+  // The same on the async engine (driver/async_engine.hpp).
+  boost::asio::awaitable<bson::Document> co_get_more(const Namespace& ns, std::int64_t cursor_id,
+                                                     GetMoreFields fields) override;
   void kill_now(const Namespace& ns, std::int64_t cursor_id) override;
 
  private:

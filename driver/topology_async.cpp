@@ -193,7 +193,10 @@ asio::awaitable<SelectedServer> Topology::co_select_server(ReadPreference read_p
 }
 
 asio::awaitable<SelectedServer> Topology::co_select_server_for_writes() {
-  return co_select(self_, OperationKind::kWrite, ReadPreference{}, "writes");
+  // A named argument: GCC 12 destroys an aggregate prvalue given to a coroutine's by-value
+  // parameter twice.
+  ReadPreference primary;
+  return co_select(self_, OperationKind::kWrite, primary, "writes");
 }
 
 asio::awaitable<SelectedServer> Topology::co_select(std::weak_ptr<Topology> weak,

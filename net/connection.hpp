@@ -38,16 +38,12 @@
 #include "net/deadline.hpp"
 #include "net/deadline_socket.hpp"
 #include "net/dns_resolver.hpp"
+#include "net/handshake.hpp"
 #include "wire/address.hpp"
 #include "wire/bson.hpp"
 #include "wire/op_msg.hpp"
 
 namespace mongoslice {
-
-// MongoDB 4.2. Older servers are refused at the handshake.
-inline constexpr std::int32_t kMinWireVersion = 8;
-// MongoDB 8.0. A server whose minWireVersion is above this needs a newer driver.
-inline constexpr std::int32_t kMaxWireVersion = 25;
 
 struct ConnectionOptions {
   std::chrono::milliseconds connect_timeout{10'000};        // connectTimeoutMS; 0: no limit
@@ -119,7 +115,7 @@ class Connection {
   std::vector<std::uint8_t> read_message(HeaderCheck check_header, const Deadline& deadline);
   wire::OpMsg read_reply(std::int32_t request_id, const Deadline& deadline);
   void handshake(const Deadline& deadline);
-  void record_hello(bson::Document reply);
+  void record_hello(HelloFacts facts);
   [[noreturn]] void fail(std::error_code code, const std::string& detail);
 
   HostAndPort address_;

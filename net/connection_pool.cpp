@@ -226,4 +226,9 @@ std::uint64_t ConnectionPool::generation() const {
   return generation_;
 }
 
+bool ConnectionPool::closed() const {
+  std::lock_guard lock(mutex_);
+  return closed_;
+}
+
 }  // namespace mongoslice

@@ -120,6 +120,13 @@ class ConnectionPool : public std::enable_shared_from_this<ConnectionPool> {
   std::size_t idle_count() const;
   std::size_t total_count() const;  // idle + checked out + being connected
   std::uint64_t generation() const;
+  bool closed() const;
+  // Tells the establishment error handler (if set) of a connection the asynchronous engine's
+  // pool for this server could not establish, as acquire() does for its own: one SDAM input for
+  // both engines. Called with no lock held.
+  void report_establishment_error(std::uint64_t generation, const std::exception& error) const {
+    if (establishment_error_handler_) establishment_error_handler_(generation, error);
+  }
   // The server-selection spec's operationCount: operations that selected this server and have
   // not finished, counted from the selection on (so an operation still waiting for a connection,
   // or for a new connection's handshake, counts). An OperationToken is one of them.

@@ -1,0 +1,339 @@
+#include "net/async_connection_pool.hpp"
+
+#include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <cerrno>
+#include <exception>
+
+#include "net/async_context_guard.hpp"
+#include "wire/error.hpp"
+
+namespace mongoslice {
+namespace asio = boost::asio;
+
+namespace {
+
+asio::execution_context& context_of(const asio::any_io_executor& executor) noexcept {
+  return asio::query(executor, asio::execution::context);
+}
+
+}  // namespace
+
+bool AsyncContextGuard::watch(const std::shared_ptr<AsyncConnectionPool>& pool) {
+  std::lock_guard lock(mutex_);
+  if (shut_down_) return false;
+  for (const auto& watched : pools_) {
+    if (!watched.owner_before(pool) && !pool.owner_before(watched)) return true;
+  }
+  std::erase_if(pools_, [](const auto& watched) { return watched.expired(); });
+  pools_.push_back(pool);
+  return true;
+}
+
+void AsyncContextGuard::shutdown() {
+  std::vector<std::weak_ptr<AsyncConnectionPool>> pools;
+  {
+    std::lock_guard lock(mutex_);
+    shut_down_ = true;
+    pools.swap(pools_);
+  }
+  for (const auto& weak : pools) {
+    if (auto pool = weak.lock()) pool->drop_idle_of(context());
+  }
+}
+
+// One checkout waiting for a connection to come back. The timer it waits on lives in the
+// checkout's coroutine frame; `timer` points to it while it waits (under `mutex`), so that a wake
+// posted after the checkout has ended finds nothing to cancel.
+struct AsyncConnectionPool::Waiter {
+  explicit Waiter(asio::any_io_executor e) : executor(std::move(e)) {}
+  asio::any_io_executor executor;
+  std::mutex mutex;
+  asio::steady_timer* timer = nullptr;
+  bool woken = false;
+};
+
+AsyncConnectionPool::Lease& AsyncConnectionPool::Lease::operator=(Lease&& other) noexcept {
+  if (this != &other) {
+    give_back(false);
+    pool_ = std::move(other.pool_);
+    connection_ = std::move(other.connection_);
+    generation_ = other.generation_;
+  }
+  return *this;
+}
+
+void AsyncConnectionPool::Lease::give_back(bool discard) noexcept {
+  if (!connection_) return;
+  if (pool_) pool_->give_back(std::move(connection_), generation_, discard);
+  connection_.reset();
+  pool_.reset();
+}
+
+std::shared_ptr<AsyncConnectionPool> AsyncConnectionPool::create(
+    std::shared_ptr<ConnectionPool> twin) {
+  return std::make_shared<AsyncConnectionPool>(std::move(twin));
+}
+
+AsyncConnectionPool::AsyncConnectionPool(std::shared_ptr<ConnectionPool> twin)
+    : twin_(twin), address_(twin->address()), options_(twin->options()) {
+}
+
+void AsyncConnectionPool::check_open_locked() const {
+  auto twin = twin_.lock();
+  if (closed_ || !twin || twin->closed()) {
+    throw Error(errc::client_closed, "pool of " + address_.to_string() + " closed");
+  }
+}
+
+void AsyncConnectionPool::forget_busy_locked(const AsyncConnection* connection) noexcept {
+  std::erase_if(busy_, [connection](const std::weak_ptr<AsyncConnection>& busy) {
+    auto alive = busy.lock();
+    return !alive || alive.get() == connection;
+  });
+}
+
+void AsyncConnectionPool::wake_one_locked() noexcept {
+  if (waiters_.empty()) return;
+  std::shared_ptr<Waiter> waiter = std::move(waiters_.front());
+  waiters_.pop_front();
+  {
+    std::lock_guard lock(waiter->mutex);
+    waiter->woken = true;
+  }
+  try {
+    asio::post(waiter->executor, [waiter] {
+      std::lock_guard lock(waiter->mutex);
+      if (waiter->timer) waiter->timer->cancel();
+    });
+  } catch (...) {
+    // Posting allocates; without memory the waiter finds out at its deadline instead.
+  }
+}
+
+asio::awaitable<AsyncConnectionPool::Lease> AsyncConnectionPool::checkout(
+    asio::any_io_executor executor, std::optional<Deadline> limit) {
+  const Deadline pool_deadline = Deadline::after(options_.wait_timeout, "waitQueueTimeoutMS");
+  const Deadline wait_deadline = limit ? Deadline::earlier(pool_deadline, *limit) : pool_deadline;
+  const asio::execution_context* context = &context_of(executor);
+  auto waiter = std::make_shared<Waiter>(executor);
+  // Takes the waiter off the list however this frame ends (a timeout, a cancellation, an
+  // exception, or the frame destroyed with its io_context).
+  struct Unregister {
+    AsyncConnectionPool* pool;
+    const std::shared_ptr<Waiter>* waiter;
+    ~Unregister() {
+      std::lock_guard lock(pool->mutex_);
+      pool->waiters_.remove(*waiter);
+    }
+  } unregister{this, &waiter};
+
+  for (;;) {
+    std::uint64_t generation = 0;
+    bool make_new = false;
+    {
+      std::lock_guard lock(mutex_);
+      check_open_locked();
+      generation = twin_.lock()->generation();
+      for (std::size_t i = idle_.size(); i-- > 0;) {
+        Idle& idle = idle_[i];
+        if (idle.generation != generation || !idle.connection->is_open()) {
+          idle.connection->close();
+          idle_.erase(idle_.begin() + static_cast<std::ptrdiff_t>(i));
+          --total_;
+          continue;
+        }
+        if (&context_of(idle.connection->executor()) != context) continue;
+        Lease lease(shared_from_this(), std::move(idle.connection), idle.generation);
+        idle_.erase(idle_.begin() + static_cast<std::ptrdiff_t>(i));
+        busy_.push_back(lease.connection_);
+        co_return lease;
+      }
+      const bool slot_free = options_.max_size == 0 || total_ < options_.max_size;
+      if (!slot_free && !idle_.empty()) {
+        // Every slot is taken and the idle ones belong to other contexts: free one.
+        idle_.front().connection->close();
+        idle_.erase(idle_.begin());
+        --total_;
+      }
+      if (options_.max_size == 0 || total_ < options_.max_size) {
+        ++total_;
+        make_new = true;
+      } else if (std::find(waiters_.begin(), waiters_.end(), waiter) == waiters_.end()) {
+        waiters_.push_back(waiter);
+      }
+    }
+
+    if (make_new) {
+      const HostAndPort& target = options_.connect_to ? *options_.connect_to : address_;
+      auto connection = std::make_shared<AsyncConnection>(executor, target, options_.connection);
+      // The guard exists before anything of this connection can be parked (see
+      // net/async_context_guard.hpp for why it must come right after the socket).
+      asio::use_service<AsyncContextGuard>(context_of(connection->executor()));
+      {
+        std::lock_guard lock(mutex_);
+        busy_.push_back(connection);
+      }
+      std::exception_ptr failure;
+      try {
+        co_await connection->connect(limit);
+      } catch (...) {
+        failure = std::current_exception();
+      }
+      if (failure) {
+        {
+          std::lock_guard lock(mutex_);
+          forget_busy_locked(connection.get());
+          --total_;
+          wake_one_locked();
+        }
+        try {
+          std::rethrow_exception(failure);
+        } catch (const Error& e) {
+          // Cancellation and close are ours, not the server's: SDAM does not hear of them.
+          const bool ours = e.code().value() == ECANCELED || e.code() == errc::client_closed;
+          if (auto twin = twin_.lock(); twin && !ours)
+            twin->report_establishment_error(generation, e);
+        } catch (const std::exception& e) {
+          if (auto twin = twin_.lock()) twin->report_establishment_error(generation, e);
+        }
+        std::rethrow_exception(failure);
+      }
+      co_return Lease(shared_from_this(), std::move(connection), generation);
+    }
+
+    // Wait for a connection to come back, a slot to free up, or close().
+    asio::steady_timer timer(executor);
+    if (wait_deadline.at) {
+      timer.expires_at(*wait_deadline.at);
+    } else {
+      timer.expires_at(asio::steady_timer::time_point::max());
+    }
+    bool woken_already = false;
+    {
+      std::lock_guard lock(waiter->mutex);
+      woken_already = waiter->woken;
+      if (!woken_already) waiter->timer = &timer;
+    }
+    boost::system::error_code ec;
+    if (!woken_already) {
+      std::tie(ec) = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    bool woken = false;
+    {
+      std::lock_guard lock(waiter->mutex);
+      waiter->timer = nullptr;
+      woken = std::exchange(waiter->woken, false);
+    }
+    if (woken) continue;
+    if (!ec) {
+      if (wait_deadline.source == pool_deadline.source) {
+        throw Error(errc::pool_timeout,
+                    "no connection to " + address_.to_string() + " came free within " +
+                        std::to_string(wait_deadline.budget.count()) + " ms (waitQueueTimeoutMS)");
+      }
+      throw Error(errc::timeout, "waiting for a connection to " + address_.to_string() +
+                                     " timed out after " +
+                                     std::to_string(wait_deadline.budget.count()) + " ms (" +
+                                     std::string(wait_deadline.source) + ")");
+    }
+    throw cancelled_error("waiting for a connection to " + address_.to_string());
+  }
+}
+
+void AsyncConnectionPool::give_back(std::shared_ptr<AsyncConnection> connection,
+                                    std::uint64_t generation, bool discard) noexcept {
+  // A connection is parked only where its context's guard will free it. Asked before mutex_ is
+  // taken: the guard calls drop_idle_of (which takes mutex_) without its own lock held, so the
+  // two locks are never held together.
+  bool watched = false;
+  if (!discard && connection->is_open()) {
+    try {
+      watched = asio::use_service<AsyncContextGuard>(context_of(connection->executor()))
+                    .watch(shared_from_this());
+    } catch (...) {
+      // Without memory for the guard's list the connection is closed instead of parked.
+    }
+  }
+  std::lock_guard lock(mutex_);
+  forget_busy_locked(connection.get());
+  auto twin = twin_.lock();
+  bool park = watched && !closed_ && twin && !twin->closed() && generation == twin->generation();
+  if (park) {
+    try {
+      idle_.push_back({connection, generation});
+    } catch (...) {
+      park = false;
+    }
+  }
+  if (!park) {
+    connection->close();
+    --total_;
+  }
+  wake_one_locked();
+}
+
+void AsyncConnectionPool::drop_idle_of(const asio::execution_context& context) noexcept {
+  std::vector<std::shared_ptr<AsyncConnection>> dropped;
+  std::lock_guard lock(mutex_);
+  for (std::size_t i = idle_.size(); i-- > 0;) {
+    if (&context_of(idle_[i].connection->executor()) != &context) continue;
+    idle_[i].connection->close();
+    dropped.push_back(std::move(idle_[i].connection));
+    idle_.erase(idle_.begin() + static_cast<std::ptrdiff_t>(i));
+    --total_;
+  }
+}
+
+void AsyncConnectionPool::close() noexcept {
+  std::vector<std::shared_ptr<AsyncConnection>> idle;
+  std::vector<std::weak_ptr<AsyncConnection>> busy;
+  {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+    for (auto& entry : idle_) idle.push_back(std::move(entry.connection));
+    total_ -= idle_.size();
+    idle_.clear();
+    busy = busy_;
+    while (!waiters_.empty()) wake_one_locked();
+  }
+  // Each connection is closed on its own executor: an Asio socket is not to be touched from
+  // another thread while an operation on it may be running.
+  for (auto& connection : idle) {
+    auto executor = connection->executor();
+    try {
+      asio::post(executor, [connection = std::move(connection)] { connection->close(); });
+    } catch (...) {
+    }
+  }
+  for (auto& weak : busy) {
+    auto connection = weak.lock();
+    if (!connection) continue;
+    try {
+      asio::post(connection->executor(), [weak] {
+        if (auto alive = weak.lock()) alive->close();
+      });
+    } catch (...) {
+    }
+  }
+}
+
+std::size_t AsyncConnectionPool::idle_count() const {
+  std::lock_guard lock(mutex_);
+  return idle_.size();
+}
+
+std::size_t AsyncConnectionPool::total_count() const {
+  std::lock_guard lock(mutex_);
+  return total_;
+}
+
+std::size_t AsyncConnectionPool::waiter_count() const {
+  std::lock_guard lock(mutex_);
+  return waiters_.size();
+}
+
+}  // namespace mongoslice

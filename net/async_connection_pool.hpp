@@ -1,0 +1,128 @@
+#pragma once
+// The asynchronous engine's connections to one server: AsyncConnections, each opened on the
+// executor of the operation that needed it and reused only by operations on that same executor.
+//
+// One pool per engine (DESIGN.md): the blocking engine's ConnectionPool holds Connections
+// with their own io_context each, this one Asio sockets on the user's executors; the two cannot
+// lend each other a connection. They share everything SDAM looks at through the "twin", the
+// server's blocking pool: its generation (a clear() by SDAM makes this pool's older connections
+// stale too), its closed state (the topology removed the server, or the client closed), and its
+// establishment error handler (a failed connect or handshake reaches SDAM the same way).
+//
+//   AsyncConnectionPool::Lease lease = co_await pool->checkout(executor, deadline);
+//   bson::Document reply = co_await lease->run_command(...);
+//   // the lease's destructor returns the connection, or closes it if it broke or is stale
+//
+// At most max_size connections exist at once (PoolOptions::max_size; 0: no limit); an operation
+// beyond that waits, without a thread, for one to come back, until waitQueueTimeoutMS or its
+// own deadline (errc::pool_timeout / errc::timeout), its cancellation, or close().
+//
+// close() (the client's close()) refuses new checkouts with errc::client_closed, wakes every
+// waiter, and closes every connection checked out on its own executor (posted there), so that
+// the operations using them fail at once. It waits for none of them.
+//
+// A client may outlive the io_context its operations ran on: each context the pool parks idle
+// connections of gets an AsyncContextGuard service, whose shutdown (the io_context's destruction
+// or shutdown) frees them while the context can still take their sockets back.
+//
+// Thread-safety: every member may be called from any thread; a Lease and its connection belong
+// to one coroutine at a time. Like any Asio object, a connection is used on one executor at a
+// time: operations sharing a multi-threaded io_context need a strand each.
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "net/async_connection.hpp"
+#include "net/connection_pool.hpp"
+#include "net/deadline.hpp"
+
+namespace mongoslice {
+
+class AsyncConnectionPool : public std::enable_shared_from_this<AsyncConnectionPool> {
+ public:
+  class Lease {
+   public:
+    Lease() = default;
+    Lease(Lease&& other) noexcept = default;
+    Lease& operator=(Lease&& other) noexcept;
+    ~Lease() { give_back(false); }
+
+    AsyncConnection& operator*() const noexcept { return *connection_; }
+    AsyncConnection* operator->() const noexcept { return connection_.get(); }
+    explicit operator bool() const noexcept { return connection_ != nullptr; }
+    // Closes the connection instead of returning it.
+    void discard() noexcept { give_back(true); }
+    std::uint64_t generation() const noexcept { return generation_; }
+
+   private:
+    friend class AsyncConnectionPool;
+    Lease(std::shared_ptr<AsyncConnectionPool> pool, std::shared_ptr<AsyncConnection> connection,
+          std::uint64_t generation) noexcept
+        : pool_(std::move(pool)), connection_(std::move(connection)), generation_(generation) {}
+    void give_back(bool discard) noexcept;
+
+    std::shared_ptr<AsyncConnectionPool> pool_;
+    std::shared_ptr<AsyncConnection> connection_;
+    std::uint64_t generation_ = 0;
+  };
+
+  static std::shared_ptr<AsyncConnectionPool> create(std::shared_ptr<ConnectionPool> twin);
+  AsyncConnectionPool(std::shared_ptr<ConnectionPool> twin);
+
+  // An idle connection opened on `executor`'s execution context, else a new one (connected and
+  // handshaken on `executor`) when under max_size, else the first to come back. `limit` bounds the
+  // whole of it. Throws Error(errc::client_closed) after close() or once the twin is closed,
+  // errc::pool_timeout, errc::timeout (naming `limit`), the cancellation error
+  // (net/async_connection.hpp), and what a new connection's connect and handshake throw.
+  boost::asio::awaitable<Lease> checkout(boost::asio::any_io_executor executor,
+                                         std::optional<Deadline> limit = std::nullopt);
+
+  void close() noexcept;
+  // Closes and frees every idle connection of `context`: its io_context is shutting down, and
+  // a socket must not outlive the context it was made on (AsyncContextGuard calls this).
+  void drop_idle_of(const boost::asio::execution_context& context) noexcept;
+
+  const HostAndPort& address() const noexcept { return address_; }
+  // Whether `twin` is the blocking pool this one shares its generation with.
+  bool serves(const std::shared_ptr<ConnectionPool>& twin) const noexcept {
+    return !twin_.owner_before(twin) && !twin.owner_before(twin_);
+  }
+  // For tests and diagnostics.
+  std::size_t idle_count() const;
+  std::size_t total_count() const;  // idle + checked out + being connected
+  std::size_t waiter_count() const;
+
+ private:
+  struct Idle {
+    std::shared_ptr<AsyncConnection> connection;
+    std::uint64_t generation;
+  };
+  struct Waiter;  // one suspended checkout (defined in the .cpp)
+
+  void give_back(std::shared_ptr<AsyncConnection> connection, std::uint64_t generation,
+                 bool discard) noexcept;
+  // Under mutex_: wakes the first waiter (a connection or a slot may be free for it).
+  void wake_one_locked() noexcept;
+  void check_open_locked() const;
+  void forget_busy_locked(const AsyncConnection* connection) noexcept;
+
+  const std::weak_ptr<ConnectionPool> twin_;
+  const HostAndPort address_;
+  const PoolOptions options_;
+  mutable std::mutex mutex_;
+  std::vector<Idle> idle_;  // most recently returned last
+  // Connections checked out or being connected, for close().
+  std::vector<std::weak_ptr<AsyncConnection>> busy_;
+  std::size_t total_ = 0;
+  std::list<std::shared_ptr<Waiter>> waiters_;  // first come, first woken
+  bool closed_ = false;
+};
+
+}  // namespace mongoslice

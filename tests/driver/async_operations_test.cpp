@@ -1,0 +1,526 @@
+// The async engine against a scripted loopback server: each async_ twin sends the command its
+// sync twin sends and gives the same result, with every kind of completion token; cancellation
+// before the send, mid-send, mid-reply and during server selection; the client closed, and the
+// io_context stopped or destroyed, with operations pending.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "driver/mongo_client.hpp"
+#include "support/expect_error.hpp"
+#include "support/loopback_peer.hpp"
+#include "wire/error.hpp"
+
+namespace mongoslice {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using testing::LoopbackServer;
+using testing::PeerStream;
+
+// What the scripted server received and how it answers: hellos as a standalone, `find` with one
+// document, writes with n: 1; `hang_on`, when set, names a command it reads and never answers
+// (it waits until the client hangs up).
+struct Recorder {
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<bson::Document> commands;  // every non-hello command, as received
+  std::string hang_on;
+  std::atomic<int> hung{0};
+
+  LoopbackServer::Script script() {
+    return [this](PeerStream& s, int) {
+      for (;;) {
+        auto request = s.read_message();
+        const std::string name(testing::command_name_of(request));
+        if (name == "isMaster" || name == "hello") {
+          s.write(testing::reply_to(request, testing::standard_hello_reply()));
+          continue;
+        }
+        {
+          std::lock_guard lock(mutex);
+          commands.push_back(testing::body_of(request));
+        }
+        changed.notify_all();
+        if (name == hang_on) {
+          ++hung;
+          s.wait_for_close();
+          return;
+        }
+        s.write(testing::reply_to(request, answer(name)));
+      }
+    };
+  }
+
+  static bson::Document answer(const std::string& name) {
+    if (name == "find") {
+      return bson::Document::from_json(
+          R"({"cursor": {"id": {"$numberLong": "0"}, "ns": "app.c",
+              "firstBatch": [{"_id": 1, "x": "one"}]}, "ok": 1})");
+    }
+    if (name == "insert" || name == "delete")
+      return bson::Document::from_json(R"({"n": 1, "ok": 1})");
+    if (name == "update") {
+      return bson::Document::from_json(R"({"n": 1, "nModified": 1, "ok": 1})");
+    }
+    return bson::Document::from_json(R"({"ok": 1})");
+  }
+
+  std::vector<bson::Document> taken() {
+    std::lock_guard lock(mutex);
+    return std::exchange(commands, {});
+  }
+  bool wait_hung(int n) {
+    std::unique_lock lock(mutex);
+    return changed.wait_for(lock, 10s, [&] { return hung.load() >= n; });
+  }
+};
+
+std::string uri_of(const LoopbackServer& server, const std::string& extra = "") {
+  return "mongodb://" + server.address().to_string() +
+         "/?serverSelectionTimeoutMS=10000&connectTimeoutMS=10000" + extra;
+}
+
+// A command as the tests compare it: without the fields that differ between two sends of the
+// same operation (lsid, $db's place, ...): here only the _id-free parts are compared as JSON.
+std::string shape(const bson::Document& command) {
+  return command.to_json();
+}
+
+template <typename Awaitable>
+auto run(asio::io_context& io, Awaitable work) {
+  auto future = asio::co_spawn(io, std::move(work), asio::use_future);
+  io.run();
+  io.restart();
+  return future.get();
+}
+
+TEST(AsyncOperations, EachTwinSendsWhatItsSyncTwinSends) {
+  Recorder recorder;
+  LoopbackServer server(recorder.script());
+  MongoClient client(uri_of(server));
+  Collection coll = client["app"]["c"];
+  const auto doc = bson::Document::from_json(R"({"_id": 7, "x": "seven"})");
+  const auto filter = bson::Document::from_json(R"({"_id": 1})");
+  const auto update = bson::Document::from_json(R"({"$set": {"x": "uno"}})");
+
+  // Sync first.
+  auto sync_insert = coll.insert_one(doc.view());
+  auto sync_found = coll.find_one(filter.view());
+  auto sync_update = coll.update_one(filter.view(), update.view());
+  auto sync_delete = coll.delete_many(filter.view());
+  auto sync_commands = recorder.taken();
+
+  asio::io_context io;
+  auto [async_insert, async_found, async_update, async_delete] =
+      run(io,
+          [&]() -> asio::awaitable<std::tuple<InsertOneResult, std::optional<bson::Document>,
+                                              UpdateResult, DeleteResult>> {
+            auto inserted = co_await coll.async_insert_one(doc.view(), asio::use_awaitable);
+            auto found = co_await coll.async_find_one(filter.view(), asio::use_awaitable);
+            auto updated =
+                co_await coll.async_update_one(filter.view(), update.view(), asio::use_awaitable);
+            auto deleted = co_await coll.async_delete_many(filter.view(), asio::use_awaitable);
+            co_return std::tuple{std::move(inserted), std::move(found), updated, deleted};
+          }());
+  auto async_commands = recorder.taken();
+
+  ASSERT_EQ(sync_commands.size(), 4u);
+  ASSERT_EQ(async_commands.size(), 4u);
+  for (std::size_t i = 0; i < 4; ++i) EXPECT_EQ(shape(async_commands[i]), shape(sync_commands[i]));
+  EXPECT_EQ(async_insert.inserted_id.to_json(), sync_insert.inserted_id.to_json());
+  ASSERT_TRUE(async_found && sync_found);
+  EXPECT_EQ(async_found->to_json(), sync_found->to_json());
+  EXPECT_EQ(async_update.matched_count, sync_update.matched_count);
+  EXPECT_EQ(async_update.modified_count, sync_update.modified_count);
+  EXPECT_EQ(async_delete.deleted_count, sync_delete.deleted_count);
+}
+
+// A client whose async operations run on `io` when their token brings no executor.
+MongoClient client_on(asio::io_context& io, const std::string& uri) {
+  ClientOptions options;
+  options.executor = io.get_executor();
+  return MongoClient(uri, std::move(options));
+}
+
+std::error_code std_code(const boost::system::error_code& ec) {
+  return std::error_code(ec);
+}
+
+TEST(AsyncOperations, EveryTokenKindCompletes) {
+  Recorder recorder;
+  LoopbackServer server(recorder.script());
+  asio::io_context io;
+  MongoClient client = client_on(io, uri_of(server));
+  Collection coll = client["app"]["c"];
+  const auto filter = bson::Document::from_json(R"({"_id": 1})");
+
+  // A plain callback: runs on the client's executor (the io_context's thread, here this one).
+  bool called = false;
+  coll.async_find_one(filter.view(),
+                      [&](boost::system::error_code ec, std::optional<bson::Document> found) {
+                        called = true;
+                        EXPECT_FALSE(ec) << ec.message();
+                        ASSERT_TRUE(found);
+                        EXPECT_EQ((*found)["x"].get_string(), "one");
+                      });
+  io.run();
+  io.restart();
+  EXPECT_TRUE(called);
+
+  // deferred: nothing happens until it is invoked with a token.
+  auto later = coll.async_delete_one(filter.view(), asio::deferred);
+  EXPECT_TRUE(recorder.taken().size() == 1u);  // only the find above
+  std::optional<DeleteResult> deleted;
+  std::move(later)([&](boost::system::error_code ec, DeleteResult r) {
+    EXPECT_FALSE(ec) << ec.message();
+    deleted = r;
+  });
+  io.run();
+  io.restart();
+  ASSERT_TRUE(deleted);
+  EXPECT_EQ(deleted->deleted_count, 1);
+
+  // use_future, the io_context run by another thread.
+  auto work = asio::make_work_guard(io);
+  std::thread runner([&] { io.run(); });
+  auto future = client["app"].async_run_command(bson::Document::from_json(R"({"ping": 1})").view(),
+                                                asio::use_future);
+  EXPECT_EQ(future.get()["ok"].as_int64(), 1);
+  auto dropped = client["app"].async_drop(asio::use_future);
+  EXPECT_NO_THROW(dropped.get());
+  work.reset();
+  runner.join();
+}
+
+TEST(AsyncOperations, NoExecutorIsAClearError) {
+  Recorder recorder;
+  LoopbackServer server(recorder.script());
+  MongoClient client(uri_of(server));  // no ClientOptions::executor
+  auto error = testing::expect_error([&] {
+    client["app"]["c"].async_find_one(
+        bson::View(), [](boost::system::error_code, std::optional<bson::Document>) {});
+  });
+  EXPECT_EQ(error.code(), errc::invalid_argument);
+  EXPECT_NE(std::string(error.what()).find("executor"), std::string::npos) << error.what();
+}
+
+TEST(AsyncOperations, ServerErrorsThrowTheSyncErrorWithUseAwaitableAndGiveItsCodeToCallbacks) {
+  LoopbackServer server([](PeerStream& s, int) {
+    for (;;) {
+      auto request = s.read_message();
+      const auto name = testing::command_name_of(request);
+      if (name == "isMaster" || name == "hello") {
+        s.write(testing::reply_to(request, testing::standard_hello_reply()));
+      } else {
+        s.write(testing::reply_to(request, bson::Document::from_json(
+                                               R"({"ok": 0, "code": 13, "codeName": "Unauthorized",
+                                                   "errmsg": "not authorized on app"})")));
+      }
+    }
+  });
+  asio::io_context io;
+  MongoClient client = client_on(io, uri_of(server));
+  const auto ping = bson::Document::from_json(R"({"ping": 1})");
+  std::string sync_text;
+  try {
+    client["app"].run_command(ping.view());
+  } catch (const ServerError& e) {
+    sync_text = e.what();
+  }
+  ASSERT_FALSE(sync_text.empty());
+
+  std::string async_text;
+  std::int32_t async_code = 0;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        try {
+          co_await client["app"].async_run_command(ping.view(), asio::use_awaitable);
+        } catch (const ServerError& e) {  // the very type the sync call throws
+          async_text = e.what();
+          async_code = e.server_code();
+        }
+      },
+      asio::detached);
+  io.run();
+  io.restart();
+  EXPECT_EQ(async_text, sync_text);
+  EXPECT_EQ(async_code, 13);
+
+  boost::system::error_code callback_ec;
+  client["app"].async_run_command(
+      ping.view(), [&](boost::system::error_code ec, bson::Document) { callback_ec = ec; });
+  io.run();
+  EXPECT_EQ(std_code(callback_ec), std::error_code(13, server_category()));
+}
+
+// Runs `start(slot)` on `io`, emits a terminal cancellation once `ready()` says so (polled on
+// the io_context's thread), and returns the error the operation completed with.
+template <typename Start, typename Ready>
+boost::system::error_code cancel_when(asio::io_context& io, Start start, Ready ready) {
+  asio::cancellation_signal signal;
+  std::optional<boost::system::error_code> result;
+  start(signal.slot(), [&](boost::system::error_code ec) { result = ec; });
+  asio::steady_timer poll(io);
+  std::function<void()> check = [&] {
+    if (result) return;
+    if (ready()) {
+      signal.emit(asio::cancellation_type::terminal);
+      return;
+    }
+    poll.expires_after(5ms);
+    poll.async_wait([&](boost::system::error_code) { check(); });
+  };
+  asio::post(io, check);
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (!result && std::chrono::steady_clock::now() < deadline) io.run_one_for(100ms);
+  poll.cancel();
+  io.run_for(10ms);
+  io.restart();
+  EXPECT_TRUE(result) << "the cancelled operation never completed";
+  return result.value_or(boost::system::error_code{});
+}
+
+TEST(AsyncOperations, CancelledBeforeTheSendSendsNothing) {
+  Recorder recorder;
+  LoopbackServer server(recorder.script());
+  asio::io_context io;
+  MongoClient client = client_on(io, uri_of(server));
+  Collection coll = client["app"]["c"];
+  auto ec = cancel_when(
+      io,
+      [&](asio::cancellation_slot slot, auto done) {
+        coll.async_find_one(bson::View(),
+                            asio::bind_cancellation_slot(
+                                slot, [done](boost::system::error_code ec,
+                                             std::optional<bson::Document>) { done(ec); }));
+      },
+      [] { return true; });  // at once: before selection has even been tried
+  EXPECT_EQ(ec, asio::error::operation_aborted) << ec.message();
+  // Nothing reached the server; the client still works.
+  EXPECT_TRUE(recorder.taken().empty());
+  auto found = run(io, coll.async_find_one(bson::View(), asio::use_awaitable));
+  EXPECT_TRUE(found);
+}
+
+TEST(AsyncOperations, CancelledMidReplyClosesTheConnection) {
+  Recorder recorder;
+  recorder.hang_on = "find";
+  LoopbackServer server(recorder.script());
+  asio::io_context io;
+  MongoClient client = client_on(io, uri_of(server));
+  Collection coll = client["app"]["c"];
+  auto ec = cancel_when(
+      io,
+      [&](asio::cancellation_slot slot, auto done) {
+        coll.async_find_one(bson::View(),
+                            asio::bind_cancellation_slot(
+                                slot, [done](boost::system::error_code ec,
+                                             std::optional<bson::Document>) { done(ec); }));
+      },
+      [&] { return recorder.hung.load() == 1; });  // the find is sent, its reply never comes
+  EXPECT_EQ(ec, asio::error::operation_aborted) << ec.message();
+  // The connection that was mid-reply is closed, not pooled: the server sees it hang up (its
+  // script ends), and the next operation opens another one.
+  const int before = server.connections();
+  EXPECT_TRUE(server.wait_ended(1)) << "the cancelled operation's connection stayed open";
+  recorder.hang_on.clear();
+  auto ok = run(io, client["app"].async_run_command(
+                        bson::Document::from_json(R"({"ping": 1})").view(), asio::use_awaitable));
+  EXPECT_EQ(ok["ok"].as_int64(), 1);
+  EXPECT_GT(server.connections(), before);
+}
+
+TEST(AsyncOperations, CancelledMidSendClosesTheConnection) {
+  // The server answers the handshakes, then stops reading the operation's connection: a 15 MB
+  // insert fills the socket buffers and its write waits, mid-message, when it is cancelled.
+  std::atomic<bool> release{false};
+  std::atomic<int> stalled{0};
+  LoopbackServer server([&](PeerStream& s, int) {
+    auto hello = s.read_message();
+    s.write(testing::reply_to(hello, testing::standard_hello_reply()));
+    for (;;) {
+      auto request = s.read_message();
+      const auto name = testing::command_name_of(request);
+      if (name == "isMaster" || name == "hello") {
+        s.write(testing::reply_to(request, testing::standard_hello_reply()));
+        continue;
+      }
+      s.write(testing::reply_to(request, bson::Document::from_json(R"({"ok": 1})")));
+      break;  // the first command (the ping below) answered; then no more reading
+    }
+    ++stalled;
+    const auto until = std::chrono::steady_clock::now() + 15s;
+    while (!release && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(5ms);
+  });
+  asio::io_context io;
+  MongoClient client = client_on(io, uri_of(server, "&maxPoolSize=1"));
+  // One connection (maxPoolSize=1), made and answered once, so the insert uses it.
+  run(io, client["app"].async_run_command(bson::Document::from_json(R"({"ping": 1})").view(),
+                                          asio::use_awaitable));
+  std::string big(15 * 1024 * 1024, 'x');
+  const auto doc = bson::Builder{}.append("_id", 1).append("big", big).build();
+  const auto started = std::chrono::steady_clock::now();
+  auto ec = cancel_when(
+      io,
+      [&](asio::cancellation_slot slot, auto done) {
+        client["app"]["c"].async_insert_one(
+            doc.view(), asio::bind_cancellation_slot(slot, [done](boost::system::error_code ec,
+                                                                  InsertOneResult) { done(ec); }));
+      },
+      [&] { return std::chrono::steady_clock::now() - started > 300ms; });
+  release = true;
+  EXPECT_EQ(ec, asio::error::operation_aborted) << ec.message();
+  // The half-sent connection was closed: the pool (of one) makes a new one for the next call.
+  EXPECT_TRUE(server.wait_ended(1));
+  const int before = server.connections();
+  run(io, client["app"].async_run_command(bson::Document::from_json(R"({"ping": 1})").view(),
+                                          asio::use_awaitable));
+  EXPECT_GT(server.connections(), before);
+}
+
+TEST(AsyncOperations, CancelledDuringServerSelection) {
+  // Nothing listens on the port (a listener bound and closed at once), so selection waits.
+  std::uint16_t port = 0;
+  {
+    LoopbackServer dead([](PeerStream&, int) {});
+    port = dead.address().port;
+  }
+  asio::io_context io;
+  MongoClient client = client_on(
+      io, "mongodb://127.0.0.1:" + std::to_string(port) + "/?serverSelectionTimeoutMS=30000");
+  const auto started = std::chrono::steady_clock::now();
+  auto ec = cancel_when(
+      io,
+      [&](asio::cancellation_slot slot, auto done) {
+        client["app"]["c"].async_find_one(
+            bson::View(), asio::bind_cancellation_slot(
+                              slot, [done](boost::system::error_code ec,
+                                           std::optional<bson::Document>) { done(ec); }));
+      },
+      [&] { return std::chrono::steady_clock::now() - started > 100ms; });
+  EXPECT_EQ(ec, asio::error::operation_aborted) << ec.message();
+}
+
+TEST(AsyncOperations, ClosingTheClientCompletesPendingOperationsWithClientClosed) {
+  Recorder recorder;
+  recorder.hang_on = "find";
+  LoopbackServer server(recorder.script());
+  std::uint16_t dead_port = 0;
+  {
+    LoopbackServer dead([](PeerStream&, int) {});
+    dead_port = dead.address().port;
+  }
+  asio::io_context io;
+  auto work = asio::make_work_guard(io);
+  std::thread runner([&] { io.run(); });
+  std::optional<MongoClient> client(client_on(io, uri_of(server)));
+  std::optional<MongoClient> unreachable(client_on(
+      io, "mongodb://127.0.0.1:" + std::to_string(dead_port) + "/?serverSelectionTimeoutMS=30000"));
+
+  std::mutex mutex;
+  std::vector<boost::system::error_code> results;
+  auto record = [&](boost::system::error_code ec, std::optional<bson::Document>) {
+    std::lock_guard lock(mutex);
+    results.push_back(ec);
+  };
+  for (int i = 0; i < 3; ++i) (*client)["app"]["c"].async_find_one(bson::View(), record);
+  (*unreachable)["app"]["c"].async_find_one(bson::View(), record);  // waits in selection
+  ASSERT_TRUE(recorder.wait_hung(3));  // three finds on three connections, never answered
+  client.reset();                      // destroying the client closes it
+  unreachable.reset();
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  for (;;) {
+    {
+      std::lock_guard lock(mutex);
+      if (results.size() == 4 || std::chrono::steady_clock::now() > deadline) break;
+    }
+    std::this_thread::sleep_for(5ms);
+  }
+  work.reset();
+  runner.join();
+  ASSERT_EQ(results.size(), 4u);
+  for (const auto& ec : results) {
+    EXPECT_EQ(std_code(ec), errc::client_closed) << ec.message();
+  }
+}
+
+TEST(AsyncOperations, StoppingAndDestroyingTheIoContextWithOperationsPendingLeaksNothing) {
+  Recorder recorder;
+  recorder.hang_on = "find";
+  LoopbackServer server(recorder.script());
+  MongoClient client(uri_of(server));
+  bool completed = false;
+  {
+    asio::io_context io;
+    // One operation completes first, so that its connection is parked idle in the pool, on this
+    // io_context: it must be freed when the io_context goes, before the client.
+    run(io, client["app"].async_run_command(bson::Document::from_json(R"({"ping": 1})").view(),
+                                            asio::use_awaitable));
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          co_await client["app"]["c"].async_find_one(bson::View(), asio::use_awaitable);
+          completed = true;
+        },
+        asio::detached);
+    std::thread runner([&] { io.run(); });
+    ASSERT_TRUE(recorder.wait_hung(1));
+    io.stop();
+    runner.join();
+  }  // the io_context is destroyed with the find pending: its frames are freed (ASan: no leak)
+  EXPECT_FALSE(completed);
+  // The client goes on with another io_context.
+  recorder.hang_on.clear();
+  asio::io_context other;
+  auto found = run(other, client["app"]["c"].async_find_one(bson::View(), asio::use_awaitable));
+  EXPECT_TRUE(found);
+}
+
+TEST(AsyncOperations, AThousandConcurrentFindOnesFromOneThread) {
+  Recorder recorder;
+  LoopbackServer server(recorder.script());
+  asio::io_context io;
+  MongoClient client = client_on(io, uri_of(server, "&maxPoolSize=20"));
+  Collection coll = client["app"]["c"];
+  int found = 0, failed = 0;
+  for (int i = 0; i < 1000; ++i) {
+    coll.async_find_one(bson::View(),
+                        [&](boost::system::error_code ec, std::optional<bson::Document> doc) {
+                          if (!ec && doc) {
+                            ++found;
+                          } else {
+                            ++failed;
+                          }
+                        });
+  }
+  io.run();
+  EXPECT_EQ(found, 1000);
+  EXPECT_EQ(failed, 0);
+  // At most maxPoolSize connections for operations (plus the monitor's).
+  EXPECT_LE(server.connections(), 21);
+}
+
+}  // namespace
+}  // namespace mongoslice

@@ -372,17 +372,36 @@ boost::asio::awaitable<DeleteResult> Collection::co_delete(Collection self, bson
                                                    options);
 }
 
-void Collection::drop() const {
+namespace {
+
+// A missing collection is already dropped. Servers say so with NamespaceNotFound (26); older
+// ones and mongo-java-server may give only the message.
+bool already_dropped(const ServerError& e) {
+  return e.server_code() == server_code::kNamespaceNotFound ||
+         e.errmsg().find("ns not found") != std::string::npos;
+}
+
+template <typename Engine>
+typename Engine::template Task<Unit> drop_body(Engine engine, const std::string& db,
+                                               const std::string& name,
+                                               const WriteConcern& write_concern) {
   try {
-    auto op = ops::drop_collection_operation(db_, name_, write_concern());
-    execute(*core_, op);
+    auto op = ops::drop_collection_operation(db, name, write_concern);
+    co_await engine.execute(op);
   } catch (const ServerError& e) {
-    // A missing collection is already dropped. Servers say so with NamespaceNotFound (26);
-    // older ones and mongo-java-server may give only the message.
-    if (e.server_code() != server_code::kNamespaceNotFound &&
-        e.errmsg().find("ns not found") == std::string::npos)
-      throw;
+    if (!already_dropped(e)) throw;
   }
+  co_return Unit{};
+}
+
+}  // namespace
+
+void Collection::drop() const {
+  drop_body(SyncEngine{*core_}, db_, name_, write_concern()).run_now();
+}
+
+boost::asio::awaitable<void> Collection::co_drop(Collection self) {
+  co_await drop_body(AsyncEngine{self.core_}, self.db_, self.name_, self.write_concern());
 }
 
 }  // namespace mongoslice

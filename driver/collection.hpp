@@ -276,6 +276,148 @@ class Collection {
   auto async_aggregate(bson::View pipeline, Token&& token) const {
     return async_aggregate(pipeline, AggregateOptions{}, std::forward<Token>(token));
   }
+  template <typename Token>
+  auto async_count_documents(bson::View filter, const CountOptions& options, Token&& token) const {
+    return complete_async<std::int64_t>(
+        async_executor(), co_count_documents(*this, filter, options), std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_count_documents(bson::View filter, Token&& token) const {
+    return async_count_documents(filter, CountOptions{}, std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_estimated_document_count(const EstimatedDocumentCountOptions& options,
+                                      Token&& token) const {
+    return complete_async<std::int64_t>(
+        async_executor(), co_estimated_document_count(*this, options), std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_estimated_document_count(Token&& token) const {
+    return async_estimated_document_count(EstimatedDocumentCountOptions{},
+                                          std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_distinct(std::string_view field, bson::View filter, const DistinctOptions& options,
+                      Token&& token) const {
+    return complete_async<bson::Document>(async_executor(),
+                                          co_distinct(*this, std::string(field), filter, options),
+                                          std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_distinct(std::string_view field, bson::View filter, Token&& token) const {
+    return async_distinct(field, filter, DistinctOptions{}, std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_find_one_and_update(bson::View filter, bson::View update,
+                                 const FindOneAndUpdateOptions& options, Token&& token) const {
+    return complete_async<std::optional<bson::Document>>(
+        async_executor(), co_find_one_and_update(*this, filter, update, options),
+        std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_find_one_and_update(bson::View filter, bson::View update, Token&& token) const {
+    return async_find_one_and_update(filter, update, FindOneAndUpdateOptions{},
+                                     std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_find_one_and_replace(bson::View filter, bson::View replacement,
+                                  const FindOneAndReplaceOptions& options, Token&& token) const {
+    return complete_async<std::optional<bson::Document>>(
+        async_executor(), co_find_one_and_replace(*this, filter, replacement, options),
+        std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_find_one_and_replace(bson::View filter, bson::View replacement, Token&& token) const {
+    return async_find_one_and_replace(filter, replacement, FindOneAndReplaceOptions{},
+                                      std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_find_one_and_delete(bson::View filter, const FindOneAndDeleteOptions& options,
+                                 Token&& token) const {
+    return complete_async<std::optional<bson::Document>>(
+        async_executor(), co_find_one_and_delete(*this, filter, options),
+        std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_find_one_and_delete(bson::View filter, Token&& token) const {
+    return async_find_one_and_delete(filter, FindOneAndDeleteOptions{}, std::forward<Token>(token));
+  }
+  // The keys and index models are copied.
+  template <typename Token>
+  auto async_create_index(bson::View keys, const IndexOptions& options, Token&& token) const {
+    return complete_async<std::string>(async_executor(),
+                                       co_create_index(*this, bson::Document(keys), options),
+                                       std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_create_index(bson::View keys, Token&& token) const {
+    return async_create_index(keys, IndexOptions{}, std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_create_indexes(std::vector<IndexModel> indexes, const CreateIndexesOptions& options,
+                            Token&& token) const {
+    return complete_async<std::vector<std::string>>(
+        async_executor(), co_create_indexes(*this, std::move(indexes), options),
+        std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_create_indexes(std::vector<IndexModel> indexes, Token&& token) const {
+    return async_create_indexes(std::move(indexes), CreateIndexesOptions{},
+                                std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_list_indexes(const ListIndexesOptions& options, Token&& token) const {
+    return complete_async<Cursor>(async_executor(), co_list_indexes(*this, options),
+                                  std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_list_indexes(Token&& token) const {
+    return async_list_indexes(ListIndexesOptions{}, std::forward<Token>(token));
+  }
+  // Completes with void(error_code).
+  template <typename Token>
+  auto async_drop_index(std::string_view name, const DropIndexOptions& options,
+                        Token&& token) const {
+    return complete_async<void>(async_executor(),
+                                co_drop_index(*this, std::string(name), std::nullopt, options),
+                                std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_drop_index(std::string_view name, Token&& token) const {
+    return async_drop_index(name, DropIndexOptions{}, std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_drop_index(bson::View keys, const DropIndexOptions& options, Token&& token) const {
+    return complete_async<void>(async_executor(),
+                                co_drop_index(*this, std::nullopt, bson::Document(keys), options),
+                                std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_drop_indexes(const DropIndexOptions& options, Token&& token) const {
+    return complete_async<void>(async_executor(),
+                                co_drop_index(*this, std::nullopt, std::nullopt, options),
+                                std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_drop_indexes(Token&& token) const {
+    return async_drop_indexes(DropIndexOptions{}, std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_rename(std::string_view to_collection, const RenameOptions& options,
+                    Token&& token) const {
+    return complete_async<Collection>(async_executor(),
+                                      co_rename(*this, std::string(to_collection), options),
+                                      std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_rename(std::string_view to_collection, Token&& token) const {
+    return async_rename(to_collection, RenameOptions{}, std::forward<Token>(token));
+  }
+  // Completes with void(error_code); a collection that does not exist is not an error.
+  template <typename Token>
+  auto async_drop(Token&& token) const {
+    return complete_async<void>(async_executor(), co_drop(*this), std::forward<Token>(token));
+  }
   // The requests are copied.
   template <typename Token>
   auto async_bulk_write(std::vector<WriteModel> requests, const BulkWriteOptions& options,
@@ -292,6 +434,9 @@ class Collection {
  private:
   friend struct CollectionWriteBodies;
   friend struct CollectionReadBodies;
+  friend struct CollectionCountBodies;
+  friend struct CollectionFindAndModifyBodies;
+  friend struct CollectionIndexBodies;
   // ClientOptions::executor of the client.
   std::optional<boost::asio::any_io_executor> async_executor() const;
   // The async operations; each copies the handle, so that it may outlive the caller's.
@@ -314,6 +459,33 @@ class Collection {
                                                         DeleteOptions options, bool just_one);
   static boost::asio::awaitable<Cursor> co_aggregate(Collection self, bson::View pipeline,
                                                      AggregateOptions options);
+  static boost::asio::awaitable<std::int64_t> co_count_documents(Collection self, bson::View filter,
+                                                                 CountOptions options);
+  static boost::asio::awaitable<std::int64_t> co_estimated_document_count(
+      Collection self, EstimatedDocumentCountOptions options);
+  static boost::asio::awaitable<bson::Document> co_distinct(Collection self, std::string field,
+                                                            bson::View filter,
+                                                            DistinctOptions options);
+  static boost::asio::awaitable<std::optional<bson::Document>> co_find_one_and_update(
+      Collection self, bson::View filter, bson::View update, FindOneAndUpdateOptions options);
+  static boost::asio::awaitable<std::optional<bson::Document>> co_find_one_and_replace(
+      Collection self, bson::View filter, bson::View replacement, FindOneAndReplaceOptions options);
+  static boost::asio::awaitable<std::optional<bson::Document>> co_find_one_and_delete(
+      Collection self, bson::View filter, FindOneAndDeleteOptions options);
+  static boost::asio::awaitable<std::string> co_create_index(Collection self, bson::Document keys,
+                                                             IndexOptions options);
+  static boost::asio::awaitable<std::vector<std::string>> co_create_indexes(
+      Collection self, std::vector<IndexModel> indexes, CreateIndexesOptions options);
+  static boost::asio::awaitable<Cursor> co_list_indexes(Collection self,
+                                                        ListIndexesOptions options);
+  // By name, by keys, or (neither given) all of them.
+  static boost::asio::awaitable<void> co_drop_index(Collection self,
+                                                    std::optional<std::string> name,
+                                                    std::optional<bson::Document> keys,
+                                                    DropIndexOptions options);
+  static boost::asio::awaitable<Collection> co_rename(Collection self, std::string to_collection,
+                                                      RenameOptions options);
+  static boost::asio::awaitable<void> co_drop(Collection self);
   static boost::asio::awaitable<BulkWriteResult> co_bulk_write(Collection self,
                                                                std::vector<WriteModel> requests,
                                                                BulkWriteOptions options);

@@ -149,51 +149,104 @@ boost::asio::awaitable<std::optional<bson::Document>> Collection::co_find_one(Co
 
 // ---- counts and distinct -------------------------------------------------------------------
 
+// The bodies of the counts and distinct, written once for both engines (driver/engines.hpp).
+struct CollectionCountBodies {
+  template <typename Engine>
+  static typename Engine::template Task<std::int64_t> count_documents(Engine engine,
+                                                                      const Collection& self,
+                                                                      bson::View filter,
+                                                                      const CountOptions& options) {
+    wire::CountAggregateCommand command;
+    command.filter = filter;
+    command.skip = options.skip;
+    command.limit = options.limit;
+    command.collation = view_of(options.collation);
+    command.max_time_ms = millis_of(options.max_time);
+    command.hint = view_of(options.hint);
+    command.comment = view_of(options.comment);
+    command.read_concern = self.read_concern();
+    auto op = ops::single_command<std::int64_t>(
+        ops::OperationKind::kRead, self.db_,
+        wire::make_count_aggregate(self.db_, self.name_, command),
+        [](const bson::Document& reply) { return wire::parse_count_aggregate_reply(reply.view()); },
+        /*retryable=*/true);
+    auto ran = co_await engine.execute(op, self.read_preference());
+    co_return std::move(ran.result);
+  }
+
+  template <typename Engine>
+  static typename Engine::template Task<std::int64_t> estimated_document_count(
+      Engine engine, const Collection& self, const EstimatedDocumentCountOptions& options) {
+    wire::CountCommand command;
+    command.max_time_ms = millis_of(options.max_time);
+    command.comment = view_of(options.comment);
+    command.read_concern = self.read_concern();
+    auto op = ops::single_command<std::int64_t>(
+        ops::OperationKind::kRead, self.db_, wire::make_count(self.db_, self.name_, command),
+        [](const bson::Document& reply) { return wire::parse_count_reply(reply.view()); },
+        /*retryable=*/true);
+    auto ran = co_await engine.execute(op, self.read_preference());
+    co_return std::move(ran.result);
+  }
+
+  template <typename Engine>
+  static typename Engine::template Task<bson::Document> distinct(Engine engine,
+                                                                 const Collection& self,
+                                                                 std::string_view field,
+                                                                 bson::View filter,
+                                                                 const DistinctOptions& options) {
+    wire::DistinctCommand command;
+    command.key = field;
+    if (!filter.empty()) command.query = filter;
+    command.collation = view_of(options.collation);
+    command.max_time_ms = millis_of(options.max_time);
+    command.hint = view_of(options.hint);
+    command.comment = view_of(options.comment);
+    command.read_concern = self.read_concern();
+    auto op = ops::single_command<bson::Document>(
+        ops::OperationKind::kRead, self.db_, wire::make_distinct(self.db_, self.name_, command),
+        [](const bson::Document& reply) { return wire::parse_distinct_reply(reply.view()); },
+        /*retryable=*/true);
+    auto ran = co_await engine.execute(op, self.read_preference());
+    co_return std::move(ran.result);
+  }
+};
+
 std::int64_t Collection::count_documents(bson::View filter, const CountOptions& options) const {
-  wire::CountAggregateCommand command;
-  command.filter = filter;
-  command.skip = options.skip;
-  command.limit = options.limit;
-  command.collation = view_of(options.collation);
-  command.max_time_ms = millis_of(options.max_time);
-  command.hint = view_of(options.hint);
-  command.comment = view_of(options.comment);
-  command.read_concern = read_concern();
-  auto op = ops::single_command<std::int64_t>(
-      ops::OperationKind::kRead, db_, wire::make_count_aggregate(db_, name_, command),
-      [](const bson::Document& reply) { return wire::parse_count_aggregate_reply(reply.view()); },
-      /*retryable=*/true);
-  return execute(*core_, op, read_preference()).result;
+  return CollectionCountBodies::count_documents(SyncEngine{*core_}, *this, filter, options)
+      .run_now();
 }
 
 std::int64_t Collection::estimated_document_count(
     const EstimatedDocumentCountOptions& options) const {
-  wire::CountCommand command;
-  command.max_time_ms = millis_of(options.max_time);
-  command.comment = view_of(options.comment);
-  command.read_concern = read_concern();
-  auto op = ops::single_command<std::int64_t>(
-      ops::OperationKind::kRead, db_, wire::make_count(db_, name_, command),
-      [](const bson::Document& reply) { return wire::parse_count_reply(reply.view()); },
-      /*retryable=*/true);
-  return execute(*core_, op, read_preference()).result;
+  return CollectionCountBodies::estimated_document_count(SyncEngine{*core_}, *this, options)
+      .run_now();
 }
 
 bson::Document Collection::distinct(std::string_view field, bson::View filter,
                                     const DistinctOptions& options) const {
-  wire::DistinctCommand command;
-  command.key = field;
-  if (!filter.empty()) command.query = filter;
-  command.collation = view_of(options.collation);
-  command.max_time_ms = millis_of(options.max_time);
-  command.hint = view_of(options.hint);
-  command.comment = view_of(options.comment);
-  command.read_concern = read_concern();
-  auto op = ops::single_command<bson::Document>(
-      ops::OperationKind::kRead, db_, wire::make_distinct(db_, name_, command),
-      [](const bson::Document& reply) { return wire::parse_distinct_reply(reply.view()); },
-      /*retryable=*/true);
-  return execute(*core_, op, read_preference()).result;
+  return CollectionCountBodies::distinct(SyncEngine{*core_}, *this, field, filter, options)
+      .run_now();
+}
+
+boost::asio::awaitable<std::int64_t> Collection::co_count_documents(Collection self,
+                                                                    bson::View filter,
+                                                                    CountOptions options) {
+  co_return co_await CollectionCountBodies::count_documents(AsyncEngine{self.core_}, self, filter,
+                                                            options);
+}
+
+boost::asio::awaitable<std::int64_t> Collection::co_estimated_document_count(
+    Collection self, EstimatedDocumentCountOptions options) {
+  co_return co_await CollectionCountBodies::estimated_document_count(AsyncEngine{self.core_}, self,
+                                                                     options);
+}
+
+boost::asio::awaitable<bson::Document> Collection::co_distinct(Collection self, std::string field,
+                                                               bson::View filter,
+                                                               DistinctOptions options) {
+  co_return co_await CollectionCountBodies::distinct(AsyncEngine{self.core_}, self, field, filter,
+                                                     options);
 }
 
 // ---- aggregate -----------------------------------------------------------------------------
@@ -278,13 +331,15 @@ Cursor Collection::aggregate(const std::vector<bson::Document>& pipeline,
 
 namespace {
 
-std::optional<bson::Document> run_find_and_modify(ClientCore& core, const std::string& db,
-                                                  const std::string& collection,
-                                                  const wire::FindAndModifyCommand& command) {
+template <typename Engine>
+typename Engine::template Task<std::optional<bson::Document>> run_find_and_modify(
+    Engine engine, const std::string& db, const std::string& collection,
+    const wire::FindAndModifyCommand& command) {
   wire::FindAndModify op(db, collection, command);
-  wire::FindAndModifyReply reply = execute(core, op).result;
+  auto ran = co_await engine.execute(op);
+  wire::FindAndModifyReply reply = std::move(ran.result);
   if (reply.write_concern_error) throw_write_concern_error(*reply.write_concern_error);
-  return std::move(reply.value);
+  co_return std::move(reply.value);
 }
 
 // The fields all three FindOneAnd*Options share. The command views `options`, which must
@@ -319,32 +374,78 @@ wire::FindAndModifyCommand modifying_command(wire::FindAndModifyKind kind, bson:
 
 }  // namespace
 
+// The bodies of the findAndModify helpers, written once for both engines.
+struct CollectionFindAndModifyBodies {
+  template <typename Engine>
+  static typename Engine::template Task<std::optional<bson::Document>> update(
+      Engine engine, const Collection& self, bson::View filter, bson::View update,
+      const FindOneAndUpdateOptions& options) {
+    std::vector<bson::View> array_filters;
+    array_filters.reserve(options.array_filters.size());
+    for (const auto& f : options.array_filters) array_filters.push_back(f.view());
+    wire::FindAndModifyCommand command =
+        modifying_command(wire::FindAndModifyKind::kUpdate, filter, update, options);
+    command.array_filters = array_filters;
+    command.write_concern = self.write_concern();
+    co_return co_await run_find_and_modify(engine, self.db_, self.name_, command);
+  }
+
+  template <typename Engine>
+  static typename Engine::template Task<std::optional<bson::Document>> replace(
+      Engine engine, const Collection& self, bson::View filter, bson::View replacement,
+      const FindOneAndReplaceOptions& options) {
+    wire::FindAndModifyCommand command =
+        modifying_command(wire::FindAndModifyKind::kReplace, filter, replacement, options);
+    command.write_concern = self.write_concern();
+    co_return co_await run_find_and_modify(engine, self.db_, self.name_, command);
+  }
+
+  template <typename Engine>
+  static typename Engine::template Task<std::optional<bson::Document>> remove(
+      Engine engine, const Collection& self, bson::View filter,
+      const FindOneAndDeleteOptions& options) {
+    wire::FindAndModifyCommand command =
+        find_and_modify_command(wire::FindAndModifyKind::kDelete, filter, options);
+    command.write_concern = self.write_concern();
+    co_return co_await run_find_and_modify(engine, self.db_, self.name_, command);
+  }
+};
+
 std::optional<bson::Document> Collection::find_one_and_update(
     bson::View filter, bson::View update, const FindOneAndUpdateOptions& options) const {
-  std::vector<bson::View> array_filters;
-  array_filters.reserve(options.array_filters.size());
-  for (const auto& f : options.array_filters) array_filters.push_back(f.view());
-  wire::FindAndModifyCommand command =
-      modifying_command(wire::FindAndModifyKind::kUpdate, filter, update, options);
-  command.array_filters = array_filters;
-  command.write_concern = write_concern();
-  return run_find_and_modify(*core_, db_, name_, command);
+  return CollectionFindAndModifyBodies::update(SyncEngine{*core_}, *this, filter, update, options)
+      .run_now();
 }
 
 std::optional<bson::Document> Collection::find_one_and_replace(
     bson::View filter, bson::View replacement, const FindOneAndReplaceOptions& options) const {
-  wire::FindAndModifyCommand command =
-      modifying_command(wire::FindAndModifyKind::kReplace, filter, replacement, options);
-  command.write_concern = write_concern();
-  return run_find_and_modify(*core_, db_, name_, command);
+  return CollectionFindAndModifyBodies::replace(SyncEngine{*core_}, *this, filter, replacement,
+                                                options)
+      .run_now();
 }
 
 std::optional<bson::Document> Collection::find_one_and_delete(
     bson::View filter, const FindOneAndDeleteOptions& options) const {
-  wire::FindAndModifyCommand command =
-      find_and_modify_command(wire::FindAndModifyKind::kDelete, filter, options);
-  command.write_concern = write_concern();
-  return run_find_and_modify(*core_, db_, name_, command);
+  return CollectionFindAndModifyBodies::remove(SyncEngine{*core_}, *this, filter, options)
+      .run_now();
+}
+
+boost::asio::awaitable<std::optional<bson::Document>> Collection::co_find_one_and_update(
+    Collection self, bson::View filter, bson::View update, FindOneAndUpdateOptions options) {
+  co_return co_await CollectionFindAndModifyBodies::update(AsyncEngine{self.core_}, self, filter,
+                                                           update, options);
+}
+
+boost::asio::awaitable<std::optional<bson::Document>> Collection::co_find_one_and_replace(
+    Collection self, bson::View filter, bson::View replacement, FindOneAndReplaceOptions options) {
+  co_return co_await CollectionFindAndModifyBodies::replace(AsyncEngine{self.core_}, self, filter,
+                                                            replacement, options);
+}
+
+boost::asio::awaitable<std::optional<bson::Document>> Collection::co_find_one_and_delete(
+    Collection self, bson::View filter, FindOneAndDeleteOptions options) {
+  co_return co_await CollectionFindAndModifyBodies::remove(AsyncEngine{self.core_}, self, filter,
+                                                           options);
 }
 
 }  // namespace mongoslice

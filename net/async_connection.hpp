@@ -46,7 +46,7 @@ namespace mongoslice {
 // The error a cancelled asynchronous step throws (what() names the step).
 Error cancelled_error(std::string_view what);
 
-class AsyncConnection {
+class AsyncConnection : public std::enable_shared_from_this<AsyncConnection> {
  public:
   using executor_type = boost::asio::any_io_executor;
 
@@ -79,6 +79,13 @@ class AsyncConnection {
   std::int32_t max_write_batch_size() const noexcept { return max_write_batch_size_; }
 
  private:
+  friend class AsyncConnectionPool;
+  // Its pool's list of connections checked out (an intrusive list: a checkout and a check-in
+  // cost O(1) and allocate nothing). Touched only under the pool's lock.
+  AsyncConnection* busy_prev_ = nullptr;
+  AsyncConnection* busy_next_ = nullptr;
+  bool busy_ = false;
+
   // Checks a reply header's length and opcode (as Connection's).
   using HeaderCheck = std::error_code (*)(std::span<const std::uint8_t, wire::kHeaderSize>,
                                           std::size_t, wire::MessageHeader&,

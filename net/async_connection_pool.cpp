@@ -54,6 +54,9 @@ struct AsyncConnectionPool::Waiter {
   std::mutex mutex;
   asio::steady_timer* timer = nullptr;
   bool woken = false;
+  // Under the pool's mutex: whether it is on waiters_, and where.
+  bool listed = false;
+  std::list<std::shared_ptr<Waiter>>::iterator position;
 };
 
 AsyncConnectionPool::Lease& AsyncConnectionPool::Lease::operator=(Lease&& other) noexcept {
@@ -89,17 +92,31 @@ void AsyncConnectionPool::check_open_locked() const {
   }
 }
 
-void AsyncConnectionPool::forget_busy_locked(const AsyncConnection* connection) noexcept {
-  std::erase_if(busy_, [connection](const std::weak_ptr<AsyncConnection>& busy) {
-    auto alive = busy.lock();
-    return !alive || alive.get() == connection;
-  });
+void AsyncConnectionPool::add_busy_locked(AsyncConnection& connection) noexcept {
+  connection.busy_ = true;
+  connection.busy_prev_ = nullptr;
+  connection.busy_next_ = busy_head_;
+  if (busy_head_) busy_head_->busy_prev_ = &connection;
+  busy_head_ = &connection;
+}
+
+void AsyncConnectionPool::forget_busy_locked(AsyncConnection& connection) noexcept {
+  if (!connection.busy_) return;
+  if (connection.busy_prev_) {
+    connection.busy_prev_->busy_next_ = connection.busy_next_;
+  } else {
+    busy_head_ = connection.busy_next_;
+  }
+  if (connection.busy_next_) connection.busy_next_->busy_prev_ = connection.busy_prev_;
+  connection.busy_prev_ = connection.busy_next_ = nullptr;
+  connection.busy_ = false;
 }
 
 void AsyncConnectionPool::wake_one_locked() noexcept {
   if (waiters_.empty()) return;
   std::shared_ptr<Waiter> waiter = std::move(waiters_.front());
   waiters_.pop_front();
+  waiter->listed = false;
   {
     std::lock_guard lock(waiter->mutex);
     waiter->woken = true;
@@ -119,15 +136,20 @@ asio::awaitable<AsyncConnectionPool::Lease> AsyncConnectionPool::checkout(
   const Deadline pool_deadline = Deadline::after(options_.wait_timeout, "waitQueueTimeoutMS");
   const Deadline wait_deadline = limit ? Deadline::earlier(pool_deadline, *limit) : pool_deadline;
   const asio::execution_context* context = &context_of(executor);
-  auto waiter = std::make_shared<Waiter>(executor);
+  // Made only when the checkout has to wait.
+  std::shared_ptr<Waiter> waiter;
   // Takes the waiter off the list however this frame ends (a timeout, a cancellation, an
   // exception, or the frame destroyed with its io_context).
   struct Unregister {
     AsyncConnectionPool* pool;
     const std::shared_ptr<Waiter>* waiter;
     ~Unregister() {
+      if (!*waiter) return;
       std::lock_guard lock(pool->mutex_);
-      pool->waiters_.remove(*waiter);
+      if ((*waiter)->listed) {
+        pool->waiters_.erase((*waiter)->position);
+        (*waiter)->listed = false;
+      }
     }
   } unregister{this, &waiter};
 
@@ -149,7 +171,7 @@ asio::awaitable<AsyncConnectionPool::Lease> AsyncConnectionPool::checkout(
         if (&context_of(idle.connection->executor()) != context) continue;
         Lease lease(shared_from_this(), std::move(idle.connection), idle.generation);
         idle_.erase(idle_.begin() + static_cast<std::ptrdiff_t>(i));
-        busy_.push_back(lease.connection_);
+        add_busy_locked(*lease.connection_);
         co_return lease;
       }
       const bool slot_free = options_.max_size == 0 || total_ < options_.max_size;
@@ -162,8 +184,13 @@ asio::awaitable<AsyncConnectionPool::Lease> AsyncConnectionPool::checkout(
       if (options_.max_size == 0 || total_ < options_.max_size) {
         ++total_;
         make_new = true;
-      } else if (std::find(waiters_.begin(), waiters_.end(), waiter) == waiters_.end()) {
-        waiters_.push_back(waiter);
+      } else {
+        if (!waiter) waiter = std::make_shared<Waiter>(executor);
+        if (!waiter->listed) {
+          waiters_.push_back(waiter);
+          waiter->position = std::prev(waiters_.end());
+          waiter->listed = true;
+        }
       }
     }
 
@@ -175,7 +202,7 @@ asio::awaitable<AsyncConnectionPool::Lease> AsyncConnectionPool::checkout(
       asio::use_service<AsyncContextGuard>(context_of(connection->executor()));
       {
         std::lock_guard lock(mutex_);
-        busy_.push_back(connection);
+        add_busy_locked(*connection);
       }
       std::exception_ptr failure;
       try {
@@ -186,7 +213,7 @@ asio::awaitable<AsyncConnectionPool::Lease> AsyncConnectionPool::checkout(
       if (failure) {
         {
           std::lock_guard lock(mutex_);
-          forget_busy_locked(connection.get());
+          forget_busy_locked(*connection);
           --total_;
           wake_one_locked();
         }
@@ -259,7 +286,7 @@ void AsyncConnectionPool::give_back(std::shared_ptr<AsyncConnection> connection,
     }
   }
   std::lock_guard lock(mutex_);
-  forget_busy_locked(connection.get());
+  forget_busy_locked(*connection);
   auto twin = twin_.lock();
   bool park = watched && !closed_ && twin && !twin->closed() && generation == twin->generation();
   if (park) {
@@ -297,7 +324,14 @@ void AsyncConnectionPool::close() noexcept {
     for (auto& entry : idle_) idle.push_back(std::move(entry.connection));
     total_ -= idle_.size();
     idle_.clear();
-    busy = busy_;
+    try {
+      for (AsyncConnection* c = busy_head_; c; c = c->busy_next_) {
+        busy.push_back(c->weak_from_this());
+      }
+    } catch (...) {
+      // Without memory for the list, the connections in use stay open until their operations
+      // end; new checkouts are refused all the same.
+    }
     while (!waiters_.empty()) wake_one_locked();
   }
   // Each connection is closed on its own executor: an Asio socket is not to be touched from

@@ -111,15 +111,17 @@ class AsyncConnectionPool : public std::enable_shared_from_this<AsyncConnectionP
   // Under mutex_: wakes the first waiter (a connection or a slot may be free for it).
   void wake_one_locked() noexcept;
   void check_open_locked() const;
-  void forget_busy_locked(const AsyncConnection* connection) noexcept;
+  void add_busy_locked(AsyncConnection& connection) noexcept;
+  void forget_busy_locked(AsyncConnection& connection) noexcept;
 
   const std::weak_ptr<ConnectionPool> twin_;
   const HostAndPort address_;
   const PoolOptions options_;
   mutable std::mutex mutex_;
   std::vector<Idle> idle_;  // most recently returned last
-  // Connections checked out or being connected, for close().
-  std::vector<std::weak_ptr<AsyncConnection>> busy_;
+  // Connections checked out or being connected, for close(): an intrusive list through
+  // AsyncConnection::busy_prev_/busy_next_ (a connection leaves it before it can be freed).
+  AsyncConnection* busy_head_ = nullptr;
   std::size_t total_ = 0;
   std::list<std::shared_ptr<Waiter>> waiters_;  // first come, first woken
   bool closed_ = false;

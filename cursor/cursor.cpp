@@ -156,6 +156,12 @@ void Cursor::advance() {
   while (step() == Step::kNeedMore) fetch_more();
 }
 
+std::optional<bson::View> Cursor::next() {
+  advance();
+  if (!has_current_) return std::nullopt;
+  return current_;
+}
+
 Cursor::Step Cursor::step() {
   started_ = true;
   has_current_ = false;

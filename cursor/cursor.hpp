@@ -116,6 +116,11 @@ class Cursor {
   // How many documents iteration has produced.
   std::int64_t returned() const noexcept { return returned_; }
 
+  // The next document, or nothing at the end (getMore runs when the batch is used up), as an
+  // alternative to range iteration: each call moves on. Throws as iteration does. The view is
+  // valid until the next call.
+  std::optional<bson::View> next();
+
   // The next document, or nothing at the end, running getMore asynchronously when the batch is
   // used up (see cursor/async_completion.hpp for tokens, errors and cancellation): completes
   // with void(error_code, std::optional<bson::View>). The view is valid until the next call.

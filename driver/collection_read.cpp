@@ -120,7 +120,7 @@ struct CollectionReadBodies {
     options.limit = -1;
     options.batch_size = 0;
     Cursor cursor = co_await find(engine, self, filter, options);
-    std::optional<bson::View> first = co_await Engine::first(cursor);
+    std::optional<bson::View> first = co_await Engine::next(cursor);
     if (!first) co_return std::nullopt;
     co_return bson::Document(*first);
   }

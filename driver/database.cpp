@@ -53,6 +53,68 @@ struct DatabaseBodies {
   }
 
   template <typename Engine>
+  static typename Engine::template Task<Cursor> run_cursor_command(
+      Engine engine, const Database& self, bson::View command,
+      const RunCursorCommandOptions& options) {
+    if (options.batch_size < 0) {
+      throw Error(errc::invalid_argument, "run_cursor_command: batch_size must be >= 0");
+    }
+    if (options.max_time && options.max_time->count() < 0) {
+      throw Error(errc::invalid_argument, "run_cursor_command: max_time must be >= 0");
+    }
+    if (options.cursor_type != CursorType::kNonTailable) {
+      throw Error(errc::invalid_argument,
+                  "run_cursor_command: tailable cursors are not supported by mongoslice yet");
+    }
+    auto op = ops::run_command_operation(self.name_, command);  // refuses an empty command
+    const ReadPreference read_preference = options.read_preference.value_or(ReadPreference{});
+    auto ran = co_await engine.execute(op, read_preference);
+    CursorOptions cursor;
+    cursor.batch_size = options.batch_size;
+    if (options.max_time) cursor.max_time_ms = static_cast<std::int64_t>(options.max_time->count());
+    cursor.comment = comment_holder(options.comment);
+    // Throws Error(errc::cursor_error) for a reply without a cursor.
+    co_return engine.make_cursor(std::move(ran.result), std::move(cursor), ran.server);
+  }
+
+  template <typename Engine>
+  static typename Engine::template Task<Collection> create_collection(
+      Engine engine, const Database& self, std::string_view name,
+      const CreateCollectionOptions& options) {
+    check_collection_name(name);  // before the create command goes out
+    const auto comment = comment_holder(options.comment);
+    wire::CreateCommand command;
+    command.capped = options.capped;
+    command.size = options.size;
+    command.max = options.max;
+    if (options.validator) command.validator = options.validator->view();
+    if (options.validation_level) command.validation_level = *options.validation_level;
+    if (options.validation_action) command.validation_action = *options.validation_action;
+    if (options.collation) command.collation = options.collation->view();
+    if (comment) command.comment = (*comment)["comment"];
+    if (self.options_.write_concern) command.write_concern = *self.options_.write_concern;
+    auto op = ops::create_collection_operation(self.name_, name, command);
+    co_await engine.execute(op);
+    co_return self.collection(name);
+  }
+
+  template <typename Engine>
+  static typename Engine::template Task<std::vector<std::string>> list_collection_names(
+      Engine engine, const Database& self, const bson::Document& filter) {
+    ListCollectionsOptions options;
+    if (!filter.view().empty()) options.filter = filter;
+    options.name_only = true;
+    Cursor cursor = co_await list_collections(engine, self, options);
+    std::vector<std::string> names;
+    for (;;) {
+      std::optional<bson::View> entry = co_await Engine::next(cursor);
+      if (!entry) break;
+      names.emplace_back(wire::collection_name_of(*entry));
+    }
+    co_return names;
+  }
+
+  template <typename Engine>
   static typename Engine::template Task<Unit> drop(Engine engine, const Database& self) {
     auto op = ops::drop_database_operation(self.name_,
                                            self.options_.write_concern.value_or(WriteConcern{}));
@@ -91,24 +153,13 @@ boost::asio::awaitable<bson::Document> Database::co_run_command(Database self, b
 
 Cursor Database::run_cursor_command(bson::View command,
                                     const RunCursorCommandOptions& options) const {
-  if (options.batch_size < 0) {
-    throw Error(errc::invalid_argument, "run_cursor_command: batch_size must be >= 0");
-  }
-  if (options.max_time && options.max_time->count() < 0) {
-    throw Error(errc::invalid_argument, "run_cursor_command: max_time must be >= 0");
-  }
-  if (options.cursor_type != CursorType::kNonTailable) {
-    throw Error(errc::invalid_argument,
-                "run_cursor_command: tailable cursors are not supported by mongoslice yet");
-  }
-  auto op = ops::run_command_operation(name_, command);  // refuses an empty command
-  auto ran = execute(*core_, op, options.read_preference.value_or(ReadPreference{}));
-  CursorOptions cursor;
-  cursor.batch_size = options.batch_size;
-  if (options.max_time) cursor.max_time_ms = static_cast<std::int64_t>(options.max_time->count());
-  cursor.comment = comment_holder(options.comment);
-  // Throws Error(errc::cursor_error) for a reply without a cursor.
-  return core_->make_cursor(std::move(ran.result), std::move(cursor), ran.server);
+  return DatabaseBodies::run_cursor_command(SyncEngine{*core_}, *this, command, options).run_now();
+}
+
+boost::asio::awaitable<Cursor> Database::co_run_cursor_command(Database self, bson::View command,
+                                                               RunCursorCommandOptions options) {
+  co_return co_await DatabaseBodies::run_cursor_command(AsyncEngine{self.core_}, self, command,
+                                                        options);
 }
 
 Cursor Database::list_collections(const ListCollectionsOptions& options) const {
@@ -121,33 +172,23 @@ boost::asio::awaitable<Cursor> Database::co_list_collections(Database self,
 }
 
 std::vector<std::string> Database::list_collection_names(const bson::Document& filter) const {
-  ListCollectionsOptions options;
-  if (!filter.view().empty()) options.filter = filter;
-  options.name_only = true;
-  std::vector<std::string> names;
-  for (bson::View entry : list_collections(options)) {
-    names.emplace_back(wire::collection_name_of(entry));
-  }
-  return names;
+  return DatabaseBodies::list_collection_names(SyncEngine{*core_}, *this, filter).run_now();
+}
+
+boost::asio::awaitable<std::vector<std::string>> Database::co_list_collection_names(
+    Database self, bson::Document filter) {
+  co_return co_await DatabaseBodies::list_collection_names(AsyncEngine{self.core_}, self, filter);
 }
 
 Collection Database::create_collection(std::string_view name,
                                        const CreateCollectionOptions& options) const {
-  check_collection_name(name);  // before the create command goes out
-  const auto comment = comment_holder(options.comment);
-  wire::CreateCommand command;
-  command.capped = options.capped;
-  command.size = options.size;
-  command.max = options.max;
-  if (options.validator) command.validator = options.validator->view();
-  if (options.validation_level) command.validation_level = *options.validation_level;
-  if (options.validation_action) command.validation_action = *options.validation_action;
-  if (options.collation) command.collation = options.collation->view();
-  if (comment) command.comment = (*comment)["comment"];
-  if (options_.write_concern) command.write_concern = *options_.write_concern;
-  auto op = ops::create_collection_operation(name_, name, command);
-  execute(*core_, op);
-  return collection(name);
+  return DatabaseBodies::create_collection(SyncEngine{*core_}, *this, name, options).run_now();
+}
+
+boost::asio::awaitable<Collection> Database::co_create_collection(Database self, std::string name,
+                                                                  CreateCollectionOptions options) {
+  co_return co_await DatabaseBodies::create_collection(AsyncEngine{self.core_}, self, name,
+                                                       options);
 }
 
 void Database::drop() const {

@@ -161,6 +161,16 @@ class Database {
   auto async_list_collections(Token&& token) const {
     return async_list_collections(ListCollectionsOptions{}, std::forward<Token>(token));
   }
+  // The filter is copied.
+  template <typename Token>
+  auto async_list_collection_names(const bson::Document& filter, Token&& token) const {
+    return complete_async<std::vector<std::string>>(
+        async_executor(), co_list_collection_names(*this, filter), std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_list_collection_names(Token&& token) const {
+    return async_list_collection_names(bson::Document(), std::forward<Token>(token));
+  }
   template <typename Token>
   auto async_aggregate(bson::View pipeline, const AggregateOptions& options, Token&& token) const {
     return complete_async<Cursor>(async_executor(), co_aggregate(*this, pipeline, options),
@@ -169,6 +179,27 @@ class Database {
   template <typename Token>
   auto async_aggregate(bson::View pipeline, Token&& token) const {
     return async_aggregate(pipeline, AggregateOptions{}, std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_run_cursor_command(bson::View command, const RunCursorCommandOptions& options,
+                                Token&& token) const {
+    return complete_async<Cursor>(async_executor(), co_run_cursor_command(*this, command, options),
+                                  std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_run_cursor_command(bson::View command, Token&& token) const {
+    return async_run_cursor_command(command, RunCursorCommandOptions{}, std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_create_collection(std::string_view name, const CreateCollectionOptions& options,
+                               Token&& token) const {
+    return complete_async<Collection>(async_executor(),
+                                      co_create_collection(*this, std::string(name), options),
+                                      std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_create_collection(std::string_view name, Token&& token) const {
+    return async_create_collection(name, CreateCollectionOptions{}, std::forward<Token>(token));
   }
   // Completes with void(error_code).
   template <typename Token>
@@ -186,6 +217,12 @@ class Database {
   static boost::asio::awaitable<Cursor> co_aggregate(Database self, bson::View pipeline,
                                                      AggregateOptions options);
   static boost::asio::awaitable<void> co_drop(Database self);
+  static boost::asio::awaitable<std::vector<std::string>> co_list_collection_names(
+      Database self, bson::Document filter);
+  static boost::asio::awaitable<Cursor> co_run_cursor_command(Database self, bson::View command,
+                                                              RunCursorCommandOptions options);
+  static boost::asio::awaitable<Collection> co_create_collection(Database self, std::string name,
+                                                                 CreateCollectionOptions options);
 
   std::shared_ptr<ClientCore> core_;
   std::string name_;

@@ -101,12 +101,8 @@ struct SyncEngine {
   Cursor make_cursor(bson::Document reply, CursorOptions options, const HostAndPort& server) {
     return core.make_cursor(std::move(reply), std::move(options), server);
   }
-  // The cursor's first document (find_one: a single batch, no getMore).
-  static Finished<std::optional<bson::View>> first(Cursor& cursor) {
-    auto it = cursor.begin();
-    if (it == cursor.end()) return {std::nullopt};
-    return {*it};
-  }
+  // The cursor's next document.
+  static Finished<std::optional<bson::View>> next(Cursor& cursor) { return {cursor.next()}; }
 };
 
 struct AsyncEngine {
@@ -131,7 +127,7 @@ struct AsyncEngine {
   Cursor make_cursor(bson::Document reply, CursorOptions options, const HostAndPort& server) {
     return core->make_cursor(std::move(reply), std::move(options), server, /*async_only=*/true);
   }
-  static boost::asio::awaitable<std::optional<bson::View>> first(Cursor& cursor) {
+  static boost::asio::awaitable<std::optional<bson::View>> next(Cursor& cursor) {
     return cursor.co_next();
   }
 };

@@ -38,6 +38,20 @@ Database MongoClient::database(std::string_view name) const {
   return Database(core_, std::string(name), std::move(options));
 }
 
+namespace {
+
+ListDatabasesOptions name_only() {
+  ListDatabasesOptions options;
+  options.name_only = true;
+  return options;
+}
+
+std::string_view name_of(const bson::Document& database) {
+  return database["name"].get_string();
+}
+
+}  // namespace
+
 // The bodies of the client's operations, written once for both engines (driver/engines.hpp).
 struct ClientBodies {
   template <typename Engine>
@@ -78,13 +92,18 @@ std::optional<boost::asio::any_io_executor> MongoClient::async_executor() const 
 }
 
 std::vector<std::string> MongoClient::list_database_names() const {
-  ListDatabasesOptions options;
-  options.name_only = true;
   std::vector<std::string> names;
-  for (const auto& database : list_databases(options)) {
-    names.emplace_back(database["name"].get_string());
-  }
+  for (const auto& database : list_databases(name_only())) names.emplace_back(name_of(database));
   return names;
+}
+
+boost::asio::awaitable<std::vector<std::string>> MongoClient::co_list_database_names(
+    std::shared_ptr<ClientCore> core) {
+  const ListDatabasesOptions options = name_only();  // named: see driver/engines.hpp (GCC 12)
+  auto databases = co_await co_list_databases(std::move(core), options);
+  std::vector<std::string> names;
+  for (const auto& database : databases) names.emplace_back(name_of(database));
+  co_return names;
 }
 
 std::uint64_t MongoClient::orphaned_kills() const noexcept {

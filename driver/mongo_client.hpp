@@ -105,6 +105,12 @@ class MongoClient {
     return async_list_databases(ListDatabasesOptions{}, std::forward<Token>(token));
   }
 
+  template <typename Token>
+  auto async_list_database_names(Token&& token) const {
+    return complete_async<std::vector<std::string>>(async_executor(), co_list_database_names(core_),
+                                                    std::forward<Token>(token));
+  }
+
   // See "Closing" above. Idempotent. Operations of the async API still pending complete with
   // errc::client_closed.
   void close() noexcept;
@@ -120,6 +126,8 @@ class MongoClient {
   std::optional<boost::asio::any_io_executor> async_executor() const;
   static boost::asio::awaitable<std::vector<bson::Document>> co_list_databases(
       std::shared_ptr<ClientCore> core, ListDatabasesOptions options);
+  static boost::asio::awaitable<std::vector<std::string>> co_list_database_names(
+      std::shared_ptr<ClientCore> core);
 
   std::shared_ptr<ClientCore> core_;
 };

@@ -22,34 +22,20 @@ namespace {
 
 constexpr auto kTupleDeferred = asio::as_tuple(asio::deferred);
 
-// What a deferred step yields when awaited: its completion arguments as a tuple.
+// Races `step` (a deferred operation completing with a tuple) against `timer`, set to expire at
+// `at`: the loser is cancelled and awaited, so nothing is left running. Not a coroutine (no frame
+// of its own): the caller co_awaits the group and reads whether the deadline won from the
+// completion order. Cancellation of the awaiting coroutine reaches both.
 template <typename Step>
-using StepResult = typename decltype(std::declval<Step>()(asio::use_awaitable))::value_type;
-
-// Runs `step` (a deferred operation completing with a tuple) until it completes or `deadline`
-// passes, whichever is first; the loser is cancelled and awaited, so nothing is left running.
-// Yields the step's result and whether the deadline won. Cancellation of the awaiting coroutine
-// reaches the step (as operation_aborted in its result).
-template <typename Step>
-asio::awaitable<std::pair<StepResult<Step>, bool>> within(Step step,
-                                                          std::optional<asio::steady_timer>& timer,
-                                                          const asio::any_io_executor& executor,
-                                                          const Deadline& deadline) {
-  if (!deadline.at) {
-    // Named: GCC 12 mishandles a co_await inside a braced co_return.
-    StepResult<Step> result = co_await std::move(step)(asio::use_awaitable);
-    co_return std::pair<StepResult<Step>, bool>(std::move(result), false);
-  }
+auto race(Step step, std::optional<asio::steady_timer>& timer,
+          const asio::any_io_executor& executor, SteadyClock::time_point at) {
   if (!timer) timer.emplace(executor);
-  timer->expires_at(*deadline.at);
-  auto [order, result, timer_result] =
-      co_await asio::experimental::make_parallel_group(std::move(step),
-                                                       timer->async_wait(kTupleDeferred))
-          .async_wait(asio::experimental::wait_for_one(), asio::use_awaitable);
-  (void)timer_result;
-  const bool timed_out = order[0] == 1;
-  co_return std::pair<StepResult<Step>, bool>(std::move(result), timed_out);
+  timer->expires_at(at);
+  return asio::experimental::make_parallel_group(std::move(step), timer->async_wait(kTupleDeferred))
+      .async_wait(asio::experimental::wait_for_one(), asio::use_awaitable);
 }
+
+constexpr auto kTupleAwaitable = asio::as_tuple(asio::use_awaitable);
 
 }  // namespace
 
@@ -95,12 +81,25 @@ void AsyncConnection::fail_step(const boost::system::error_code& ec, bool timed_
 asio::awaitable<std::vector<tcp::endpoint>> AsyncConnection::resolve(const Deadline& deadline) {
   boost::system::error_code ec;
   const auto numeric = asio::ip::make_address(address_.host, ec);
-  if (!ec) co_return std::vector<tcp::endpoint>{tcp::endpoint(numeric, address_.port)};
+  if (!ec) {
+    std::vector<tcp::endpoint> one{tcp::endpoint(numeric, address_.port)};
+    co_return one;
+  }
   tcp::resolver resolver(executor_);
-  auto [outcome, timed_out] = co_await within(
-      resolver.async_resolve(address_.host, std::to_string(address_.port), kTupleDeferred), timer_,
-      executor_, deadline);
-  auto& [resolve_ec, results] = outcome;
+  const std::string port = std::to_string(address_.port);
+  boost::system::error_code resolve_ec;
+  tcp::resolver::results_type results;
+  bool timed_out = false;
+  if (!deadline.at) {
+    std::tie(resolve_ec, results) =
+        co_await resolver.async_resolve(address_.host, port, kTupleAwaitable);
+  } else {
+    auto [order, outcome, ignored] =
+        co_await race(resolver.async_resolve(address_.host, port, kTupleDeferred), timer_,
+                      executor_, *deadline.at);
+    std::tie(resolve_ec, results) = outcome;
+    timed_out = order[0] == 1;
+  }
   if (resolve_ec || timed_out) fail_step(resolve_ec, timed_out, deadline, "resolving");
   std::vector<tcp::endpoint> endpoints;
   for (const auto& entry : results) endpoints.push_back(entry.endpoint());
@@ -111,9 +110,17 @@ asio::awaitable<std::vector<tcp::endpoint>> AsyncConnection::resolve(const Deadl
 asio::awaitable<void> AsyncConnection::connect_one(const tcp::endpoint& endpoint,
                                                    const Deadline& deadline) {
   close();
-  auto [outcome, timed_out] =
-      co_await within(socket_.async_connect(endpoint, kTupleDeferred), timer_, executor_, deadline);
-  auto [ec] = outcome;
+  boost::system::error_code ec;
+  bool timed_out = false;
+  if (!deadline.at) {
+    std::tie(ec) = co_await socket_.async_connect(endpoint, kTupleAwaitable);
+  } else {
+    auto [order, outcome, ignored] =
+        co_await race(socket_.async_connect(endpoint, kTupleDeferred), timer_, executor_,
+                      *deadline.at);
+    std::tie(ec) = outcome;
+    timed_out = order[0] == 1;
+  }
   if (ec || timed_out) fail_step(ec, timed_out, deadline, "connecting to");
   socket_.set_option(tcp::no_delay(true), ec);
   if (ec) fail(errc::network_error, "setting TCP_NODELAY for " + address_.to_string());
@@ -162,44 +169,66 @@ asio::awaitable<void> AsyncConnection::connect(std::optional<Deadline> limit) {
 asio::awaitable<void> AsyncConnection::write_all(std::span<const std::uint8_t> bytes,
                                                  const Deadline& deadline) {
   if (!is_open()) fail(errc::connection_closed, "writing to " + address_.to_string() + ": closed");
-  auto [outcome, timed_out] = co_await within(
-      asio::async_write(socket_, asio::buffer(bytes.data(), bytes.size()), kTupleDeferred), timer_,
-      executor_, deadline);
-  auto [ec, written] = outcome;
-  (void)written;
+  boost::system::error_code ec;
+  bool timed_out = false;
+  const auto buffer = asio::buffer(bytes.data(), bytes.size());
+  if (!deadline.at) {
+    std::tie(ec, std::ignore) = co_await asio::async_write(socket_, buffer, kTupleAwaitable);
+  } else {
+    auto [order, outcome, ignored] = co_await race(
+        asio::async_write(socket_, buffer, kTupleDeferred), timer_, executor_, *deadline.at);
+    std::tie(ec, std::ignore) = outcome;
+    timed_out = order[0] == 1;
+  }
   if (ec || timed_out) fail_step(ec, timed_out, deadline, "writing to");
 }
 
-asio::awaitable<void> AsyncConnection::read_exact(std::span<std::uint8_t> into,
-                                                  const Deadline& deadline, std::string_view what) {
-  auto [outcome, timed_out] = co_await within(
-      asio::async_read(socket_, asio::buffer(into.data(), into.size()), kTupleDeferred), timer_,
-      executor_, deadline);
-  auto [ec, read] = outcome;
-  (void)read;
-  if (ec || timed_out) {
-    fail_step(ec, timed_out, deadline, "reading " + std::string(what) + " from");
-  }
-}
-
-asio::awaitable<std::vector<std::uint8_t>> AsyncConnection::read_message(HeaderCheck check_header,
-                                                                         const Deadline& deadline) {
+asio::awaitable<std::vector<std::uint8_t>> AsyncConnection::read_message(
+    HeaderCheck check_header, const Deadline& deadline) {
+  // The header, then the rest in as few reads as the buffer's growth allows (most replies: one).
+  // The reads are awaited here, not in a helper coroutine: every suspended operation keeps its
+  // frames, and one frame fewer per level is memory per operation in flight.
   std::array<std::uint8_t, wire::kHeaderSize> header_bytes;
-  co_await read_exact(header_bytes, deadline, "the reply header");
-  wire::MessageHeader header;
-  wire::DecodeDiagnostics diagnostics;
-  if (auto ec = check_header(header_bytes, options_.max_message_size, header, &diagnostics)) {
-    fail(ec, "the reply header from " + address_.to_string() + ": " + diagnostics.describe());
-  }
-  const auto length = static_cast<std::size_t>(header.message_length);
-  std::vector<std::uint8_t> message = std::move(reply_buffer_);
-  message.clear();
-  message.reserve(next_reply_size(0, length));
-  message.assign(header_bytes.begin(), header_bytes.end());
-  while (message.size() < length) {
-    const std::size_t have = message.size();
-    message.resize(next_reply_size(have, length));
-    co_await read_exact(std::span(message).subspan(have), deadline, "the reply");
+  std::vector<std::uint8_t> message;
+  std::size_t length = 0;
+  bool header_done = false;
+  for (;;) {
+    std::span<std::uint8_t> into;
+    if (!header_done) {
+      into = header_bytes;
+    } else {
+      if (message.size() >= length) break;
+      const std::size_t have = message.size();
+      message.resize(next_reply_size(have, length));
+      into = std::span(message).subspan(have);
+    }
+    boost::system::error_code ec;
+    bool timed_out = false;
+    const auto buffer = asio::buffer(into.data(), into.size());
+    if (!deadline.at) {
+      std::tie(ec, std::ignore) = co_await asio::async_read(socket_, buffer, kTupleAwaitable);
+    } else {
+      auto [order, outcome, ignored] = co_await race(
+          asio::async_read(socket_, buffer, kTupleDeferred), timer_, executor_, *deadline.at);
+      std::tie(ec, std::ignore) = outcome;
+      timed_out = order[0] == 1;
+    }
+    if (ec || timed_out) {
+      fail_step(ec, timed_out, deadline,
+                header_done ? "reading the reply from" : "reading the reply header from");
+    }
+    if (header_done) continue;
+    header_done = true;
+    wire::MessageHeader header;
+    wire::DecodeDiagnostics diagnostics;
+    if (auto check = check_header(header_bytes, options_.max_message_size, header, &diagnostics)) {
+      fail(check, "the reply header from " + address_.to_string() + ": " + diagnostics.describe());
+    }
+    length = static_cast<std::size_t>(header.message_length);
+    message = std::move(reply_buffer_);
+    message.clear();
+    message.reserve(next_reply_size(0, length));
+    message.assign(header_bytes.begin(), header_bytes.end());
   }
   co_return message;
 }

@@ -96,8 +96,6 @@ class AsyncConnection : public std::enable_shared_from_this<AsyncConnection> {
                                            const Deadline& deadline);
   boost::asio::awaitable<void> write_all(std::span<const std::uint8_t> bytes,
                                          const Deadline& deadline);
-  boost::asio::awaitable<void> read_exact(std::span<std::uint8_t> into, const Deadline& deadline,
-                                          std::string_view what);
   boost::asio::awaitable<std::vector<std::uint8_t>> read_message(HeaderCheck check,
                                                                  const Deadline& deadline);
   // Turns a step's outcome into the error the header promises, closing the connection.

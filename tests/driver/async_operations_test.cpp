@@ -19,6 +19,7 @@
 #include <boost/asio/use_future.hpp>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <future>
 #include <mutex>
 #include <string>
@@ -73,6 +74,21 @@ struct Recorder {
   }
 
   static bson::Document answer(const std::string& name) {
+    if (name == "aggregate" || name == "listIndexes" || name == "listCollections") {
+      return bson::Document::from_json(
+          R"({"cursor": {"id": {"$numberLong": "0"}, "ns": "app.c",
+              "firstBatch": [{"n": 3, "name": "c", "type": "collection", "key": {"_id": 1}}]},
+              "ok": 1})");
+    }
+    if (name == "distinct") return bson::Document::from_json(R"({"values": [1, 2], "ok": 1})");
+    if (name == "count") return bson::Document::from_json(R"({"n": 4, "ok": 1})");
+    if (name == "findAndModify") {
+      return bson::Document::from_json(R"({"value": {"_id": 1, "x": "one"}, "ok": 1})");
+    }
+    if (name == "listDatabases") {
+      return bson::Document::from_json(R"({"databases": [{"name": "app"}], "ok": 1})");
+    }
+    if (name == "dropIndexes") return bson::Document::from_json(R"({"nIndexesWas": 2, "ok": 1})");
     if (name == "find") {
       return bson::Document::from_json(
           R"({"cursor": {"id": {"$numberLong": "0"}, "ns": "app.c",
@@ -154,6 +170,254 @@ TEST(AsyncOperations, EachTwinSendsWhatItsSyncTwinSends) {
   EXPECT_EQ(async_update.matched_count, sync_update.matched_count);
   EXPECT_EQ(async_update.modified_count, sync_update.modified_count);
   EXPECT_EQ(async_delete.deleted_count, sync_delete.deleted_count);
+}
+
+// Runs each operation through its sync twin and its async twin (use_awaitable) and compares the
+// commands the server received and the results (as JSON).
+TEST(AsyncOperations, EveryOtherTwinSendsWhatItsSyncTwinSends) {
+  Recorder recorder;
+  LoopbackServer server(recorder.script());
+  MongoClient client(uri_of(server));
+  Collection coll = client["app"]["c"];
+  Database db = client["app"];
+  const auto filter = bson::Document::from_json(R"({"_id": 1})");
+  const auto update = bson::Document::from_json(R"({"$set": {"x": "uno"}})");
+  const auto replacement = bson::Document::from_json(R"({"x": "uno"})");
+  const auto pipeline = bson::Document::from_json(R"({"0": {"$match": {}}})");
+  const auto keys = bson::Document::from_json(R"({"x": 1})");
+  const auto ping = bson::Document::from_json(R"({"ping": 1})");
+  using Json = std::string;
+  auto json_of_cursor_first = [](std::optional<bson::View> doc) {
+    return doc ? bson::Document(*doc).to_json() : Json("none");
+  };
+  auto optional_json = [](const std::optional<bson::Document>& doc) {
+    return doc ? doc->to_json() : Json("none");
+  };
+  struct Twin {
+    std::string name;
+    std::function<Json()> sync;
+    std::function<asio::awaitable<Json>()> async;
+  };
+  std::vector<Twin> twins;
+  twins.push_back(
+      {"count_documents", [&] { return std::to_string(coll.count_documents(filter.view())); },
+       [&]() -> asio::awaitable<Json> {
+         auto n = co_await coll.async_count_documents(filter.view(), asio::use_awaitable);
+         co_return std::to_string(n);
+       }});
+  twins.push_back({"estimated_document_count",
+                   [&] { return std::to_string(coll.estimated_document_count()); },
+                   [&]() -> asio::awaitable<Json> {
+                     auto n = co_await coll.async_estimated_document_count(asio::use_awaitable);
+                     co_return std::to_string(n);
+                   }});
+  twins.push_back({"distinct", [&] { return coll.distinct("x", filter.view()).to_json(); },
+                   [&]() -> asio::awaitable<Json> {
+                     auto d = co_await coll.async_distinct("x", filter.view(), asio::use_awaitable);
+                     co_return d.to_json();
+                   }});
+  twins.push_back(
+      {"find_one_and_update",
+       [&] { return optional_json(coll.find_one_and_update(filter.view(), update.view())); },
+       [&]() -> asio::awaitable<Json> {
+         auto d = co_await coll.async_find_one_and_update(filter.view(), update.view(),
+                                                          asio::use_awaitable);
+         co_return optional_json(d);
+       }});
+  twins.push_back(
+      {"find_one_and_replace",
+       [&] { return optional_json(coll.find_one_and_replace(filter.view(), replacement.view())); },
+       [&]() -> asio::awaitable<Json> {
+         auto d = co_await coll.async_find_one_and_replace(filter.view(), replacement.view(),
+                                                           asio::use_awaitable);
+         co_return optional_json(d);
+       }});
+  twins.push_back({"find_one_and_delete",
+                   [&] { return optional_json(coll.find_one_and_delete(filter.view())); },
+                   [&]() -> asio::awaitable<Json> {
+                     auto d = co_await coll.async_find_one_and_delete(filter.view(),
+                                                                      asio::use_awaitable);
+                     co_return optional_json(d);
+                   }});
+  twins.push_back({"aggregate",
+                   [&] {
+                     Cursor c = coll.aggregate(pipeline.view());
+                     return json_of_cursor_first(c.next());
+                   },
+                   [&]() -> asio::awaitable<Json> {
+                     Cursor c = co_await coll.async_aggregate(pipeline.view(), asio::use_awaitable);
+                     auto first = co_await c.async_next(asio::use_awaitable);
+                     co_return json_of_cursor_first(first);
+                   }});
+  twins.push_back({"create_index", [&] { return coll.create_index(keys.view()); },
+                   [&]() -> asio::awaitable<Json> {
+                     co_return co_await coll.async_create_index(keys.view(), asio::use_awaitable);
+                   }});
+  twins.push_back({"list_indexes",
+                   [&] {
+                     Cursor c = coll.list_indexes();
+                     return json_of_cursor_first(c.next());
+                   },
+                   [&]() -> asio::awaitable<Json> {
+                     Cursor c = co_await coll.async_list_indexes(asio::use_awaitable);
+                     auto first = co_await c.async_next(asio::use_awaitable);
+                     co_return json_of_cursor_first(first);
+                   }});
+  twins.push_back({"drop_index",
+                   [&] {
+                     coll.drop_index("x_1");
+                     return Json("done");
+                   },
+                   [&]() -> asio::awaitable<Json> {
+                     co_await coll.async_drop_index("x_1", asio::use_awaitable);
+                     co_return Json("done");
+                   }});
+  twins.push_back({"rename", [&] { return coll.rename("d").name(); },
+                   [&]() -> asio::awaitable<Json> {
+                     Collection renamed = co_await coll.async_rename("d", asio::use_awaitable);
+                     co_return renamed.name();
+                   }});
+  twins.push_back({"collection drop",
+                   [&] {
+                     coll.drop();
+                     return Json("done");
+                   },
+                   [&]() -> asio::awaitable<Json> {
+                     co_await coll.async_drop(asio::use_awaitable);
+                     co_return Json("done");
+                   }});
+  twins.push_back(
+      {"run_cursor_command",
+       [&] {
+         Cursor c =
+             db.run_cursor_command(bson::Document::from_json(R"({"aggregate": "c", "pipeline": [],
+                                                       "cursor": {}})")
+                                       .view());
+         return json_of_cursor_first(c.next());
+       },
+       [&]() -> asio::awaitable<Json> {
+         const auto command =
+             bson::Document::from_json(R"({"aggregate": "c", "pipeline": [], "cursor": {}})");
+         Cursor c = co_await db.async_run_cursor_command(command.view(), asio::use_awaitable);
+         auto first = co_await c.async_next(asio::use_awaitable);
+         co_return json_of_cursor_first(first);
+       }});
+  twins.push_back({"create_collection", [&] { return db.create_collection("e").name(); },
+                   [&]() -> asio::awaitable<Json> {
+                     Collection made =
+                         co_await db.async_create_collection("e", asio::use_awaitable);
+                     co_return made.name();
+                   }});
+  twins.push_back({"list_collection_names", [&] { return db.list_collection_names().front(); },
+                   [&]() -> asio::awaitable<Json> {
+                     auto names = co_await db.async_list_collection_names(asio::use_awaitable);
+                     co_return names.front();
+                   }});
+  twins.push_back({"database aggregate",
+                   [&] {
+                     Cursor c = db.aggregate(pipeline.view());
+                     return json_of_cursor_first(c.next());
+                   },
+                   [&]() -> asio::awaitable<Json> {
+                     Cursor c = co_await db.async_aggregate(pipeline.view(), asio::use_awaitable);
+                     auto first = co_await c.async_next(asio::use_awaitable);
+                     co_return json_of_cursor_first(first);
+                   }});
+  twins.push_back({"run_command", [&] { return db.run_command(ping.view()).to_json(); },
+                   [&]() -> asio::awaitable<Json> {
+                     auto reply = co_await db.async_run_command(ping.view(), asio::use_awaitable);
+                     co_return reply.to_json();
+                   }});
+  twins.push_back({"list_database_names", [&] { return client.list_database_names().front(); },
+                   [&]() -> asio::awaitable<Json> {
+                     auto names = co_await client.async_list_database_names(asio::use_awaitable);
+                     co_return names.front();
+                   }});
+  twins.push_back({"bulk_write",
+                   [&] {
+                     std::vector<WriteModel> models;
+                     models.push_back(DeleteOneModel{bson::Document(filter.view())});
+                     return std::to_string(coll.bulk_write(models).deleted_count);
+                   },
+                   [&]() -> asio::awaitable<Json> {
+                     std::vector<WriteModel> models;
+                     models.push_back(DeleteOneModel{bson::Document(filter.view())});
+                     auto r =
+                         co_await coll.async_bulk_write(std::move(models), asio::use_awaitable);
+                     co_return std::to_string(r.deleted_count);
+                   }});
+
+  asio::io_context io;
+  for (const Twin& twin : twins) {
+    SCOPED_TRACE(twin.name);
+    recorder.taken();
+    const Json sync_result = twin.sync();
+    const auto sync_commands = recorder.taken();
+    const Json async_result = run(io, twin.async());
+    const auto async_commands = recorder.taken();
+    EXPECT_EQ(async_result, sync_result);
+    ASSERT_EQ(async_commands.size(), sync_commands.size());
+    ASSERT_FALSE(sync_commands.empty());
+    for (std::size_t i = 0; i < sync_commands.size(); ++i) {
+      EXPECT_EQ(shape(async_commands[i]), shape(sync_commands[i]));
+    }
+  }
+}
+
+TEST(AsyncOperations, AsyncCursorsIterateOnlyAsynchronouslyAndStillPushTheirKill) {
+  // A cursor of an async_ operation refuses range iteration; destroyed while live, it pushes
+  // its kill record (the kill-cursors executor then sends killCursors, seen by the server).
+  std::mutex mutex;
+  std::vector<bson::Document> kills;
+  std::condition_variable killed;
+  LoopbackServer server([&](PeerStream& s, int) {
+    for (;;) {
+      auto request = s.read_message();
+      const auto name = testing::command_name_of(request);
+      if (name == "isMaster" || name == "hello") {
+        s.write(testing::reply_to(request, testing::standard_hello_reply()));
+      } else if (name == "find") {
+        s.write(testing::reply_to(request, bson::Document::from_json(
+                                               R"({"cursor": {"id": {"$numberLong": "77"},
+                                                   "ns": "app.c", "firstBatch": [{"_id": 1}]},
+                                                   "ok": 1})")));
+      } else if (name == "getMore") {
+        s.write(testing::reply_to(request, bson::Document::from_json(
+                                               R"({"cursor": {"id": {"$numberLong": "77"},
+                                                   "ns": "app.c", "nextBatch": [{"_id": 2}]},
+                                                   "ok": 1})")));
+      } else {
+        if (name == "killCursors") {
+          std::lock_guard lock(mutex);
+          kills.push_back(testing::body_of(request));
+          killed.notify_all();
+        }
+        s.write(testing::reply_to(request, bson::Document::from_json(R"({"ok": 1})")));
+      }
+    }
+  });
+  MongoClient client(uri_of(server));
+  asio::io_context io;
+  auto ids = run(io, [&]() -> asio::awaitable<std::vector<std::int64_t>> {
+    FindOptions options;
+    options.batch_size = 1;
+    Cursor cursor =
+        co_await client["app"]["c"].async_find(bson::View(), options, asio::use_awaitable);
+    EXPECT_THROW(cursor.begin(), Error);
+    std::vector<std::int64_t> seen;
+    for (int i = 0; i < 2; ++i) {  // the first batch, then one getMore
+      auto doc = co_await cursor.async_next(asio::use_awaitable);
+      if (!doc) break;
+      seen.push_back((*doc)["_id"].as_int64());
+    }
+    EXPECT_EQ(cursor.id(), 77);
+    co_return seen;  // the live cursor is destroyed here
+  }());
+  EXPECT_EQ(ids, (std::vector<std::int64_t>{1, 2}));
+  std::unique_lock lock(mutex);
+  ASSERT_TRUE(killed.wait_for(lock, 10s, [&] { return !kills.empty(); }));
+  EXPECT_EQ(kills[0]["cursors"].get_array().to_json(),
+            bson::Document::from_json(R"({"0": {"$numberLong": "77"}})").to_json());
 }
 
 // A client whose async operations run on `io` when their token brings no executor.

@@ -60,10 +60,11 @@ const ReadConcern& Collection::read_concern() const noexcept {
 
 // The bodies of the reads, each written once for both engines (driver/engines.hpp).
 struct CollectionReadBodies {
-  template <typename Engine>
-  static typename Engine::template Task<Cursor> find(Engine engine, const Collection& self,
-                                                     bson::View filter,
-                                                     const FindOptions& options) {
+  // The find command's operation. A plain function, not part of a body: what it builds on the
+  // way (wire::FindOptions, ~340 bytes) stays on the stack instead of in every suspended
+  // operation's coroutine frame (GCC keeps all of a coroutine's locals in its frame).
+  static auto find_operation(const Collection& self, bson::View filter,
+                             const FindOptions& options) {
     if (options.skip < 0) throw Error(errc::invalid_argument, "find: skip must be >= 0");
     if (options.batch_size < 0)
       throw Error(errc::invalid_argument, "find: batch_size must be >= 0");
@@ -102,27 +103,47 @@ struct CollectionReadBodies {
     find.no_cursor_timeout = options.no_cursor_timeout;
     find.allow_partial_results = options.allow_partial_results;
     find.read_concern = self.read_concern();
-    auto op = ops::single_command<bson::Document>(ops::OperationKind::kRead, self.db_,
-                                                  wire::make_find(self.db_, self.name_, find),
-                                                  ops::KeepReply{},
-                                                  /*retryable=*/true);
+    return ops::single_command<bson::Document>(ops::OperationKind::kRead, self.db_,
+                                               wire::make_find(self.db_, self.name_, find),
+                                               ops::KeepReply{},
+                                               /*retryable=*/true);
+  }
+
+  static CursorOptions cursor_options(const FindOptions& options) {
+    return {.batch_size = options.batch_size,
+            .limit = options.limit,
+            .comment = comment_holder(options.comment)};
+  }
+
+  template <typename Engine>
+  static typename Engine::template Task<Cursor> find(
+      Engine engine, typename Engine::template Hold<Collection> self, bson::View filter,
+      typename Engine::template Hold<FindOptions> options) {
+    auto op = find_operation(self, filter, options);
     auto ran = co_await engine.execute(op, self.read_preference());
-    co_return engine.make_cursor(std::move(ran.result),
-                                 {.batch_size = options.batch_size,
-                                  .limit = options.limit,
-                                  .comment = comment_holder(options.comment)},
-                                 ran.server);
+    co_return engine.make_cursor(std::move(ran.result), cursor_options(options), ran.server);
+  }
+
+  // The first document of a find's single batch (limit -1: no getMore), copied out; a server
+  // cursor left open anyway is handed to the kill queue by the cursor's destruction.
+  static std::optional<bson::Document> first_of(ClientCore& core, bson::Document reply,
+                                                const FindOptions& options,
+                                                const HostAndPort& server) {
+    Cursor cursor = core.make_cursor(std::move(reply), cursor_options(options), server);
+    std::optional<bson::View> first = cursor.next();
+    if (!first) return std::nullopt;
+    return bson::Document(*first);
   }
 
   template <typename Engine>
   static typename Engine::template Task<std::optional<bson::Document>> find_one(
-      Engine engine, const Collection& self, bson::View filter, FindOptions options) {
+      Engine engine, typename Engine::template Hold<Collection> self, bson::View filter,
+      FindOptions options) {
     options.limit = -1;
     options.batch_size = 0;
-    Cursor cursor = co_await find(engine, self, filter, options);
-    std::optional<bson::View> first = co_await Engine::next(cursor);
-    if (!first) co_return std::nullopt;
-    co_return bson::Document(*first);
+    auto op = find_operation(self, filter, options);
+    auto ran = co_await engine.execute(op, self.read_preference());
+    co_return first_of(*self.core_, std::move(ran.result), options, ran.server);
   }
 };
 
@@ -135,16 +156,20 @@ std::optional<bson::Document> Collection::find_one(bson::View filter, FindOption
       .run_now();
 }
 
+// Not coroutines: each returns its body, which owns the handle and the options (Hold).
 boost::asio::awaitable<Cursor> Collection::co_find(Collection self, bson::View filter,
                                                    FindOptions options) {
-  co_return co_await CollectionReadBodies::find(AsyncEngine{self.core_}, self, filter, options);
+  auto core = self.core_;
+  return CollectionReadBodies::find(AsyncEngine{std::move(core)}, std::move(self), filter,
+                                    std::move(options));
 }
 
 boost::asio::awaitable<std::optional<bson::Document>> Collection::co_find_one(Collection self,
                                                                               bson::View filter,
                                                                               FindOptions options) {
-  co_return co_await CollectionReadBodies::find_one(AsyncEngine{self.core_}, self, filter,
-                                                    std::move(options));
+  auto core = self.core_;
+  return CollectionReadBodies::find_one(AsyncEngine{std::move(core)}, std::move(self), filter,
+                                        std::move(options));
 }
 
 // ---- counts and distinct -------------------------------------------------------------------

@@ -86,6 +86,12 @@ struct SyncEngine {
   template <typename T>
   using Task = EagerTask<T>;
 
+  // How a body takes what it works on (a handle, options): the sync engine by reference (the
+  // caller's), the async one by value, so that the body's frame owns it and the public async_
+  // function can return the body itself instead of wrapping it in one more coroutine frame.
+  template <typename T>
+  using Hold = const T&;
+
   explicit SyncEngine(ClientCore& c) noexcept : core(c) {}
   ClientCore& core;
 
@@ -108,6 +114,9 @@ struct SyncEngine {
 struct AsyncEngine {
   template <typename T>
   using Task = boost::asio::awaitable<T>;
+
+  template <typename T>
+  using Hold = T;
 
   explicit AsyncEngine(std::shared_ptr<ClientCore> c) noexcept : core(std::move(c)) {}
   // Shared: the pending operation keeps the client's state alive until it completes (close()

@@ -1,7 +1,7 @@
-// Server errors that operations meet reach SDAM (the issue's finding: a find answered with
-// 10107 left the server Standalone until the next heartbeat). A MongoClient talks to a scripted
-// server on loopback whose finds fail as each test says; its monitor and pool connect to the
-// same server, for real.
+// Server errors that operations meet reach SDAM, from the blocking and the async engine alike (the
+// issue's finding: a find answered with 10107 left the server Standalone until the next heartbeat).
+// A MongoClient talks to a scripted server on loopback whose finds fail as each test says; its
+// monitor and pool connect to the same server, for real.
 
 #include <gtest/gtest.h>
 
@@ -12,6 +12,11 @@
 #include <mutex>
 #include <string>
 #include <vector>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
 
 #include "driver/mongo_client.hpp"
 #include "monitor/server_description.hpp"
@@ -191,6 +196,86 @@ TEST(ClientServerErrors, ANetworkErrorAfterTheHandshakeMarksUnknownAndClearsTheP
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), errc::connection_closed) << e.what();
   }
+  EXPECT_TRUE(recorder->wait_for("Unknown"));
+}
+
+// The async engine hands its operations' errors to SDAM the same way.
+
+// Runs an async find on `io` (one io_context per test: the async pool reuses a connection only
+// on the context it was opened on); returns the error it threw (none: succeeded).
+std::optional<Error> async_find(MongoClient& client, boost::asio::io_context& io) {
+  io.restart();
+  auto done = boost::asio::co_spawn(
+      io,
+      [&]() -> boost::asio::awaitable<void> {
+        const auto filter = bson::Document::from_json("{}");
+        co_await client["db"]["c"].async_find(filter.view(), boost::asio::use_awaitable);
+      },
+      boost::asio::use_future);
+  io.run();
+  try {
+    done.get();
+  } catch (const Error& e) {
+    return e;
+  }
+  return std::nullopt;
+}
+
+TEST(ClientServerErrors, AsyncNotWritablePrimaryMarksTheServerUnknownAndKeepsThePool) {
+  ScriptedStandalone scripted(bson::Document::from_json(
+      R"({"ok": 0, "code": 10107, "codeName": "NotWritablePrimary", "errmsg": "not primary"})"));
+  auto recorder = std::make_shared<TypeRecorder>();
+  MongoClient client(uri_of(scripted), {.listeners = {recorder}});
+  ASSERT_TRUE(recorder->wait_for("Standalone"));
+  boost::asio::io_context io;
+  // The very type the sync find throws (not sliced: caught as ServerError).
+  bool server_error = false;
+  try {
+    auto done = boost::asio::co_spawn(
+        io,
+        [&]() -> boost::asio::awaitable<void> {
+          const auto filter = bson::Document::from_json("{}");
+          co_await client["db"]["c"].async_find(filter.view(), boost::asio::use_awaitable);
+        },
+        boost::asio::use_future);
+    io.run();
+    done.get();
+  } catch (const ServerError& e) {
+    server_error = true;
+    EXPECT_EQ(e.server_code(), 10107);
+  }
+  EXPECT_TRUE(server_error);
+  EXPECT_TRUE(recorder->wait_for("Unknown", "not primary"));
+  ASSERT_TRUE(recorder->wait_count(3));  // found again by the check the error requested
+  EXPECT_FALSE(async_find(client, io));
+  // The async pool was kept: its one connection served both finds (plus the monitor's).
+  EXPECT_EQ(scripted.server.connections(), 2);
+}
+
+TEST(ClientServerErrors, AsyncShutdownInProgressClearsThePool) {
+  ScriptedStandalone scripted(bson::Document::from_json(
+      R"({"ok": 0, "code": 91, "codeName": "ShutdownInProgress", "errmsg": "shutting down"})"));
+  auto recorder = std::make_shared<TypeRecorder>();
+  MongoClient client(uri_of(scripted), {.listeners = {recorder}});
+  ASSERT_TRUE(recorder->wait_for("Standalone"));
+  boost::asio::io_context io;
+  ASSERT_TRUE(async_find(client, io));
+  EXPECT_TRUE(recorder->wait_for("Unknown", "shutting down"));
+  EXPECT_FALSE(async_find(client, io));
+  // The clear reached the async pool (its generation is the blocking pool's): the connection
+  // of the first find was not reused.
+  EXPECT_EQ(scripted.server.connections(), 3);
+}
+
+TEST(ClientServerErrors, AsyncNetworkErrorMarksUnknown) {
+  ScriptedStandalone scripted(std::nullopt);
+  auto recorder = std::make_shared<TypeRecorder>();
+  MongoClient client(uri_of(scripted), {.listeners = {recorder}});
+  ASSERT_TRUE(recorder->wait_for("Standalone"));
+  boost::asio::io_context io;
+  auto error = async_find(client, io);
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->code(), errc::connection_closed) << error->what();
   EXPECT_TRUE(recorder->wait_for("Unknown"));
 }
 

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <utility>
 
+#include "net/async_dns_resolver.hpp"
 #include "wire/error.hpp"
 #include "wire/op_query.hpp"
 
@@ -79,31 +80,16 @@ void AsyncConnection::fail_step(const boost::system::error_code& ec, bool timed_
 }
 
 asio::awaitable<std::vector<tcp::endpoint>> AsyncConnection::resolve(const Deadline& deadline) {
-  boost::system::error_code ec;
-  const auto numeric = asio::ip::make_address(address_.host, ec);
-  if (!ec) {
-    std::vector<tcp::endpoint> one{tcp::endpoint(numeric, address_.port)};
-    co_return one;
+  // c-ares on this executor (IP literals come back at once), with the client's DNS servers.
+  std::vector<asio::ip::address> addresses;
+  try {
+    addresses = co_await co_resolve(executor_, address_, options_.dns, deadline);
+  } catch (...) {
+    close();
+    throw;
   }
-  tcp::resolver resolver(executor_);
-  const std::string port = std::to_string(address_.port);
-  boost::system::error_code resolve_ec;
-  tcp::resolver::results_type results;
-  bool timed_out = false;
-  if (!deadline.at) {
-    std::tie(resolve_ec, results) =
-        co_await resolver.async_resolve(address_.host, port, kTupleAwaitable);
-  } else {
-    auto [order, outcome, ignored] =
-        co_await race(resolver.async_resolve(address_.host, port, kTupleDeferred), timer_,
-                      executor_, *deadline.at);
-    std::tie(resolve_ec, results) = outcome;
-    timed_out = order[0] == 1;
-  }
-  if (resolve_ec || timed_out) fail_step(resolve_ec, timed_out, deadline, "resolving");
   std::vector<tcp::endpoint> endpoints;
-  for (const auto& entry : results) endpoints.push_back(entry.endpoint());
-  if (endpoints.empty()) fail(errc::network_error, "resolving " + address_.host + ": no address");
+  for (const auto& address : addresses) endpoints.emplace_back(address, address_.port);
   co_return endpoints;
 }
 

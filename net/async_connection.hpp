@@ -19,8 +19,8 @@
 // so such a connection is never used again. An ok: 0 reply leaves it usable.
 //
 // Thread-safety: like any Asio I/O object, one coroutine uses it at a time, on its executor.
-// Host names are resolved by Asio's resolver (getaddrinfo on Asio's own resolver thread; the
-// handler comes back to this executor); numeric addresses skip it.
+// Host names are resolved by c-ares on this executor (net/async_dns_resolver.hpp), through
+// ConnectionOptions::dns's servers, within the connect deadline; numeric addresses skip it.
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>

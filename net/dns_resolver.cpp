@@ -103,23 +103,8 @@ int set_cloexec(ares_socket_t fd, int /*type*/, void* /*data*/) {
 // lookups in flight. Channels are not thread-safe (c-ares 1.18); each lookup has its own.
 class Channel {
  public:
-  Channel(const DnsOptions& options, const std::string& where) {
-    int status = ares_init(&channel_);
-    if (status != ARES_SUCCESS) {
-      throw Error(errc::network_error, where + ": c-ares cannot start: " + ares_strerror(status));
-    }
-    ares_set_socket_configure_callback(channel_, &set_cloexec, nullptr);
-    if (!options.servers.empty()) {
-      std::string csv;
-      for (const auto& server : options.servers) csv += (csv.empty() ? "" : ",") + server;
-      status = ares_set_servers_ports_csv(channel_, csv.c_str());
-      if (status != ARES_SUCCESS) {
-        ares_destroy(channel_);
-        throw Error(errc::invalid_argument,
-                    where + ": DNS servers \"" + csv + "\" not accepted: " + ares_strerror(status));
-      }
-    }
-  }
+  Channel(const DnsOptions& options, const std::string& where)
+      : channel_(open_dns_channel(options, where, nullptr, 0)) {}
   // Ends the lookups still in flight: their callbacks run here with ARES_EDESTRUCTION.
   ~Channel() { ares_destroy(channel_); }
   Channel(const Channel&) = delete;
@@ -188,13 +173,7 @@ void on_addrinfo(void* arg, int status, int /*timeouts*/, ares_addrinfo* result)
   lookup.status = status;
   if (status == ARES_SUCCESS && result) {
     try {
-      for (const ares_addrinfo_node* node = result->nodes; node; node = node->ai_next) {
-        auto address = to_address(node->ai_addr);
-        if (address && std::find(lookup.addresses.begin(), lookup.addresses.end(), *address) ==
-                           lookup.addresses.end()) {
-          lookup.addresses.push_back(*address);
-        }
-      }
+      collect_addresses(result->nodes, lookup.addresses);
     } catch (...) {  // std::bad_alloc
       lookup.status = ARES_ENOMEM;
       lookup.addresses.clear();
@@ -210,6 +189,40 @@ int to_poll_timeout(const timeval& wait) {
 }
 
 }  // namespace
+
+int dns_library_status() noexcept {
+  return library_status();
+}
+
+ares_channeldata* open_dns_channel(const DnsOptions& options, const std::string& where,
+                                   ares_options* extra, int extra_mask) {
+  ares_channel channel = nullptr;
+  int status = extra ? ares_init_options(&channel, extra, extra_mask) : ares_init(&channel);
+  if (status != ARES_SUCCESS) {
+    throw Error(errc::network_error, where + ": c-ares cannot start: " + ares_strerror(status));
+  }
+  ares_set_socket_configure_callback(channel, &set_cloexec, nullptr);
+  if (!options.servers.empty()) {
+    std::string csv;
+    for (const auto& server : options.servers) csv += (csv.empty() ? "" : ",") + server;
+    status = ares_set_servers_ports_csv(channel, csv.c_str());
+    if (status != ARES_SUCCESS) {
+      ares_destroy(channel);
+      throw Error(errc::invalid_argument,
+                  where + ": DNS servers \"" + csv + "\" not accepted: " + ares_strerror(status));
+    }
+  }
+  return channel;
+}
+
+void collect_addresses(const ares_addrinfo_node* nodes, std::vector<asio::ip::address>& out) {
+  for (const ares_addrinfo_node* node = nodes; node; node = node->ai_next) {
+    auto address = to_address(node->ai_addr);
+    if (address && std::find(out.begin(), out.end(), *address) == out.end()) {
+      out.push_back(*address);
+    }
+  }
+}
 
 DnsResolver::DnsResolver(DnsOptions options) : options_(std::move(options)) {
 }

@@ -30,6 +30,11 @@
 #include "net/deadline.hpp"
 #include "wire/address.hpp"
 
+// c-ares's types, for the helpers shared with net/async_dns_resolver.cpp (below).
+struct ares_channeldata;
+struct ares_options;
+struct ares_addrinfo_node;
+
 namespace mongoslice {
 
 struct DnsOptions {
@@ -78,6 +83,17 @@ class InterruptSlot {
   std::atomic<std::uint64_t> published_{0};     // generation << 32 | (fd + 1); low half 0: none
   std::atomic<std::uint64_t> interrupters_{0};  // generation << 32 | interrupt() calls inside
 };
+
+// Shared with net/async_dns_resolver.cpp, so that both resolvers configure c-ares alike.
+// ares_library_init's status (it runs once per process, and is never cleaned up).
+int dns_library_status() noexcept;
+// A channel configured as DnsResolver's (the servers of `options`, close-on-exec sockets), with
+// `extra` passed to ares_init_options when not null. Throws as the header says (`where` opens
+// the message). The caller ares_destroy()s it.
+ares_channeldata* open_dns_channel(const DnsOptions& options, const std::string& where,
+                                   ares_options* extra, int extra_mask);
+// Appends the IPv4 and IPv6 addresses of `nodes` not in `out` yet, in order.
+void collect_addresses(const ares_addrinfo_node* nodes, std::vector<boost::asio::ip::address>& out);
 
 class DnsResolver {
  public:

@@ -40,6 +40,31 @@ for id in $ids; do
   fi
 done
 
+# async_iterate: the async API on one io_context; its abandoned cursor must reach the server.
+if [[ -x $bin/async_iterate ]]; then
+  out=$("$bin/async_iterate" --uri "$uri" --db examples_test --coll cursors_async --docs 10 \
+    --batch-size 3 --concurrent 100 --wait-ms 5000)
+  status=$?
+  echo "$out"
+  ((status == 0)) || fail "async_iterate exited $status"
+  grep -q '^iterated 10 documents with batch size 3 (3 getMores)$' <<<"$out" ||
+    fail "async_iterate did not iterate 10 documents over 3 getMores"
+  grep -q '^100 concurrent find_ones: 100 found the right document$' <<<"$out" ||
+    fail "async_iterate's concurrent find_ones did not all find their document"
+  id=$(sed -n 's/^abandoned cursor \([0-9-]*\) ns=examples_test.cursors_async after 1 document: killCursors will be sent by the kill-cursors executor$/\1/p' <<<"$out")
+  if [[ -z $id ]]; then
+    fail "async_iterate abandoned no cursor"
+  else
+    grep -q "^killed $id$" <<<"$out" || fail "async_iterate's cursor $id was not killed"
+    if [[ $server == java || -z ${MONGODB_URI:-} ]]; then
+      case $server in
+      ferretdb) grep -A2 '"killCursors": "cursors_async"' "$log" | grep -q "int64($id)" ;;
+      java) grep -Eq "\"killCursors\" : \"cursors_async\", \"cursors\" : \[([^]]*[ ,])?$id[ ,]" "$log" ;;
+      esac || fail "$server's log $log has no killCursors for async_iterate's cursor $id"
+    fi
+  fi
+fi
+
 out=$("$bin/watch_topology" --uri "${uri%/}/?heartbeatFrequencyMS=500" --seconds 2)
 status=$?
 echo "$out" | head -n 5

@@ -101,9 +101,8 @@ asio::awaitable<void> AsyncConnection::connect_one(const tcp::endpoint& endpoint
   if (!deadline.at) {
     std::tie(ec) = co_await socket_.async_connect(endpoint, kTupleAwaitable);
   } else {
-    auto [order, outcome, ignored] =
-        co_await race(socket_.async_connect(endpoint, kTupleDeferred), timer_, executor_,
-                      *deadline.at);
+    auto [order, outcome, ignored] = co_await race(socket_.async_connect(endpoint, kTupleDeferred),
+                                                   timer_, executor_, *deadline.at);
     std::tie(ec) = outcome;
     timed_out = order[0] == 1;
   }
@@ -169,8 +168,8 @@ asio::awaitable<void> AsyncConnection::write_all(std::span<const std::uint8_t> b
   if (ec || timed_out) fail_step(ec, timed_out, deadline, "writing to");
 }
 
-asio::awaitable<std::vector<std::uint8_t>> AsyncConnection::read_message(
-    HeaderCheck check_header, const Deadline& deadline) {
+asio::awaitable<std::vector<std::uint8_t>> AsyncConnection::read_message(HeaderCheck check_header,
+                                                                         const Deadline& deadline) {
   // The header, then the rest in as few reads as the buffer's growth allows (most replies: one).
   // The reads are awaited here, not in a helper coroutine: every suspended operation keeps its
   // frames, and one frame fewer per level is memory per operation in flight.

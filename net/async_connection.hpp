@@ -12,7 +12,7 @@
 // within socketTimeoutMS unless the caller passes its own deadline; a step that outlives its
 // deadline fails with errc::timeout. Per-operation cancellation: every step honours the awaiting
 // coroutine's cancellation slot; a cancelled step throws
-// Error(std::errc::operation_canceled) (== boost::asio::error::operation_aborted).
+// cancelled_error(): ECANCELED in the system category (== boost::asio::error::operation_aborted).
 //
 // Any failure but a ServerError closes the connection for good (is_open() turns false): a
 // message cut off halfway (cancelled, timed out, broken) leaves a stream that cannot be trusted,

@@ -115,6 +115,8 @@ class Cursor {
   const HostAndPort& server() const noexcept { return server_; }
   // How many documents iteration has produced.
   std::int64_t returned() const noexcept { return returned_; }
+  // Whether the cursor iterates only with async_next (a cursor of an async_ operation).
+  bool async_only() const noexcept { return async_only_; }
 
   // The next document, or nothing at the end (getMore runs when the batch is used up), as an
   // alternative to range iteration: each call moves on. Throws as iteration does. The view is

@@ -1,5 +1,7 @@
 #include "unified/entities.hpp"
 
+#include "unified/api_mode.hpp"
+
 namespace mongoslice::unified {
 
 void CommandEventLog::on(const CommandStartedEvent& e) {
@@ -62,15 +64,19 @@ void EntityMap::add_cursor(const std::string& id, Cursor cursor) {
   cursors_.emplace(id, std::move(entity));
 }
 
-std::optional<bson::Document> CursorEntity::next() {
-  if (!started) {
-    started = true;
-    position = cursor.begin();
-  } else if (position != cursor.end()) {
-    ++position;
+std::optional<bson::View> next_document(Cursor& cursor) {
+  // A cursor of the other API would mean the mode switch missed an operation.
+  if (cursor.async_only() != async_api()) {
+    throw TestFailure(std::string("the runner drives the ") + (async_api() ? "async" : "sync") +
+                      " API but got a cursor of the " + (async_api() ? "sync" : "async") + " one");
   }
-  if (position == cursor.end()) return std::nullopt;
-  return bson::Document(*position);
+  return MONGOSLICE_UNIFIED_CALL(cursor, next);
+}
+
+std::optional<bson::Document> CursorEntity::next() {
+  auto doc = next_document(cursor);
+  if (!doc) return std::nullopt;
+  return bson::Document(*doc);
 }
 
 void EntityMap::add_not_built(const std::string& id, std::string reason) {

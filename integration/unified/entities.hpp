@@ -51,13 +51,15 @@ struct ClientEntity {
   bool observe_sensitive = false;
 };
 
-// A cursor entity (createFindCursor, createCommandCursor): the Cursor and where iteration
-// stands. Each iteration consumes the document it moves to: the first positions on the first
-// document (begin()), later ones step past the previous one (++, which may run getMore).
+// The cursor's next document (getMore when the batch is used up), or nothing at the end: next()
+// in sync mode, async_next in async mode (unified/api_mode.hpp). The view is valid until the
+// next call.
+std::optional<bson::View> next_document(Cursor& cursor);
+
+// A cursor entity (createFindCursor, createCommandCursor). Each iteration consumes the document
+// it moves to.
 struct CursorEntity {
   Cursor cursor;
-  Cursor::iterator position;
-  bool started = false;
   // Moves to the next document and returns it (a copy), or nullopt at the end. Throws what
   // iteration throws (getMore errors).
   std::optional<bson::Document> next();

@@ -6,6 +6,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "unified/api_mode.hpp"
 #include "unified/arguments.hpp"
 #include "unified/skips.hpp"
 
@@ -27,7 +28,7 @@ using Handler = std::function<OperationResult(EntityMap&, const std::string&, bs
 
 Value documents_value(Cursor cursor) {
   std::vector<bson::Document> docs;
-  for (bson::View d : cursor) docs.emplace_back(d);
+  while (auto d = next_document(cursor)) docs.emplace_back(*d);
   return array_of(docs);
 }
 
@@ -106,7 +107,7 @@ OperationResult list_databases(EntityMap& e, const std::string& object, bson::Vi
     o.comment = std::string(c->get_string());
   }
   a.finish();
-  return array_of(e.client(object).client->list_databases(o));
+  return array_of(MONGOSLICE_UNIFIED_CALL(*e.client(object).client, list_databases, o));
 }
 
 OperationResult list_database_names(EntityMap& e, const std::string& object, bson::View arguments) {
@@ -114,7 +115,8 @@ OperationResult list_database_names(EntityMap& e, const std::string& object, bso
   a.finish();
   bson::Builder b;
   b.open_array("v");
-  for (const auto& name : e.client(object).client->list_database_names()) b.append_value(name);
+  for (const auto& name : MONGOSLICE_UNIFIED_CALL(*e.client(object).client, list_database_names))
+    b.append_value(name);
   b.close();
   return Value(b.build()["v"]);
 }
@@ -131,8 +133,11 @@ OperationResult run_command(EntityMap& e, const std::string& object, bson::View 
     throw TestFailure("runCommand: commandName '" + name + "' is not the command's first key");
   }
   const Database& db = e.database(object);
-  if (rp) return Value::of_document(db.run_command(command, read_preference_of(*rp, "runCommand")));
-  return Value::of_document(db.run_command(command));
+  if (rp) {
+    const ReadPreference preference = read_preference_of(*rp, "runCommand");
+    return Value::of_document(MONGOSLICE_UNIFIED_CALL(db, run_command, command, preference));
+  }
+  return Value::of_document(MONGOSLICE_UNIFIED_CALL(db, run_command, command));
 }
 
 OperationResult create_collection(EntityMap& e, const std::string& object, bson::View arguments) {
@@ -168,7 +173,7 @@ OperationResult create_collection(EntityMap& e, const std::string& object, bson:
   o.collation = a.document("collation");
   o.comment = a.string("comment");
   a.finish();
-  e.database(object).create_collection(name, o);
+  MONGOSLICE_UNIFIED_CALL(e.database(object), create_collection, name, o);
   return std::nullopt;
 }
 
@@ -177,7 +182,8 @@ OperationResult drop_collection(EntityMap& e, const std::string& object, bson::V
          {"collection", "session", "encryptedFields", "comment", "rawData"});
   const std::string name = a.required_string("collection");
   a.finish();
-  e.database(object).collection(name).drop();
+  const Collection collection = e.database(object).collection(name);
+  MONGOSLICE_UNIFIED_CALL(collection, drop);
   return std::nullopt;
 }
 
@@ -196,7 +202,7 @@ OperationResult list_collections(EntityMap& e, const std::string& object, bson::
     o.comment = std::string(c->get_string());
   }
   a.finish();
-  return documents_value(e.database(object).list_collections(o));
+  return documents_value(MONGOSLICE_UNIFIED_CALL(e.database(object), list_collections, o));
 }
 
 OperationResult list_collection_names(EntityMap& e, const std::string& object,
@@ -207,8 +213,9 @@ OperationResult list_collection_names(EntityMap& e, const std::string& object,
   a.finish();
   bson::Builder b;
   b.open_array("v");
+  const bson::Document names_filter = filter.value_or(bson::Document());
   for (const auto& name :
-       e.database(object).list_collection_names(filter.value_or(bson::Document())))
+       MONGOSLICE_UNIFIED_CALL(e.database(object), list_collection_names, names_filter))
     b.append_value(name);
   b.close();
   return Value(b.build()["v"]);
@@ -224,7 +231,7 @@ OperationResult insert_one(EntityMap& e, const std::string& object, bson::View a
   o.bypass_document_validation = a.boolean("bypassDocumentValidation");
   o.comment = a.comment("comment");
   a.finish();
-  return insert_one_result(e.collection(object).insert_one(doc, o));
+  return insert_one_result(MONGOSLICE_UNIFIED_CALL(e.collection(object), insert_one, doc, o));
 }
 
 OperationResult insert_many(EntityMap& e, const std::string& object, bson::View arguments) {
@@ -236,7 +243,7 @@ OperationResult insert_many(EntityMap& e, const std::string& object, bson::View 
   o.bypass_document_validation = a.boolean("bypassDocumentValidation");
   o.comment = a.comment("comment");
   a.finish();
-  return insert_many_result(e.collection(object).insert_many(docs, o));
+  return insert_many_result(MONGOSLICE_UNIFIED_CALL(e.collection(object), insert_many, docs, o));
 }
 
 UpdateOptions update_options(Args& a) {
@@ -260,7 +267,8 @@ OperationResult update(EntityMap& e, const std::string& object, bson::View argum
   const UpdateOptions o = update_options(a);
   a.finish();
   const Collection& c = e.collection(object);
-  return update_result(many ? c.update_many(filter, update, o) : c.update_one(filter, update, o));
+  if (many) return update_result(MONGOSLICE_UNIFIED_CALL(c, update_many, filter, update, o));
+  return update_result(MONGOSLICE_UNIFIED_CALL(c, update_one, filter, update, o));
 }
 
 OperationResult replace_one(EntityMap& e, const std::string& object, bson::View arguments) {
@@ -277,7 +285,8 @@ OperationResult replace_one(EntityMap& e, const std::string& object, bson::View 
   o.let = a.document("let");
   o.comment = a.comment("comment");
   a.finish();
-  return update_result(e.collection(object).replace_one(filter, replacement, o));
+  return update_result(
+      MONGOSLICE_UNIFIED_CALL(e.collection(object), replace_one, filter, replacement, o));
 }
 
 OperationResult delete_op(EntityMap& e, const std::string& object, bson::View arguments,
@@ -292,7 +301,8 @@ OperationResult delete_op(EntityMap& e, const std::string& object, bson::View ar
   o.comment = a.comment("comment");
   a.finish();
   const Collection& c = e.collection(object);
-  return delete_result(many ? c.delete_many(filter, o) : c.delete_one(filter, o));
+  if (many) return delete_result(MONGOSLICE_UNIFIED_CALL(c, delete_many, filter, o));
+  return delete_result(MONGOSLICE_UNIFIED_CALL(c, delete_one, filter, o));
 }
 
 // ---- collection: reads -----------------------------------------------------------------------
@@ -355,7 +365,7 @@ OperationResult find(EntityMap& e, const std::string& object, bson::View argumen
   const bson::Document filter = a.required_document("filter");
   const FindOptions o = find_options(a);
   a.finish();
-  return documents_value(e.collection(object).find(filter, o));
+  return documents_value(MONGOSLICE_UNIFIED_CALL(e.collection(object), find, filter, o));
 }
 
 // ---- cursors -------------------------------------------------------------------------------
@@ -367,7 +377,7 @@ OperationResult create_find_cursor(EntityMap& e, const std::string& object, bson
   const bson::Document filter = a.required_document("filter");
   const FindOptions o = find_options(a);
   a.finish();
-  e.set_made_cursor(e.collection(object).find(filter, o));
+  e.set_made_cursor(MONGOSLICE_UNIFIED_CALL(e.collection(object), find, filter, o));
   return std::nullopt;
 }
 
@@ -407,13 +417,15 @@ CursorCommand cursor_command(bson::View arguments, const std::string& operation)
 
 OperationResult run_cursor_command(EntityMap& e, const std::string& object, bson::View arguments) {
   const CursorCommand c = cursor_command(arguments, "runCursorCommand");
-  return documents_value(e.database(object).run_cursor_command(c.command, c.options));
+  return documents_value(
+      MONGOSLICE_UNIFIED_CALL(e.database(object), run_cursor_command, c.command, c.options));
 }
 
 OperationResult create_command_cursor(EntityMap& e, const std::string& object,
                                       bson::View arguments) {
   const CursorCommand c = cursor_command(arguments, "createCommandCursor");
-  e.set_made_cursor(e.database(object).run_cursor_command(c.command, c.options));
+  e.set_made_cursor(
+      MONGOSLICE_UNIFIED_CALL(e.database(object), run_cursor_command, c.command, c.options));
   return std::nullopt;
 }
 
@@ -460,7 +472,7 @@ OperationResult count_documents(EntityMap& e, const std::string& object, bson::V
   o.max_time = a.millis("maxTimeMS");
   o.comment = a.comment("comment");
   a.finish();
-  return Value::of(e.collection(object).count_documents(filter, o));
+  return Value::of(MONGOSLICE_UNIFIED_CALL(e.collection(object), count_documents, filter, o));
 }
 
 #if MONGOSLICE_UNIFIED_HAVE_ESTIMATED_COUNT
@@ -472,7 +484,7 @@ OperationResult estimated_document_count(EntityMap& e, const std::string& object
   o.max_time = a.millis("maxTimeMS");
   o.comment = a.comment("comment");
   a.finish();
-  return Value::of(e.collection(object).estimated_document_count(o));
+  return Value::of(MONGOSLICE_UNIFIED_CALL(e.collection(object), estimated_document_count, o));
 }
 #endif
 
@@ -489,7 +501,8 @@ OperationResult distinct(EntityMap& e, const std::string& object, bson::View arg
   o.comment = a.comment("comment");
   o.hint = a.hint("hint");
   a.finish();
-  const bson::Document values = e.collection(object).distinct(field, filter, o);
+  const bson::Document values =
+      MONGOSLICE_UNIFIED_CALL(e.collection(object), distinct, field, filter, o);
   return Value::of_array(values);
 }
 #endif
@@ -517,8 +530,10 @@ OperationResult aggregate(EntityMap& e, const std::string& object, bson::View ar
   const bson::Document pipeline = a.required_array("pipeline");
   const AggregateOptions o = aggregate_options(a);
   a.finish();
-  if (e.has_collection(object)) return documents_value(e.collection(object).aggregate(pipeline, o));
-  return documents_value(e.database(object).aggregate(pipeline, o));
+  if (e.has_collection(object)) {
+    return documents_value(MONGOSLICE_UNIFIED_CALL(e.collection(object), aggregate, pipeline, o));
+  }
+  return documents_value(MONGOSLICE_UNIFIED_CALL(e.database(object), aggregate, pipeline, o));
 }
 #endif
 
@@ -556,7 +571,8 @@ OperationResult find_one_and_update(EntityMap& e, const std::string& object, bso
   o.let = a.document("let");
   o.comment = a.comment("comment");
   a.finish();
-  return optional_document_value(e.collection(object).find_one_and_update(filter, update, o));
+  return optional_document_value(
+      MONGOSLICE_UNIFIED_CALL(e.collection(object), find_one_and_update, filter, update, o));
 }
 
 OperationResult find_one_and_replace(EntityMap& e, const std::string& object,
@@ -579,7 +595,8 @@ OperationResult find_one_and_replace(EntityMap& e, const std::string& object,
   o.let = a.document("let");
   o.comment = a.comment("comment");
   a.finish();
-  return optional_document_value(e.collection(object).find_one_and_replace(filter, replacement, o));
+  return optional_document_value(
+      MONGOSLICE_UNIFIED_CALL(e.collection(object), find_one_and_replace, filter, replacement, o));
 }
 
 OperationResult find_one_and_delete(EntityMap& e, const std::string& object, bson::View arguments) {
@@ -596,7 +613,8 @@ OperationResult find_one_and_delete(EntityMap& e, const std::string& object, bso
   o.let = a.document("let");
   o.comment = a.comment("comment");
   a.finish();
-  return optional_document_value(e.collection(object).find_one_and_delete(filter, o));
+  return optional_document_value(
+      MONGOSLICE_UNIFIED_CALL(e.collection(object), find_one_and_delete, filter, o));
 }
 #endif
 
@@ -693,7 +711,8 @@ OperationResult bulk_write(EntityMap& e, const std::string& object, bson::View a
   o.let = a.document("let");
   o.comment = a.comment("comment");
   a.finish();
-  return bulk_write_result_value(e.collection(object).bulk_write(models, o));
+  return bulk_write_result_value(
+      MONGOSLICE_UNIFIED_CALL(e.collection(object), bulk_write, models, o));
 }
 #endif
 
@@ -739,7 +758,7 @@ OperationResult create_index(EntityMap& e, const std::string& object, bson::View
   o.wildcard_projection = a.document("wildcardProjection");
   if (auto v = a.integer("version")) o.version = static_cast<std::int32_t>(*v);
   a.finish();
-  return Value::of(e.collection(object).create_index(keys, o));
+  return Value::of(MONGOSLICE_UNIFIED_CALL(e.collection(object), create_index, keys, o));
 }
 
 OperationResult list_indexes(EntityMap& e, const std::string& object, bson::View arguments) {
@@ -748,7 +767,7 @@ OperationResult list_indexes(EntityMap& e, const std::string& object, bson::View
   o.batch_size = static_cast<std::int32_t>(a.integer("batchSize").value_or(0));
   o.comment = a.comment("comment");
   a.finish();
-  return documents_value(e.collection(object).list_indexes(o));
+  return documents_value(MONGOSLICE_UNIFIED_CALL(e.collection(object), list_indexes, o));
 }
 
 OperationResult drop_index(EntityMap& e, const std::string& object, bson::View arguments) {
@@ -759,7 +778,7 @@ OperationResult drop_index(EntityMap& e, const std::string& object, bson::View a
   o.max_time = a.millis("maxTimeMS");
   o.comment = a.comment("comment");
   a.finish();
-  e.collection(object).drop_index(name, o);
+  MONGOSLICE_UNIFIED_CALL(e.collection(object), drop_index, name, o);
   return std::nullopt;
 }
 
@@ -769,7 +788,7 @@ OperationResult drop_indexes(EntityMap& e, const std::string& object, bson::View
   o.max_time = a.millis("maxTimeMS");
   o.comment = a.comment("comment");
   a.finish();
-  e.collection(object).drop_indexes(o);
+  MONGOSLICE_UNIFIED_CALL(e.collection(object), drop_indexes, o);
   return std::nullopt;
 }
 #endif

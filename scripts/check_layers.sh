@@ -22,5 +22,8 @@ for layer in wire ops auth; do
   hits=$(grep -nE '#include [<"](boost/asio|thread|sys/socket\.h|mutex)' "$repo/$layer"/*.hpp "$repo/$layer"/*.cpp 2>/dev/null)
   [[ -z $hits ]] || { echo "$layer/ must not do I/O or threads:"; echo "$hits"; status=1; }
 done
+# auth/ takes OpenSSL's crypto only: TLS and BIOs (which do I/O) are net/'s.
+hits=$(grep -nE '#include [<"]openssl/(ssl|bio)\.h' "$repo"/auth/*.hpp "$repo"/auth/*.cpp 2>/dev/null)
+[[ -z $hits ]] || { echo "auth/ must not use OpenSSL's TLS or BIOs:"; echo "$hits"; status=1; }
 [[ $status == 0 ]] && echo "layering ok"
 exit $status

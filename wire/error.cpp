@@ -65,6 +65,10 @@ class ClientCategory final : public std::error_category {
         return "invalid cursor reply";
       case errc::pool_timeout:
         return "timed out waiting for a pooled connection";
+      case errc::authentication_failed:
+        return "authentication failed";
+      case errc::invalid_credential:
+        return "invalid credential";
     }
     return "unknown mongoslice error";
   }

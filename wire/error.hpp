@@ -49,6 +49,12 @@ enum class errc {
   bson_key_missing,          // a required field is absent
   cursor_error,              // a reply that is not a valid cursor reply
   pool_timeout,              // no free connection in the pool in time
+  // Authentication (client side; the server's own refusal is a ServerError, e.g. code 18).
+  authentication_failed = 300,  // the SASL conversation failed: the server's message is malformed
+                                // or refused (nonce, iteration count), its signature does not
+                                // verify, or it sent e=
+  invalid_credential,           // a credential that cannot be used (SASLprep refuses it, no
+                                // password, a mechanism not built)
 };
 
 const std::error_category& client_category() noexcept;

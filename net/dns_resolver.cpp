@@ -188,6 +188,103 @@ int to_poll_timeout(const timeval& wait) {
   return static_cast<int>(std::clamp<long long>(ms, 0, INT_MAX));
 }
 
+// What an ares_query callback keeps: the raw answer, parsed after the channel is gone.
+struct RecordQuery {
+  bool done = false;
+  int status = ARES_SUCCESS;
+  std::vector<unsigned char> answer;
+};
+
+constexpr int kClassIn = 1;   // ns_c_in
+constexpr int kTypeTxt = 16;  // ns_t_txt
+constexpr int kTypeSrv = 33;  // ns_t_srv
+
+void on_query(void* arg, int status, int /*timeouts*/, unsigned char* answer, int length) noexcept {
+  auto& query = *static_cast<RecordQuery*>(arg);
+  query.done = true;
+  query.status = status;
+  if (status == ARES_SUCCESS && answer && length > 0) {
+    try {
+      query.answer.assign(answer, answer + length);
+    } catch (...) {  // std::bad_alloc
+      query.status = ARES_ENOMEM;
+    }
+  }
+}
+
+// Runs one c-ares request to completion on the calling thread: `start` issues it on a fresh
+// channel, and the caller's thread waits with poll(2) on c-ares's sockets and the wake-up socket
+// until `done` turns true (the request's callback sets it). Throws errc::timeout at the
+// deadline and errc::interrupted when `interrupt` fires; the channel, and with it the request,
+// is destroyed before it returns.
+template <typename Start>
+void run_lookup(const DnsOptions& options, const std::string& where, const Deadline& deadline,
+                InterruptSlot& interrupt, bool& done, Start start) {
+  if (int status = library_status(); status != ARES_SUCCESS) {
+    throw Error(errc::network_error, where + ": c-ares cannot start: " + ares_strerror(status));
+  }
+  Channel channel(options, where);
+  WakeSocket wake(interrupt, where);
+  auto interrupted_error = [&] {
+    return Error(errc::interrupted, where + ": interrupted by another thread");
+  };
+  if (interrupt.interrupted()) throw interrupted_error();
+  start(channel.get());
+
+  std::vector<pollfd> fds;
+  fds.reserve(1 + ARES_GETSOCK_MAXNUM);
+  while (!done) {
+    if (interrupt.interrupted()) throw interrupted_error();
+    timeval until_deadline{};
+    if (deadline.at) {
+      auto left = *deadline.at - SteadyClock::now();
+      if (left <= SteadyClock::duration::zero()) {
+        throw Error(errc::timeout, where + " timed out after " +
+                                       std::to_string(deadline.budget.count()) + " ms (" +
+                                       std::string(deadline.source) + ")");
+      }
+      auto us = std::chrono::ceil<std::chrono::microseconds>(left).count();
+      until_deadline.tv_sec = static_cast<time_t>(us / 1'000'000);
+      until_deadline.tv_usec = static_cast<suseconds_t>(us % 1'000'000);
+    }
+
+    // What c-ares waits for now (its sockets come and go as it retries and fails over), plus
+    // the wake-up socket; no longer than c-ares's next retransmission or the deadline.
+    ares_socket_t sockets[ARES_GETSOCK_MAXNUM];
+    int bits = ares_getsock(channel.get(), sockets, ARES_GETSOCK_MAXNUM);
+    fds.clear();
+    fds.push_back({wake.fd(), POLLIN, 0});
+    for (int i = 0; i < ARES_GETSOCK_MAXNUM; ++i) {
+      short events = 0;
+      if (ARES_GETSOCK_READABLE(bits, i)) events |= POLLIN;
+      if (ARES_GETSOCK_WRITABLE(bits, i)) events |= POLLOUT;
+      if (events != 0) fds.push_back({sockets[i], events, 0});
+    }
+    timeval storage{};
+    timeval* wait = ares_timeout(channel.get(), deadline.at ? &until_deadline : nullptr, &storage);
+    int ready = ::poll(fds.data(), fds.size(), wait ? to_poll_timeout(*wait) : -1);
+    if (ready < 0) {
+      if (errno == EINTR) continue;
+      throw Error(errc::network_error, where + ": poll: " + system_message(errno));
+    }
+    if (ready == 0) {
+      ares_process_fd(channel.get(), ARES_SOCKET_BAD, ARES_SOCKET_BAD);  // c-ares's timeouts
+      continue;
+    }
+    // fds[0] is the wake-up socket: the flag, checked at the top, says why it woke.
+    for (std::size_t i = 1; i < fds.size() && !done; ++i) {
+      const short got = fds[i].revents;
+      const short failed = POLLERR | POLLHUP;  // c-ares learns the error from its next call
+      bool readable = (fds[i].events & POLLIN) && (got & (POLLIN | failed));
+      bool writable = (fds[i].events & POLLOUT) && (got & (POLLOUT | failed));
+      if (readable || writable) {
+        ares_process_fd(channel.get(), readable ? fds[i].fd : ARES_SOCKET_BAD,
+                        writable ? fds[i].fd : ARES_SOCKET_BAD);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 int dns_library_status() noexcept {
@@ -241,83 +338,98 @@ std::vector<asio::ip::address> DnsResolver::resolve(const HostAndPort& peer,
   if (!not_literal) return {literal};
 
   const std::string where = "resolving " + peer.to_string();
-  if (int status = library_status(); status != ARES_SUCCESS) {
-    throw Error(errc::network_error, where + ": c-ares cannot start: " + ares_strerror(status));
-  }
-  // Declared before the channel, so that it outlives the channel's destructor, which may still
-  // call back into it.
+  // Outside run_lookup, so that it outlives the channel, whose destructor may still call back.
   Lookup lookup;
-  Channel channel(options_, where);
-  WakeSocket wake(interrupt, where);
-  auto interrupted_error = [&] {
-    return Error(errc::interrupted, where + ": interrupted by another thread");
-  };
-  if (interrupt.interrupted()) throw interrupted_error();
-
-  ares_addrinfo_hints hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_protocol = IPPROTO_TCP;
-  ares_getaddrinfo(channel.get(), peer.host.c_str(), nullptr, &hints, &on_addrinfo, &lookup);
-
-  std::vector<pollfd> fds;
-  fds.reserve(1 + ARES_GETSOCK_MAXNUM);
-  while (!lookup.done) {
-    if (interrupt.interrupted()) throw interrupted_error();
-    timeval until_deadline{};
-    if (deadline.at) {
-      auto left = *deadline.at - SteadyClock::now();
-      if (left <= SteadyClock::duration::zero()) {
-        throw Error(errc::timeout, where + " timed out after " +
-                                       std::to_string(deadline.budget.count()) + " ms (" +
-                                       std::string(deadline.source) + ")");
-      }
-      auto us = std::chrono::ceil<std::chrono::microseconds>(left).count();
-      until_deadline.tv_sec = static_cast<time_t>(us / 1'000'000);
-      until_deadline.tv_usec = static_cast<suseconds_t>(us % 1'000'000);
-    }
-
-    // What c-ares waits for now (its sockets come and go as it retries and fails over), plus
-    // the wake-up socket; no longer than c-ares's next retransmission or the deadline.
-    ares_socket_t sockets[ARES_GETSOCK_MAXNUM];
-    int bits = ares_getsock(channel.get(), sockets, ARES_GETSOCK_MAXNUM);
-    fds.clear();
-    fds.push_back({wake.fd(), POLLIN, 0});
-    for (int i = 0; i < ARES_GETSOCK_MAXNUM; ++i) {
-      short events = 0;
-      if (ARES_GETSOCK_READABLE(bits, i)) events |= POLLIN;
-      if (ARES_GETSOCK_WRITABLE(bits, i)) events |= POLLOUT;
-      if (events != 0) fds.push_back({sockets[i], events, 0});
-    }
-    timeval storage{};
-    timeval* wait = ares_timeout(channel.get(), deadline.at ? &until_deadline : nullptr, &storage);
-    int ready = ::poll(fds.data(), fds.size(), wait ? to_poll_timeout(*wait) : -1);
-    if (ready < 0) {
-      if (errno == EINTR) continue;
-      throw Error(errc::network_error, where + ": poll: " + system_message(errno));
-    }
-    if (ready == 0) {
-      ares_process_fd(channel.get(), ARES_SOCKET_BAD, ARES_SOCKET_BAD);  // c-ares's timeouts
-      continue;
-    }
-    // fds[0] is the wake-up socket: the flag, checked at the top, says why it woke.
-    for (std::size_t i = 1; i < fds.size() && !lookup.done; ++i) {
-      const short got = fds[i].revents;
-      const short failed = POLLERR | POLLHUP;  // c-ares learns the error from its next call
-      bool readable = (fds[i].events & POLLIN) && (got & (POLLIN | failed));
-      bool writable = (fds[i].events & POLLOUT) && (got & (POLLOUT | failed));
-      if (readable || writable) {
-        ares_process_fd(channel.get(), readable ? fds[i].fd : ARES_SOCKET_BAD,
-                        writable ? fds[i].fd : ARES_SOCKET_BAD);
-      }
-    }
-  }
-
+  run_lookup(options_, where, deadline, interrupt, lookup.done, [&](ares_channel channel) {
+    ares_addrinfo_hints hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_protocol = IPPROTO_TCP;
+    ares_getaddrinfo(channel, peer.host.c_str(), nullptr, &hints, &on_addrinfo, &lookup);
+  });
   if (lookup.status != ARES_SUCCESS) {
     throw Error(errc::network_error, where + ": " + ares_strerror(lookup.status));
   }
   if (lookup.addresses.empty()) throw Error(errc::network_error, where + ": no addresses");
   return std::move(lookup.addresses);
+}
+
+std::vector<SrvRecord> DnsResolver::lookup_srv(const std::string& name, const Deadline& deadline,
+                                               InterruptSlot& interrupt) const {
+  const std::string where = "looking up the SRV records of " + name;
+  RecordQuery query;  // outlives the channel, as in resolve()
+  run_lookup(options_, where, deadline, interrupt, query.done, [&](ares_channel channel) {
+    ares_query(channel, name.c_str(), kClassIn, kTypeSrv, &on_query, &query);
+  });
+  if (query.status != ARES_SUCCESS) {
+    throw Error(errc::network_error, where + ": " + ares_strerror(query.status));
+  }
+  ares_srv_reply* replies = nullptr;
+  if (int status = ares_parse_srv_reply(query.answer.data(), static_cast<int>(query.answer.size()),
+                                        &replies);
+      status != ARES_SUCCESS) {
+    throw Error(errc::network_error,
+                where + ": the answer does not parse: " + ares_strerror(status));
+  }
+  std::vector<SrvRecord> out;
+  try {
+    for (const ares_srv_reply* r = replies; r; r = r->next) {
+      out.push_back({r->host, r->port, r->priority, r->weight});
+    }
+  } catch (...) {
+    ares_free_data(replies);
+    throw;
+  }
+  ares_free_data(replies);
+  return out;
+}
+
+std::vector<std::string> DnsResolver::lookup_txt(const std::string& name, const Deadline& deadline,
+                                                 InterruptSlot& interrupt) const {
+  const std::string where = "looking up the TXT records of " + name;
+  RecordQuery query;  // outlives the channel, as in resolve()
+  run_lookup(options_, where, deadline, interrupt, query.done, [&](ares_channel channel) {
+    ares_query(channel, name.c_str(), kClassIn, kTypeTxt, &on_query, &query);
+  });
+  // No TXT record is an answer too: the seed list then has no options from DNS.
+  if (query.status == ARES_ENODATA || query.status == ARES_ENOTFOUND) return {};
+  if (query.status != ARES_SUCCESS) {
+    throw Error(errc::network_error, where + ": " + ares_strerror(query.status));
+  }
+  ares_txt_ext* chunks = nullptr;
+  if (int status = ares_parse_txt_reply_ext(query.answer.data(),
+                                            static_cast<int>(query.answer.size()), &chunks);
+      status != ARES_SUCCESS) {
+    if (status == ARES_ENODATA) return {};
+    throw Error(errc::network_error,
+                where + ": the answer does not parse: " + ares_strerror(status));
+  }
+  // A record may hold several character-strings: they are one text, concatenated (RFC 7208's
+  // reading, which the seedlist spec's "replicaS" "et=rep" "l0" case asks for).
+  std::vector<std::string> out;
+  try {
+    for (const ares_txt_ext* c = chunks; c; c = c->next) {
+      if (c->record_start || out.empty()) out.emplace_back();
+      out.back().append(reinterpret_cast<const char*>(c->txt), c->length);
+    }
+  } catch (...) {
+    ares_free_data(chunks);
+    throw;
+  }
+  ares_free_data(chunks);
+  return out;
+}
+
+std::vector<SrvRecord> DnsResolver::lookup_srv(const std::string& name,
+                                               const Deadline& deadline) const {
+  InterruptSlot never;
+  return lookup_srv(name, deadline, never);
+}
+
+std::vector<std::string> DnsResolver::lookup_txt(const std::string& name,
+                                                 const Deadline& deadline) const {
+  InterruptSlot never;
+  return lookup_txt(name, deadline, never);
 }
 
 }  // namespace mongoslice

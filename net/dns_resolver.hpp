@@ -1,5 +1,6 @@
 #pragma once
-// Host name lookups (A and AAAA) with a deadline and an interrupt, on the calling thread.
+// Host name lookups (A and AAAA), and the SRV and TXT records of mongodb+srv:// seed lists, with
+// a deadline and an interrupt, on the calling thread.
 //
 //   InterruptSlot interrupt;                    // another thread may call interrupt.interrupt()
 //   DnsResolver resolver({.servers = {"127.0.0.1:5353"}});
@@ -36,6 +37,14 @@ struct ares_options;
 struct ares_addrinfo_node;
 
 namespace mongoslice {
+
+// One SRV record: a target host and port (RFC 2782), its priority and weight as given.
+struct SrvRecord {
+  std::string target;
+  std::uint16_t port = 0;
+  std::uint16_t priority = 0;
+  std::uint16_t weight = 0;
+};
 
 struct DnsOptions {
   // Name servers to ask instead of those /etc/resolv.conf lists (for tests and special
@@ -107,6 +116,18 @@ class DnsResolver {
   // The same, not interruptible.
   std::vector<boost::asio::ip::address> resolve(const HostAndPort& peer,
                                                 const Deadline& deadline) const;
+
+  // The SRV records of `name` (e.g. "_mongodb._tcp.cluster0.example.com"), in the order of the
+  // answer. No record (NXDOMAIN, or a name without SRV records) is errc::network_error, as is
+  // an answer that does not parse; the deadline and interrupt as for resolve().
+  std::vector<SrvRecord> lookup_srv(const std::string& name, const Deadline& deadline,
+                                    InterruptSlot& interrupt) const;
+  std::vector<SrvRecord> lookup_srv(const std::string& name, const Deadline& deadline) const;
+  // The TXT records of `name`, each one text (a record's character-strings concatenated), in
+  // the order of the answer; none (NXDOMAIN or no TXT records) is an empty list, not an error.
+  std::vector<std::string> lookup_txt(const std::string& name, const Deadline& deadline,
+                                      InterruptSlot& interrupt) const;
+  std::vector<std::string> lookup_txt(const std::string& name, const Deadline& deadline) const;
 
   const DnsOptions& options() const noexcept { return options_; }
 

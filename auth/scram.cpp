@@ -60,39 +60,27 @@ std::optional<std::vector<Attribute>> parse_attributes(std::string_view message)
 
 // --- KeyCache -------------------------------------------------------------------------------
 
-KeyCache::KeyCache() : entries_(std::make_shared<const Entries>()) {
-}
+KeyCache::KeyCache() = default;
 KeyCache::~KeyCache() = default;
 
 std::optional<ScramKeys> KeyCache::find(const Key& key) const {
-  const auto entries = entries_.load(std::memory_order_acquire);
-  for (const auto& entry : *entries) {
+  std::lock_guard lock(mutex_);
+  for (const auto& entry : entries_) {
     if (entry.key == key) return entry.keys;
   }
   return std::nullopt;
 }
 
 void KeyCache::insert(Key key, ScramKeys keys) {
-  auto current = entries_.load(std::memory_order_acquire);
-  while (true) {
-    auto next = std::make_shared<Entries>();
-    next->reserve(std::min(current->size() + 1, kMaxEntries));
-    // Oldest first: when full, the first one is left out.
-    const std::size_t skip = current->size() >= kMaxEntries ? current->size() - kMaxEntries + 1 : 0;
-    for (std::size_t i = skip; i < current->size(); ++i) {
-      if ((*current)[i].key != key) next->push_back((*current)[i]);
-    }
-    next->push_back(Entry{key, keys});
-    std::shared_ptr<const Entries> desired = std::move(next);
-    if (entries_.compare_exchange_weak(current, desired, std::memory_order_acq_rel,
-                                       std::memory_order_acquire)) {
-      return;
-    }
-  }
+  std::lock_guard lock(mutex_);
+  std::erase_if(entries_, [&](const Entry& entry) { return entry.key == key; });
+  if (entries_.size() >= kMaxEntries) entries_.erase(entries_.begin());
+  entries_.push_back(Entry{std::move(key), std::move(keys)});
 }
 
-std::size_t KeyCache::size() const noexcept {
-  return entries_.load()->size();
+std::size_t KeyCache::size() const {
+  std::lock_guard lock(mutex_);
+  return entries_.size();
 }
 
 // --- ScramClient ----------------------------------------------------------------------------

@@ -11,10 +11,10 @@
 // SASLprep'd; SCRAM-SHA-256 uses SASLprep(password). User names are never SASLprep'd (the spec
 // says so: the server looks them up as given).
 
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -37,11 +37,9 @@ struct ScramKeys {
 // count does not run PBKDF2 again. One cache per client, shared by all its connections (hold it
 // in a shared_ptr and give it to each conversation through ScramOptions).
 //
-// Thread-safety: any number of connections may look up and insert at once. The entries are an
-// immutable snapshot in a std::atomic<std::shared_ptr> (auth/ takes no mutex: it has no
-// threads of its own); an insert copies the snapshot and swaps it in, retrying if another insert
-// came first. libstdc++ guards that pointer with a spin bit held for the few instructions of a
-// load or swap. A lookup is one per new connection, an insert one per new salt.
+// Thread-safety: any number of connections may look up and insert at once; a mutex guards the
+// entries (held for a lookup or an insert, never while PBKDF2 runs). It is taken once per new
+// connection.
 class KeyCache {
  public:
   // A server has one salt per user and mechanism; a bound keeps a server that changes salts on
@@ -63,15 +61,15 @@ class KeyCache {
 
   std::optional<ScramKeys> find(const Key& key) const;
   void insert(Key key, ScramKeys keys);
-  std::size_t size() const noexcept;
+  std::size_t size() const;
 
  private:
   struct Entry {
     Key key;
     ScramKeys keys;
   };
-  using Entries = std::vector<Entry>;
-  std::atomic<std::shared_ptr<const Entries>> entries_;
+  mutable std::mutex mutex_;
+  std::vector<Entry> entries_;  // oldest first
 };
 
 struct ScramOptions {

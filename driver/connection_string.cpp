@@ -16,17 +16,15 @@ using uri_detail::throw_invalid_uri;
 constexpr std::string_view kScheme = "mongodb://";
 constexpr std::string_view kSrvScheme = "mongodb+srv://";
 
-void check_scheme(std::string_view uri) {
-  if (uri.starts_with(kScheme)) return;
-  if (uri.starts_with(kSrvScheme)) {
-    throw_invalid_uri(
-        "mongodb+srv:// (DNS SRV seed lists) is not supported by mongoslice; list the hosts "
-        "in a mongodb://host1,host2/ connection string instead");
-  }
+// The length of the scheme: mongodb:// or mongodb+srv://.
+std::size_t check_scheme(std::string_view uri) {
+  if (uri.starts_with(kScheme)) return kScheme.size();
+  if (uri.starts_with(kSrvScheme)) return kSrvScheme.size();
   if (uri.empty()) throw_invalid_uri("the connection string is empty; expected mongodb://host");
   std::size_t end = uri.find("://");
   std::string scheme = end == std::string_view::npos ? "" : " " + quoted(uri.substr(0, end));
-  throw_invalid_uri("the scheme" + scheme + " is not supported; expected mongodb://");
+  throw_invalid_uri("the scheme" + scheme +
+                    " is not supported; expected mongodb:// or mongodb+srv://");
 }
 
 // "alice:secret" (before the last '@' of the authority). The password is never quoted in an
@@ -141,6 +139,27 @@ void parse_hosts(std::string_view text, ConnectionString& out) {
   }
 }
 
+// mongodb+srv://: one host name, no port (the seedlist spec: parse errors, before any lookup).
+void parse_srv_host(std::string_view text, ConnectionString& out) {
+  if (text.empty()) throw_invalid_uri("no host is given; expected mongodb+srv://host");
+  if (text.find(',') != std::string_view::npos) {
+    throw_invalid_uri(
+        "mongodb+srv:// takes exactly one host name (its SRV records list the "
+        "servers), but " +
+        quoted(text) + " gives several");
+  }
+  if (text.starts_with('[')) {
+    throw_invalid_uri("mongodb+srv:// takes a host name to look up, not the IP literal " +
+                      quoted(text));
+  }
+  std::size_t colon = text.find(':');
+  if (colon != std::string_view::npos) {
+    throw_invalid_uri("mongodb+srv:// takes no port (" + quoted(text) +
+                      "): the SRV records give the servers' ports");
+  }
+  out.srv_host = parse_host_name(text, text);
+}
+
 // The path segment: the default authentication database, percent-decoded.
 void parse_database(std::string_view path, ConnectionString& out) {
   if (path.empty()) return;
@@ -158,14 +177,22 @@ void parse_database(std::string_view path, ConnectionString& out) {
 }  // namespace
 
 ConnectionString ConnectionString::parse(std::string_view uri) {
-  check_scheme(uri);
-  std::string_view rest = uri.substr(kScheme.size());
+  std::size_t scheme = check_scheme(uri);
+  bool srv = uri.starts_with(kSrvScheme);
+  std::string_view rest = uri.substr(scheme);
 
   // The options start at the first '?', so '@' and '/' inside option values are harmless.
   std::size_t question = rest.find('?');
   std::string_view query =
       question == std::string_view::npos ? std::string_view{} : rest.substr(question + 1);
   rest = rest.substr(0, question);
+  if (std::size_t at = query.find('@'); at != std::string_view::npos && at < query.find('=')) {
+    // "mongodb://alice:pa?ss@host": the '?' ended the user info early. Nothing of it is quoted:
+    // the part before the '?' would be read as host and port, and is part of a password.
+    throw_invalid_uri(
+        "an unescaped '@' follows the first '?' before any option's '=': write '?' in a user "
+        "name or password as %3F");
+  }
 
   // User info may not contain an unescaped '/', so the first '/' ends the host list.
   std::size_t slash = rest.find('/');
@@ -191,12 +218,16 @@ ConnectionString ConnectionString::parse(std::string_view uri) {
         "no host before the first '/' (a UNIX domain socket path would have to be "
         "percent-encoded, and mongoslice does not support UNIX domain sockets)");
   }
-  parse_hosts(authority, result);
+  if (srv) {
+    parse_srv_host(authority, result);
+  } else {
+    parse_hosts(authority, result);
+  }
   parse_database(path, result);
 
-  uri_detail::UriOptionReader options(result);
+  uri_detail::UriOptionReader options(result, srv);
   options.read(query);
-  options.validate();
+  options.finish();
   return result;
 }
 

@@ -6,6 +6,8 @@
 #include <optional>
 #include <variant>
 
+#include "driver/uri_credential.hpp"
+#include "driver/uri_srv.hpp"
 #include "driver/uri_text.hpp"
 
 namespace mongoslice::uri_detail {
@@ -23,6 +25,7 @@ struct Option {
   ConnectionString& out;
   std::string key;    // as written (percent-decoded), for messages
   std::string value;  // percent-decoded
+  bool srv = false;   // the URI is mongodb+srv://
 
   // The spec's rule for a value a driver cannot use: warn and ignore the option.
   void ignore_value(std::string_view expected) const {
@@ -169,6 +172,48 @@ void set_kill_cursors_interval(Option& o) {
   if (v) o.out.kill_cursors_interval = milliseconds(*v);
 }
 
+// An empty authSource is an error, not a warning (the auth spec's connection-string tests): the
+// user named a database to authenticate against and named none.
+void set_auth_source(Option& o) {
+  if (o.value.empty()) {
+    throw_invalid_uri(
+        "authSource is empty; give the database to authenticate against, or "
+        "leave the option out");
+  }
+  o.out.auth_source = o.value;
+}
+
+void set_load_balanced(Option& o) {
+  if (auto v = boolean(o)) o.out.load_balanced = *v;
+}
+
+// srvServiceName and srvMaxHosts belong to mongodb+srv:// only; the seedlist spec makes them
+// errors elsewhere.
+void require_srv(const Option& o) {
+  if (!o.srv) {
+    throw_invalid_uri("option " + printable(o.key) +
+                      " applies to mongodb+srv:// connection strings only");
+  }
+}
+
+void set_srv_service_name(Option& o) {
+  require_srv(o);
+  // An invalid name is an error rather than a warning: falling back to "mongodb" would look up
+  // other records than the user asked for.
+  if (!valid_srv_service_name(o.value)) {
+    throw_invalid_uri("srvServiceName=" + printable(o.value) +
+                      " is not a valid service name (letters, digits and '-', up to 62 "
+                      "characters, at least one letter)");
+  }
+  o.out.srv_service_name = o.value;
+}
+
+void set_srv_max_hosts(Option& o) {
+  require_srv(o);
+  auto v = integer_in(o, 0, kMaxInt32, "a number of hosts from 0 (no limit) to 2147483647");
+  if (v) o.out.srv_max_hosts = static_cast<std::uint32_t>(*v);
+}
+
 // ---- write concern and read concern -----------------------------------------------------------
 
 // w: a number of members (>= 0) or a mode ("majority", a tag set's name). A negative number is
@@ -234,40 +279,25 @@ constexpr Handler kHandlers[] = {
     {"wtimeoutms", set_wtimeout},
     {"journal", set_journal},
     {"readconcernlevel", set_read_concern_level},
+    {"authsource", set_auth_source},
+    {"loadbalanced", set_load_balanced},
+    {"srvservicename", set_srv_service_name},
+    {"srvmaxhosts", set_srv_max_hosts},
 };
 
-// The URI-options spec's TLS options besides tls and ssl. TLS is not implemented: a URI giving
-// any of them is refused (see ConnectionString::parse).
-constexpr std::string_view kTlsOptions[] = {
-    "tlsallowinvalidcertificates",
-    "tlsallowinvalidhostnames",
-    "tlscafile",
-    "tlscertificatekeyfile",
-    "tlscertificatekeyfilepassword",
-    "tlsdisablecertificaterevocationcheck",
-    "tlsdisableocspendpointcheck",
-    "tlsinsecure",
-};
-
-bool is_tls_option(std::string_view lower) {
-  for (std::string_view name : kTlsOptions) {
-    if (name == lower) return true;
+const Handler* find_handler(std::string_view lower) {
+  for (const Handler& h : kHandlers) {
+    if (h.name == lower) return &h;
   }
-  return lower == "tls" || lower == "ssl";
+  return nullptr;
 }
 
 // Options of the URI-options spec that mongoslice does not implement: accepted with a
 // warning, so a URI written for another driver still connects. Their values are not quoted
 // in the warning (some are passwords).
 constexpr std::string_view kUnimplemented[] = {
-    "authmechanism",
-    "authmechanismproperties",
-    "authsource",
     "compressors",
     "zlibcompressionlevel",
-    "loadbalanced",
-    "srvmaxhosts",
-    "srvservicename",
     "retryreads",
     "retrywrites",
     "timeoutms",
@@ -304,35 +334,44 @@ void UriOptionReader::apply(std::string_view pair) {
   if (eq == std::string_view::npos) {
     throw_invalid_uri("option " + quoted(key) + " has no value (options are written key=value)");
   }
-  if (key.empty())
-    throw_invalid_uri(
-        "an option has an empty name (\"="
-        "...\")");
+  if (key.empty()) throw_invalid_uri("an option has an empty name (\"=...\")");
   std::string lower = ascii_lower(key);
   std::string_view raw_value = pair.substr(eq + 1);
 
   bool repeated = !seen_.insert(lower).second;
+  out_.uri_options_given.insert(lower);
+  auto decoded = [&] { return percent_decode(raw_value, "option " + printable(key)); };
 
   if (lower == kTagsKey) {
     // Repeatable: each occurrence is the next tag set in order of preference.
-    read_preference_tags_given_ = true;
-    Option o{out_, key, percent_decode(raw_value, "option " + printable(key))};
+    Option o{out_, key, decoded(), srv_};
     if (auto tags = parse_tag_set(o, raw_value)) {
       out_.read_preference.tag_sets.push_back(std::move(*tags));
     }
     return;
   }
-  if (is_tls_option(lower)) return apply_tls(key, lower, raw_value);
-  for (const Handler& h : kHandlers) {
-    if (h.name == lower) {
-      if (repeated) {
-        out_.warnings.push_back("option " + printable(key) +
-                                " is given more than once; the last valid one is used");
-      }
-      Option o{out_, key, percent_decode(raw_value, "option " + printable(key))};
-      h.apply(o);
-      return;
+  if (TlsOptionState::is_tls_option(lower)) return tls_.record(out_, key, lower, decoded());
+  if (lower == "authmechanism" || lower == "authmechanismproperties") {
+    if (repeated) {
+      out_.warnings.push_back("option " + printable(key) +
+                              " is given more than once; the last one is used");
     }
+    // Properties are decoded after they are split at ',' and ':' (see build_credential).
+    if (lower == "authmechanism") {
+      auth_mechanism_ = decoded();
+    } else {
+      auth_mechanism_properties_ = std::string(raw_value);
+    }
+    return;
+  }
+  if (const Handler* h = find_handler(lower)) {
+    if (repeated) {
+      out_.warnings.push_back("option " + printable(key) +
+                              " is given more than once; the last valid one is used");
+    }
+    Option o{out_, key, decoded(), srv_};
+    h->apply(o);
+    return;
   }
   if (repeated) return;  // warned about at its first occurrence
   for (std::string_view name : kUnimplemented) {
@@ -345,55 +384,58 @@ void UriOptionReader::apply(std::string_view pair) {
   out_.warnings.push_back("unknown option " + printable(key) + " ignored");
 }
 
-void UriOptionReader::apply_tls(const std::string& key, const std::string& lower,
-                                std::string_view raw_value) {
-  if (lower != "tls" && lower != "ssl") {
-    tls_options_.push_back(key);  // its value is not read: it may be a password
-    return;
-  }
-  // A value that is not a boolean is an error, not a warning: read as "not true" it would mean
-  // plaintext where the user may have meant TLS ("tls=yes").
-  std::string value = ascii_lower(percent_decode(raw_value, "option " + printable(key)));
-  if (value != "true" && value != "false") {
-    throw_invalid_uri(printable(key) + "=" + printable(value) +
-                      ": expected true or false (a value that is neither is refused rather "
-                      "than read as false, which would mean a plaintext connection)");
-  }
-  // TLS is not implemented. Ignoring tls=true with a warning would send credentials and data in
-  // plaintext to a peer the user expects to authenticate, so that is refused outright.
-  if (value == "true") {
-    throw_invalid_uri(printable(key) +
-                      "=true: TLS is not supported by mongoslice (use a local TLS tunnel, or "
-                      "leave the option out for a plaintext connection)");
-  }
-  tls_ = false;  // only false gets here, so tls and ssl never disagree
-  tls_key_ = key;
+void UriOptionReader::finish() {
+  tls_.finish(out_, srv_);
+  build_credential(out_, auth_mechanism_, auth_mechanism_properties_);
+  out_.validate();
 }
 
-void UriOptionReader::validate() const {
-  if (!tls_options_.empty()) {
-    std::string names;
-    for (const auto& name : tls_options_) names += (names.empty() ? "" : ", ") + printable(name);
-    throw_invalid_uri(
-        (tls_ ? printable(tls_key_) + "=false contradicts the TLS option(s) " + names
-              : "the TLS option(s) " + names + " ask for TLS") +
-        ", and TLS is not supported by mongoslice (use a local TLS tunnel, or leave the TLS "
-        "options out for a plaintext connection)");
-  }
-  const WriteConcern& wc = out_.write_concern;
+}  // namespace mongoslice::uri_detail
+
+namespace mongoslice {
+
+void ConnectionString::validate() const {
+  using uri_detail::throw_invalid_uri;
+  const WriteConcern& wc = write_concern;
   if (const auto* count = wc.w ? std::get_if<std::int32_t>(&*wc.w) : nullptr;
       count && *count == 0 && wc.journal.value_or(false)) {
     throw_invalid_uri(
         "w=0 (unacknowledged) cannot be combined with journal=true (an acknowledgement)");
   }
-  if (out_.direct_connection.value_or(false) && out_.hosts.size() > 1) {
-    throw_invalid_uri("directConnection=true takes exactly one host, but " +
-                      std::to_string(out_.hosts.size()) + " are given");
+  if (direct_connection.value_or(false)) {
+    if (hosts.size() > 1) {
+      throw_invalid_uri("directConnection=true takes exactly one host, but " +
+                        std::to_string(hosts.size()) + " are given");
+    }
+    if (srv_host) {
+      throw_invalid_uri(
+          "directConnection=true cannot be combined with mongodb+srv://, whose lookup may "
+          "give several hosts");
+    }
   }
-  const ReadPreference& rp = out_.read_preference;
+  if (load_balanced) {
+    // The load-balancer spec: one address, the balancer's, and no topology of its own.
+    if (hosts.size() > 1) {
+      throw_invalid_uri("loadBalanced=true takes exactly one host (the load balancer), but " +
+                        std::to_string(hosts.size()) + " are given");
+    }
+    if (replica_set) throw_invalid_uri("loadBalanced=true cannot be combined with replicaSet");
+    if (direct_connection.value_or(false)) {
+      throw_invalid_uri("loadBalanced=true cannot be combined with directConnection=true");
+    }
+  }
+  if (srv_max_hosts.value_or(0) > 0) {
+    // The seedlist spec: a random subset of hosts makes no sense for one replica set or for
+    // one load balancer.
+    if (replica_set) throw_invalid_uri("a positive srvMaxHosts cannot be combined with replicaSet");
+    if (load_balanced) {
+      throw_invalid_uri("a positive srvMaxHosts cannot be combined with loadBalanced=true");
+    }
+  }
+  const ReadPreference& rp = read_preference;
   if (rp.mode == ReadPreference::Mode::kPrimary) {
     // Server selection spec: tags and a staleness bound are meaningless for the primary.
-    if (read_preference_tags_given_ && !rp.tag_sets.empty()) {
+    if (!rp.tag_sets.empty()) {
       throw_invalid_uri("readPreferenceTags cannot be combined with readPreference primary");
     }
     if (rp.max_staleness) {
@@ -402,4 +444,33 @@ void UriOptionReader::validate() const {
   }
 }
 
-}  // namespace mongoslice::uri_detail
+void ConnectionString::apply_txt_options(std::string_view txt) {
+  using namespace uri_detail;
+  std::string_view rest = txt;
+  while (!rest.empty()) {
+    std::size_t amp = rest.find('&');
+    std::string_view pair = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
+    std::size_t eq = pair.find('=');
+    if (pair.empty() || eq == std::string_view::npos || eq == 0) {
+      throw_invalid_uri("the TXT record of " + quoted(srv_host.value_or("")) +
+                        " is malformed: expected key=value options separated by '&'");
+    }
+    std::string key = percent_decode(pair.substr(0, eq), "an option name in the TXT record");
+    std::string lower = ascii_lower(key);
+    if (lower != "authsource" && lower != "replicaset" && lower != "loadbalanced") {
+      throw_invalid_uri("the TXT record of " + quoted(srv_host.value_or("")) + " gives option " +
+                        quoted(key) +
+                        "; a TXT record may give only authSource, replicaSet and loadBalanced");
+    }
+    if (uri_options_given.contains(lower)) continue;  // the URI's own value wins
+    Option o{*this, key,
+             percent_decode(pair.substr(eq + 1), "option " + printable(key) + " in the TXT record"),
+             true};
+    find_handler(lower)->apply(o);
+  }
+  if (credential && auth_source) credential->source = *auth_source;
+  validate();
+}
+
+}  // namespace mongoslice

@@ -9,12 +9,14 @@
 #include <vector>
 
 #include "driver/connection_string.hpp"
+#include "driver/uri_tls.hpp"
 
 namespace mongoslice::uri_detail {
 
 class UriOptionReader {
  public:
-  explicit UriOptionReader(ConnectionString& out) : out_(out) {}
+  // `srv`: the URI is mongodb+srv:// (TLS on by default; srvServiceName and srvMaxHosts allowed).
+  UriOptionReader(ConnectionString& out, bool srv) : out_(out), srv_(srv) {}
 
   // Applies every "key=value" of `query` (the text after '?', '&'-separated) in order, so the
   // last of repeated options wins. Throws Error(errc::invalid_uri) for a malformed pair, a
@@ -23,21 +25,19 @@ class UriOptionReader {
   // and for other values it cannot use.
   void read(std::string_view query);
 
-  // Rules about several options together or options and hosts, checked once all are read.
-  void validate() const;
+  // Once all are read: fills out.tls and out.credential from what was given, then checks the
+  // rules about several options together (ConnectionString::validate).
+  void finish();
 
  private:
   void apply(std::string_view pair);
-  // tls, ssl and the tls* options (see ConnectionString::parse): recorded here, judged in
-  // validate().
-  void apply_tls(const std::string& key, const std::string& lower, std::string_view raw_value);
 
   ConnectionString& out_;
+  bool srv_;
   std::set<std::string> seen_;  // lower-cased names, to warn about repeats
-  bool read_preference_tags_given_ = false;
-  std::optional<bool> tls_;               // the value of tls / ssl, once given
-  std::string tls_key_;                   // the key that gave it, as written
-  std::vector<std::string> tls_options_;  // the other TLS options given, as written
+  TlsOptionState tls_;
+  std::optional<std::string> auth_mechanism_;             // as given, percent-decoded
+  std::optional<std::string> auth_mechanism_properties_;  // as given, not decoded
 };
 
 }  // namespace mongoslice::uri_detail

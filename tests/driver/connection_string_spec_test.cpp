@@ -1,16 +1,18 @@
-// Runs the JSON tests of the connection-string and URI-options specifications against
+// Runs the JSON tests of the connection-string, URI-options and auth specifications against
 // ConnectionString::parse, one gtest per case.
 //
 // The folders come from MONGOSLICE_URI_SPEC_DIR (several may be given, ':'-separated); the
-// default is the shared spec folders: connection-string, uri-options and read-write-concern's
-// connection-string tests. Each case gets a plan:
-//   full      every field the case gives is checked (valid, warning, hosts, auth, options);
+// default is the shared spec folders: connection-string, uri-options, auth's legacy
+// connection-string tests and read-write-concern's connection-string tests. Each case gets a
+// plan:
+//   full      every field the case gives is checked (valid, warning, hosts, auth, options,
+//             credential; TLS, SRV and auth options included);
 //   partial   the URI uses an option mongoslice does not implement (listed below with the
 //             reason): valid, hosts, auth and the options we implement are checked; the
 //             unimplemented options and "warning: false" are not (we warn about them);
-//   refused   the case needs something mongoslice deliberately refuses (SRV, UNIX sockets,
-//             TLS options, a negative wTimeoutMS): the parse must fail with an error that
-//             says so;
+//   refused   the case needs something mongoslice deliberately refuses (UNIX sockets, an
+//             authentication mechanism it does not build, a user without a password, a
+//             negative wTimeoutMS): the parse must fail with an error that says so;
 //   excluded  an invalid-URI case whose error comes from the rules of an unimplemented option
 //             (skipped, with the reason).
 // The numbers of each are printed at the end of the run.
@@ -23,6 +25,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -43,20 +46,13 @@ struct Unimplemented {
   std::string_view reason;
 };
 
-constexpr std::string_view kNoAuth = "authentication is not implemented";
 constexpr std::string_view kNoCompression = "wire compression is not implemented";
 constexpr std::string_view kNoPoolOption = "this connection-pool option is not implemented";
 constexpr std::string_view kNoProxy = "SOCKS5 proxies are not implemented";
 
 constexpr Unimplemented kUnimplemented[] = {
-    {"authmechanism", kNoAuth},
-    {"authmechanismproperties", kNoAuth},
-    {"authsource", kNoAuth},
     {"compressors", kNoCompression},
     {"zlibcompressionlevel", kNoCompression},
-    {"loadbalanced", "load-balanced mode is not implemented"},
-    {"srvmaxhosts", "SRV seed lists are not supported"},
-    {"srvservicename", "SRV seed lists are not supported"},
     {"retryreads", "retryable reads are not implemented"},
     {"retrywrites", "retryable writes are not implemented"},
     {"timeoutms", "client-side operation timeouts (CSOT) are not implemented"},
@@ -87,6 +83,22 @@ constexpr Deliberate kDeliberate[] = {
      "a negative wTimeoutMS is an invalid URI in the read-write-concern spec's connection-string "
      "tests (wtimeoutMS=-500) and a warning here; mongoslice follows the read-write-concern spec",
      "negative"},
+    // The auth spec: the default mechanism (SCRAM) MUST have a password, and drivers SHOULD
+    // raise errors as early as possible; the connection-string spec only checks the parse.
+    {"valid-auth.json", "Username without password",
+     "the auth spec requires a password for SCRAM (the default mechanism); mongoslice refuses "
+     "a user without one when it parses the URI",
+     "has no password"},
+    {"valid-auth.json", "Escaped username and database without password",
+     "the auth spec requires a password for SCRAM (the default mechanism); mongoslice refuses "
+     "a user without one when it parses the URI",
+     "has no password"},
+};
+
+// Authentication mechanisms of the auth spec that mongoslice does not build: parse() refuses
+// them by name (lower-case here).
+constexpr std::string_view kMechanismsNotBuilt[] = {
+    "gssapi", "mongodb-x509", "mongodb-aws", "mongodb-oidc", "mongodb-cr",
 };
 
 const Unimplemented* find_unimplemented(std::string_view lower_option) {
@@ -147,12 +159,6 @@ bool expects_unix_host(const bson::View& test) {
 }
 
 void choose_plan(SpecCase& c) {
-  if (c.uri.starts_with("mongodb+srv://")) {
-    c.plan = Plan::kRefused;
-    c.reason = "mongoslice does not resolve DNS SRV seed lists (mongodb+srv://)";
-    c.refusal_keyword = "SRV";
-    return;
-  }
   if (expects_unix_host(c.test)) {
     c.plan = Plan::kRefused;
     c.reason = "mongoslice does not support UNIX domain sockets";
@@ -161,13 +167,13 @@ void choose_plan(SpecCase& c) {
   }
   auto options = uri_options(c.uri);
   for (const auto& [key, value] : options) {
-    if (((key == "tls" || key == "ssl") && value == "true") ||
-        (key.starts_with("tls") && key != "tls")) {
+    if (key == "authmechanism" &&
+        std::find(std::begin(kMechanismsNotBuilt), std::end(kMechanismsNotBuilt), value) !=
+            std::end(kMechanismsNotBuilt)) {
       c.plan = Plan::kRefused;
-      c.reason =
-          "mongoslice refuses tls=true/ssl=true and the other TLS options: it has no TLS, and "
-          "ignoring them would silently connect in plaintext";
-      c.refusal_keyword = "TLS";
+      c.reason = "mongoslice does not build the authentication mechanism " + value +
+                 " and refuses it rather than connect unauthenticated";
+      c.refusal_keyword = "is not supported by mongoslice";
       return;
     }
   }
@@ -216,6 +222,7 @@ std::vector<std::string> spec_dirs() {
   }
   return {MONGOSLICE_SPEC_TESTS_DIR "/connection-string/tests",
           MONGOSLICE_SPEC_TESTS_DIR "/uri-options/tests",
+          MONGOSLICE_SPEC_TESTS_DIR "/auth/tests/legacy",
           MONGOSLICE_SPEC_TESTS_DIR "/read-write-concern/tests/connection-string"};
 }
 
@@ -324,6 +331,101 @@ void expect_optional_string(const bson::View& expected, std::string_view key,
   }
 }
 
+std::string mechanism_name(auth::Mechanism m) {
+  switch (m) {
+    case auth::Mechanism::kNegotiate:
+      return "(negotiated)";
+    case auth::Mechanism::kScramSha1:
+      return "SCRAM-SHA-1";
+    case auth::Mechanism::kScramSha256:
+      return "SCRAM-SHA-256";
+    case auth::Mechanism::kPlain:
+      return "PLAIN";
+  }
+  return "(unknown)";
+}
+
+// The auth tests' rule: the expected properties are a subset of the credential's.
+void expect_properties(const bson::View& expected,
+                       const std::map<std::string, std::string>& actual) {
+  for (const auto& p : expected) {
+    SCOPED_TRACE("mechanism property " + std::string(p.key()));
+    auto it = actual.find(std::string(p.key()));
+    ASSERT_NE(it, actual.end());
+    EXPECT_EQ(it->second, p.get_string());
+  }
+}
+
+void expect_tls_option(const std::string& key, const bson::Element& e, const ConnectionString& cs) {
+  if (key == "tlsdisableocspendpointcheck") {
+    EXPECT_EQ(cs.tls_disable_ocsp_endpoint_check, e.get_bool());
+    return;
+  }
+  if (key == "tlsdisablecertificaterevocationcheck") {
+    EXPECT_EQ(cs.tls_disable_certificate_revocation_check, e.get_bool());
+    return;
+  }
+  // Every other tls* option turns TLS on (implicitly when tls is not given).
+  ASSERT_TRUE(cs.tls.has_value()) << "TLS is off";
+  const TlsOptions& tls = *cs.tls;
+  if (key == "tlscafile") {
+    EXPECT_EQ(tls.ca_file, std::string(e.get_string()));
+  } else if (key == "tlscertificatekeyfile") {
+    EXPECT_EQ(tls.certificate_key_file, std::string(e.get_string()));
+  } else if (key == "tlscertificatekeyfilepassword") {
+    EXPECT_EQ(tls.certificate_key_password, std::string(e.get_string()));
+  } else if (key == "tlsallowinvalidcertificates") {
+    EXPECT_EQ(tls.allow_invalid_certificates, e.get_bool());
+  } else if (key == "tlsallowinvalidhostnames") {
+    EXPECT_EQ(tls.allow_invalid_hostnames, e.get_bool());
+  } else if (key == "tlsinsecure") {
+    EXPECT_EQ(tls.allow_invalid_certificates, e.get_bool());
+    EXPECT_EQ(tls.allow_invalid_hostnames, e.get_bool());
+  } else {
+    ADD_FAILURE() << "the runner cannot compare option " << key;
+  }
+}
+
+// The auth spec's legacy tests: `credential` null means no credential; otherwise each field
+// given is compared (a null mechanism means negotiation, null properties none).
+void expect_credential(const bson::Element& expected, const ConnectionString& cs) {
+  SCOPED_TRACE("credential");
+  if (expected.type() == bson::Type::kNull) {
+    EXPECT_FALSE(cs.credential.has_value()) << "user " << cs.credential->username;
+    return;
+  }
+  ASSERT_TRUE(cs.credential.has_value());
+  const auth::Credential& c = *cs.credential;
+  const bson::View e = expected.get_document();
+  if (auto u = e.find("username")) {
+    if (u->type() == bson::Type::kNull) {
+      EXPECT_TRUE(c.username.empty()) << c.username;
+    } else {
+      EXPECT_EQ(c.username, u->get_string());
+    }
+  }
+  if (auto p = e.find("password")) {
+    // Compared without printing it: a failure names the field, not the secret.
+    if (p->type() == bson::Type::kNull) {
+      EXPECT_FALSE(c.password.has_value()) << "a password is set";
+    } else {
+      EXPECT_TRUE(c.password == std::string(p->get_string())) << "the password differs";
+    }
+  }
+  if (auto s = e.find("source")) EXPECT_EQ(c.source, s->get_string());
+  if (auto m = e.find("mechanism")) {
+    EXPECT_EQ(mechanism_name(c.mechanism),
+              m->type() == bson::Type::kNull ? "(negotiated)" : std::string(m->get_string()));
+  }
+  if (auto p = e.find("mechanism_properties")) {
+    if (p->type() == bson::Type::kNull) {
+      EXPECT_TRUE(c.mechanism_properties.empty());
+    } else {
+      expect_properties(p->get_document(), c.mechanism_properties);
+    }
+  }
+}
+
 void expect_option(const std::string& key, const bson::Element& e, const ConnectionString& cs) {
   using std::chrono::milliseconds;
   auto ms = [&] { return milliseconds(e.as_int64()); };
@@ -372,6 +474,25 @@ void expect_option(const std::string& key, const bson::Element& e, const Connect
     EXPECT_EQ(cs.read_concern.level, std::string(e.get_string()));
   } else if (key == "killcursorsintervalms") {
     EXPECT_EQ(cs.kill_cursors_interval, ms());
+  } else if (key == "tls" || key == "ssl") {
+    EXPECT_EQ(cs.tls.has_value(), e.get_bool());
+  } else if (key.starts_with("tls")) {
+    expect_tls_option(key, e, cs);
+  } else if (key == "authmechanism") {
+    ASSERT_TRUE(cs.credential.has_value());
+    EXPECT_EQ(mechanism_name(cs.credential->mechanism), e.get_string());
+  } else if (key == "authsource") {
+    EXPECT_EQ(cs.auth_source, std::string(e.get_string()));
+    if (cs.credential) EXPECT_EQ(cs.credential->source, e.get_string());
+  } else if (key == "authmechanismproperties") {
+    ASSERT_TRUE(cs.credential.has_value());
+    expect_properties(e.get_document(), cs.credential->mechanism_properties);
+  } else if (key == "loadbalanced") {
+    EXPECT_EQ(cs.load_balanced, e.get_bool());
+  } else if (key == "srvservicename") {
+    EXPECT_EQ(cs.srv_service_name, e.get_string());
+  } else if (key == "srvmaxhosts") {
+    EXPECT_EQ(cs.srv_max_hosts, static_cast<std::uint32_t>(e.as_int64()));
   } else {
     ADD_FAILURE() << "the runner cannot compare option " << key;
   }
@@ -459,6 +580,7 @@ TEST_P(ConnectionStringSpec, Case) {
     if (auto level = rc->get_document().find("level")) expected.level = level->get_string();
     EXPECT_TRUE(cs.read_concern == expected);
   }
+  if (auto credential = test.find("credential")) expect_credential(*credential, cs);
   if (auto options = test.find("options"); options && options->type() == bson::Type::kDocument) {
     for (const auto& option : options->get_document()) {
       std::string key = lower(option.key());

@@ -8,8 +8,11 @@
 #include "driver/command_log_listener.hpp"
 #include "driver/kill_cursors_wiring.hpp"
 #include "driver/kill_wake_signal.hpp"
+#include "driver/seedlist.hpp"
 #include "driver/server_cursor_channel.hpp"
+#include "driver/uri_support.hpp"
 #include "net/connection.hpp"
+#include "net/dns_resolver.hpp"
 #include "wire/error.hpp"
 #include "wire/fork_generation.hpp"
 #include "wire/log.hpp"
@@ -67,6 +70,17 @@ std::shared_ptr<ClientCore> ClientCore::create(ConnectionString uri, ClientOptio
 }
 
 void ClientCore::start(const TopologyFactory& make_topology) {
+  refuse_unimplemented(uri_);
+  if (uri_.srv_host) {
+    // mongodb+srv://: the seed list comes from DNS before any server is known, within
+    // connectTimeoutMS (0: no limit), through the same resolver and DNS servers as host names.
+    const Deadline deadline =
+        uri_.connect_timeout.count() > 0
+            ? Deadline::after(uri_.connect_timeout, "connectTimeoutMS, the SRV and TXT lookups")
+            : Deadline::none();
+    resolve_seedlist(uri_, DnsResolver(dns_), deadline);
+    refuse_unimplemented(uri_);  // the TXT record may have asked for loadBalanced
+  }
   for (const auto& warning : uri_.warnings) {
     log::emit(log::component::topology, log::Level::warning, "connection string: " + warning);
   }

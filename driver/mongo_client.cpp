@@ -26,6 +26,11 @@ void MongoClient::close() noexcept {
   if (core_) core_->close();
 }
 
+const ConnectionString& MongoClient::uri() const {
+  if (!core_) throw Error(errc::client_closed, "this MongoClient was moved from");
+  return core_->uri();
+}
+
 Database MongoClient::database(std::string_view name) const {
   if (!core_) throw Error(errc::client_closed, "this MongoClient was moved from");
   // The URI's concerns and read preference become the handle's options, so every Database and

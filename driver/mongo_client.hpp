@@ -48,6 +48,7 @@
 #include <vector>
 
 #include "driver/client_options.hpp"
+#include "driver/connection_string.hpp"
 #include "driver/database.hpp"
 
 namespace mongoslice {
@@ -69,12 +70,19 @@ class MongoClient {
  public:
   // Parses the URI (throws Error(errc::invalid_uri)), starts monitoring and the kill-cursors
   // executor. Does not wait for a server: the first operation does (serverSelectionTimeoutMS).
+  // A mongodb+srv:// URI's SRV and TXT records are looked up here, within connectTimeoutMS,
+  // through ClientOptions::dns (driver/seedlist.hpp); their errors are thrown from here.
   explicit MongoClient(std::string_view uri, ClientOptions options = {});
   ~MongoClient();
   MongoClient(MongoClient&&) noexcept = default;
   MongoClient& operator=(MongoClient&&) noexcept;
   MongoClient(const MongoClient&) = delete;
   MongoClient& operator=(const MongoClient&) = delete;
+
+  // The connection string the client runs with: as parsed, with a mongodb+srv:// seed list
+  // resolved (hosts filled, the TXT record's options applied). Throws Error(errc::client_closed)
+  // on a moved-from client.
+  const ConnectionString& uri() const;
 
   // A handle on the database `name`, carrying the URI's write concern (w, wTimeoutMS, journal),
   // read concern (readConcernLevel) and read preference as its options (see HandleOptions);

@@ -85,6 +85,7 @@ std::shared_ptr<Topology> Topology::create(const ConnectionString& uri,
   connection.connect_timeout = uri.connect_timeout;
   connection.app_name = uri.app_name;
   connection.dns = dns;
+  connection.tls = uri.tls;  // monitors speak TLS as pooled connections do
   CheckerFactory checkers = [connection](const HostAndPort& address) {
     return std::make_unique<ConnectionChecker>(address, connection);
   };
@@ -122,6 +123,7 @@ Topology::Topology(Token, const ConnectionString& uri,
   pool_options_.connection.connect_timeout = uri.connect_timeout;
   pool_options_.connection.socket_timeout = uri.socket_timeout;
   pool_options_.connection.app_name = uri.app_name;
+  pool_options_.connection.tls = uri.tls;
 }
 
 Topology::~Topology() {

@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
-# ferretdb.sh start|stop STATE_DIR
+# ferretdb.sh start|start-tls|stop STATE_DIR [client-certificates]
 # Starts (or stops) a FerretDB for the integration suite: SQLite backend, a free loopback port,
 # debug logging to STATE_DIR/ferretdb.log (every command it receives, killCursors included).
 # On start it writes the server's URI to STATE_DIR/uri. With MONGODB_URI set it starts nothing
 # and writes that URI instead, so the same suite runs against a real mongod.
+#
+# start-tls: the same FerretDB listening in TLS only (--listen-tls), with certificates made by
+# tests/support/make_test_certs.sh in STATE_DIR/certs (CA ca.pem; server certificate for
+# localhost, 127.0.0.1 and ::1). The URI names the host "localhost", so the driver checks the
+# certificate against a host name: mongodb://localhost:PORT/?tls=true&tlsCAFile=STATE/certs/ca.pem.
+# With "client-certificates" the server also requires a client certificate issued by that CA
+# (--listen-tls-ca-file), and the URI adds tlsCertificateKeyFile=STATE/certs/client.pem.
+# MONGODB_URI does not replace the TLS servers.
 set -euo pipefail
 cmd=${1:?start|stop}
 state=${2:?state directory}
@@ -11,9 +19,9 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 mkdir -p "$state"
 
 case $cmd in
-start)
+start | start-tls)
   "$0" stop "$state" || true
-  if [[ -n ${MONGODB_URI:-} ]]; then
+  if [[ $cmd == start && -n ${MONGODB_URI:-} ]]; then
     echo "$MONGODB_URI" >"$state/uri"
     echo "using MONGODB_URI=$MONGODB_URI"
     exit 0
@@ -25,13 +33,30 @@ start)
   fi
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   rm -rf "$state/data" && mkdir -p "$state/data"
+  listen=(--listen-addr="127.0.0.1:$port")
+  uri="mongodb://127.0.0.1:$port/"
+  if [[ $cmd == start-tls ]]; then
+    certs=$state/certs
+    bash "$repo/tests/support/make_test_certs.sh" "$certs"
+    listen=(--listen-addr= --listen-tls="127.0.0.1:$port" --listen-tls-cert-file="$certs/server.crt"
+            --listen-tls-key-file="$certs/server.key")
+    uri="mongodb://localhost:$port/?tls=true&tlsCAFile=$certs/ca.pem"
+    case ${3:-} in
+    "") ;;
+    client-certificates)
+      listen+=(--listen-tls-ca-file="$certs/ca.pem")
+      uri+="&tlsCertificateKeyFile=$certs/client.pem"
+      ;;
+    *) echo "usage: $0 start-tls STATE_DIR [client-certificates]" >&2; exit 2 ;;
+    esac
+  fi
   "$ferretdb" --handler=sqlite --sqlite-url="file:$state/data/" --state-dir="$state" \
-    --listen-addr="127.0.0.1:$port" --log-level=debug --telemetry=disable --debug-addr=- \
+    "${listen[@]}" --log-level=debug --telemetry=disable --debug-addr=- \
     >"$state/ferretdb.log" 2>&1 &
   echo $! >"$state/pid"
   for _ in $(seq 100); do
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-      echo "mongodb://127.0.0.1:$port/" >"$state/uri"
+      echo "$uri" >"$state/uri"
       echo "FerretDB pid $(cat "$state/pid") on 127.0.0.1:$port, log $state/ferretdb.log"
       exit 0
     fi
@@ -51,5 +76,5 @@ stop)
     rm -f "$state/pid"
   fi
   ;;
-*) echo "usage: $0 start|stop STATE_DIR" >&2; exit 2 ;;
+*) echo "usage: $0 start|start-tls|stop STATE_DIR [client-certificates]" >&2; exit 2 ;;
 esac

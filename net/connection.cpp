@@ -31,7 +31,19 @@ void Connection::connect(std::optional<Deadline> limit) {
                       ? Deadline::after(options_.connect_timeout, "connectTimeoutMS")
                       : Deadline::none();
   if (limit) deadline = Deadline::earlier(deadline, *limit);
+  if (options_.tls && !tls_context_) {
+    try {
+      tls_context_ = TlsContext::shared(*options_.tls);
+    } catch (const Error& e) {
+      // what() ends with the code's own message, which the new Error appends again.
+      std::string detail = e.what();
+      const std::string suffix = ": " + e.code().message();
+      if (detail.ends_with(suffix)) detail.resize(detail.size() - suffix.size());
+      throw Error(e.code(), "connecting to " + address_.to_string() + ": " + detail);
+    }
+  }
   socket_.connect(deadline);
+  if (tls_context_) socket_.start_tls(tls_context_, deadline);
   handshake(deadline);
 }
 

@@ -1,6 +1,6 @@
 #pragma once
-// One connection to one server: a TCP socket, the handshake, and synchronous command round
-// trips over OP_MSG.
+// One connection to one server: a TCP socket (with TLS over it when the options ask for it), the
+// handshake, and synchronous command round trips over OP_MSG.
 //
 // The handshake (MongoDB handshake spec) is the legacy hello: `isMaster` with helloOk: true and
 // the client metadata, over OP_QUERY on admin.$cmd, answered by an OP_REPLY (wire/op_query.hpp),
@@ -11,10 +11,13 @@
 //   conn.connect();                                   // TCP connect + legacy hello handshake
 //   auto reply = conn.run_command("admin", ping);     // the reply's body; throws on failure
 //
-// Every blocking step has a deadline: resolve + connect + handshake use connect_timeout, a
-// command round trip uses socket_timeout (none: wait as long as it takes) unless the caller
-// passes its own deadline. Failures throw mongoslice::Error:
-//   network_error, timeout, connection_closed, interrupted (net/deadline_socket.hpp);
+// Every blocking step has a deadline: resolve + connect + TLS handshake + hello use
+// connect_timeout, a command round trip uses socket_timeout (none: wait as long as it takes)
+// unless the caller passes its own deadline. Failures throw mongoslice::Error:
+//   network_error, timeout, connection_closed, interrupted (net/deadline_socket.hpp; TLS
+//   failures among them, their messages saying what failed);
+//   invalid_argument for TLS options whose files cannot be used (net/tls_context.hpp), before
+//   any socket is opened;
 //   the wire errcs (wire/error.hpp) for a reply that does not decode;
 //   incompatible_server when the handshake shows a server older than MongoDB 4.2;
 //   ServerError for a reply with ok: 0.
@@ -39,6 +42,8 @@
 #include "net/deadline_socket.hpp"
 #include "net/dns_resolver.hpp"
 #include "net/handshake.hpp"
+#include "net/tls_context.hpp"
+#include "net/tls_options.hpp"
 #include "wire/address.hpp"
 #include "wire/bson.hpp"
 #include "wire/op_msg.hpp"
@@ -53,6 +58,9 @@ struct ConnectionOptions {
   // the server's maxMessageSizeBytes.
   std::size_t max_message_size = wire::kDefaultMaxMessageSize;
   DnsOptions dns;  // which DNS servers resolve host names (default: /etc/resolv.conf's)
+  // TLS over the TCP connection, verified as these options say; none: plaintext. Connections
+  // with equal options share one OpenSSL context (TlsContext::shared).
+  std::optional<TlsOptions> tls;
 };
 
 class Connection {
@@ -121,6 +129,8 @@ class Connection {
   HostAndPort address_;
   ConnectionOptions options_;
   DeadlineSocket socket_;
+  // Built by the first connect() when options_.tls is set, shared with other connections.
+  std::shared_ptr<TlsContext> tls_context_;
 
   // The buffer of the last reply, kept for the next read when it is at most
   // kKeptReplyCapacity bytes: a cursor's getMore replies then reuse one allocation instead of

@@ -10,6 +10,8 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/write.hpp>
 
 #include "wire/error.hpp"
@@ -23,6 +25,8 @@ using tcp = asio::ip::tcp;
 struct DeadlineSocket::Engine {
   asio::io_context io{1};
   tcp::socket socket{io};
+  // TLS over `socket`, after start_tls() (destroyed before it: declared after it).
+  std::optional<asio::ssl::stream<tcp::socket&>> tls;
   const std::uint64_t generation = current_fork_generation();
   int fd = -1;  // the socket's descriptor while it is open
   Engine* next_abandoned = nullptr;
@@ -100,6 +104,10 @@ void DeadlineSocket::fail_step(const boost::system::error_code& ec, bool timed_o
   if (timed_out) {
     fail(errc::timeout, where + " timed out after " + std::to_string(deadline.budget.count()) +
                             " ms (" + std::string(deadline.source) + ")");
+  }
+  if (tls_context_ && is_tls_error(ec)) {
+    const SSL* ssl = engine_ && engine_->tls ? engine_->tls->native_handle() : nullptr;
+    fail(tls_failure_code(ec), describe_tls_failure(ec, ssl, *tls_context_, peer_, doing));
   }
   if (ec == asio::error::eof) {
     fail(errc::connection_closed, where + ": the server closed the connection");
@@ -193,8 +201,26 @@ void DeadlineSocket::write_all(std::span<const std::uint8_t> bytes, const Deadli
   bool timed_out = false;
   boost::system::error_code ignored;
   auto ec = run(
-      [&](auto done) { asio::async_write(socket, asio::buffer(bytes.data(), bytes.size()), done); },
+      [&](auto done) {
+        const auto buffer = asio::buffer(bytes.data(), bytes.size());
+        if (engine_->tls) {
+          asio::async_write(*engine_->tls, buffer, done);
+        } else {
+          asio::async_write(socket, buffer, done);
+        }
+      },
       [&] { socket.cancel(ignored); }, deadline, timed_out);
+  if (ec && !interrupted() && !timed_out && engine_->tls && !is_tls_error(ec)) {
+    // A TLS server that refuses us after our side of the handshake is done (TLS 1.3: a client
+    // certificate missing or refused) sends an alert and closes; our next write then fails with
+    // a reset. The alert, already received, says why: read it (the connection is dead, so the
+    // read returns at once with the alert or with the socket's error).
+    std::uint8_t byte;
+    boost::system::error_code alert;
+    alert = run([&](auto done) { engine_->tls->async_read_some(asio::buffer(&byte, 1), done); },
+                [&] { socket.cancel(ignored); }, deadline, timed_out);
+    if (is_tls_error(alert) && alert != asio::ssl::error::stream_truncated) ec = alert;
+  }
   if (ec || interrupted()) fail_step(ec, timed_out, deadline, "writing to");
 }
 
@@ -208,14 +234,66 @@ void DeadlineSocket::read_exact(std::span<std::uint8_t> into, const Deadline& de
   std::size_t got = 0;
   boost::system::error_code ignored;
   auto ec = run(
-      [&](auto done) { asio::async_read(socket, asio::buffer(into.data(), into.size()), done); },
+      [&](auto done) {
+        const auto buffer = asio::buffer(into.data(), into.size());
+        if (engine_->tls) {
+          asio::async_read(*engine_->tls, buffer, done);
+        } else {
+          asio::async_read(socket, buffer, done);
+        }
+      },
       [&] { socket.cancel(ignored); }, deadline, timed_out, &got);
-  if (ec == asio::error::eof && !interrupted()) {
+  // Over TLS, a server that closes without a close_notify alert (most do) is stream_truncated.
+  if ((ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) && !interrupted()) {
     fail(errc::connection_closed,
          doing() + " " + peer_name() + ": the server closed the connection after " +
              std::to_string(got) + " of " + std::to_string(into.size()) + " bytes");
   }
   if (ec || interrupted()) fail_step(ec, timed_out, deadline, doing());
+}
+
+bool DeadlineSocket::tls() const noexcept {
+  return engine_ && engine_->tls.has_value();
+}
+
+void DeadlineSocket::start_tls(std::shared_ptr<TlsContext> context, const Deadline& deadline) {
+  check_usable("starting TLS with");
+  Engine& engine = *engine_;
+  tls_context_ = std::move(context);
+  try {
+    engine.tls.emplace(engine.socket, tls_context_->native());
+    prepare_client_stream(engine.tls->native_handle(), *tls_context_, peer_);
+  } catch (const Error&) {
+    close();
+    throw;
+  } catch (const std::exception& e) {  // OpenSSL could not make the stream (no memory)
+    fail(errc::network_error, "TLS with " + peer_name() + ": " + e.what());
+  }
+  bool timed_out = false;
+  boost::system::error_code ignored;
+  auto ec = run(
+      [&](auto done) {
+        engine.tls->async_handshake(asio::ssl::stream_base::client,
+                                    [done](const boost::system::error_code& ec) { done(ec, 0); });
+      },
+      [&] { engine.socket.cancel(ignored); }, deadline, timed_out);
+  if (!ec && !interrupted()) return;
+  const std::string where = "TLS handshake with " + peer_name();
+  // The usual signs of a server without TLS on this port: it waits for more bytes, or closes.
+  if (timed_out && !interrupted()) {
+    fail(errc::timeout, where + " timed out after " + std::to_string(deadline.budget.count()) +
+                            " ms (" + std::string(deadline.source) +
+                            "): the server accepted the TCP connection but did not answer in "
+                            "TLS (is TLS enabled on it?)");
+  }
+  if ((ec == asio::error::eof || ec == asio::ssl::error::stream_truncated ||
+       ec == asio::error::connection_reset) &&
+      !interrupted()) {
+    fail(errc::connection_closed,
+         where + ": the server closed the connection during the handshake" +
+             (ec == asio::error::connection_reset ? " (reset)" : "") + " (is TLS enabled on it?)");
+  }
+  fail_step(ec, timed_out, deadline, "TLS handshake with");
 }
 
 void DeadlineSocket::close() noexcept {
@@ -233,6 +311,10 @@ void DeadlineSocket::close() noexcept {
   engine_->fd = -1;
   boost::system::error_code ignored;
   engine_->socket.close(ignored);
+  // A TLS session never outlives its socket: the next connect() starts a new one. No
+  // close_notify is sent (that would be one more blocking step); the server sees the TCP close.
+  engine_->tls.reset();
+  tls_context_.reset();
 }
 
 }  // namespace mongoslice

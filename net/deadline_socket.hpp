@@ -1,6 +1,7 @@
 #pragma once
 // The I/O engine under a Connection: one TCP socket on a private io_context, where every blocking
-// step (resolve, connect, write, read) has a deadline, and another thread may interrupt it.
+// step (resolve, connect, TLS handshake, write, read) has a deadline, and another thread may
+// interrupt it.
 //
 // It moves bytes and knows nothing of the protocol (net/connection.cpp speaks OP_MSG over
 // it). Each step starts one asynchronous operation and runs the io_context until that
@@ -9,6 +10,11 @@
 // resolved by DnsResolver (net/dns_resolver.hpp) on the calling thread: no step starts a
 // thread.
 //
+// TLS: start_tls() after connect() runs the TLS handshake over the connected socket (an Asio
+// ssl::stream on it, net/tls_context.hpp); every later write and read goes through TLS. The
+// handshake is one more step with the same deadline and interrupt: interrupt() shuts the TCP
+// socket down whether or not TLS runs over it.
+//
 // Errors are thrown as mongoslice::Error and always name the peer's address:
 //   errc::network_error      the OS refused (the OS error's text is in the message), or the
 //                            lookup failed (c-ares's message)
@@ -16,6 +22,11 @@
 //   errc::connection_closed  the peer closed the connection (how far the read got is said), or
 //                            the socket was opened by the parent of this fork() child
 //   errc::interrupted        interrupt() was called
+//   TLS failures             network_error, or connection_closed when the server closed the
+//                            connection without a TLS alert; the message says what failed (the
+//                            server's certificate not trusted, expired or not naming the host,
+//                            a client certificate required or refused, ...: see
+//                            describe_tls_failure)
 // After any error the socket is closed and stays closed: a stream that failed halfway through a
 // message can never be trusted again.
 //
@@ -39,6 +50,7 @@
 
 #include "net/deadline.hpp"
 #include "net/dns_resolver.hpp"
+#include "net/tls_context.hpp"
 #include "wire/address.hpp"
 
 namespace mongoslice {
@@ -54,6 +66,13 @@ class DeadlineSocket {
   // and connects to the first address that accepts, all before `deadline`. Sets TCP_NODELAY:
   // commands are small and latency matters more than packet count.
   void connect(const Deadline& deadline);
+
+  // After connect(): the TLS handshake as a client of `context`, before `deadline`. SNI and the
+  // certificate's host check use the peer's host as given (net/tls_context.hpp). Throws as the
+  // header says; a server that accepts TCP and never answers in TLS is errc::timeout. The
+  // context is kept as long as the stream (until the next connect() or close()).
+  void start_tls(std::shared_ptr<TlsContext> context, const Deadline& deadline);
+  bool tls() const noexcept;
 
   // Writes all of `bytes`, or throws.
   void write_all(std::span<const std::uint8_t> bytes, const Deadline& deadline);
@@ -100,6 +119,8 @@ class DeadlineSocket {
 
   HostAndPort peer_;
   DnsResolver resolver_;
+  // The context of the TLS stream in engine_, while there is one.
+  std::shared_ptr<TlsContext> tls_context_;
   // Created by the first connect of each fork generation; null in a child once close() has
   // abandoned the parent's.
   std::unique_ptr<Engine> engine_;

@@ -7,62 +7,24 @@
 //   bench_async_find_one_libmongoc URI TOTAL IN_FLIGHT
 
 #include <mongoc/mongoc.h>
-#include <sys/resource.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "measurement.hpp"
+
 namespace {
 
-double now_s() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
-double cpu_s() {
-  rusage u;
-  getrusage(RUSAGE_SELF, &u);
-  auto s = [](timeval t) { return static_cast<double>(t.tv_sec) + t.tv_usec * 1e-6; };
-  return s(u.ru_utime) + s(u.ru_stime);
-}
-
-double rss_kib() {
-  std::ifstream statm("/proc/self/statm");
-  long size = 0, resident = 0;
-  statm >> size >> resident;
-  return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE)) / 1024.0;
-}
-
-long open_fds() {
-  long n = 0;
-  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
-    ++n;
-  }
-  return n;
-}
-
-double peak_rss_kib() {
-  std::ifstream status("/proc/self/status");
-  std::string word;
-  while (status >> word) {
-    if (word == "VmHWM:") {
-      double kib = 0;
-      status >> kib;
-      return kib;
-    }
-  }
-  return 0;
-}
+using bench::cpu_s;
+using bench::now_s;
+using bench::open_fds;
+using bench::peak_rss_kib;
+using bench::rss_kib;
 
 // Returns whether the reply held the document {_id: k}.
 bool find_one(mongoc_collection_t* coll, const bson_t* opts, std::int32_t k) {

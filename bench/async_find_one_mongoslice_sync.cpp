@@ -19,68 +19,31 @@
 //   fds_mid (open file descriptors at the mid-run sample: mostly the connections the client
 //   really holds) failures (replies without the document, or with another _id).
 
-#include <sys/resource.h>
-#include <time.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
-#include <filesystem>
-#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "measurement.hpp"
 #include "mongoslice.hpp"
 
 namespace {
 
-double now_s() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
-double cpu_s() {
-  rusage u;
-  getrusage(RUSAGE_SELF, &u);
-  auto s = [](timeval t) { return static_cast<double>(t.tv_sec) + t.tv_usec * 1e-6; };
-  return s(u.ru_utime) + s(u.ru_stime);
-}
+using bench::cpu_s;
+using bench::now_s;
+using bench::open_fds;
+using bench::peak_rss_kib;
+using bench::rss_kib;
 
 // Resident set size now, from /proc/self/statm (its second field, in pages).
-double rss_kib() {
-  std::ifstream statm("/proc/self/statm");
-  long size = 0, resident = 0;
-  statm >> size >> resident;
-  return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE)) / 1024.0;
-}
 
 // Open file descriptors now (mostly sockets: how many connections the client really holds).
-long open_fds() {
-  long n = 0;
-  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
-    ++n;
-  }
-  return n;
-}
 
 // The peak resident set size of the process so far (VmHWM in /proc/self/status).
-double peak_rss_kib() {
-  std::ifstream status("/proc/self/status");
-  std::string word;
-  while (status >> word) {
-    if (word == "VmHWM:") {
-      double kib = 0;
-      status >> kib;
-      return kib;
-    }
-  }
-  return 0;
-}
 
 }  // namespace
 

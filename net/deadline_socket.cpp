@@ -213,12 +213,15 @@ void DeadlineSocket::write_all(std::span<const std::uint8_t> bytes, const Deadli
   if (ec && !interrupted() && !timed_out && engine_->tls && !is_tls_error(ec)) {
     // A TLS server that refuses us after our side of the handshake is done (TLS 1.3: a client
     // certificate missing or refused) sends an alert and closes; our next write then fails with
-    // a reset. The alert, already received, says why: read it (the connection is dead, so the
-    // read returns at once with the alert or with the socket's error).
+    // a reset. The alert, already received, says why: read it. A reset connection answers the
+    // read at once (the alert, or the socket's error); the read is bounded anyway, by 1 s.
     std::uint8_t byte;
-    boost::system::error_code alert;
-    alert = run([&](auto done) { engine_->tls->async_read_some(asio::buffer(&byte, 1), done); },
-                [&] { socket.cancel(ignored); }, deadline, timed_out);
+    bool drain_timed_out = false;
+    const Deadline drain = Deadline::earlier(
+        deadline, Deadline::after(std::chrono::milliseconds(1000), "reading a TLS alert"));
+    const auto alert =
+        run([&](auto done) { engine_->tls->async_read_some(asio::buffer(&byte, 1), done); },
+            [&] { socket.cancel(ignored); }, drain, drain_timed_out);
     if (is_tls_error(alert) && alert != asio::ssl::error::stream_truncated) ec = alert;
   }
   if (ec || interrupted()) fail_step(ec, timed_out, deadline, "writing to");

@@ -9,6 +9,7 @@
 #include "driver/kill_cursors_wiring.hpp"
 #include "driver/kill_wake_signal.hpp"
 #include "driver/seedlist.hpp"
+#include "driver/sensitive_commands.hpp"
 #include "driver/server_cursor_channel.hpp"
 #include "driver/uri_support.hpp"
 #include "net/connection.hpp"
@@ -246,7 +247,11 @@ ClientCore::CommandInFlight ClientCore::command_started(
     const HostAndPort& server, std::string_view db, bson::View command,
     std::span<const wire::DocumentSequence> sequences) {
   CommandInFlight in_flight{command_name(command), db, next_command_id(), !events_->empty(), {}};
-  if (in_flight.monitored) {
+  if (in_flight.monitored && is_sensitive_command(in_flight.name, command)) {
+    in_flight.sensitive = true;
+    const bson::Document empty;
+    events_->emit(CommandStartedEvent{in_flight.name, db, in_flight.id, server, empty.view()});
+  } else if (in_flight.monitored) {
     // The command as the server receives it (the command-monitoring spec): with $db, and each
     // OP_MSG document sequence as an array field of the body. Built only for listeners.
     std::optional<bson::Document> as_sent;
@@ -271,15 +276,19 @@ ClientCore::CommandInFlight ClientCore::command_started(
 void ClientCore::command_succeeded(const CommandInFlight& command, const HostAndPort& server,
                                    const bson::Document& reply) {
   if (!command.monitored) return;
+  const bson::Document empty;
   events_->emit(CommandSucceededEvent{command.name, command.db, command.id, server,
-                                      SteadyClock::now() - command.started, reply});
+                                      SteadyClock::now() - command.started,
+                                      command.sensitive ? empty.view() : reply.view()});
 }
 
 void ClientCore::command_failed(const CommandInFlight& command, const HostAndPort& server,
                                 const Error& e) {
   if (!command.monitored) return;
-  events_->emit(CommandFailedEvent{command.name, command.db, command.id, server,
-                                   SteadyClock::now() - command.started, e.code(), e.what()});
+  // A sensitive command's failure keeps its code, not the server's message about it.
+  events_->emit(CommandFailedEvent{
+      command.name, command.db, command.id, server, SteadyClock::now() - command.started, e.code(),
+      command.sensitive ? "(redacted: a security-sensitive command)" : e.what()});
 }
 
 bson::Document ClientCore::run_monitored(Connection& connection, std::string_view db,

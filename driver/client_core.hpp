@@ -195,6 +195,8 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
     std::int32_t id;
     bool monitored;
     SteadyClock::time_point started;
+    // A security-sensitive command (driver/sensitive_commands.hpp): its events are redacted.
+    bool sensitive = false;
   };
   CommandInFlight command_started(const HostAndPort& server, std::string_view db,
                                   bson::View command,

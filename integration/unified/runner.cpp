@@ -510,8 +510,11 @@ const std::set<std::string> kSensitiveCommands = {
 bool is_sensitive_command(const CommandEventRecord& started) {
   const std::string name = lower(started.command_name);
   if (kSensitiveCommands.count(name)) return true;
+  // A hello the driver redacted has an empty body (every command as sent has at least $db); one
+  // still showing speculativeAuthenticate is a leak, which the caller reports.
   return (name == "hello" || name == "ismaster") &&
-         started.document.find("speculativeAuthenticate").has_value();
+         (started.document.view().empty() ||
+          started.document.find("speculativeAuthenticate").has_value());
 }
 
 // The request ids of the sensitive commands among `events` (their replies are sensitive too).
@@ -563,9 +566,9 @@ void check_events(EntityMap& entities, bson::View expectations, const EntityValu
       if (e.command_name == "configureFailPoint") continue;
       if (sensitive.count(e.request_id)) {
         if (!client.observe_sensitive) continue;
+        // The driver redacts them (driver/sensitive_commands.hpp): a body here is a leak.
         if (!e.document.view().empty()) {
-          throw Unsupported(std::string(reason_in(kNotBuiltExpectations, "redaction")) + " (" +
-                            describe(e) + ")");
+          throw TestFailure("a security-sensitive command's event is not redacted: " + describe(e));
         }
       }
       actual.push_back(e);

@@ -787,10 +787,6 @@ inline const std::vector<NamedReason> kNotBuiltExpectations = {
     {"errorCodeName:BulkWriteError", "mongoslice's BulkWriteError carries no codeName"},
     {"writeErrors", "writeErrors expectations belong to clientBulkWrite, not built"},
     {"writeConcernErrors", "writeConcernErrors expectations belong to clientBulkWrite, not built"},
-    {"redaction",
-     "mongoslice gap (reported to the lead): command events of security-sensitive commands "
-     "(hello with speculativeAuthenticate, saslStart, ...) are not redacted to empty "
-     "documents as the command monitoring spec requires"},
     {"isTimeoutError", "client-side operation timeouts (CSOT) are not built in mongoslice"},
 };
 

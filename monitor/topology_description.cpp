@@ -347,6 +347,40 @@ void TopologyDescription::add_missing_members(const ServerDescription& sd) {
   }
 }
 
+bool TopologyDescription::apply_srv_hosts(const std::vector<HostAndPort>& hosts,
+                                          std::uint32_t max_hosts, std::mt19937_64& random) {
+  if (hosts.empty()) return false;
+  if (type_ != TopologyType::kUnknown && type_ != TopologyType::kSharded) return false;
+  bool changed = false;
+  for (auto it = servers_.begin(); it != servers_.end();) {
+    const HostAndPort address = it->first;
+    ++it;
+    if (std::find(hosts.begin(), hosts.end(), address) == hosts.end()) {
+      remove(address, "its SRV record is gone (mongodb+srv:// rescan)");
+      changed = true;
+    }
+  }
+  std::vector<HostAndPort> candidates;
+  for (const HostAndPort& host : hosts) {
+    if (!servers_.count(host) &&
+        std::find(candidates.begin(), candidates.end(), host) == candidates.end()) {
+      candidates.push_back(host);
+    }
+  }
+  std::shuffle(candidates.begin(), candidates.end(), random);
+  for (const HostAndPort& host : candidates) {
+    if (max_hosts > 0 && servers_.size() >= max_hosts) break;
+    servers_.emplace(host, ServerDescription::unknown(host));
+    std::erase_if(removed_, [&](const RemovedServer& r) { return r.address == host; });
+    changed = true;
+  }
+  if (changed) {
+    recompute_compatibility();
+    recompute_logical_session_timeout();
+  }
+  return changed;
+}
+
 void TopologyDescription::remove(const HostAndPort& address, std::string reason) {
   servers_.erase(address);
   std::erase_if(removed_, [&](const RemovedServer& r) { return r.address == address; });

@@ -12,6 +12,7 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -83,6 +84,15 @@ class TopologyDescription {
   // topologyVersion is older than the one already known. Afterwards compatibility and the
   // logical session timeout are recomputed.
   bool apply(ServerDescription description);
+
+  // A mongodb+srv:// rescan's result (the polling-SRV spec), for an Unknown or Sharded topology
+  // only (any other type keeps its servers and returns false): servers no longer among `hosts`
+  // leave; new ones join as Unknown, all of them when `max_hosts` is 0, else chosen at random
+  // with `random` until the topology holds max_hosts (the ones kept count first). An empty
+  // `hosts` changes nothing (a failed or empty lookup keeps the servers known). Returns whether
+  // the set of servers changed.
+  bool apply_srv_hosts(const std::vector<HostAndPort>& hosts, std::uint32_t max_hosts,
+                       std::mt19937_64& random);
 
   // Whether an error reply with `topology_version` from `address` is stale (older than or equal
   // to what the current description of the server already reflects), so it must not mark the

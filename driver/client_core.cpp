@@ -57,6 +57,7 @@ ClientCore::ClientCore(ConnectionString uri, ClientOptions options)
       async_executor_(std::move(options.executor)),
       dns_(std::move(options.dns)),
       fork_generation_(current_fork_generation()) {
+  uri_.srv_rescan_interval = options.srv_rescan_interval;
 }
 
 std::shared_ptr<ClientCore> ClientCore::create(ConnectionString uri, ClientOptions options) {

@@ -4,6 +4,7 @@
 // Everything else (timeouts, pool size, appName, killCursorsIntervalMS) is in the URI.
 
 #include <boost/asio/any_io_executor.hpp>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -21,6 +22,9 @@ struct ClientOptions {
   // The DNS servers that resolve host names ("127.0.0.1:5353", ...); empty: the system's
   // (/etc/resolv.conf). For deployments with their own resolver, and for tests.
   DnsOptions dns;
+  // rescanSRVIntervalMS: how often a mongodb+srv:// client looks its SRV records up again to
+  // follow mongos hosts that come and go (the polling-SRV spec; 60 s there). Not a URI option.
+  std::chrono::milliseconds srv_rescan_interval{60'000};
   // Where the async_ operations run when their completion token brings no executor of its own
   // (a plain callback, boost::asio::use_future, boost::asio::deferred then invoked with one):
   // their sockets are opened there and their handlers run there, never on a monitor or

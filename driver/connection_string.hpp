@@ -56,6 +56,9 @@ struct ConnectionString {
   std::string srv_service_name = "mongodb";    // srvServiceName
   std::optional<std::uint32_t> srv_max_hosts;  // srvMaxHosts; none or 0: no limit
   bool load_balanced = false;                  // loadBalanced
+  // How often the SRV records are looked up again (ClientOptions::srv_rescan_interval, which
+  // the client copies here; not read from the URI).
+  std::chrono::milliseconds srv_rescan_interval{60'000};
 
   std::optional<std::string> replica_set;
   std::optional<bool> direct_connection;

@@ -92,6 +92,7 @@ std::shared_ptr<Topology> Topology::create(const ConnectionString& uri,
   MonitorOptions monitor_options;
   monitor_options.heartbeat_frequency = uri.heartbeat_frequency;
   auto topology = create(uri, std::move(events), std::move(checkers), monitor_options);
+  if (uri.srv_host) topology->srv_dns_ = dns;               // before open(): no poller exists yet
   topology->pool_options_.connection.dns = std::move(dns);  // before open(): no pool exists yet
   return topology;
 }
@@ -144,9 +145,55 @@ void Topology::open() {
     publish_locked(description_, changes);  // starts a server per seed
   }
   finish(changes);
+  start_srv_poller();
+}
+
+void Topology::start_srv_poller() {
+  // The polling-SRV spec: a mongodb+srv:// client follows its records unless it is load
+  // balanced (one host, the balancer's) or told its replica set (members are found through
+  // them, not DNS).
+  if (!srv_dns_ || uri_.load_balanced || uri_.replica_set) return;
+  std::weak_ptr<Topology> weak = self_;
+  SrvPoller::Hooks hooks{[weak] {
+                           auto topology = weak.lock();
+                           return topology && topology->follows_srv_records();
+                         },
+                         [weak](std::vector<HostAndPort> hosts) {
+                           if (auto topology = weak.lock()) topology->apply_srv_hosts(hosts);
+                         }};
+  auto poller =
+      std::make_unique<SrvPoller>(uri_, *srv_dns_, uri_.srv_rescan_interval, std::move(hooks));
+  SrvPoller* started = poller.get();
+  {
+    std::lock_guard lock(mutex_);
+    if (closed_) return;  // closed meanwhile: the poller is destroyed unopened
+    srv_poller_ = std::move(poller);
+  }
+  // close() may take it now; it waits for the executor's thread, which open() has started or
+  // (after close()) never starts.
+  started->open();
+}
+
+bool Topology::follows_srv_records() const {
+  const auto snapshot = description();
+  return snapshot->type() == TopologyType::kUnknown || snapshot->type() == TopologyType::kSharded;
+}
+
+void Topology::apply_srv_hosts(const std::vector<HostAndPort>& hosts) {
+  Changes changes;
+  {
+    std::lock_guard lock(mutex_);
+    if (closed_) return;
+    TopologyDescription next = *description_;
+    if (!next.apply_srv_hosts(hosts, uri_.srv_max_hosts.value_or(0), srv_random_)) return;
+    changes.previous = description_;
+    publish_locked(std::make_shared<const TopologyDescription>(std::move(next)), changes);
+  }
+  finish(changes);
 }
 
 void Topology::close() noexcept {
+  std::unique_ptr<SrvPoller> poller;
   std::map<HostAndPort, Server> servers;
   std::shared_ptr<const TopologyDescription> last;
   bool was_open = false;
@@ -160,7 +207,10 @@ void Topology::close() noexcept {
     servers.swap(servers_);
     last = description_;
     woken = waiters_.take();
+    poller.swap(srv_poller_);
   }
+  // Interrupts a lookup in progress; joined when `poller` goes, after the monitors.
+  if (poller) poller->close();
   changed_.notify_all();
   // Each wakes to find the topology closed (or gone) and fails with client_closed.
   SelectionWaiters::wake_all(woken);

@@ -32,6 +32,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <span>
 #include <string>
 #include <vector>
@@ -43,6 +44,7 @@
 #include "driver/events.hpp"
 #include "driver/selection_waiters.hpp"
 #include "driver/server_selection.hpp"
+#include "driver/srv_poller.hpp"
 #include "monitor/application_error.hpp"
 #include "monitor/monitor.hpp"
 #include "monitor/topology_description.hpp"
@@ -142,6 +144,12 @@ class Topology {
   // stopped to match, as after any update.
   void install_description(TopologyDescription description);
 
+  // A mongodb+srv:// rescan's hosts (the SRV poller's): servers added and removed as
+  // TopologyDescription::apply_srv_hosts says, with srvMaxHosts; their monitors start or stop.
+  void apply_srv_hosts(const std::vector<HostAndPort>& hosts);
+  // Whether the topology still follows its SRV records (Unknown or Sharded).
+  bool follows_srv_records() const;
+
   // The current snapshot.
   std::shared_ptr<const TopologyDescription> description() const;
 
@@ -170,6 +178,8 @@ class Topology {
   // Under the lock: installs `next`, starts/stops servers to match it, notes events.
   void publish_locked(std::shared_ptr<const TopologyDescription> next, Changes& changes);
   void finish(Changes& changes) noexcept;
+  // open()'s last step for mongodb+srv:// (see srv_poller_).
+  void start_srv_poller();
   std::string selection_failure(const TopologyDescription& snapshot, std::string_view what) const;
   SelectedServer select(OperationKind kind, const ReadPreference& read_preference,
                         std::string_view what, std::span<const HostAndPort> deprioritized);
@@ -208,6 +218,13 @@ class Topology {
   bool closed_ = false;
   // Every change's events go out in the order of its turn (taken under mutex_).
   EventTurns turns_;
+
+  // mongodb+srv://: the DNS servers the SRV poller asks (create() with DnsOptions sets it), the
+  // poller once open() started it (under mutex_; closed and joined by close(), outside it), and
+  // the randomness of srvMaxHosts's choices (under mutex_).
+  std::optional<DnsOptions> srv_dns_;
+  std::unique_ptr<SrvPoller> srv_poller_;
+  std::mt19937_64 srv_random_{std::random_device{}()};
 
   std::weak_ptr<Topology> self_;
   // The fork generation the topology was made in: in a fork() child, close() must not block on

@@ -125,6 +125,9 @@ Topology::Topology(Token, const ConnectionString& uri,
   pool_options_.connection.socket_timeout = uri.socket_timeout;
   pool_options_.connection.app_name = uri.app_name;
   pool_options_.connection.tls = uri.tls;
+  // Pooled connections authenticate in their handshake; monitors never do (the auth spec).
+  pool_options_.connection.credential = uri.credential;
+  if (uri.credential) pool_options_.connection.key_cache = std::make_shared<auth::KeyCache>();
 }
 
 Topology::~Topology() {

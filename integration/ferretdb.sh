@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ferretdb.sh start|start-tls|stop STATE_DIR [client-certificates]
+# ferretdb.sh start|start-tls|start-auth|stop STATE_DIR [client-certificates]
 # Starts (or stops) a FerretDB for the integration suite: SQLite backend, a free loopback port,
 # debug logging to STATE_DIR/ferretdb.log (every command it receives, killCursors included).
 # On start it writes the server's URI to STATE_DIR/uri. With MONGODB_URI set it starts nothing
@@ -12,6 +12,11 @@
 # With "client-certificates" the server also requires a client certificate issued by that CA
 # (--listen-tls-ca-file), and the URI adds tlsCertificateKeyFile=STATE/certs/client.pem.
 # MONGODB_URI does not replace the TLS servers.
+#
+# start-auth: the same FerretDB with authentication required (--test-enable-new-auth), its one
+# user set up at start in the admin database: the user and password of STATE_DIR/user and
+# STATE_DIR/password (written here; the password holds URI-reserved and non-ASCII characters).
+# The URI written names no user; the tests add the credentials they try.
 set -euo pipefail
 cmd=${1:?start|stop}
 state=${2:?state directory}
@@ -19,7 +24,7 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 mkdir -p "$state"
 
 case $cmd in
-start | start-tls)
+start | start-tls | start-auth)
   "$0" stop "$state" || true
   if [[ $cmd == start && -n ${MONGODB_URI:-} ]]; then
     echo "$MONGODB_URI" >"$state/uri"
@@ -35,6 +40,12 @@ start | start-tls)
   rm -rf "$state/data" && mkdir -p "$state/data"
   listen=(--listen-addr="127.0.0.1:$port")
   uri="mongodb://127.0.0.1:$port/"
+  if [[ $cmd == start-auth ]]; then
+    printf '%s' 'mongoslice-user' >"$state/user"
+    printf '%s' 'p@ss:wörd/42%' >"$state/password"
+    listen+=(--test-enable-new-auth --setup-username="$(cat "$state/user")"
+             --setup-password="$(cat "$state/password")" --setup-database=admin)
+  fi
   if [[ $cmd == start-tls ]]; then
     certs=$state/certs
     bash "$repo/tests/support/make_test_certs.sh" "$certs"

@@ -48,7 +48,12 @@ void Connection::connect(std::optional<Deadline> limit) {
 }
 
 void Connection::handshake(const Deadline& deadline) {
-  const HandshakeRequest request = make_handshake_request(options_.app_name);
+  std::optional<auth::Authenticator> authenticator;
+  if (options_.credential) {
+    authenticator.emplace(*options_.credential, auth::AuthOptions{{}, options_.key_cache});
+  }
+  const HandshakeRequest request =
+      make_handshake_request(options_.app_name, authenticator ? &*authenticator : nullptr);
   const auto started = SteadyClock::now();
   socket_.write_all(request.message, deadline);
   auto bytes = read_message(&wire::parse_op_reply_header, deadline);
@@ -62,6 +67,22 @@ void Connection::handshake(const Deadline& deadline) {
   }
   handshake_rtt_ = SteadyClock::now() - started;
   record_hello(std::move(facts));
+  if (authenticator) authenticate(*authenticator, deadline);
+}
+
+void Connection::authenticate(auth::Authenticator& authenticator, const Deadline& deadline) {
+  // The conversation's commands are round trips of the handshake: within its deadline
+  // (connectTimeoutMS), and a failure leaves the connection of no use.
+  try {
+    auth::Step step = authenticator.on_hello_reply(hello_reply_.view());
+    while (auto* command = std::get_if<auth::Command>(&step)) {
+      const bson::Document reply = round_trip(command->db, command->body.view(), {}, deadline);
+      step = authenticator.feed(reply.view());
+    }
+  } catch (...) {
+    socket_.close();
+    throw;
+  }
 }
 
 void Connection::record_hello(HelloFacts facts) {

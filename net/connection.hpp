@@ -31,6 +31,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -38,6 +39,8 @@
 #include <system_error>
 #include <vector>
 
+#include "auth/credential.hpp"
+#include "auth/scram.hpp"
 #include "net/deadline.hpp"
 #include "net/deadline_socket.hpp"
 #include "net/dns_resolver.hpp"
@@ -58,6 +61,11 @@ struct ConnectionOptions {
   // the server's maxMessageSizeBytes.
   std::size_t max_message_size = wire::kDefaultMaxMessageSize;
   DnsOptions dns;  // which DNS servers resolve host names (default: /etc/resolv.conf's)
+  // Who to authenticate as, in the handshake (pooled connections; monitors have none, as the
+  // auth spec says). Its password is never logged or put in a message.
+  std::optional<auth::Credential> credential;
+  // The client's cache of SCRAM keys, so that a new connection does not rerun PBKDF2.
+  std::shared_ptr<auth::KeyCache> key_cache;
   // TLS over the TCP connection, verified as these options say; none: plaintext. Connections
   // with equal options share one OpenSSL context (TlsContext::shared).
   std::optional<TlsOptions> tls;
@@ -123,6 +131,9 @@ class Connection {
   std::vector<std::uint8_t> read_message(HeaderCheck check_header, const Deadline& deadline);
   wire::OpMsg read_reply(std::int32_t request_id, const Deadline& deadline);
   void handshake(const Deadline& deadline);
+  // The credential's conversation after the hello (SCRAM's round trips, resumed from a
+  // speculative reply when the server answered one). Closes the connection on failure.
+  void authenticate(auth::Authenticator& authenticator, const Deadline& deadline);
   void record_hello(HelloFacts facts);
   [[noreturn]] void fail(std::error_code code, const std::string& detail);
 

@@ -56,12 +56,12 @@ std::size_t next_reply_size(std::size_t have, std::size_t length) noexcept {
   return std::min(length, std::max(kFirstReplyStep, have * 2));
 }
 
-HandshakeRequest make_handshake_request(const std::optional<std::string>& app_name) {
-  const auto command = bson::Builder{}
-                           .append("isMaster", 1)
-                           .append("helloOk", true)
-                           .append("client", client_metadata(app_name))
-                           .build();
+HandshakeRequest make_handshake_request(const std::optional<std::string>& app_name,
+                                        auth::Authenticator* authenticator) {
+  bson::Builder builder;
+  builder.append("isMaster", 1).append("helloOk", true).append("client", client_metadata(app_name));
+  if (authenticator) authenticator->add_to_hello(builder);
+  const auto command = builder.build();
   HandshakeRequest request{next_request_id(), {}};
   request.message = wire::encode_op_query_command(request.request_id, "admin", command.view());
   return request;

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "auth/mechanism.hpp"
 #include "wire/address.hpp"
 #include "wire/bson.hpp"
 #include "wire/op_msg.hpp"
@@ -48,7 +49,10 @@ struct HandshakeRequest {
   std::int32_t request_id;
   std::vector<std::uint8_t> message;
 };
-HandshakeRequest make_handshake_request(const std::optional<std::string>& app_name);
+// With an authenticator (pooled connections of a client with a credential; never monitors),
+// the hello also carries what it asks for: saslSupportedMechs and speculativeAuthenticate.
+HandshakeRequest make_handshake_request(const std::optional<std::string>& app_name,
+                                        auth::Authenticator* authenticator = nullptr);
 
 // The handshake's OP_REPLY (whole message, header included) read into HelloFacts. Throws Error
 // for a reply that does not decode or whose wire versions do not overlap ours, and the

@@ -1,0 +1,151 @@
+// Authentication against a real server: FerretDB with authentication required (ctest fixture
+// ferretdb_auth, integration/ferretdb.sh start-auth), its one user's name and password in
+// STATE/user and STATE/password. The password holds URI-reserved and non-ASCII characters, so
+// the URI carries it percent-encoded. SCRAM-SHA-256 and SCRAM-SHA-1, named and negotiated; a
+// wrong password and no credential refused by the server with the error the user should see;
+// the key cache sparing PBKDF2 on the client's later connections. PLAIN is not tested here:
+// FerretDB's new authentication refuses it ("Unsupported authentication mechanism").
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "auth/crypto.hpp"
+#include "mongoslice.hpp"
+#include "wire/error.hpp"
+
+namespace mongoslice {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in)
+    throw std::runtime_error("cannot read " + path + ": run through ctest (fixture ferretdb_auth)");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string s = text.str();
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+std::string percent_encoded(const std::string& text) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+struct AuthServer {
+  std::string state = MONGOSLICE_FERRETDB_AUTH_STATE;
+  std::string user() const { return read_file(state + "/user"); }
+  std::string password() const { return read_file(state + "/password"); }
+  // mongodb://127.0.0.1:PORT/
+  std::string base() const { return read_file(state + "/uri"); }
+  // The server's URI with `userinfo@` inserted and `query` appended.
+  std::string uri(const std::string& userinfo, const std::string& query) const {
+    std::string u = base();
+    const std::string scheme = "mongodb://";
+    u.insert(scheme.size(), userinfo.empty() ? "" : userinfo + "@");
+    return u + query;
+  }
+  std::string uri_as(const std::string& password, const std::string& query) const {
+    return uri(percent_encoded(user()) + ":" + percent_encoded(password), query);
+  }
+};
+
+void crud_round_trip(MongoClient& client, const std::string& collection) {
+  Collection coll = client.database("auth_it").collection(collection);
+  coll.drop();
+  coll.insert_one(bson::Builder{}.append("_id", 1).append("who", "authenticated").build());
+  auto doc = coll.find_one(bson::Builder{}.append("_id", 1).build());
+  ASSERT_TRUE(doc.has_value());
+  EXPECT_EQ((*doc)["who"].get_string(), "authenticated");
+  coll.drop();
+}
+
+TEST(AuthFerretDB, ScramSha256Named) {
+  AuthServer server;
+  MongoClient client(server.uri_as(server.password(), "?authMechanism=SCRAM-SHA-256"));
+  crud_round_trip(client, "sha256");
+}
+
+TEST(AuthFerretDB, ScramSha1Named) {
+  AuthServer server;
+  MongoClient client(server.uri_as(server.password(), "?authMechanism=SCRAM-SHA-1"));
+  crud_round_trip(client, "sha1");
+}
+
+TEST(AuthFerretDB, MechanismNegotiatedWhenTheUriNamesNone) {
+  AuthServer server;
+  MongoClient client(server.uri_as(server.password(), "?authSource=admin"));
+  crud_round_trip(client, "negotiated");
+}
+
+TEST(AuthFerretDB, AWrongPasswordIsAnAuthenticationErrorWithoutThePassword) {
+  AuthServer server;
+  const std::string wrong = "not-the-Passw0rd-" + server.password();
+  MongoClient client(server.uri_as(wrong, "?serverSelectionTimeoutMS=2000"));
+  try {
+    client.database("auth_it").collection("wrong").find_one(bson::Document());
+    ADD_FAILURE() << "the operation succeeded with a wrong password";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_THAT(what, HasSubstr("uthentication")) << what;  // "Authentication failed"
+    EXPECT_THAT(what, Not(HasSubstr(wrong)));
+    EXPECT_THAT(what, Not(HasSubstr(percent_encoded(wrong))));
+  }
+}
+
+TEST(AuthFerretDB, NoCredentialIsRefusedByTheServer) {
+  AuthServer server;
+  MongoClient client(server.base());
+  try {
+    client.database("auth_it").collection("none").find_one(bson::Document());
+    ADD_FAILURE() << "the server answered an unauthenticated find";
+  } catch (const ServerError& e) {
+    EXPECT_EQ(e.server_code(), 13) << e.what();  // Unauthorized
+  }
+}
+
+TEST(AuthFerretDB, LaterConnectionsReuseTheDerivedKeys) {
+  AuthServer server;
+  MongoClient client(server.uri_as(server.password(), "?authMechanism=SCRAM-SHA-256"));
+  Collection coll = client.database("auth_it").collection("cache");
+  const std::uint64_t before_first = auth::crypto::pbkdf2_calls();
+  coll.drop();  // the client's first operation: its first pooled connection
+  coll.insert_one(bson::Builder{}.append("_id", 0).build());
+  const std::uint64_t after_first = auth::crypto::pbkdf2_calls();
+  EXPECT_EQ(after_first - before_first, 1u) << "the first connection derives the keys once";
+  // Eight threads at once make the pool open more connections, each authenticating.
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&coll, t] {
+      for (int i = 0; i < 5; ++i) {
+        coll.insert_one(bson::Builder{}.append("_id", 1 + t * 10 + i).build());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(coll.count_documents(bson::Document()), 41);
+  EXPECT_EQ(auth::crypto::pbkdf2_calls(), after_first) << "a later connection ran PBKDF2 again";
+  coll.drop();
+}
+
+}  // namespace
+}  // namespace mongoslice

@@ -30,24 +30,44 @@ inline ops::ServerLimits limits_of(const AsyncConnection& connection) noexcept {
           connection.max_message_size_bytes(), connection.max_write_batch_size()};
 }
 
+namespace async_engine_detail {
+
+// The calls co_execute awaits, made in plain functions: a by-value argument of a call inside a
+// co_await expression (an executor, a ReadPreference, views and spans) would otherwise get a
+// slot of its own in co_execute's coroutine frame for the whole operation; here it lives on the
+// stack only while the callee's frame is made, and co_execute keeps only the awaitable.
+inline boost::asio::awaitable<ClientCore::AsyncLeased> lease_for(
+    ClientCore& core, const boost::asio::any_io_executor& executor, bool read,
+    const ReadPreference& read_preference) {
+  return core.co_lease_for(executor, read, read_preference);
+}
+
+inline boost::asio::awaitable<bson::Document> run_on_lease(
+    ClientCore& core, ClientCore::AsyncLeased& leased, const ops::CommandToSend& command,
+    const std::optional<bson::Document>& with) {
+  return core.co_run_on_lease(leased.selected.address, leased.lease, command.db,
+                              with ? with->view() : command.body, command.sequences);
+}
+
+}  // namespace async_engine_detail
+
 template <ops::Operation Op>
 boost::asio::awaitable<Executed<typename Op::Result>> co_execute(std::shared_ptr<ClientCore> core,
                                                                  Op& op,
                                                                  ReadPreference read_preference) {
   const bool read = op.kind() == ops::OperationKind::kRead;
   auto executor = co_await boost::asio::this_coro::executor;
-  ClientCore::AsyncLeased leased = co_await core->co_lease_for(executor, read, read_preference);
+  ClientCore::AsyncLeased leased =
+      co_await async_engine_detail::lease_for(*core, executor, read, read_preference);
   ops::Step step = op.start(limits_of(*leased.lease));
   while (const auto* send = std::get_if<ops::Send>(&step)) {
-    const ops::CommandToSend& command = send->command;
     std::optional<bson::Document> with_preference;
     if (read) {
-      with_preference = with_wire_read_preference(command.body, read_preference,
+      with_preference = with_wire_read_preference(send->command.body, read_preference,
                                                   leased.selected.type, leased.selected.topology);
     }
-    bson::Document reply = co_await core->co_run_on_lease(
-        leased.selected.address, leased.lease, command.db,
-        with_preference ? with_preference->view() : command.body, command.sequences);
+    bson::Document reply =
+        co_await async_engine_detail::run_on_lease(*core, leased, send->command, with_preference);
     step = op.on_reply(std::move(reply));
   }
   // A named result: GCC 12 destroys the members of an aggregate built in a co_return twice.

@@ -1,6 +1,7 @@
 // ClientCore's part in the async engine: the async pools, leases and monitored round trips
 // (driver/client_core.hpp, driver/async_engine.hpp).
 
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/system/system_error.hpp>
 #include <cerrno>
@@ -114,7 +115,11 @@ asio::awaitable<bson::Document> ClientCore::co_run_on_lease(
   const CommandInFlight in_flight = command_started(server, db, command, sequences);
   std::exception_ptr failure;
   try {
-    bson::Document reply = co_await lease->run_command(db, command, sequences);
+    // The round trip is awaited here (AsyncConnection::async_exchange), not through
+    // AsyncConnection::run_command: one coroutine frame fewer per operation in flight.
+    AsyncConnection::Exchange exchange = lease->prepare_command(db, command, sequences);
+    co_await lease->async_exchange(exchange, asio::deferred);
+    bson::Document reply = lease->finish_command(exchange);
     command_succeeded(in_flight, server, reply);
     tell_sdam_of_reply(server, generation, wire_version, reply);
     co_return reply;

@@ -28,9 +28,9 @@ constexpr auto kTupleDeferred = asio::as_tuple(asio::deferred);
 // of its own): the caller co_awaits the group and reads whether the deadline won from the
 // completion order. Cancellation of the awaiting coroutine reaches both.
 template <typename Step>
-auto race(Step step, std::optional<asio::steady_timer>& timer,
+auto race(Step step, std::unique_ptr<asio::steady_timer>& timer,
           const asio::any_io_executor& executor, SteadyClock::time_point at) {
-  if (!timer) timer.emplace(executor);
+  if (!timer) timer = std::make_unique<asio::steady_timer>(executor);
   timer->expires_at(at);
   return asio::experimental::make_parallel_group(std::move(step), timer->async_wait(kTupleDeferred))
       .async_wait(asio::experimental::wait_for_one(), asio::use_awaitable);
@@ -45,12 +45,12 @@ Error cancelled_error(std::string_view what) {
                std::string(what) + ": cancelled");
 }
 
-AsyncConnection::AsyncConnection(executor_type executor, HostAndPort address,
-                                 ConnectionOptions options)
-    : executor_(std::move(executor)),
-      address_(std::move(address)),
+AsyncConnection::AsyncConnection(const executor_type& executor, HostAndPort address,
+                                 std::shared_ptr<const ConnectionOptions> options)
+    : address_(std::move(address)),
       options_(std::move(options)),
-      socket_(executor_) {
+      socket_(executor),
+      max_message_size_(options_->max_message_size) {
 }
 
 void AsyncConnection::close() noexcept {
@@ -83,7 +83,7 @@ asio::awaitable<std::vector<tcp::endpoint>> AsyncConnection::resolve(const Deadl
   // c-ares on this executor (IP literals come back at once), with the client's DNS servers.
   std::vector<asio::ip::address> addresses;
   try {
-    addresses = co_await co_resolve(executor_, address_, options_.dns, deadline);
+    addresses = co_await co_resolve(executor(), address_, options_->dns, deadline);
   } catch (...) {
     close();
     throw;
@@ -102,7 +102,7 @@ asio::awaitable<void> AsyncConnection::connect_one(const tcp::endpoint& endpoint
     std::tie(ec) = co_await socket_.async_connect(endpoint, kTupleAwaitable);
   } else {
     auto [order, outcome, ignored] = co_await race(socket_.async_connect(endpoint, kTupleDeferred),
-                                                   timer_, executor_, *deadline.at);
+                                                   timer_, executor(), *deadline.at);
     std::tie(ec) = outcome;
     timed_out = order[0] == 1;
   }
@@ -113,8 +113,8 @@ asio::awaitable<void> AsyncConnection::connect_one(const tcp::endpoint& endpoint
 
 asio::awaitable<void> AsyncConnection::connect(std::optional<Deadline> limit) {
   // connectTimeoutMS bounds the whole of it; 0 means "no limit" (URI options spec).
-  auto deadline = options_.connect_timeout.count() > 0
-                      ? Deadline::after(options_.connect_timeout, "connectTimeoutMS")
+  auto deadline = options_->connect_timeout.count() > 0
+                      ? Deadline::after(options_->connect_timeout, "connectTimeoutMS")
                       : Deadline::none();
   if (limit) deadline = Deadline::earlier(deadline, *limit);
   const auto endpoints = co_await resolve(deadline);
@@ -133,12 +133,15 @@ asio::awaitable<void> AsyncConnection::connect(std::optional<Deadline> limit) {
   }
   if (last) throw *last;
 
-  const HandshakeRequest request = make_handshake_request(options_.app_name);
-  co_await write_all(request.message, deadline);
-  auto bytes = co_await read_message(&wire::parse_op_reply_header, deadline);
+  HandshakeRequest request = make_handshake_request(options_->app_name);
+  Exchange exchange;
+  exchange.message = std::move(request.message);
+  exchange.check = &wire::parse_op_reply_header;
+  exchange.deadline = deadline;
+  co_await async_exchange(exchange, asio::deferred);
   HelloFacts facts;
   try {
-    facts = read_handshake_reply(std::move(bytes), request.request_id, options_.max_message_size,
+    facts = read_handshake_reply(std::move(exchange.reply), request.request_id, max_message_size_,
                                  address_);
   } catch (...) {
     close();  // a connection whose handshake failed is of no use
@@ -148,97 +151,90 @@ asio::awaitable<void> AsyncConnection::connect(std::optional<Deadline> limit) {
   max_bson_object_size_ = facts.max_bson_object_size;
   max_message_size_bytes_ = facts.max_message_size_bytes;
   max_write_batch_size_ = facts.max_write_batch_size;
-  if (max_message_size_bytes_ > 0) options_.max_message_size = max_message_size_bytes_;
-}
-
-asio::awaitable<void> AsyncConnection::write_all(std::span<const std::uint8_t> bytes,
-                                                 const Deadline& deadline) {
-  if (!is_open()) fail(errc::connection_closed, "writing to " + address_.to_string() + ": closed");
-  boost::system::error_code ec;
-  bool timed_out = false;
-  const auto buffer = asio::buffer(bytes.data(), bytes.size());
-  if (!deadline.at) {
-    std::tie(ec, std::ignore) = co_await asio::async_write(socket_, buffer, kTupleAwaitable);
-  } else {
-    auto [order, outcome, ignored] = co_await race(
-        asio::async_write(socket_, buffer, kTupleDeferred), timer_, executor_, *deadline.at);
-    std::tie(ec, std::ignore) = outcome;
-    timed_out = order[0] == 1;
+  if (max_message_size_bytes_ > 0) {
+    max_message_size_ = static_cast<std::size_t>(max_message_size_bytes_);
   }
-  if (ec || timed_out) fail_step(ec, timed_out, deadline, "writing to");
+  // The connect deadline's timer is not kept for the connection's life: most connections have
+  // no socketTimeoutMS, and those that do make it again on their first exchange.
+  timer_.reset();
 }
 
-asio::awaitable<std::vector<std::uint8_t>> AsyncConnection::read_message(HeaderCheck check_header,
-                                                                         const Deadline& deadline) {
-  // The header, then the rest in as few reads as the buffer's growth allows (most replies: one).
-  // The reads are awaited here, not in a helper coroutine: every suspended operation keeps its
-  // frames, and one frame fewer per level is memory per operation in flight.
-  std::array<std::uint8_t, wire::kHeaderSize> header_bytes;
-  std::vector<std::uint8_t> message;
-  std::size_t length = 0;
-  bool header_done = false;
-  for (;;) {
-    std::span<std::uint8_t> into;
-    if (!header_done) {
-      into = header_bytes;
-    } else {
-      if (message.size() >= length) break;
-      const std::size_t have = message.size();
-      message.resize(next_reply_size(have, length));
-      into = std::span(message).subspan(have);
-    }
-    boost::system::error_code ec;
-    bool timed_out = false;
-    const auto buffer = asio::buffer(into.data(), into.size());
-    if (!deadline.at) {
-      std::tie(ec, std::ignore) = co_await asio::async_read(socket_, buffer, kTupleAwaitable);
-    } else {
-      auto [order, outcome, ignored] = co_await race(
-          asio::async_read(socket_, buffer, kTupleDeferred), timer_, executor_, *deadline.at);
-      std::tie(ec, std::ignore) = outcome;
-      timed_out = order[0] == 1;
-    }
-    if (ec || timed_out) {
-      fail_step(ec, timed_out, deadline,
-                header_done ? "reading the reply from" : "reading the reply header from");
-    }
-    if (header_done) continue;
-    header_done = true;
-    wire::MessageHeader header;
-    wire::DecodeDiagnostics diagnostics;
-    if (auto check = check_header(header_bytes, options_.max_message_size, header, &diagnostics)) {
-      fail(check, "the reply header from " + address_.to_string() + ": " + diagnostics.describe());
-    }
-    length = static_cast<std::size_t>(header.message_length);
-    message = std::move(reply_buffer_);
-    message.clear();
-    message.reserve(next_reply_size(0, length));
-    message.assign(header_bytes.begin(), header_bytes.end());
-  }
-  co_return message;
-}
-
-asio::awaitable<bson::Document> AsyncConnection::run_command(
+AsyncConnection::Exchange AsyncConnection::prepare_command(
     std::string_view db, bson::View command, std::span<const wire::DocumentSequence> sequences,
     std::optional<Deadline> limit) {
-  const Deadline deadline =
-      limit ? *limit : Deadline::after(options_.socket_timeout, "socketTimeoutMS");
-  const std::int32_t request_id = next_request_id();
-  // Throws before anything is sent: the connection is still good.
-  auto message =
-      encode_command(request_id, db, command, sequences, options_.max_message_size, address_);
-  co_await write_all(message, deadline);
-  auto bytes = co_await read_message(&wire::parse_header, deadline);
+  // Checked here, before async_exchange starts, so that the exchange never completes inside
+  // its own initiation.
+  if (!is_open()) fail(errc::connection_closed, "writing to " + address_.to_string() + ": closed");
+  Exchange exchange;
+  exchange.deadline = limit ? *limit : Deadline::after(options_->socket_timeout, "socketTimeoutMS");
+  exchange.request_id = next_request_id();
+  exchange.message =
+      encode_command(exchange.request_id, db, command, sequences, max_message_size_, address_);
+  exchange.check = &wire::parse_header;
+  return exchange;
+}
+
+void AsyncConnection::begin_exchange(const Exchange& exchange) {
+  timed_out_ = false;
+  const std::uint32_t armed = ++armed_;
+  if (!exchange.deadline.at) return;
+  if (!timer_) timer_ = std::make_unique<asio::steady_timer>(socket_.get_executor());
+  timer_->expires_at(*exchange.deadline.at);
+  // Not part of the composed operation: when the deadline passes it cancels the socket's
+  // operation, which then completes with operation_aborted and check_step names the deadline.
+  // The weak reference and the count make a wait that outlived its exchange (or its
+  // connection) do nothing.
+  timer_->async_wait([weak = weak_from_this(), armed](const boost::system::error_code& ec) {
+    if (ec) return;
+    auto self = weak.lock();
+    if (!self || self->armed_ != armed) return;
+    self->timed_out_ = true;
+    boost::system::error_code ignored;
+    self->socket_.cancel(ignored);
+  });
+}
+
+void AsyncConnection::end_exchange() noexcept {
+  ++armed_;
+  if (timer_) timer_->cancel();
+}
+
+void AsyncConnection::check_step(const boost::system::error_code& ec, const Exchange& exchange,
+                                 std::string_view doing) {
+  // A deadline that fired between two steps cancelled nothing: it fails the next step instead.
+  if (ec || timed_out_) fail_step(ec, timed_out_, exchange.deadline, doing);
+}
+
+void AsyncConnection::on_reply_header(Exchange& exchange) {
+  wire::MessageHeader header;
+  wire::DecodeDiagnostics diagnostics;
+  if (auto check = exchange.check(exchange.header, max_message_size_, header, &diagnostics)) {
+    fail(check, "the reply header from " + address_.to_string() + ": " + diagnostics.describe());
+  }
+  exchange.length = static_cast<std::size_t>(header.message_length);
+  // Exactly the reply's size when it is small; a large one grows as its bytes arrive
+  // (next_reply_size), so that a header announcing much more than comes costs little.
+  exchange.reply.clear();
+  exchange.reply.reserve(next_reply_size(0, exchange.length));
+  exchange.reply.assign(exchange.header.begin(), exchange.header.end());
+}
+
+std::span<std::uint8_t> AsyncConnection::next_reply_chunk(Exchange& exchange) {
+  const std::size_t have = exchange.reply.size();
+  if (have >= exchange.length) return {};
+  exchange.reply.resize(next_reply_size(have, exchange.length));
+  return std::span(exchange.reply).subspan(have);
+}
+
+bson::Document AsyncConnection::finish_command(Exchange& exchange) {
   std::optional<wire::OpMsg> reply;
   try {
-    reply = decode_command_reply(std::move(bytes), request_id, options_.max_message_size, address_);
+    reply = decode_command_reply(std::move(exchange.reply), exchange.request_id, max_message_size_,
+                                 address_);
   } catch (const Error& e) {
     fail(e.code(), e.what());
   }
   bson::Document result(reply->body());
-  if (auto kept = std::move(*reply).take_bytes(); kept.capacity() <= 64 * 1024) {
-    reply_buffer_ = std::move(kept);
-  }
   try {
     check_command_reply(result.view(), address_);
   } catch (const ServerError&) {
@@ -246,7 +242,15 @@ asio::awaitable<bson::Document> AsyncConnection::run_command(
   } catch (const Error& e) {
     fail(e.code(), e.what());
   }
-  co_return result;
+  return result;
+}
+
+asio::awaitable<bson::Document> AsyncConnection::run_command(
+    std::string_view db, bson::View command, std::span<const wire::DocumentSequence> sequences,
+    std::optional<Deadline> limit) {
+  Exchange exchange = prepare_command(db, command, sequences, limit);
+  co_await async_exchange(exchange, asio::deferred);
+  co_return finish_command(exchange);
 }
 
 }  // namespace mongoslice

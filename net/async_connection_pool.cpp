@@ -82,7 +82,10 @@ std::shared_ptr<AsyncConnectionPool> AsyncConnectionPool::create(
 }
 
 AsyncConnectionPool::AsyncConnectionPool(std::shared_ptr<ConnectionPool> twin)
-    : twin_(twin), address_(twin->address()), options_(twin->options()) {
+    : twin_(twin),
+      address_(twin->address()),
+      options_(twin->options()),
+      connection_options_(std::make_shared<const ConnectionOptions>(options_.connection)) {
 }
 
 void AsyncConnectionPool::check_open_locked() const {
@@ -196,7 +199,7 @@ asio::awaitable<AsyncConnectionPool::Lease> AsyncConnectionPool::checkout(
 
     if (make_new) {
       const HostAndPort& target = options_.connect_to ? *options_.connect_to : address_;
-      auto connection = std::make_shared<AsyncConnection>(executor, target, options_.connection);
+      auto connection = std::make_shared<AsyncConnection>(executor, target, connection_options_);
       // The guard exists before anything of this connection can be parked (see
       // net/async_context_guard.hpp for why it must come right after the socket).
       asio::use_service<AsyncContextGuard>(context_of(connection->executor()));

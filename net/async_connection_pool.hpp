@@ -117,6 +117,8 @@ class AsyncConnectionPool : public std::enable_shared_from_this<AsyncConnectionP
   const std::weak_ptr<ConnectionPool> twin_;
   const HostAndPort address_;
   const PoolOptions options_;
+  // One copy for all of this pool's connections.
+  const std::shared_ptr<const ConnectionOptions> connection_options_;
   mutable std::mutex mutex_;
   std::vector<Idle> idle_;  // most recently returned last
   // Connections checked out or being connected, for close(): an intrusive list through

@@ -143,8 +143,8 @@ class AsyncConnection : public std::enable_shared_from_this<AsyncConnection> {
   AsyncConnection* busy_next_ = nullptr;
 
   // The steps of async_exchange: write, read the header, read the rest (as many reads as
-  // next_reply_size's growth needs; most replies: one). The socket is touched only here and in
-  // connect_one/close.
+  // next_reply_size's growth needs; most replies: one). The socket is read and written only
+  // here and in connect_one; begin_exchange's deadline and close() cancel or close it.
   struct ExchangeOp {
     AsyncConnection* connection;
     Exchange* exchange;

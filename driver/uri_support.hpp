@@ -10,7 +10,7 @@
 namespace mongoslice {
 
 namespace uri_support {
-inline constexpr bool kTls = false;           // TLS connections (uri.tls)
+inline constexpr bool kTls = true;            // TLS connections (uri.tls)
 inline constexpr bool kCredential = true;     // authentication in the handshake (uri.credential)
 inline constexpr bool kSrv = true;            // mongodb+srv:// lookups (uri.srv_host)
 inline constexpr bool kLoadBalanced = false;  // load-balanced mode (uri.load_balanced)

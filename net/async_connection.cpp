@@ -66,6 +66,13 @@ void AsyncConnection::fail(std::error_code code, const std::string& detail) {
 void AsyncConnection::fail_step(const boost::system::error_code& ec, bool timed_out,
                                 const Deadline& deadline, std::string_view doing) {
   const std::string where = std::string(doing) + " " + address_.to_string();
+  if (!timed_out && tls_ && is_tls_error(ec)) {
+    // What the TLS stream says (an alert, a truncated record), in words, before it is closed.
+    std::string what =
+        describe_tls_failure(ec, tls_->native_handle(), *tls_context_, address_, doing);
+    close();
+    throw Error(tls_failure_code(ec), what);
+  }
   close();
   if (timed_out) {
     throw Error(errc::timeout, where + " timed out after " +
@@ -133,7 +140,14 @@ asio::awaitable<void> AsyncConnection::connect(std::optional<Deadline> limit) {
   }
   if (last) throw *last;
 
-  HandshakeRequest request = make_handshake_request(options_->app_name);
+  if (options_->tls) co_await start_tls(deadline);
+
+  std::optional<auth::Authenticator> authenticator;
+  if (options_->credential) {
+    authenticator.emplace(*options_->credential, auth::AuthOptions{{}, options_->key_cache});
+  }
+  HandshakeRequest request =
+      make_handshake_request(options_->app_name, authenticator ? &*authenticator : nullptr);
   Exchange exchange;
   exchange.message = std::move(request.message);
   exchange.check = &wire::parse_op_reply_header;
@@ -154,9 +168,70 @@ asio::awaitable<void> AsyncConnection::connect(std::optional<Deadline> limit) {
   if (max_message_size_bytes_ > 0) {
     max_message_size_ = static_cast<std::size_t>(max_message_size_bytes_);
   }
+  if (authenticator) co_await authenticate(*authenticator, facts.reply.view(), deadline);
   // The connect deadline's timer is not kept for the connection's life: most connections have
   // no socketTimeoutMS, and those that do make it again on their first exchange.
   timer_.reset();
+}
+
+asio::awaitable<void> AsyncConnection::start_tls(const Deadline& deadline) {
+  try {
+    tls_context_ = TlsContext::shared(*options_->tls);
+    tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket_, tls_context_->native());
+    prepare_client_stream(tls_->native_handle(), *tls_context_, address_);
+  } catch (...) {
+    close();
+    throw;
+  }
+  boost::system::error_code ec;
+  bool timed_out = false;
+  if (!deadline.at) {
+    std::tie(ec) = co_await tls_->async_handshake(asio::ssl::stream_base::client, kTupleAwaitable);
+  } else {
+    auto [order, outcome, ignored] =
+        co_await race(tls_->async_handshake(asio::ssl::stream_base::client, kTupleDeferred), timer_,
+                      executor(), *deadline.at);
+    std::tie(ec) = outcome;
+    timed_out = order[0] == 1;
+  }
+  if (timed_out) {
+    close();
+    throw Error(errc::timeout, "TLS handshake with " + address_.to_string() + " timed out after " +
+                                   std::to_string(deadline.budget.count()) + " ms (" +
+                                   std::string(deadline.source) +
+                                   "): the server accepted the TCP connection but did not answer "
+                                   "in TLS");
+  }
+  if (ec && is_tls_error(ec)) {
+    std::string what = describe_tls_failure(ec, tls_->native_handle(), *tls_context_, address_,
+                                            "TLS handshake with");
+    close();
+    throw Error(tls_failure_code(ec), what);
+  }
+  if (ec) fail_step(ec, false, deadline, "TLS handshake with");
+}
+
+asio::awaitable<void> AsyncConnection::authenticate(auth::Authenticator& authenticator,
+                                                    bson::View hello_reply,
+                                                    const Deadline& deadline) {
+  // As the blocking engine: round trips of the handshake, within its deadline; any failure
+  // (a ServerError included) leaves the connection of no use.
+  std::exception_ptr failure;
+  try {
+    auth::Step step = authenticator.on_hello_reply(hello_reply);
+    while (auto* command = std::get_if<auth::Command>(&step)) {
+      Exchange exchange = prepare_command(command->db, command->body.view(), {}, deadline);
+      co_await async_exchange(exchange, asio::deferred);
+      const bson::Document reply = finish_command(exchange);
+      step = authenticator.feed(reply.view());
+    }
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  if (failure) {
+    close();
+    std::rethrow_exception(failure);
+  }
 }
 
 AsyncConnection::Exchange AsyncConnection::prepare_command(

@@ -1,6 +1,8 @@
 #pragma once
 // One connection to one server for the asynchronous engine: an Asio TCP socket on the executor
-// it was opened for, the same handshake and OP_MSG round trips as the blocking Connection
+// it was opened for (with a TLS stream over it when ConnectionOptions::tls asks, as
+// net/tls_context.hpp sets up; the handshake authenticates when ConnectionOptions::credential
+// is set), the same handshake and OP_MSG round trips as the blocking Connection
 // (net/handshake.hpp decides what the bytes mean; this file only moves them), each step a
 // coroutine step that suspends instead of blocking a thread.
 //
@@ -37,6 +39,7 @@
 #include <boost/asio/error.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <cstdint>
@@ -50,6 +53,7 @@
 #include "net/connection.hpp"
 #include "net/deadline.hpp"
 #include "net/handshake.hpp"
+#include "net/tls_context.hpp"
 #include "wire/address.hpp"
 #include "wire/bson.hpp"
 #include "wire/error.hpp"
@@ -164,13 +168,21 @@ class AsyncConnection : public std::enable_shared_from_this<AsyncConnection> {
           case kStart:
             c.begin_exchange(x);
             stage = kWriting;
-            boost::asio::async_write(c.socket_, boost::asio::buffer(x.message), std::move(self));
+            if (c.tls_) {
+              boost::asio::async_write(*c.tls_, boost::asio::buffer(x.message), std::move(self));
+            } else {
+              boost::asio::async_write(c.socket_, boost::asio::buffer(x.message), std::move(self));
+            }
             return;
           case kWriting:
             c.check_step(ec, x, "writing to");
             std::vector<std::uint8_t>().swap(x.message);  // its memory, not only its size
             stage = kHeader;
-            boost::asio::async_read(c.socket_, boost::asio::buffer(x.header), std::move(self));
+            if (c.tls_) {
+              boost::asio::async_read(*c.tls_, boost::asio::buffer(x.header), std::move(self));
+            } else {
+              boost::asio::async_read(c.socket_, boost::asio::buffer(x.header), std::move(self));
+            }
             return;
           case kHeader:
             c.check_step(ec, x, "reading the reply header from");
@@ -182,8 +194,13 @@ class AsyncConnection : public std::enable_shared_from_this<AsyncConnection> {
         }
         if (auto into = c.next_reply_chunk(x); !into.empty()) {
           stage = kBody;
-          boost::asio::async_read(c.socket_, boost::asio::buffer(into.data(), into.size()),
-                                  std::move(self));
+          if (c.tls_) {
+            boost::asio::async_read(*c.tls_, boost::asio::buffer(into.data(), into.size()),
+                                    std::move(self));
+          } else {
+            boost::asio::async_read(c.socket_, boost::asio::buffer(into.data(), into.size()),
+                                    std::move(self));
+          }
           return;
         }
         c.end_exchange();
@@ -211,6 +228,11 @@ class AsyncConnection : public std::enable_shared_from_this<AsyncConnection> {
       const Deadline& deadline);
   boost::asio::awaitable<void> connect_one(const boost::asio::ip::tcp::endpoint& endpoint,
                                            const Deadline& deadline);
+  // The TLS handshake over the connected socket, within `deadline` (ConnectionOptions::tls).
+  boost::asio::awaitable<void> start_tls(const Deadline& deadline);
+  // The credential's conversation after the hello (see Connection::authenticate).
+  boost::asio::awaitable<void> authenticate(auth::Authenticator& authenticator,
+                                            bson::View hello_reply, const Deadline& deadline);
   // Turns a step's outcome into the error the header promises, closing the connection.
   [[noreturn]] void fail_step(const boost::system::error_code& ec, bool timed_out,
                               const Deadline& deadline, std::string_view doing);
@@ -219,6 +241,11 @@ class AsyncConnection : public std::enable_shared_from_this<AsyncConnection> {
   HostAndPort address_;
   std::shared_ptr<const ConnectionOptions> options_;
   boost::asio::ip::tcp::socket socket_;
+  // With ConnectionOptions::tls: the TLS stream over socket_ (made in connect(), after TCP
+  // connects), through which every exchange then reads and writes; socket_ stays what deadlines
+  // cancel and close() closes. Its context is shared with the client's other connections.
+  std::shared_ptr<TlsContext> tls_context_;
+  std::unique_ptr<boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>> tls_;
   // Cancels the socket's operation when a step's deadline passes (made on the first step that
   // has one). `armed_` counts exchanges, so that a late expiry of an earlier one is ignored.
   std::unique_ptr<boost::asio::steady_timer> timer_;

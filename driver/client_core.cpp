@@ -73,6 +73,7 @@ std::shared_ptr<ClientCore> ClientCore::create(ConnectionString uri, ClientOptio
 
 void ClientCore::start(const TopologyFactory& make_topology) {
   refuse_unimplemented(uri_);
+  if (uri_.tls) tls_context_ = TlsContext::shared(*uri_.tls);  // throws naming the bad file
   if (uri_.srv_host) {
     // mongodb+srv://: the seed list comes from DNS before any server is known, within
     // connectTimeoutMS (0: no limit), through the same resolver and DNS servers as host names.

@@ -58,6 +58,7 @@
 #include "net/async_connection_pool.hpp"
 #include "net/deadline.hpp"
 #include "net/operation_interrupt.hpp"
+#include "net/tls_context.hpp"
 #include "wire/error.hpp"
 #include "wire/op_msg.hpp"
 
@@ -223,6 +224,9 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   bool async_pools_closed_ = false;  // under async_pools_mutex_
   std::shared_ptr<EventDispatcher> events_;
   DnsOptions dns_;
+  // The TLS context of the URI's options, made at construction so that an unreadable file or a
+  // wrong key password fails there, and held so that every connection shares it.
+  std::shared_ptr<TlsContext> tls_context_;
   std::shared_ptr<Topology> topology_;
   std::shared_ptr<KillWakeSignal> wake_signal_;
   std::shared_ptr<KillQueue> kill_queue_;

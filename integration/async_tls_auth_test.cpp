@@ -124,6 +124,22 @@ TEST(TlsClientCertFerretDB, AsyncConnectionNamesAMissingClientCertificate) {
   EXPECT_FALSE(conn->is_open());
 }
 
+TEST(TlsClientCertFerretDB, AWrongKeyPasswordFailsAtClientConstruction) {
+  const std::string state = MONGOSLICE_FERRETDB_TLS_CLIENT_CERT_STATE;
+  const std::string uri =
+      "mongodb://localhost:" + std::to_string(port_of(read_line(state + "/uri"))) +
+      "/?tls=true&tlsCAFile=" + state + "/certs/ca.pem&tlsCertificateKeyFile=" + state +
+      "/certs/client-encrypted.pem&tlsCertificateKeyFilePassword=nope-42";
+  try {
+    MongoClient client(uri);
+    ADD_FAILURE() << "a client was made with a key it cannot decrypt";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), make_error_code(errc::invalid_argument)) << e.what();
+    EXPECT_THAT(e.what(), HasSubstr("client-encrypted.pem"));
+    EXPECT_THAT(e.what(), Not(HasSubstr("nope-42")));
+  }
+}
+
 TEST(TlsClientCertFerretDB, AsyncCrudWithAClientCertificate) {
   asio::io_context io;
   const std::string state = MONGOSLICE_FERRETDB_TLS_CLIENT_CERT_STATE;

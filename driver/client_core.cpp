@@ -57,6 +57,11 @@ ClientCore::ClientCore(ConnectionString uri, ClientOptions options)
       async_executor_(std::move(options.executor)),
       dns_(std::move(options.dns)),
       fork_generation_(current_fork_generation()) {
+  if (options.srv_rescan_interval.count() <= 0) {
+    throw Error(errc::invalid_argument,
+                "ClientOptions::srv_rescan_interval must be above 0 (an SRV rescan every " +
+                    std::to_string(options.srv_rescan_interval.count()) + " ms would never rest)");
+  }
   uri_.srv_rescan_interval = options.srv_rescan_interval;
 }
 

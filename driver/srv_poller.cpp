@@ -39,23 +39,38 @@ bool SrvPoller::poll() {
     first_run_ = false;
     return true;
   }
-  if (!hooks_.wanted()) return false;
+  // Copies: apply() may end in a listener that closes the client, which destroys this poller
+  // on its own thread (its executor then detaches); nothing of *this is touched after it.
+  const auto wanted = hooks_.wanted;
+  const auto apply = hooks_.apply;
+  if (!wanted()) return false;
   const Deadline deadline =
       uri_.connect_timeout.count() > 0
           ? Deadline::after(uri_.connect_timeout, "connectTimeoutMS, an SRV rescan")
           : Deadline::none();
+  std::vector<HostAndPort> hosts;
   try {
-    std::vector<HostAndPort> hosts = lookup_srv_hosts(uri_, resolver_, deadline, *interrupt_);
-    executor_.update_interval(rescan_interval_);
-    hooks_.apply(std::move(hosts));
-  } catch (const Error& e) {
-    if (e.code() == make_error_code(errc::interrupted)) return false;
+    hosts = lookup_srv_hosts(uri_, resolver_, deadline, *interrupt_);
+  } catch (const std::exception& e) {
+    if (const auto* error = dynamic_cast<const Error*>(&e);
+        error && error->code() == make_error_code(errc::interrupted)) {
+      return false;  // close()
+    }
     // The spec: keep the servers known and look again sooner, after heartbeatFrequencyMS.
     log::emit(log::component::topology, log::Level::warning,
               std::string("SRV rescan failed, the servers stay as they are: ") + e.what());
     executor_.update_interval(uri_.heartbeat_frequency);
+    return wanted();
   }
-  return hooks_.wanted();
+  executor_.update_interval(rescan_interval_);
+  try {
+    apply(std::move(hosts));  // *this may be gone from here on
+  } catch (const std::exception& e) {
+    // A monitor thread that cannot start, no memory: the next rescan tries again.
+    log::emit(log::component::topology, log::Level::warning,
+              std::string("SRV rescan's hosts not applied: ") + e.what());
+  }
+  return wanted();
 }
 
 }  // namespace mongoslice

@@ -7,8 +7,10 @@
 // once the topology is neither Unknown nor Sharded (a replica set is discovered through its
 // members, not DNS).
 //
-// Its lookups are bounded by connectTimeoutMS and interruptible: close() ends one in progress at
-// once (the lookup's wake-up socket is shut down, DnsResolver's InterruptSlot).
+// Its lookups are bounded by connectTimeoutMS (when it is not 0: then by c-ares's own retries)
+// and interruptible: close() ends one in progress at once (the lookup's wake-up socket is shut
+// down, DnsResolver's InterruptSlot). The hooks may destroy the poller (a listener closing the
+// client on the poller's thread): poll() touches nothing of it after handing hosts over.
 
 #include <chrono>
 #include <functional>

@@ -166,15 +166,13 @@ void Topology::start_srv_poller() {
                          }};
   auto poller =
       std::make_unique<SrvPoller>(uri_, *srv_dns_, uri_.srv_rescan_interval, std::move(hooks));
-  SrvPoller* started = poller.get();
-  {
-    std::lock_guard lock(mutex_);
-    if (closed_) return;  // closed meanwhile: the poller is destroyed unopened
-    srv_poller_ = std::move(poller);
-  }
-  // close() may take it now; it waits for the executor's thread, which open() has started or
-  // (after close()) never starts.
-  started->open();
+  std::lock_guard lock(mutex_);
+  if (closed_) return;  // closed meanwhile: the poller is destroyed unopened
+  // Opened under the lock, so that close() (which takes it to swap the poller out) finds it
+  // either not there or running, never half-started. A fresh executor's open() only starts its
+  // thread, whose first run returns at once without the lock.
+  poller->open();
+  srv_poller_ = std::move(poller);
 }
 
 bool Topology::follows_srv_records() const {

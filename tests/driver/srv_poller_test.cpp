@@ -7,6 +7,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <pthread.h>
+
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <set>
@@ -88,7 +91,10 @@ TEST(SrvPolling, AClientFollowsMongosHostsAddedAndRemovedInDns) {
   options.dns.servers = {dns.server()};
   options.srv_rescan_interval = 100ms;
   options.listeners.push_back(servers);
-  MongoClient client(std::string("mongodb+srv://") + kCluster + "/?tls=false", options);
+  // A failed rescan is retried after heartbeatFrequencyMS (500 ms, its minimum), not the
+  // rescan interval.
+  MongoClient client(
+      std::string("mongodb+srv://") + kCluster + "/?tls=false&heartbeatFrequencyMS=500", options);
   // The first operation opens the topology; ping through the routers.
   client.database("admin").run_command(bson::Builder{}.append("ping", 1).build());
   ASSERT_TRUE(servers->wait_for({p1, p2}, 5s)) << "initial servers";
@@ -98,8 +104,52 @@ TEST(SrvPolling, AClientFollowsMongosHostsAddedAndRemovedInDns) {
   EXPECT_EQ(client.uri().hosts.size(), 2u) << "the initial seed list is what the URI resolved";
 
   dns.set_zone(testing::DnsZone{});  // the name vanishes: the servers stay
-  std::this_thread::sleep_for(400ms);
+  const int queries_before = dns.queries();
+  const auto until = Clock::now() + 10s;
+  while (dns.queries() < queries_before + 2 && Clock::now() < until) {
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_GE(dns.queries(), queries_before + 2) << "the poller stopped looking after a failure";
   EXPECT_EQ(servers->ports(), (std::set<std::uint16_t>{p1, p3}));
+}
+
+// Closes the client from its own SRV poller's thread, in the event that the poller's rescan
+// causes: the poller is destroyed under its own running target.
+class CloseOnThePollerThread : public EventListener {
+ public:
+  std::atomic<MongoClient*> client{nullptr};
+  std::atomic<bool> closed_there{false};
+  void on(const TopologyDescriptionChangedEvent& e) override {
+    char name[16] = {};
+    pthread_getname_np(pthread_self(), name, sizeof name);
+    MongoClient* c = client.load();
+    if (c && std::string(name) == "mongoslice-srv" && e.current.servers().size() == 2) {
+      c->close();
+      closed_there = true;
+    }
+  }
+};
+
+TEST(SrvPolling, AListenerMayCloseTheClientOnThePollersThread) {
+  testing::LoopbackServer m1(mongos_script()), m2(mongos_script());
+  const auto p1 = m1.address().port, p2 = m2.address().port;
+  testing::DnsZoneServer dns(zone_with({p1}));
+  auto closer = std::make_shared<CloseOnThePollerThread>();
+  ClientOptions options;
+  options.dns.servers = {dns.server()};
+  options.srv_rescan_interval = 50ms;
+  options.listeners.push_back(closer);
+  MongoClient client(std::string("mongodb+srv://") + kCluster + "/?tls=false", options);
+  client.database("admin").run_command(bson::Builder{}.append("ping", 1).build());
+  closer->client = &client;
+  dns.set_zone(zone_with({p1, p2}));  // the rescan adds p2: its event closes the client
+  const auto until = Clock::now() + 10s;
+  while (!closer->closed_there && Clock::now() < until) std::this_thread::sleep_for(10ms);
+  EXPECT_TRUE(closer->closed_there) << "the rescan's event never came on the poller's thread";
+  // The client is closed: operations fail as closed, and destroying it must not touch the
+  // poller again (ASan runs this test).
+  EXPECT_THROW(client.database("admin").run_command(bson::Builder{}.append("ping", 1).build()),
+               Error);
 }
 
 // A UDP socket on loopback that never reads: every query to it goes unanswered.

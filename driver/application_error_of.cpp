@@ -22,6 +22,10 @@ ApplicationErrorKind kind_of(const Error& error) {
       return ApplicationErrorKind::kNetwork;
     case errc::timeout:
       return ApplicationErrorKind::kTimeout;
+    case errc::authentication_failed:
+      // The conversation failed on our side of it (a server signature that does not verify, a
+      // nonce that is not ours, a malformed payload): as the server's own refusal would.
+      return ApplicationErrorKind::kCommand;
     default:
       // Ours, not the server's: interrupted, client closed, a pool wait, an argument, a wire
       // version we do not speak (the monitor reports that one), a malformed field.
@@ -47,6 +51,15 @@ ApplicationError application_error_of(const HostAndPort& address, std::uint64_t 
     out.kind = kind_of(*client_error);
   }
   return out;
+}
+
+ApplicationError establishment_error(const HostAndPort& address, std::uint64_t pool_generation,
+                                     const std::exception& error) {
+  const auto* client_error = dynamic_cast<const Error*>(&error);
+  const ConnectionPhase phase = client_error && client_error->during_authentication()
+                                    ? ConnectionPhase::kAuthenticating
+                                    : ConnectionPhase::kEstablishing;
+  return application_error_of(address, pool_generation, 0, phase, error);
 }
 
 }  // namespace mongoslice

@@ -18,10 +18,9 @@ ApplicationError application_error_of(const HostAndPort& address, std::uint64_t 
                                       const std::exception& error);
 
 // An error while a pool established a connection of `pool_generation`.
-inline ApplicationError establishment_error(const HostAndPort& address,
-                                            std::uint64_t pool_generation,
-                                            const std::exception& error) {
-  return application_error_of(address, pool_generation, 0, ConnectionPhase::kEstablishing, error);
-}
+// A failure of the authentication conversation (Error::during_authentication()) is of the
+// kAuthenticating phase.
+ApplicationError establishment_error(const HostAndPort& address, std::uint64_t pool_generation,
+                                     const std::exception& error);
 
 }  // namespace mongoslice

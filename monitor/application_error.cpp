@@ -93,6 +93,17 @@ ErrorResponse respond_to_application_error(const ApplicationError& error,
   if (error.pool_generation < pool_generation) return response;  // the pool was cleared since
   if (!topology.find(error.address)) return response;
 
+  if (error.phase == ConnectionPhase::kAuthenticating) {
+    // Whatever broke the conversation (refused, reset, timed out, a proof that did not verify):
+    // the pool's connections cannot be trusted to authenticate either.
+    if (error.kind == ApplicationErrorKind::kIgnored) return response;
+    if (error.reply) {
+      response.topology_version = topology_version_of(error.reply->view());
+      if (topology.is_stale_error(error.address, response.topology_version)) return {};
+    }
+    response.mark_unknown = response.clear_pool = response.request_check = true;
+    return response;
+  }
   if (error.phase == ConnectionPhase::kEstablishing) {
     // A network error or timeout while connecting or in the hello is the server shedding load
     // (the client-backpressure rule: such errors carry SystemOverloadedError and must not mark

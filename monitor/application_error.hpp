@@ -18,9 +18,10 @@ namespace mongoslice {
 
 // How far the connection got when the error happened: errors while a connection is being
 // established (TCP connect, the hello handshake) are treated apart from errors on a connection
-// that completed its handshake. (Authentication, once the driver has it, is a phase of its own:
-// its errors, network ones included, mark the server Unknown and clear the pool.)
-enum class ConnectionPhase { kEstablishing, kEstablished };
+// that completed its handshake. Authentication, after the hello, is a phase of its own: its
+// errors, network ones and timeouts included, mark the server Unknown and clear the pool (the
+// SDAM spec's rule for a failed authentication handshake).
+enum class ConnectionPhase { kEstablishing, kAuthenticating, kEstablished };
 
 // What went wrong, as the rules distinguish it.
 enum class ApplicationErrorKind {
@@ -71,7 +72,8 @@ struct ErrorResponse {
 // server in doubt); afterwards a network error marks the server Unknown and clears the pool, a
 // timeout changes nothing, and a state-change error whose topologyVersion is not older than the
 // server's marks it Unknown and requests a check, clearing the pool too for a shutdown error or
-// a server older than 4.2 (wire version < 8).
+// a server older than 4.2 (wire version < 8). In the authentication phase every error but ours
+// (kIgnored) marks the server Unknown, clears the pool and requests a check.
 ErrorResponse respond_to_application_error(const ApplicationError& error,
                                            const TopologyDescription& topology,
                                            std::uint64_t pool_generation);

@@ -225,6 +225,9 @@ asio::awaitable<void> AsyncConnection::authenticate(auth::Authenticator& authent
       const bson::Document reply = finish_command(exchange);
       step = authenticator.feed(reply.view());
     }
+  } catch (Error& e) {
+    e.mark_during_authentication();  // the object in flight: rethrown below as it is
+    failure = std::current_exception();
   } catch (...) {
     failure = std::current_exception();
   }

@@ -79,6 +79,10 @@ void Connection::authenticate(auth::Authenticator& authenticator, const Deadline
       const bson::Document reply = round_trip(command->db, command->body.view(), {}, deadline);
       step = authenticator.feed(reply.view());
     }
+  } catch (Error& e) {
+    socket_.close();
+    e.mark_during_authentication();
+    throw;
   } catch (...) {
     socket_.close();
     throw;

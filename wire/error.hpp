@@ -67,6 +67,16 @@ class Error : public std::system_error {
   explicit Error(std::error_code code) : std::system_error(code) {}
   Error(std::error_code code, const std::string& detail) : std::system_error(code, detail) {}
   Error(errc e, const std::string& detail) : std::system_error(make_error_code(e), detail) {}
+
+  // Set (on the exception in flight, before it is rethrown) by a connection whose
+  // authentication conversation failed, whatever the failure (the server's refusal, a reset, a
+  // timeout, a server signature that does not verify): SDAM treats all of those alike (a pool
+  // that cannot authenticate is cleared, its server marked Unknown).
+  void mark_during_authentication() noexcept { during_authentication_ = true; }
+  bool during_authentication() const noexcept { return during_authentication_; }
+
+ private:
+  bool during_authentication_ = false;
 };
 
 // {ok: 0} from the server: its code, codeName, errmsg and errorLabels, and the whole reply.

@@ -61,3 +61,44 @@ TEST(ApplicationError, TheTopologyVersionComesAlongAndMalformedFieldsAreNoStateC
 
 }  // namespace
 }  // namespace mongoslice
+
+namespace mongoslice {
+namespace {
+
+// The authentication phase (after the hello): whatever broke the conversation marks the server
+// Unknown and clears its pool, where the same network error or timeout before the hello
+// (kEstablishing, the backpressure rule) changes nothing.
+TEST(ApplicationErrorAuthentication, EveryKindOfFailureMarksUnknownAndClearsThePool) {
+  const HostAndPort a{"auth-server.example", 27017};
+  TopologyDescription topology({a});
+  for (auto kind : {ApplicationErrorKind::kNetwork, ApplicationErrorKind::kTimeout,
+                    ApplicationErrorKind::kCommand}) {
+    SCOPED_TRACE(static_cast<int>(kind));
+    ApplicationError error;
+    error.address = a;
+    error.kind = kind;
+    error.phase = ConnectionPhase::kAuthenticating;
+    const ErrorResponse response = respond_to_application_error(error, topology, 0);
+    EXPECT_TRUE(response.mark_unknown);
+    EXPECT_TRUE(response.clear_pool);
+    if (kind != ApplicationErrorKind::kCommand) {
+      error.phase = ConnectionPhase::kEstablishing;
+      const ErrorResponse before_hello = respond_to_application_error(error, topology, 0);
+      EXPECT_FALSE(before_hello.mark_unknown);
+      EXPECT_FALSE(before_hello.clear_pool);
+    }
+  }
+  ApplicationError ours;  // interrupted, client closed: nothing to do with the server
+  ours.address = a;
+  ours.kind = ApplicationErrorKind::kIgnored;
+  ours.phase = ConnectionPhase::kAuthenticating;
+  EXPECT_FALSE(respond_to_application_error(ours, topology, 0).mark_unknown);
+  // An error of a connection from before the last clear changes nothing either.
+  ApplicationError stale = ours;
+  stale.kind = ApplicationErrorKind::kNetwork;
+  stale.pool_generation = 0;
+  EXPECT_FALSE(respond_to_application_error(stale, topology, 1).mark_unknown);
+}
+
+}  // namespace
+}  // namespace mongoslice

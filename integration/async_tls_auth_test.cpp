@@ -16,6 +16,7 @@
 #include <sstream>
 #include <string>
 
+#include "auth_server.hpp"
 #include "mongoslice.hpp"
 #include "net/async_connection.hpp"
 #include "wire/error.hpp"
@@ -149,43 +150,26 @@ TEST(TlsClientCertFerretDB, AsyncCrudWithAClientCertificate) {
 
 // ---- authentication --------------------------------------------------------------------------
 
-std::string auth_state() {
-  return MONGOSLICE_FERRETDB_AUTH_STATE;
-}
-std::string percent_encoded(const std::string& text) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
+// The credential's URI of the authentication fixture (auth_server.hpp).
 std::string auth_uri(const std::string& password, const std::string& query) {
-  std::string uri = read_line(auth_state() + "/uri");  // mongodb://127.0.0.1:PORT/
-  uri.insert(std::string("mongodb://").size(), percent_encoded(read_line(auth_state() + "/user")) +
-                                                   ":" + percent_encoded(password) + "@");
-  return uri + query;
+  return testing::AuthServer().uri_as(password, query);
+}
+std::string auth_password() {
+  return testing::AuthServer().password();
 }
 
 TEST(AuthFerretDB, AsyncCrudAuthenticatedWithEachMechanism) {
   for (const char* mechanism : {"SCRAM-SHA-256", "SCRAM-SHA-1"}) {
     SCOPED_TRACE(mechanism);
     asio::io_context io;
-    MongoClient client(auth_uri(read_line(auth_state() + "/password"),
-                                std::string("?authMechanism=") + mechanism));
+    MongoClient client(auth_uri(auth_password(), std::string("?authMechanism=") + mechanism));
     EXPECT_EQ(run(io, async_crud(client["auth_it"]["async_crud"])), "async 1 1 2");
   }
 }
 
 TEST(AuthFerretDB, AsyncConnectionRefusesAWrongPasswordWithoutShowingIt) {
   asio::io_context io;
-  const std::string wrong = "wrong-" + read_line(auth_state() + "/password");
+  const std::string wrong = "wrong-" + auth_password();
   const auto uri = ConnectionString::parse(auth_uri(wrong, ""));
   ASSERT_TRUE(uri.credential);
   auto options = std::make_shared<ConnectionOptions>();

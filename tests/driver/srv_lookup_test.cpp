@@ -93,31 +93,8 @@ TEST(TxtLookup, NoRecordIsAnEmptyList) {
   EXPECT_TRUE(resolver.lookup_txt("_mongodb._tcp.two.example.com", bounded()).empty());
 }
 
-// A UDP socket bound on loopback that never reads: queries sent to it are never answered.
-class SilentServer {
- public:
-  SilentServer() {
-    fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      throw std::runtime_error("cannot bind");
-    }
-    port_ = ntohs(addr.sin_port);
-  }
-  ~SilentServer() { ::close(fd_); }
-  std::string server() const { return "127.0.0.1:" + std::to_string(port_); }
-
- private:
-  int fd_ = -1;
-  std::uint16_t port_ = 0;
-};
-
 TEST(SrvLookup, ASilentServerIsATimeoutAtTheDeadline) {
-  SilentServer silent;
+  testing::SilentDnsServer silent;
   DnsResolver resolver({{silent.server()}});
   expect_failure(
       [&] {
@@ -134,7 +111,7 @@ TEST(SrvLookup, ASilentServerIsATimeoutAtTheDeadline) {
 }
 
 TEST(SrvLookup, InterruptEndsAWaitingLookup) {
-  SilentServer silent;
+  testing::SilentDnsServer silent;
   DnsResolver resolver({{silent.server()}});
   InterruptSlot interrupt;
   std::thread other([&] {

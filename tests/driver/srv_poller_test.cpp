@@ -152,31 +152,8 @@ TEST(SrvPolling, AListenerMayCloseTheClientOnThePollersThread) {
                Error);
 }
 
-// A UDP socket on loopback that never reads: every query to it goes unanswered.
-class SilentDns {
- public:
-  SilentDns() {
-    fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      throw std::runtime_error("cannot bind");
-    }
-    port_ = ntohs(addr.sin_port);
-  }
-  ~SilentDns() { ::close(fd_); }
-  std::string server() const { return "127.0.0.1:" + std::to_string(port_); }
-
- private:
-  int fd_ = -1;
-  std::uint16_t port_ = 0;
-};
-
 TEST(SrvPolling, CloseEndsARescanBlockedOnASilentNameServer) {
-  SilentDns silent;
+  testing::SilentDnsServer silent;
   ConnectionString uri = ConnectionString::parse(std::string("mongodb+srv://") + kCluster +
                                                  "/?tls=false&connectTimeoutMS=60000");
   std::atomic<int> applied{0};

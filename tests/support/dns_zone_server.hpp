@@ -207,4 +207,31 @@ class DnsZoneServer {
   std::thread thread_;
 };
 
+// A UDP socket bound on 127.0.0.1 that never reads: every query sent to it goes unanswered (a
+// lookup's deadline and interrupt tests).
+class SilentDnsServer {
+ public:
+  SilentDnsServer() {
+    fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      throw std::runtime_error("SilentDnsServer: cannot bind 127.0.0.1");
+    }
+    port_ = ntohs(addr.sin_port);
+  }
+  ~SilentDnsServer() { ::close(fd_); }
+  SilentDnsServer(const SilentDnsServer&) = delete;
+  SilentDnsServer& operator=(const SilentDnsServer&) = delete;
+
+  std::string server() const { return "127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  int fd_ = -1;
+  std::uint16_t port_ = 0;
+};
+
 }  // namespace mongoslice::testing

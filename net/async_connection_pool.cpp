@@ -162,7 +162,12 @@ asio::awaitable<AsyncConnectionPool::Lease> AsyncConnectionPool::checkout(
     {
       std::lock_guard lock(mutex_);
       check_open_locked();
-      generation = twin_.lock()->generation();
+      const auto twin = twin_.lock();
+      if (twin->paused()) {  // CMAP: nothing is handed out while the server's pool is paused
+        throw Error(errc::pool_cleared,
+                    "the pool of " + address_.to_string() + " is paused (cleared after an error)");
+      }
+      generation = twin->generation();
       for (std::size_t i = idle_.size(); i-- > 0;) {
         Idle& idle = idle_[i];
         if (idle.generation != generation || !idle.connection->is_open()) {

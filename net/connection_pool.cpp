@@ -41,6 +41,7 @@ void ConnectionPool::Lease::give_back(bool discard) noexcept {
 void ConnectionPool::PendingClear::publish() noexcept {
   if (!pool_) return;
   const std::shared_ptr<ConnectionPool> pool = std::move(pool_);
+  if (announce_ready_) pool->emit(PoolEventKind::kPoolReady);
   if (announce_) {
     PoolEvent event{PoolEventKind::kPoolCleared, pool->address_, pool->options_};
     event.interrupt_in_use_connections = interrupt_in_use_;
@@ -117,6 +118,7 @@ void ConnectionPool::fail_checkout(CheckOutFailedReason reason, SteadyClock::tim
 ConnectionPool::Lease ConnectionPool::acquire(OperationInterrupt* interrupt,
                                               std::optional<Deadline> limit) {
   const auto started = SteadyClock::now();
+  if (take_ready_unpublished()) emit(PoolEventKind::kPoolReady);
   emit(PoolEventKind::kCheckOutStarted);
   const auto wait_deadline = Deadline::earlier(
       Deadline::after(options_.wait_timeout, "waitQueueTimeoutMS"), limit ? *limit : Deadline{});
@@ -358,6 +360,7 @@ ConnectionPool::PendingClear ConnectionPool::clear_later(std::optional<std::uint
     if (state_ == State::kClosed) return pending;
     ++generation_;
     pending.announce_ = state_ == State::kReady;
+    pending.announce_ready_ = std::exchange(ready_unpublished_, false);
     pending.interrupt_in_use_ = interrupt_in_use;
     state_ = State::kPaused;
     pending.stale_.swap(idle_);
@@ -392,7 +395,18 @@ bool ConnectionPool::ready_later() noexcept {
   if (!lock_unless_inherited(lock, fork_generation_)) return false;
   if (state_ != State::kPaused) return false;
   state_ = State::kReady;
+  ready_unpublished_ = true;
   return true;
+}
+
+bool ConnectionPool::take_ready_unpublished() noexcept {
+  std::unique_lock lock(mutex_, std::defer_lock);
+  if (!lock_unless_inherited(lock, fork_generation_)) return false;
+  return std::exchange(ready_unpublished_, false);
+}
+
+void ConnectionPool::publish_ready() noexcept {
+  if (take_ready_unpublished()) emit(PoolEventKind::kPoolReady);
 }
 
 void ConnectionPool::close() noexcept {

@@ -121,6 +121,7 @@ class ConnectionPool : public std::enable_shared_from_this<ConnectionPool> {
       stale_ = std::move(other.stale_);
       interrupt_in_use_ = other.interrupt_in_use_;
       announce_ = other.announce_;
+      announce_ready_ = other.announce_ready_;
       return *this;
     }
     ~PendingClear() { publish(); }
@@ -133,7 +134,8 @@ class ConnectionPool : public std::enable_shared_from_this<ConnectionPool> {
     std::shared_ptr<ConnectionPool> pool_;
     std::vector<IdleConnection> stale_;
     bool interrupt_in_use_ = false;
-    bool announce_ = false;  // the pool was ready: PoolCleared is emitted
+    bool announce_ = false;        // the pool was ready: PoolCleared is emitted
+    bool announce_ready_ = false;  // its PoolReady was still unpublished: emitted first
   };
 
   // Create through make_shared (leases keep their pool alive). Emits PoolCreated, unless
@@ -168,8 +170,10 @@ class ConnectionPool : public std::enable_shared_from_this<ConnectionPool> {
   void ready() noexcept;
   // ready() with its PoolReady event left to the caller (publish_ready()), for a caller holding
   // a lock of its own. True when the pool was paused and is ready now.
+  // The event is published once: by publish_ready(), or earlier by whichever comes first of an
+  // acquire() (before its CheckOutStarted) and a clear() (before its PoolCleared).
   bool ready_later() noexcept;
-  void publish_ready() const noexcept { emit(PoolEventKind::kPoolReady); }
+  void publish_ready() noexcept;
   // Closes the idle connections (ConnectionClosed, poolClosed), interrupts those in use, then
   // emits PoolClosed. Idempotent.
   void close() noexcept;
@@ -282,6 +286,8 @@ class ConnectionPool : public std::enable_shared_from_this<ConnectionPool> {
   // register (a clear(true) came between their reservation and their registration).
   std::uint64_t interrupt_below_ = 0;
   State state_ = State::kPaused;
+  bool ready_unpublished_ = false;  // ready_later() happened, its PoolReady not yet emitted
+  bool take_ready_unpublished() noexcept;
   // The fork generation the pool was made in: a fork() child never blocks on mutex_ (a parent
   // thread may have held it at fork time) and never interrupts the parent's connections.
   const std::uint64_t fork_generation_;

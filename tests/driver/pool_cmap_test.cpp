@@ -15,7 +15,12 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+
 #include "driver/mongo_client.hpp"
+#include "net/async_connection_pool.hpp"
 #include "net/connection_pool.hpp"
 #include "support/loopback_peer.hpp"
 #include "wire/error.hpp"
@@ -203,6 +208,34 @@ TEST(PoolCmap, ClearInterruptingInUseConnectionsBreaksAnOperationInFlight) {
   EXPECT_TRUE(recorder->wait_for("ConnectionClosed:stale"));
   // Paused now: a checkout fails at once, as the retry rules expect.
   EXPECT_EQ(code_of([&] { pool->acquire(); }), make_error_code(errc::pool_cleared));
+}
+
+boost::asio::awaitable<std::uint64_t> checkout_generation(std::shared_ptr<AsyncConnectionPool> pool,
+                                                          boost::asio::any_io_executor executor) {
+  auto lease = co_await pool->checkout(executor);
+  co_return lease.generation();
+}
+
+TEST(PoolCmap, TheAsyncPoolHandsOutNothingWhileItsTwinIsPaused) {
+  testing::LoopbackServer server(answers_hello_then_hangs());
+  auto twin = ConnectionPool::create(server.address(), {});
+  auto pool = AsyncConnectionPool::create(twin);
+  boost::asio::io_context io;
+  auto attempt = [&] {
+    return code_of([&] {
+      auto future = boost::asio::co_spawn(io, checkout_generation(pool, io.get_executor()),
+                                          boost::asio::use_future);
+      io.run();
+      io.restart();
+      future.get();
+    });
+  };
+  EXPECT_EQ(attempt(), make_error_code(errc::pool_cleared)) << "created paused";
+  twin->ready();
+  EXPECT_EQ(attempt(), std::error_code()) << "ready: a connection is made";
+  twin->clear();
+  EXPECT_EQ(attempt(), make_error_code(errc::pool_cleared)) << "cleared: paused again";
+  pool->close();
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -134,11 +135,37 @@ void AsyncConnectionPool::wake_one_locked() noexcept {
   }
 }
 
+std::optional<AsyncConnectionPool::Lease> AsyncConnectionPool::take_idle_locked(
+    const asio::execution_context& context, std::uint64_t generation) {
+  for (std::size_t i = idle_.size(); i-- > 0;) {
+    Idle& idle = idle_[i];
+    if (idle.generation != generation || !idle.connection->is_open()) {
+      idle.connection->close();
+      idle_.erase(idle_.begin() + static_cast<std::ptrdiff_t>(i));
+      --total_;
+      continue;
+    }
+    if (&context_of(idle.connection->executor()) != &context) continue;
+    Lease lease(shared_from_this(), std::move(idle.connection), idle.generation);
+    idle_.erase(idle_.begin() + static_cast<std::ptrdiff_t>(i));
+    add_busy_locked(*lease.connection_);
+    return lease;
+  }
+  return std::nullopt;
+}
+
+std::optional<AsyncConnectionPool::Lease> AsyncConnectionPool::try_checkout(
+    const asio::any_io_executor& executor) {
+  const std::shared_ptr<ConnectionPool> twin = twin_.lock();
+  std::lock_guard lock(mutex_);
+  check_open_locked();  // throws when the twin is gone
+  return take_idle_locked(context_of(executor), twin->generation());
+}
+
 asio::awaitable<AsyncConnectionPool::Lease> AsyncConnectionPool::checkout(
     asio::any_io_executor executor, std::optional<Deadline> limit) {
   const Deadline pool_deadline = Deadline::after(options_.wait_timeout, "waitQueueTimeoutMS");
   const Deadline wait_deadline = limit ? Deadline::earlier(pool_deadline, *limit) : pool_deadline;
-  const asio::execution_context* context = &context_of(executor);
   // Made only when the checkout has to wait.
   std::shared_ptr<Waiter> waiter;
   // Takes the waiter off the list however this frame ends (a timeout, a cancellation, an
@@ -156,122 +183,139 @@ asio::awaitable<AsyncConnectionPool::Lease> AsyncConnectionPool::checkout(
     }
   } unregister{this, &waiter};
 
+  // The steps are coroutines of their own (establish, wait_turn), so that a checkout waiting in
+  // the queue (most of them, in a burst: maxConnecting) keeps only this small frame and the
+  // wait's, not the establishment's locals as well.
   for (;;) {
-    std::uint64_t generation = 0;
-    bool make_new = false;
+    Next next = next_step(executor, waiter);
+    if (next.lease) co_return std::move(*next.lease);
+    if (next.establish) co_return co_await establish(executor, next.generation, limit);
+    co_await wait_turn(*waiter, executor, wait_deadline, pool_deadline.source);
+  }
+}
+
+AsyncConnectionPool::Next AsyncConnectionPool::next_step(const asio::any_io_executor& executor,
+                                                         std::shared_ptr<Waiter>& waiter) {
+  const asio::execution_context& context = context_of(executor);
+  const std::shared_ptr<ConnectionPool> twin = twin_.lock();
+  std::lock_guard lock(mutex_);
+  check_open_locked();  // throws when the twin is gone
+  Next next;
+  next.generation = twin->generation();
+  next.lease = take_idle_locked(context, next.generation);
+  if (next.lease) return next;
+  const bool slot_free = options_.max_size == 0 || total_ < options_.max_size;
+  if (!slot_free && !idle_.empty()) {
+    // Every slot is taken and the idle ones belong to other contexts: free one.
+    idle_.front().connection->close();
+    idle_.erase(idle_.begin());
+    --total_;
+  }
+  const std::size_t max_connecting = std::max<std::uint32_t>(options_.max_connecting, 1);
+  if ((options_.max_size == 0 || total_ < options_.max_size) && connecting_ < max_connecting) {
+    ++total_;
+    ++connecting_;
+    next.establish = true;
+    return next;
+  }
+  if (!waiter) waiter = std::make_shared<Waiter>(executor);
+  if (!waiter->listed) {
+    waiters_.push_back(waiter);
+    waiter->position = std::prev(waiters_.end());
+    waiter->listed = true;
+  }
+  return next;
+}
+
+asio::awaitable<AsyncConnectionPool::Lease> AsyncConnectionPool::establish(
+    asio::any_io_executor executor, std::uint64_t generation, std::optional<Deadline> limit) {
+  // However this establishment ends (connected, failed, cancelled, or the frame destroyed with
+  // its io_context), its maxConnecting slot frees and the next waiter looks again.
+  struct Establishing {
+    AsyncConnectionPool* pool;
+    ~Establishing() {
+      std::lock_guard lock(pool->mutex_);
+      --pool->connecting_;
+      pool->wake_one_locked();
+    }
+  } establishing{this};
+  const HostAndPort& target = options_.connect_to ? *options_.connect_to : address_;
+  auto connection = std::make_shared<AsyncConnection>(executor, target, connection_options_);
+  // The guard exists before anything of this connection can be parked (see
+  // net/async_context_guard.hpp for why it must come right after the socket).
+  asio::use_service<AsyncContextGuard>(context_of(connection->executor()));
+  {
+    std::lock_guard lock(mutex_);
+    add_busy_locked(*connection);
+  }
+  std::exception_ptr failure;
+  try {
+    co_await connection->connect(limit);
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  if (failure) {
     {
       std::lock_guard lock(mutex_);
-      check_open_locked();
-      generation = twin_.lock()->generation();
-      for (std::size_t i = idle_.size(); i-- > 0;) {
-        Idle& idle = idle_[i];
-        if (idle.generation != generation || !idle.connection->is_open()) {
-          idle.connection->close();
-          idle_.erase(idle_.begin() + static_cast<std::ptrdiff_t>(i));
-          --total_;
-          continue;
-        }
-        if (&context_of(idle.connection->executor()) != context) continue;
-        Lease lease(shared_from_this(), std::move(idle.connection), idle.generation);
-        idle_.erase(idle_.begin() + static_cast<std::ptrdiff_t>(i));
-        add_busy_locked(*lease.connection_);
-        co_return lease;
-      }
-      const bool slot_free = options_.max_size == 0 || total_ < options_.max_size;
-      if (!slot_free && !idle_.empty()) {
-        // Every slot is taken and the idle ones belong to other contexts: free one.
-        idle_.front().connection->close();
-        idle_.erase(idle_.begin());
-        --total_;
-      }
-      if (options_.max_size == 0 || total_ < options_.max_size) {
-        ++total_;
-        make_new = true;
-      } else {
-        if (!waiter) waiter = std::make_shared<Waiter>(executor);
-        if (!waiter->listed) {
-          waiters_.push_back(waiter);
-          waiter->position = std::prev(waiters_.end());
-          waiter->listed = true;
-        }
-      }
+      forget_busy_locked(*connection);
+      --total_;
+      wake_one_locked();
     }
-
-    if (make_new) {
-      const HostAndPort& target = options_.connect_to ? *options_.connect_to : address_;
-      auto connection = std::make_shared<AsyncConnection>(executor, target, connection_options_);
-      // The guard exists before anything of this connection can be parked (see
-      // net/async_context_guard.hpp for why it must come right after the socket).
-      asio::use_service<AsyncContextGuard>(context_of(connection->executor()));
-      {
-        std::lock_guard lock(mutex_);
-        add_busy_locked(*connection);
-      }
-      std::exception_ptr failure;
-      try {
-        co_await connection->connect(limit);
-      } catch (...) {
-        failure = std::current_exception();
-      }
-      if (failure) {
-        {
-          std::lock_guard lock(mutex_);
-          forget_busy_locked(*connection);
-          --total_;
-          wake_one_locked();
-        }
-        try {
-          std::rethrow_exception(failure);
-        } catch (const Error& e) {
-          // Cancellation and close are ours, not the server's: SDAM does not hear of them.
-          const bool ours = e.code().value() == ECANCELED || e.code() == errc::client_closed;
-          if (auto twin = twin_.lock(); twin && !ours)
-            twin->report_establishment_error(generation, e);
-        } catch (const std::exception& e) {
-          if (auto twin = twin_.lock()) twin->report_establishment_error(generation, e);
-        }
-        std::rethrow_exception(failure);
-      }
-      co_return Lease(shared_from_this(), std::move(connection), generation);
+    try {
+      std::rethrow_exception(failure);
+    } catch (const Error& e) {
+      // Cancellation and close are ours, not the server's: SDAM does not hear of them.
+      const bool ours = e.code().value() == ECANCELED || e.code() == errc::client_closed;
+      if (auto twin = twin_.lock(); twin && !ours) twin->report_establishment_error(generation, e);
+    } catch (const std::exception& e) {
+      if (auto twin = twin_.lock()) twin->report_establishment_error(generation, e);
     }
-
-    // Wait for a connection to come back, a slot to free up, or close().
-    asio::steady_timer timer(executor);
-    if (wait_deadline.at) {
-      timer.expires_at(*wait_deadline.at);
-    } else {
-      timer.expires_at(asio::steady_timer::time_point::max());
-    }
-    bool woken_already = false;
-    {
-      std::lock_guard lock(waiter->mutex);
-      woken_already = waiter->woken;
-      if (!woken_already) waiter->timer = &timer;
-    }
-    boost::system::error_code ec;
-    if (!woken_already) {
-      std::tie(ec) = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-    }
-    bool woken = false;
-    {
-      std::lock_guard lock(waiter->mutex);
-      waiter->timer = nullptr;
-      woken = std::exchange(waiter->woken, false);
-    }
-    if (woken) continue;
-    if (!ec) {
-      if (wait_deadline.source == pool_deadline.source) {
-        throw Error(errc::pool_timeout,
-                    "no connection to " + address_.to_string() + " came free within " +
-                        std::to_string(wait_deadline.budget.count()) + " ms (waitQueueTimeoutMS)");
-      }
-      throw Error(errc::timeout, "waiting for a connection to " + address_.to_string() +
-                                     " timed out after " +
-                                     std::to_string(wait_deadline.budget.count()) + " ms (" +
-                                     std::string(wait_deadline.source) + ")");
-    }
-    throw cancelled_error("waiting for a connection to " + address_.to_string());
+    std::rethrow_exception(failure);
   }
+  co_return Lease(shared_from_this(), std::move(connection), generation);
+}
+
+asio::awaitable<void> AsyncConnectionPool::wait_turn(Waiter& waiter,
+                                                     const asio::any_io_executor& executor,
+                                                     const Deadline& wait_deadline,
+                                                     std::string_view pool_source) {
+  // Wait for a connection to come back, a slot to free up, or close().
+  asio::steady_timer timer(executor);
+  if (wait_deadline.at) {
+    timer.expires_at(*wait_deadline.at);
+  } else {
+    timer.expires_at(asio::steady_timer::time_point::max());
+  }
+  bool woken_already = false;
+  {
+    std::lock_guard lock(waiter.mutex);
+    woken_already = waiter.woken;
+    if (!woken_already) waiter.timer = &timer;
+  }
+  boost::system::error_code ec;
+  if (!woken_already) {
+    // deferred, not use_awaitable: the wait is awaited without a coroutine frame of its own.
+    std::tie(ec) = co_await timer.async_wait(asio::as_tuple(asio::deferred));
+  }
+  bool woken = false;
+  {
+    std::lock_guard lock(waiter.mutex);
+    waiter.timer = nullptr;
+    woken = std::exchange(waiter.woken, false);
+  }
+  if (woken) co_return;
+  if (!ec) {
+    if (wait_deadline.source == pool_source) {
+      throw Error(errc::pool_timeout,
+                  "no connection to " + address_.to_string() + " came free within " +
+                      std::to_string(wait_deadline.budget.count()) + " ms (waitQueueTimeoutMS)");
+    }
+    throw Error(errc::timeout, "waiting for a connection to " + address_.to_string() +
+                                   " timed out after " +
+                                   std::to_string(wait_deadline.budget.count()) + " ms (" +
+                                   std::string(wait_deadline.source) + ")");
+  }
+  throw cancelled_error("waiting for a connection to " + address_.to_string());
 }
 
 void AsyncConnectionPool::give_back(std::shared_ptr<AsyncConnection> connection,
@@ -366,6 +410,11 @@ std::size_t AsyncConnectionPool::idle_count() const {
 std::size_t AsyncConnectionPool::total_count() const {
   std::lock_guard lock(mutex_);
   return total_;
+}
+
+std::size_t AsyncConnectionPool::connecting_count() const {
+  std::lock_guard lock(mutex_);
+  return connecting_;
 }
 
 std::size_t AsyncConnectionPool::waiter_count() const {

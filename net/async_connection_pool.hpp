@@ -13,9 +13,12 @@
 //   bson::Document reply = co_await lease->run_command(...);
 //   // the lease's destructor returns the connection, or closes it if it broke or is stale
 //
-// At most max_size connections exist at once (PoolOptions::max_size; 0: no limit); an operation
-// beyond that waits, without a thread, for one to come back, until waitQueueTimeoutMS or its
-// own deadline (errc::pool_timeout / errc::timeout), its cancellation, or close().
+// At most max_size connections exist at once (PoolOptions::max_size; 0: no limit), and at most
+// max_connecting (CMAP's maxConnecting, 2 by default) are being connected at once; an operation
+// beyond either waits, without a thread, for a connection to come back or an establishment to
+// end, until waitQueueTimeoutMS or its own deadline (errc::pool_timeout / errc::timeout), its
+// cancellation, or close(). So a burst of operations on a cold pool opens its connections two
+// at a time, and the burst's memory is that of the waits, not of a thousand handshakes at once.
 //
 // close() (the client's close()) refuses new checkouts with errc::client_closed, wakes every
 // waiter, and closes every connection checked out on its own executor (posted there), so that
@@ -83,6 +86,11 @@ class AsyncConnectionPool : public std::enable_shared_from_this<AsyncConnectionP
   // (net/async_connection.hpp), and what a new connection's connect and handshake throw.
   boost::asio::awaitable<Lease> checkout(boost::asio::any_io_executor executor,
                                          std::optional<Deadline> limit = std::nullopt);
+  // checkout()'s first step without a coroutine: an idle connection of `executor`'s context, or
+  // an empty optional when there is none (checkout() would connect or wait). Throws
+  // Error(errc::client_closed) as checkout() does. The engine's fast path: an operation that
+  // finds a connection at once allocates no checkout frame.
+  std::optional<Lease> try_checkout(const boost::asio::any_io_executor& executor);
 
   void close() noexcept;
   // Closes and frees every idle connection of `context`: its io_context is shutting down, and
@@ -98,6 +106,7 @@ class AsyncConnectionPool : public std::enable_shared_from_this<AsyncConnectionP
   std::size_t idle_count() const;
   std::size_t total_count() const;  // idle + checked out + being connected
   std::size_t waiter_count() const;
+  std::size_t connecting_count() const;  // being connected now
 
  private:
   struct Idle {
@@ -108,6 +117,25 @@ class AsyncConnectionPool : public std::enable_shared_from_this<AsyncConnectionP
 
   void give_back(std::shared_ptr<AsyncConnection> connection, std::uint64_t generation,
                  bool discard) noexcept;
+  // Under mutex_: closes the idle connections that are stale (older generation) or broken, and
+  // takes the most recently returned one of `context`, if any.
+  std::optional<Lease> take_idle_locked(const boost::asio::execution_context& context,
+                                        std::uint64_t generation);
+  // What checkout does next: take `lease`, establish a new connection (a slot and a
+  // maxConnecting turn are reserved for it), or neither: wait, `waiter` listed.
+  struct Next {
+    std::optional<Lease> lease;
+    bool establish = false;
+    std::uint64_t generation = 0;
+  };
+  Next next_step(const boost::asio::any_io_executor& executor, std::shared_ptr<Waiter>& waiter);
+  boost::asio::awaitable<Lease> establish(boost::asio::any_io_executor executor,
+                                          std::uint64_t generation, std::optional<Deadline> limit);
+  // Returns once woken; throws the timeout or cancellation of the wait.
+  boost::asio::awaitable<void> wait_turn(Waiter& waiter,
+                                         const boost::asio::any_io_executor& executor,
+                                         const Deadline& wait_deadline,
+                                         std::string_view pool_source);
   // Under mutex_: wakes the first waiter (a connection or a slot may be free for it).
   void wake_one_locked() noexcept;
   void check_open_locked() const;
@@ -125,6 +153,7 @@ class AsyncConnectionPool : public std::enable_shared_from_this<AsyncConnectionP
   // AsyncConnection::busy_prev_/busy_next_ (a connection leaves it before it can be freed).
   AsyncConnection* busy_head_ = nullptr;
   std::size_t total_ = 0;
+  std::size_t connecting_ = 0;  // of total_, being connected (at most max_connecting)
   std::list<std::shared_ptr<Waiter>> waiters_;  // first come, first woken
   bool closed_ = false;
 };

@@ -44,7 +44,11 @@
 namespace mongoslice {
 
 struct PoolOptions {
-  std::uint32_t max_size = 100;                    // maxPoolSize; 0 means no limit
+  std::uint32_t max_size = 100;  // maxPoolSize; 0 means no limit
+  // maxConnecting (CMAP): at most this many connections being established at once (at least
+  // 1); the other checkouts that need a new one wait for one of those, or for a connection to
+  // come back. The async pool keeps to it (net/async_connection_pool.hpp).
+  std::uint32_t max_connecting = 2;
   std::chrono::milliseconds wait_timeout{30'000};  // waitQueueTimeoutMS (~serverSelectionTimeoutMS)
   ConnectionOptions connection;                    // for every connection the pool opens
   // Where to connect for the pool's server, when not at its address itself (tests: a scripted

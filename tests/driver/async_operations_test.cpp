@@ -786,5 +786,117 @@ TEST(AsyncOperations, AThousandConcurrentFindOnesFromOneThread) {
   EXPECT_LE(server.connections(), 21);
 }
 
+// CMAP's maxConnecting (2) in the async pool: a burst of operations on a cold pool opens its
+// connections at most two at a time (the others wait for one of those, or for a connection to
+// come back), so the burst never holds a handshake per operation. The server holds each
+// handshake 20 ms so that establishments overlap whenever the pool lets them.
+TEST(AsyncOperations, AColdPoolEstablishesAtMostTwoConnectionsAtATime) {
+  std::atomic<int> handshaking{0}, most{0};
+  LoopbackServer server([&](PeerStream& s, int) {
+    bool first = true;
+    for (;;) {
+      auto request = s.read_message();
+      const std::string name(testing::command_name_of(request));
+      if (name == "isMaster" || name == "hello") {
+        if (first) {
+          const int now = ++handshaking;
+          for (int seen = most.load(); now > seen && !most.compare_exchange_weak(seen, now);) {
+          }
+          std::this_thread::sleep_for(20ms);
+          --handshaking;
+          first = false;
+        }
+        s.write(testing::reply_to(request, testing::standard_hello_reply()));
+        continue;
+      }
+      s.write(testing::reply_to(request, Recorder::answer(name)));
+    }
+  });
+  asio::io_context io;
+  MongoClient client = client_on(io, uri_of(server, "&maxPoolSize=50"));
+  Collection coll = client["app"]["c"];
+  int found = 0, failed = 0;
+  for (int i = 0; i < 50; ++i) {
+    coll.async_find_one(bson::View(),
+                        [&](boost::system::error_code ec, std::optional<bson::Document> doc) {
+                          ++(!ec && doc ? found : failed);
+                        });
+  }
+  io.run();
+  EXPECT_EQ(found, 50);
+  EXPECT_EQ(failed, 0);
+  // Two of the pool's, and the monitor's own handshake, which may overlap them.
+  EXPECT_LE(most.load(), 3);
+  EXPECT_GE(most.load(), 2);  // the limit, not a lack of overlap, kept it there
+}
+
+// An operation queued for a connection (maxPoolSize=1, the one connection held by a find the
+// server never answers): it fails with pool_timeout at waitQueueTimeoutMS (the selection
+// timeout here), a cancelled one with operation_aborted, and the client's close() completes
+// one still queued with client_closed, as it does the hung find.
+TEST(AsyncOperations, AnOperationQueuedForAConnectionTimesOutIsCancelledOrSeesTheClose) {
+  Recorder recorder;
+  recorder.hang_on = "find";
+  LoopbackServer server(recorder.script());
+  asio::io_context io;
+  auto work = asio::make_work_guard(io);
+  std::thread runner([&] { io.run(); });
+  std::optional<MongoClient> client(
+      client_on(io, "mongodb://" + server.address().to_string() +
+                        "/?serverSelectionTimeoutMS=300&connectTimeoutMS=10000&maxPoolSize=1"));
+  Collection coll = (*client)["app"]["c"];
+
+  std::mutex mutex;
+  std::vector<boost::system::error_code> results;  // in completion order
+  auto record = [&](boost::system::error_code ec, auto&&...) {
+    std::lock_guard lock(mutex);
+    results.push_back(ec);
+  };
+  auto wait_for = [&](std::size_t n) {
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    for (;;) {
+      {
+        std::lock_guard lock(mutex);
+        if (results.size() >= n) return true;
+      }
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(5ms);
+    }
+  };
+  coll.async_find_one(bson::View(), record);
+  ASSERT_TRUE(recorder.wait_hung(1));
+  const auto doc = bson::Builder{}.append("x", 1).build();
+  coll.async_insert_one(doc.view(), record);  // queued, then waitQueueTimeoutMS
+  ASSERT_TRUE(wait_for(1));
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_EQ(std_code(results[0]), errc::pool_timeout) << results[0].message();
+  }
+
+  asio::cancellation_signal signal;
+  asio::post(io, [&] {
+    coll.async_insert_one(doc.view(), asio::bind_cancellation_slot(signal.slot(), record));
+  });
+  std::this_thread::sleep_for(50ms);  // queued by now (the timeout is 300 ms away)
+  asio::post(io, [&] { signal.emit(asio::cancellation_type::terminal); });
+  ASSERT_TRUE(wait_for(2));
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_EQ(results[1], asio::error::operation_aborted) << results[1].message();
+  }
+
+  coll.async_insert_one(doc.view(), record);  // queued when the client closes
+  std::this_thread::sleep_for(50ms);
+  client.reset();
+  ASSERT_TRUE(wait_for(4));
+  work.reset();
+  runner.join();
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(std_code(results[2]), errc::client_closed) << results[2].message();
+  EXPECT_EQ(std_code(results[3]), errc::client_closed) << results[3].message();
+  // Only the find reached the server: the queued writes never had a connection.
+  for (const auto& command : recorder.taken()) EXPECT_NE((*command.view().begin()).key(), "insert");
+}
+
 }  // namespace
 }  // namespace mongoslice

@@ -4,7 +4,8 @@
 #
 #   - Debian packages: compilers, Boost 1.81 (not the default 1.74), libbson, c-ares, OpenSSL 3
 #     (libssl-dev: TLS and SCRAM's crypto), libidn 1.x (SASLprep), GoogleTest,
-#     Google Benchmark, libmongoc (the C driver we compare against), clang (libFuzzer), graphviz.
+#     Google Benchmark, libmongoc (the C driver we compare against), clang (libFuzzer), graphviz,
+#     valgrind (callgrind: instructions per document in bench/driverbench/).
 #   - FerretDB v1.24.2 (SQLite backend), the real server the integration suite and the demo use.
 #   - mongo-java-server 1.47.0 (in-memory backend), the second real server: its launcher
 #     (integration/java-server/) built with Maven from Maven Central.
@@ -20,7 +21,7 @@ log() { printf 'setup: %s\n' "$*" >&2; }
 # --- Debian packages -------------------------------------------------------------------------
 packages=(build-essential cmake ninja-build pkg-config git libboost1.81-dev libbson-dev
   libc-ares-dev libssl-dev libidn-dev libmongoc-dev libgtest-dev libgmock-dev libbenchmark-dev clang clang-format libclang-rt-14-dev
-  graphviz docker-compose python3-venv golang-go ccache openjdk-17-jdk-headless maven)
+  graphviz docker-compose python3-venv golang-go ccache openjdk-17-jdk-headless maven valgrind)
 missing=()
 for p in "${packages[@]}"; do
   # golang-go is only needed when no Go toolchain is on PATH already.

@@ -14,6 +14,7 @@ DriverBench.QuickSmokeRun, label bench), which checks every side runs every task
 """
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -169,11 +170,10 @@ def callgrind_find_many(cmds, uri, data, work):
                                capture_output=True, text=True)
             top = []
             for line in a.stdout.splitlines():
-                parts = line.strip().split(None, 2)
-                if len(parts) >= 2 and parts[0].replace(",", "").isdigit() and "(" in parts[1]:
-                    ir = int(parts[0].replace(",", ""))
-                    name = line.split(None, 2)[-1] if len(parts) == 3 else parts[1]
-                    top.append({"ir": ir, "function": name.strip()[:160]})
+                # "  75,652,724 (67.39%)  file:function [object]"
+                m = re.match(r"^\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+(.*)$", line)
+                if m and "PROGRAM TOTALS" not in m.group(2):
+                    top.append({"ir": int(m.group(1).replace(",", "")), "function": m.group(2)[:160]})
             out[driver]["top"] = top[:15]
     return out
 

@@ -59,17 +59,16 @@ std::error_code inflate_exactly(std::span<const std::uint8_t> in, std::span<std:
   std::error_code result;
   if (rc == Z_STREAM_END) {
     if (stream.total_out != out.size()) {
-      result = fail(diagnostics, errc::uncompressed_size_mismatch, kDataOffset,
-                    "zlib data inflates to {} bytes, not the uncompressedSize of {}",
-                    static_cast<std::int64_t>(stream.total_out),
-                    static_cast<std::int64_t>(out.size()));
+      result =
+          fail(diagnostics, errc::uncompressed_size_mismatch, kDataOffset,
+               "zlib data inflates to {} bytes, not the uncompressedSize of {}",
+               static_cast<std::int64_t>(stream.total_out), static_cast<std::int64_t>(out.size()));
     } else if (stream.avail_in != 0) {
-      result = fail(diagnostics, errc::decompression_failed,
-                    kDataOffset + in.size() - stream.avail_in,
-                    "{} bytes follow the end of the zlib stream", stream.avail_in);
+      result =
+          fail(diagnostics, errc::decompression_failed, kDataOffset + in.size() - stream.avail_in,
+               "{} bytes follow the end of the zlib stream", stream.avail_in);
     }
-  } else if (rc == Z_NEED_DICT || rc == Z_DATA_ERROR || rc == Z_MEM_ERROR ||
-             rc == Z_STREAM_ERROR) {
+  } else if (rc == Z_NEED_DICT || rc == Z_DATA_ERROR || rc == Z_MEM_ERROR || rc == Z_STREAM_ERROR) {
     result = fail(diagnostics, errc::decompression_failed, kDataOffset + stream.total_in,
                   "corrupt zlib data");
   } else {
@@ -180,8 +179,8 @@ std::error_code parse_reply_header(std::span<const std::uint8_t, kHeaderSize> by
   out.op_code = kOpCompressed;
   if (out.message_length < static_cast<std::int32_t>(kOpCompressedPrefixSize)) {
     return fail(diagnostics, errc::message_too_short, 0,
-                "messageLength {} below the OP_COMPRESSED minimum of {} bytes",
-                out.message_length, kOpCompressedPrefixSize);
+                "messageLength {} below the OP_COMPRESSED minimum of {} bytes", out.message_length,
+                kOpCompressedPrefixSize);
   }
   if (static_cast<std::size_t>(out.message_length) > max_message_size) {
     return fail(diagnostics, errc::message_too_large, 0,
@@ -203,9 +202,8 @@ std::error_code decode_op_compressed(std::span<const std::uint8_t> message,
   }
   const std::int32_t length = read_i32(message.data());
   if (length < 0 || static_cast<std::size_t>(length) != message.size()) {
-    return fail(diagnostics, errc::invalid_argument, 0,
-                "messageLength {} but {} bytes were given", length,
-                static_cast<std::int64_t>(message.size()));
+    return fail(diagnostics, errc::invalid_argument, 0, "messageLength {} but {} bytes were given",
+                length, static_cast<std::int64_t>(message.size()));
   }
   if (const std::int32_t op = read_i32(message.data() + 12); op != kOpCompressed) {
     return fail(diagnostics, errc::unexpected_opcode, 12, "opCode {} is not OP_COMPRESSED (2012)",
@@ -315,13 +313,12 @@ std::error_code decode_op_compressed(std::span<const std::uint8_t> message,
       break;
     case Compressor::kZstd: {
       // ZSTD_decompress writes at most body.size() bytes: more is dstSize_tooSmall.
-      const std::size_t produced = ZSTD_decompress(body.data(), body.size(), data.data(),
-                                                   data.size());
+      const std::size_t produced =
+          ZSTD_decompress(body.data(), body.size(), data.data(), data.size());
       if (ZSTD_isError(produced)) {
         if (ZSTD_getErrorCode(produced) == ZSTD_error_dstSize_tooSmall) {
           return fail(diagnostics, errc::uncompressed_size_mismatch, kDataOffset,
-                      "zstd data decompresses to more than the uncompressedSize of {}",
-                      declared);
+                      "zstd data decompresses to more than the uncompressedSize of {}", declared);
         }
         return fail(diagnostics, errc::decompression_failed, kDataOffset,
                     "corrupt or truncated zstd data");
@@ -343,7 +340,7 @@ std::error_code decode_op_compressed(std::span<const std::uint8_t> message,
 
 bool may_compress_command(std::string_view command_name) noexcept {
   static constexpr std::array<std::string_view, 11> kNever = {
-      "hello",     "isMaster",   "ismaster",        "saslStart",      "saslContinue", "getnonce",
+      "hello",        "isMaster",   "ismaster",   "saslStart",       "saslContinue",  "getnonce",
       "authenticate", "createUser", "updateUser", "copydbSaslStart", "copydbgetnonce"};
   return command_name != "copydb" &&
          std::find(kNever.begin(), kNever.end(), command_name) == kNever.end();

@@ -16,7 +16,8 @@
 // at most 1032:1). The output buffer then holds uncompressedSize bytes and the decompressor may
 // write no more (a "bomb" that would inflate further is an error), and the real output must fill
 // it exactly. So a peer can make us allocate at most max_message_size bytes for one message (a
-// zstd frame may honestly expand by far more than 1000:1, so no ratio bounds it below that). Each violation is its own errc (wire/error.hpp); the caller closes the connection.
+// zstd frame may honestly expand by far more than 1000:1, so no ratio bounds it below that).
+// Each violation is its own errc (wire/error.hpp); the caller closes the connection.
 //
 //   std::vector<std::uint8_t> original;
 //   if (auto ec = wire::decode_op_compressed(bytes, kOpMsg, max_size, original, &diag)) ...
@@ -47,6 +48,12 @@ std::string_view name_of(Compressor compressor) noexcept;
 
 // zlibCompressionLevel: -1 (zlib's default, 6) to 9.
 inline constexpr int kDefaultZlibLevel = -1;
+
+// What a connection compresses its requests with, once the handshake has chosen.
+struct Compression {
+  Compressor compressor = Compressor::kNoop;
+  int zlib_level = kDefaultZlibLevel;
+};
 
 // Wraps `message` (a whole message, header included, at least 16 bytes) in an OP_COMPRESSED
 // with the same requestID and responseTo. `zlib_level` is used by kZlib only (-1..9; others

@@ -23,7 +23,8 @@ constexpr Compressor kAll[] = {Compressor::kNoop, Compressor::kSnappy, Compresso
 // An OP_MSG reply of `padding` repeated bytes in a string field: compressible, and large
 // enough that every compressor really compresses it.
 Bytes reply_message(std::int32_t request_id, std::int32_t response_to, std::size_t padding) {
-  const auto body = bson::Builder{}.append("ok", 1).append("pad", std::string(padding, 'x')).build();
+  const auto body =
+      bson::Builder{}.append("ok", 1).append("pad", std::string(padding, 'x')).build();
   Bytes message = encode_op_msg(request_id, body.view());
   write_u32(message.data() + 8, static_cast<std::uint32_t>(response_to));
   return message;
@@ -183,9 +184,9 @@ TEST(OpCompressed, RefusesAnUncompressedSizeAboveTheMaximumBeforeAllocating) {
   }
   // The header counts: uncompressedSize = max - 16 is the largest accepted.
   Bytes out;
-  EXPECT_EQ(decode(hand_made(kOpMsg, 1'000'000 - 15, 0, Bytes(1'000'000 - 15)), out, nullptr,
-                   1'000'000),
-            errc::message_too_large);
+  EXPECT_EQ(
+      decode(hand_made(kOpMsg, 1'000'000 - 15, 0, Bytes(1'000'000 - 15)), out, nullptr, 1'000'000),
+      errc::message_too_large);
   EXPECT_FALSE(
       decode(hand_made(kOpMsg, 1'000'000 - 16, 0, Bytes(1'000'000 - 16)), out, nullptr, 1'000'000));
   EXPECT_EQ(decode(hand_made(kOpMsg, INT32_MAX, 3, zstd_of(big)), out), errc::message_too_large);
@@ -195,9 +196,10 @@ TEST(OpCompressed, RefusesAnUncompressedSizeAboveTheMaximumBeforeAllocating) {
 TEST(OpCompressed, ADecompressionBombInflatesNoFurtherThanTheDeclaredSize) {
   // 8 MB of zeros compresses to a few kilobytes; the peer declares 1000 bytes.
   const Bytes zeros(8'000'000, 0);
-  const std::pair<std::uint8_t, Bytes> cases[] = {
-      {1, snappy_of(zeros)}, {2, zlib_of(zeros)}, {3, zstd_of(zeros)},
-      {3, zstd_streamed_of(zeros)}};
+  const std::pair<std::uint8_t, Bytes> cases[] = {{1, snappy_of(zeros)},
+                                                  {2, zlib_of(zeros)},
+                                                  {3, zstd_of(zeros)},
+                                                  {3, zstd_streamed_of(zeros)}};
   for (const auto& [id, data] : cases) {
     Bytes out;
     std::string detail;
@@ -236,8 +238,8 @@ TEST(OpCompressed, RefusesTruncatedAndCorruptDataOfEveryCompressor) {
     SCOPED_TRACE(int(id));
     for (std::size_t keep : {std::size_t{0}, std::size_t{1}, data.size() / 2, data.size() - 1}) {
       Bytes out;
-      const auto ec = decode(hand_made(kOpMsg, size, id, Bytes(data.begin(), data.begin() + keep)),
-                             out);
+      const auto ec =
+          decode(hand_made(kOpMsg, size, id, Bytes(data.begin(), data.begin() + keep)), out);
       EXPECT_TRUE(ec == errc::decompression_failed || ec == errc::uncompressed_size_mismatch)
           << keep << ": " << ec.message();
     }
@@ -297,9 +299,9 @@ TEST(OpCompressed, ReplyHeaderAcceptsOpMsgAndOpCompressedWithinLimits) {
 }
 
 TEST(OpCompressed, NeverCompressesHelloOrAuthenticationCommands) {
-  for (const char* name : {"hello", "isMaster", "ismaster", "saslStart", "saslContinue",
-                           "getnonce", "authenticate", "createUser", "updateUser",
-                           "copydbSaslStart", "copydbgetnonce", "copydb"}) {
+  for (const char* name :
+       {"hello", "isMaster", "ismaster", "saslStart", "saslContinue", "getnonce", "authenticate",
+        "createUser", "updateUser", "copydbSaslStart", "copydbgetnonce", "copydb"}) {
     EXPECT_FALSE(may_compress_command(name)) << name;
   }
   for (const char* name : {"find", "insert", "getMore", "ping", "endSessions", "copydbx"}) {

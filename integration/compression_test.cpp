@@ -72,6 +72,11 @@ struct MockStats {
   }
   int plain() const { return static_cast<int>(reply["plain"].as_int64()); }
   std::string violations() const { return reply["violations"].get_array().to_json(); }
+  std::vector<std::string> offered() const {
+    std::vector<std::string> names;
+    for (const auto& name : reply["offered"].get_array()) names.emplace_back(name.get_string());
+    return names;
+  }
 };
 
 MockStats stats_of(bson::Document reply) {
@@ -107,11 +112,10 @@ TEST(CompressionMock, ConnectionNegotiatesAndCompressesWithEachCompressor) {
     conn.run_command("admin", doc(R"({"hello": 1})").view());
     const auto stats = stats_of(conn.run_command("admin", kStats.view()));
     expect_big_replies(found, echoed);
-    EXPECT_EQ(stats.violations(), "[ ]");
+    EXPECT_TRUE(stats.reply["violations"].get_array().empty()) << stats.violations();
     EXPECT_EQ(stats.compressed_with(c), 3);  // bigFind, echoThis, mockStats
     EXPECT_EQ(stats.plain(), 1);             // the hello
-    EXPECT_EQ(stats.reply["offered"].get_array().to_json(),
-              "[ \"" + std::string(wire::name_of(c)) + "\" ]");
+    EXPECT_EQ(stats.offered(), std::vector<std::string>{std::string(wire::name_of(c))});
   }
 }
 
@@ -122,7 +126,7 @@ TEST(CompressionMock, TheClientsFirstChoiceThatTheServerHasWins) {
   conn.connect();
   EXPECT_EQ(conn.compressor(), Compressor::kSnappy);
   const auto stats = stats_of(conn.run_command("admin", kStats.view()));
-  EXPECT_EQ(stats.violations(), "[ ]");
+  EXPECT_TRUE(stats.reply["violations"].get_array().empty()) << stats.violations();
   EXPECT_EQ(stats.compressed_with(Compressor::kSnappy), 1);
 }
 
@@ -133,7 +137,7 @@ TEST(CompressionMock, AServerWithoutACommonCompressorGetsPlainMessages) {
   EXPECT_EQ(conn.compressor(), std::nullopt);
   conn.run_command("db", big_echo().view());
   const auto stats = stats_of(conn.run_command("admin", kStats.view()));
-  EXPECT_EQ(stats.violations(), "[ ]");
+  EXPECT_TRUE(stats.reply["violations"].get_array().empty()) << stats.violations();
   EXPECT_EQ(stats.plain(), 2);
 }
 
@@ -196,7 +200,7 @@ TEST(CompressionMock, AsyncConnectionNegotiatesAndCompressesWithEachCompressor) 
     ASSERT_EQ(results.chosen, c);
     expect_big_replies(results.found, results.echoed);
     const auto stats = stats_of(std::move(results.stats));
-    EXPECT_EQ(stats.violations(), "[ ]");
+    EXPECT_TRUE(stats.reply["violations"].get_array().empty()) << stats.violations();
     EXPECT_EQ(stats.compressed_with(c), 3);
     EXPECT_EQ(stats.plain(), 1);
   }
@@ -241,12 +245,11 @@ TEST(CompressionMock, ClientCompressesWithTheUrisCompressors) {
     const auto echoed = client["db"].run_command(big_echo().view());
     EXPECT_EQ(echoed["echo"].get_document()["payload"].get_string().size(), 200'000u);
     const auto stats = stats_of(client["admin"].run_command(kStats.view()));
-    EXPECT_EQ(stats.violations(), "[ ]");
+    EXPECT_TRUE(stats.reply["violations"].get_array().empty()) << stats.violations();
     EXPECT_EQ(stats.compressed_with(c), 2);
     // The monitor's and the pool's handshakes both offered the compressor (lz4 was dropped).
     EXPECT_GE(stats.reply["handshakes"].as_int64(), 2);
-    EXPECT_EQ(stats.reply["offered"].get_array().to_json(),
-              "[ \"" + std::string(wire::name_of(c)) + "\" ]");
+    EXPECT_EQ(stats.offered(), std::vector<std::string>{std::string(wire::name_of(c))});
   }
 }
 
@@ -268,7 +271,7 @@ TEST(CompressionMock, AsyncClientCompressesWithClientOptionsCompressors) {
   MongoClient client(mock_uri(server, "zstd"), std::move(options));
   const auto stats = stats_of(run(io, async_echo_and_stats(client["db"], client["admin"])));
   ASSERT_FALSE(stats.reply.view().empty()) << "the echo came back wrong";
-  EXPECT_EQ(stats.violations(), "[ ]");
+  EXPECT_TRUE(stats.reply["violations"].get_array().empty()) << stats.violations();
   EXPECT_EQ(stats.compressed_with(Compressor::kZlib), 2);
 }
 

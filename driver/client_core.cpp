@@ -63,6 +63,15 @@ ClientCore::ClientCore(ConnectionString uri, ClientOptions options)
                     std::to_string(options.srv_rescan_interval.count()) + " ms would never rest)");
   }
   uri_.srv_rescan_interval = options.srv_rescan_interval;
+  if (options.compressors) uri_.compressors = *options.compressors;
+  if (options.zlib_compression_level) {
+    if (*options.zlib_compression_level < -1 || *options.zlib_compression_level > 9) {
+      throw Error(errc::invalid_argument,
+                  "ClientOptions::zlib_compression_level must be from -1 to 9, not " +
+                      std::to_string(*options.zlib_compression_level));
+    }
+    uri_.zlib_compression_level = *options.zlib_compression_level;
+  }
 }
 
 std::shared_ptr<ClientCore> ClientCore::create(ConnectionString uri, ClientOptions options) {

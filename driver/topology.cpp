@@ -86,6 +86,9 @@ std::shared_ptr<Topology> Topology::create(const ConnectionString& uri,
   connection.app_name = uri.app_name;
   connection.dns = dns;
   connection.tls = uri.tls;  // monitors speak TLS as pooled connections do
+  // Monitors may compress (the spec allows it); their hellos never are (may_compress_command).
+  connection.compressors = uri.compressors;
+  connection.zlib_compression_level = uri.zlib_compression_level;
   CheckerFactory checkers = [connection](const HostAndPort& address) {
     return std::make_unique<ConnectionChecker>(address, connection);
   };
@@ -125,6 +128,8 @@ Topology::Topology(Token, const ConnectionString& uri,
   pool_options_.connection.socket_timeout = uri.socket_timeout;
   pool_options_.connection.app_name = uri.app_name;
   pool_options_.connection.tls = uri.tls;
+  pool_options_.connection.compressors = uri.compressors;
+  pool_options_.connection.zlib_compression_level = uri.zlib_compression_level;
   // Pooled connections authenticate in their handshake; monitors never do (the auth spec).
   pool_options_.connection.credential = uri.credential;
   if (uri.credential) pool_options_.connection.key_cache = std::make_shared<auth::KeyCache>();

@@ -52,8 +52,8 @@ void Connection::handshake(const Deadline& deadline) {
   if (options_.credential) {
     authenticator.emplace(*options_.credential, auth::AuthOptions{{}, options_.key_cache});
   }
-  const HandshakeRequest request =
-      make_handshake_request(options_.app_name, authenticator ? &*authenticator : nullptr);
+  const HandshakeRequest request = make_handshake_request(
+      options_.app_name, authenticator ? &*authenticator : nullptr, options_.compressors);
   const auto started = SteadyClock::now();
   socket_.write_all(request.message, deadline);
   auto bytes = read_message(&wire::parse_op_reply_header, deadline);
@@ -96,6 +96,10 @@ void Connection::record_hello(HelloFacts facts) {
   max_message_size_bytes_ = facts.max_message_size_bytes;
   max_write_batch_size_ = facts.max_write_batch_size;
   hello_ok_ = facts.hello_ok;
+  compression_.reset();
+  if (auto chosen = negotiated_compressor(hello_reply_.view(), options_.compressors)) {
+    compression_ = wire::Compression{*chosen, options_.zlib_compression_level};
+  }
   if (max_message_size_bytes_ > 0) options_.max_message_size = max_message_size_bytes_;
 }
 
@@ -116,8 +120,8 @@ bson::Document Connection::round_trip(std::string_view db, bson::View command,
                                       const Deadline& deadline) {
   const std::int32_t request_id = next_request_id();
   // Throws before anything is sent: the connection is still good.
-  auto message =
-      encode_command(request_id, db, command, sequences, options_.max_message_size, address_);
+  auto message = encode_command(request_id, db, command, sequences, options_.max_message_size,
+                                address_, compression_);
   socket_.write_all(message, deadline);
   wire::OpMsg reply = read_reply(request_id, deadline);
   bson::Document result(reply.body());
@@ -167,7 +171,7 @@ std::vector<std::uint8_t> Connection::read_message(HeaderCheck check_header,
 }
 
 wire::OpMsg Connection::read_reply(std::int32_t request_id, const Deadline& deadline) {
-  auto message = read_message(&wire::parse_header, deadline);
+  auto message = read_message(&wire::parse_reply_header, deadline);
   try {
     return decode_command_reply(std::move(message), request_id, options_.max_message_size,
                                 address_);

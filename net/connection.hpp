@@ -49,6 +49,7 @@
 #include "net/tls_options.hpp"
 #include "wire/address.hpp"
 #include "wire/bson.hpp"
+#include "wire/op_compressed.hpp"
 #include "wire/op_msg.hpp"
 
 namespace mongoslice {
@@ -69,6 +70,11 @@ struct ConnectionOptions {
   // TLS over the TCP connection, verified as these options say; none: plaintext. Connections
   // with equal options share one OpenSSL context (TlsContext::shared).
   std::optional<TlsOptions> tls;
+  // The compressors URI option: offered in the handshake's `compression`, in this order; the
+  // first the server also names compresses every request but hello and the authentication
+  // commands. Empty: nothing is offered (replies in OP_COMPRESSED are accepted all the same).
+  std::vector<wire::Compressor> compressors;
+  int zlib_compression_level = wire::kDefaultZlibLevel;  // zlibCompressionLevel, -1..9
 };
 
 class Connection {
@@ -117,13 +123,17 @@ class Connection {
   // The time the handshake's hello round trip took (not the TCP connect): the first RTT sample
   // a Monitor records for the server.
   SteadyClock::duration handshake_rtt() const noexcept { return handshake_rtt_; }
+  // What the handshake chose from options().compressors (none: requests go uncompressed).
+  std::optional<wire::Compressor> compressor() const noexcept {
+    return compression_ ? std::optional(compression_->compressor) : std::nullopt;
+  }
 
  private:
   bson::Document round_trip(std::string_view db, bson::View command,
                             std::span<const wire::DocumentSequence> sequences,
                             const Deadline& deadline);
-  // Checks a reply header's length and opcode (wire::parse_header for OP_MSG,
-  // wire::parse_op_reply_header for the handshake's OP_REPLY).
+  // Checks a reply header's length and opcode (wire::parse_reply_header for OP_MSG or
+  // OP_COMPRESSED, wire::parse_op_reply_header for the handshake's OP_REPLY).
   using HeaderCheck = std::error_code (*)(std::span<const std::uint8_t, wire::kHeaderSize>,
                                           std::size_t, wire::MessageHeader&,
                                           wire::DecodeDiagnostics*) noexcept;
@@ -156,6 +166,7 @@ class Connection {
   std::int32_t max_write_batch_size_ = 100'000;
   bool hello_ok_ = false;
   SteadyClock::duration handshake_rtt_{0};
+  std::optional<wire::Compression> compression_;
 };
 
 }  // namespace mongoslice

@@ -34,6 +34,10 @@ enum class errc {
   unexpected_more_to_come,  // moreToCome on a reply to a request without exhaustAllowed
   op_reply_error_flags,     // OP_REPLY (handshake) with QueryFailure or CursorNotFound set
   op_reply_malformed,       // OP_REPLY that is not one command reply (cursor, counts, extent)
+  unknown_compressor,       // OP_COMPRESSED with a compressorId other than noop/snappy/zlib/zstd
+  nested_compression,       // OP_COMPRESSED whose originalOpcode is OP_COMPRESSED again
+  uncompressed_size_mismatch,  // uncompressedSize other than the data holds (or negative)
+  decompression_failed,        // OP_COMPRESSED whose compressed bytes are corrupt or truncated
   // Connection.
   network_error = 100,  // connect, read or write failed (the message names the address)
   timeout,              // a deadline passed (connectTimeoutMS, socketTimeoutMS, ...)

@@ -42,15 +42,16 @@ class Topology::Listener final : public MonitorListener {
  public:
   explicit Listener(Topology& topology) : topology_(topology) {}
 
-  void on_heartbeat_started(const HostAndPort& address) override {
+  // The events do not carry `awaited` yet (driver/events.hpp).
+  void on_heartbeat_started(const HostAndPort& address, bool /*awaited*/) override {
     topology_.events_->emit(ServerHeartbeatStartedEvent{address});
   }
   void on_heartbeat_succeeded(const HostAndPort& address, std::chrono::nanoseconds duration,
-                              bson::View reply) override {
+                              bson::View reply, bool /*awaited*/) override {
     topology_.events_->emit(ServerHeartbeatSucceededEvent{address, duration, reply});
   }
   void on_heartbeat_failed(const HostAndPort& address, std::chrono::nanoseconds duration,
-                           std::string_view error) override {
+                           std::string_view error, bool /*awaited*/) override {
     topology_.events_->emit(ServerHeartbeatFailedEvent{address, duration, error});
   }
   void on_server_description(ServerDescription description) override {
@@ -86,8 +87,11 @@ std::shared_ptr<Topology> Topology::create(const ConnectionString& uri,
   connection.app_name = uri.app_name;
   connection.dns = dns;
   connection.tls = uri.tls;  // monitors speak TLS as pooled connections do
-  CheckerFactory checkers = [connection](const HostAndPort& address) {
-    return std::make_unique<ConnectionChecker>(address, connection);
+  // The streaming protocol wherever the server offers it (a topologyVersion in its hello).
+  const CheckerOptions checker_options{.streaming = true,
+                                       .heartbeat_frequency = uri.heartbeat_frequency};
+  CheckerFactory checkers = [connection, checker_options](const HostAndPort& address) {
+    return std::make_unique<ConnectionChecker>(address, connection, checker_options);
   };
   MonitorOptions monitor_options;
   monitor_options.heartbeat_frequency = uri.heartbeat_frequency;

@@ -67,17 +67,19 @@ void Monitor::cancel_check() noexcept {
 
 bool Monitor::run_check(State& state) {
   if (state.closed.load()) return false;
-  {
-    auto listener = state.listener.lock();
-    if (!listener) return false;  // the topology is gone
-    listener->on_heartbeat_started(state.address);
-  }  // never hold the topology during the check: dropping it must not wait for the network
-
-  // A cancel_check() since the last check: that connection's state is in doubt, start afresh.
+  // Asked before any reset below: a cancelled connection's next check is a handshake, not
+  // awaited, and the checker says so once it has dropped the connection.
   if (const auto cancels = state.cancels.load(); cancels != state.seen_cancels) {
     state.seen_cancels = cancels;
     state.checker->reset();
   }
+  const bool awaited = state.checker->next_check_awaited();
+  {
+    auto listener = state.listener.lock();
+    if (!listener) return false;  // the topology is gone
+    listener->on_heartbeat_started(state.address, awaited);
+  }  // never hold the topology during the check: dropping it must not wait for the network
+
   state.checking.store(true);
   const auto started = std::chrono::steady_clock::now();
   std::optional<CheckResult> result;
@@ -109,12 +111,13 @@ bool Monitor::run_check(State& state) {
       state.rtt.reset();
       state.previous_known = false;
       listener->on_heartbeat_failed(state.address, duration,
-                                    "check cancelled: an operation on this server failed");
+                                    "check cancelled: an operation on this server failed", awaited);
       return !state.closed.load();
     }
     if (result) {
-      state.rtt.add_sample(result->round_trip);
-      listener->on_heartbeat_succeeded(state.address, duration, result->reply.view());
+      // The server held an awaited reply as long as it liked: no measure of the network.
+      if (!result->awaited) state.rtt.add_sample(result->round_trip);
+      listener->on_heartbeat_succeeded(state.address, duration, result->reply.view(), awaited);
       auto description = ServerDescription::from_hello(state.address, result->reply.view(),
                                                        state.rtt.average(), state.rtt.min());
       state.previous_known = description.is_known();
@@ -127,7 +130,7 @@ bool Monitor::run_check(State& state) {
         log::emit(log::component::monitor, log::Level::info,
                   "check of " + state.address.to_string() + " failed: " + error);
       }
-      listener->on_heartbeat_failed(state.address, duration, error);
+      listener->on_heartbeat_failed(state.address, duration, error, awaited);
       listener->on_server_description(ServerDescription::from_error(state.address, error));
     }
   }  // the last reference may drop here: ~Topology then runs on this thread and closes us
@@ -136,6 +139,9 @@ bool Monitor::run_check(State& state) {
   // executor pointer is valid only while not closed (see State).
   if (state.closed.load()) return false;
   if (!result && network_error && was_known) state.executor->skip_sleep();  // retry once, at once
+  // Streaming: the next check waits for the server, not for the heartbeat. (After a failure the
+  // checker has dropped its connection, so this is false and the rules above apply.)
+  if (result && state.checker->next_check_awaited()) state.executor->skip_sleep();
   return true;
 }
 

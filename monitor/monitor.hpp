@@ -1,8 +1,15 @@
 #pragma once
-// Monitor: keeps one server's description up to date (the Server Monitoring spec, polling
-// protocol). It runs on its own PeriodicExecutor: a hello every heartbeatFrequencyMS through a
-// ServerChecker, RTT folded into an RttTracker, and the resulting ServerDescription handed to a
-// MonitorListener (the driver's Topology).
+// Monitor: keeps one server's description up to date (the Server Monitoring spec, polling and
+// streaming protocols). It runs on its own PeriodicExecutor: a check through a ServerChecker,
+// RTT folded into an RttTracker, and the resulting ServerDescription handed to a MonitorListener
+// (the driver's Topology).
+//
+// Polling: a hello every heartbeatFrequencyMS. Streaming (the checker decides, from the replies:
+// ServerChecker::next_check_awaited): once the server gave a topologyVersion, each check waits
+// for the server's next announcement (an awaitable hello, or a reply the server streams), and
+// the next check starts as soon as one is published, without sleeping; the thread still never
+// polls: it is blocked in a read the server or close() ends. Awaited checks are marked so in the
+// heartbeat callbacks and are no RTT samples (the server chose when to answer).
 //
 // Ownership (DESIGN.md invariant 4): the monitor holds its listener only as a weak_ptr and
 // holds it strongly only during a callback, never during a check. So dropping the topology
@@ -18,10 +25,14 @@
 // resumes: the spec's "If this was a network error and the server was in a known state before
 // the error, the client MUST NOT sleep".
 //
-// request_check(): the spec says "if a check is in progress, ignore the request". We do: a
+// request_check(): the spec says "if a check is in progress, ignore the request" (so, while
+// streaming, where a check is nearly always in progress, it does nothing). We do: a
 // request during a check is dropped (the check in progress will publish a fresh description
 // anyway, which is what the requester waits for). Otherwise the monitor wakes, but never sooner
 // than minHeartbeatFrequencyMS (500 ms) after the previous check started.
+//
+// close() ends a check at once, an awaited one included (its read is interrupted by the
+// checker: the socket is shut down from the closing thread), and the thread then ends.
 //
 // Thread-safety: request_check and close are noexcept and lock-free, callable from any thread,
 // from a listener callback and from destructors. open/join from the owner.
@@ -45,11 +56,12 @@ namespace mongoslice {
 class MonitorListener {
  public:
   virtual ~MonitorListener() = default;
-  virtual void on_heartbeat_started(const HostAndPort& address) = 0;
+  // `awaited`: the check is one of the streaming protocol (see above).
+  virtual void on_heartbeat_started(const HostAndPort& address, bool awaited) = 0;
   virtual void on_heartbeat_succeeded(const HostAndPort& address, std::chrono::nanoseconds duration,
-                                      bson::View reply) = 0;
+                                      bson::View reply, bool awaited) = 0;
   virtual void on_heartbeat_failed(const HostAndPort& address, std::chrono::nanoseconds duration,
-                                   std::string_view error) = 0;
+                                   std::string_view error, bool awaited) = 0;
   // The server's new description (after every check, changed or not).
   virtual void on_server_description(ServerDescription description) = 0;
 };

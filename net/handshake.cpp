@@ -90,7 +90,8 @@ HelloFacts read_handshake_reply(std::vector<std::uint8_t> message, std::int32_t 
 std::vector<std::uint8_t> encode_command(std::int32_t request_id, std::string_view db,
                                          bson::View command,
                                          std::span<const wire::DocumentSequence> sequences,
-                                         std::size_t max_message_size, const HostAndPort& server) {
+                                         std::size_t max_message_size, const HostAndPort& server,
+                                         std::uint32_t flags) {
   // The wire builders already name the database; only a command without $db is copied to add
   // it. A $db that names another database than `db` is the caller's mistake.
   std::optional<bson::Document> with_db;
@@ -102,7 +103,8 @@ std::vector<std::uint8_t> encode_command(std::int32_t request_id, std::string_vi
   } else {
     with_db = bson::Builder{}.concat(command).append("$db", db).build();
   }
-  auto message = wire::encode_op_msg(request_id, with_db ? with_db->view() : command, 0, sequences);
+  auto message =
+      wire::encode_op_msg(request_id, with_db ? with_db->view() : command, flags, sequences);
   if (message.size() > max_message_size) {
     throw Error(errc::invalid_argument, "command of " + std::to_string(message.size()) +
                                             " bytes exceeds the " +
@@ -113,11 +115,12 @@ std::vector<std::uint8_t> encode_command(std::int32_t request_id, std::string_vi
 }
 
 wire::OpMsg decode_command_reply(std::vector<std::uint8_t> message, std::int32_t request_id,
-                                 std::size_t max_message_size, const HostAndPort& server) {
+                                 std::size_t max_message_size, const HostAndPort& server,
+                                 wire::MoreToCome more_to_come) {
   wire::DecodeDiagnostics diagnostics;
   wire::OpMsg reply;
   if (auto ec = wire::decode_op_msg(std::move(message), request_id, max_message_size, reply,
-                                    &diagnostics, wire::MoreToCome::kRefused)) {
+                                    &diagnostics, more_to_come)) {
     throw Error(ec, "the reply from " + server.to_string() + " to request " +
                         std::to_string(request_id) + ": " + diagnostics.describe());
   }

@@ -62,17 +62,20 @@ HelloFacts read_handshake_reply(std::vector<std::uint8_t> message, std::int32_t 
 
 // One command as an OP_MSG. $db is added unless the command already names `db` (the wire
 // builders do); naming another database, or a message over `max_message_size`, is
-// Error(errc::invalid_argument) and nothing is to be sent (the connection stays good).
+// Error(errc::invalid_argument) and nothing is to be sent (the connection stays good). `flags`
+// are OP_MSG's flagBits (wire::kExhaustAllowed for a monitor's awaitable hello).
 std::vector<std::uint8_t> encode_command(std::int32_t request_id, std::string_view db,
                                          bson::View command,
                                          std::span<const wire::DocumentSequence> sequences,
-                                         std::size_t max_message_size, const HostAndPort& server);
+                                         std::size_t max_message_size, const HostAndPort& server,
+                                         std::uint32_t flags = 0);
 
 // An OP_MSG reply (whole message) to `request_id`. Throws Error when it does not decode (the
-// stream cannot be trusted: close it). moreToCome is refused: no request of ours sets
-// exhaustAllowed.
+// stream cannot be trusted: close it). moreToCome is refused unless `more_to_come` allows it,
+// i.e. unless the request set exhaustAllowed (or the reply follows one that had moreToCome).
 wire::OpMsg decode_command_reply(std::vector<std::uint8_t> message, std::int32_t request_id,
-                                 std::size_t max_message_size, const HostAndPort& server);
+                                 std::size_t max_message_size, const HostAndPort& server,
+                                 wire::MoreToCome more_to_come = wire::MoreToCome::kRefused);
 
 // Throws the ServerError an ok: 0 `reply` stands for (the stream stays good), or a plain Error
 // for an error reply whose fields cannot be read (the peer is not to be trusted: close it).

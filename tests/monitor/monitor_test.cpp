@@ -24,14 +24,21 @@ using testing::Step;
 // Records what a monitor reports.
 class RecordingListener : public MonitorListener {
  public:
-  void on_heartbeat_started(const HostAndPort&) override {
-    add([&] { ++started; });
+  void on_heartbeat_started(const HostAndPort&, bool awaited) override {
+    add([&] {
+      ++started;
+      started_awaited.push_back(awaited);
+    });
   }
-  void on_heartbeat_succeeded(const HostAndPort&, std::chrono::nanoseconds, bson::View) override {
-    add([&] { ++succeeded; });
+  void on_heartbeat_succeeded(const HostAndPort&, std::chrono::nanoseconds, bson::View,
+                              bool awaited) override {
+    add([&] {
+      ++succeeded;
+      succeeded_awaited.push_back(awaited);
+    });
   }
-  void on_heartbeat_failed(const HostAndPort&, std::chrono::nanoseconds,
-                           std::string_view error) override {
+  void on_heartbeat_failed(const HostAndPort&, std::chrono::nanoseconds, std::string_view error,
+                           bool) override {
     add([&] { failures.emplace_back(error); });
   }
   void on_server_description(ServerDescription description) override {
@@ -55,6 +62,7 @@ class RecordingListener : public MonitorListener {
   std::mutex mutex;
   std::condition_variable cv;
   int started = 0, succeeded = 0;
+  std::vector<bool> started_awaited, succeeded_awaited;  // each heartbeat's `awaited`, in order
   std::vector<std::string> failures;
   std::vector<ServerDescription> descriptions;
   std::function<void()> after_description;  // set before open()
@@ -304,6 +312,47 @@ TEST_F(MonitorFixture, MonitorDestroyedOnItsOwnThreadFromACallback) {
   ASSERT_TRUE(script->wait_for([&] { return script->checker_destroyed(); }))
       << "the thread ended and released the checker";
   EXPECT_EQ(script->checks(), 1);
+}
+
+TEST_F(MonitorFixture, MonitorAwaitedChecksFollowEachOtherWithoutTheHeartbeat) {
+  // The heartbeat is an hour: every check after the first comes from the streaming rule.
+  script->push(Step::reply_json(testing::standalone_hello()));
+  Step streamed = Step::reply_json(testing::standalone_hello()).as_awaited();
+  streamed.rtt = 500ms;  // what an awaited check lasts says nothing of the network
+  script->push(streamed);
+  script->push(streamed);
+  script->push(Step::block().as_awaited());
+  auto monitor = make();
+  monitor->open();
+  ASSERT_TRUE(listener->wait_descriptions(3));
+  ASSERT_TRUE(script->wait_for([&] { return script->blocked(); }));
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(listener->description(i).round_trip_time, std::chrono::nanoseconds(1ms))
+        << "awaited replies are no RTT samples";
+  }
+  {
+    std::lock_guard lock(listener->mutex);
+    EXPECT_EQ(listener->started_awaited, (std::vector<bool>{false, true, true, true}));
+    EXPECT_EQ(listener->succeeded_awaited, (std::vector<bool>{false, true, true}));
+  }
+  monitor->close();
+  EXPECT_TRUE(monitor->join(10s)) << "close() interrupts the awaited check";
+}
+
+TEST_F(MonitorFixture, MonitorFailedAwaitedCheckGivesUnknownThenOneRetryThatIsNotAwaited) {
+  script->push(Step::reply_json(testing::standalone_hello()));
+  script->push(Step::fail("stream broken by fake").as_awaited());
+  script->push(Step::reply_json(testing::standalone_hello()));  // the retry: a new handshake
+  script->push(Step::block());
+  auto monitor = make();
+  monitor->open();
+  ASSERT_TRUE(listener->wait_descriptions(3));
+  EXPECT_EQ(listener->description(1).type, ServerType::kUnknown);
+  EXPECT_EQ(listener->description(2).type, ServerType::kStandalone);
+  EXPECT_GE(script->resets(), 1) << "the streaming connection is discarded";
+  std::lock_guard lock(listener->mutex);
+  EXPECT_EQ(listener->started_awaited[1], true);
+  EXPECT_EQ(listener->started_awaited[2], false);
 }
 
 TEST_F(MonitorFixture, MonitorCloseBeforeOpenIsHarmless) {

@@ -96,6 +96,13 @@ std::shared_ptr<Topology> Topology::create(const ConnectionString& uri,
   MonitorOptions monitor_options;
   monitor_options.heartbeat_frequency = uri.heartbeat_frequency;
   auto topology = create(uri, std::move(events), std::move(checkers), monitor_options);
+  // Each RTT monitor: plain hellos on a connection of its own (before open(): no monitor yet).
+  topology->rtt_checkers_ = [connection, checker_options](const HostAndPort& address) {
+    return std::make_unique<ConnectionChecker>(
+        address, connection,
+        CheckerOptions{.streaming = false,
+                       .heartbeat_frequency = checker_options.heartbeat_frequency});
+  };
   if (uri.srv_host) topology->srv_dns_ = dns;               // before open(): no poller exists yet
   topology->pool_options_.connection.dns = std::move(dns);  // before open(): no pool exists yet
   return topology;
@@ -318,7 +325,8 @@ void Topology::publish_locked(std::shared_ptr<const TopologyDescription> next, C
         });
     std::shared_ptr<MonitorListener> alias(self_.lock(), listener_.get());
     server.monitor = std::make_unique<Monitor>(
-        address, checkers_(address), std::weak_ptr<MonitorListener>(alias), monitor_options_);
+        address, checkers_(address), std::weak_ptr<MonitorListener>(alias), monitor_options_,
+        rtt_checkers_ ? rtt_checkers_(address) : nullptr);
     changes.to_open.push_back(server.monitor.get());
     changes.opened.push_back(address);
     servers_.emplace(address, std::move(server));

@@ -9,7 +9,9 @@
 // for the server's next announcement (an awaitable hello, or a reply the server streams), and
 // the next check starts as soon as one is published, without sleeping; the thread still never
 // polls: it is blocked in a read the server or close() ends. Awaited checks are marked so in the
-// heartbeat callbacks and are no RTT samples (the server chose when to answer).
+// heartbeat callbacks and are no RTT samples (the server chose when to answer): given an RTT
+// checker, the monitor opens an RttMonitor (monitor/rtt_monitor.hpp) on its own connection when
+// streaming first begins, and the descriptions carry the RTT both feed (SharedRtt).
 //
 // Ownership (DESIGN.md invariant 4): the monitor holds its listener only as a weak_ptr and
 // holds it strongly only during a callback, never during a check. So dropping the topology
@@ -45,6 +47,7 @@
 
 #include "monitor/periodic_executor.hpp"
 #include "monitor/rtt.hpp"
+#include "monitor/rtt_monitor.hpp"
 #include "monitor/server_checker.hpp"
 #include "monitor/server_description.hpp"
 #include "wire/address.hpp"
@@ -74,8 +77,11 @@ struct MonitorOptions {
 
 class Monitor {
  public:
+  // `rtt_checker`: what the RttMonitor checks through once the server streams (none: no RTT
+  // monitor; a streaming server's RTT is then its monitoring handshake's).
   Monitor(HostAndPort address, std::unique_ptr<ServerChecker> checker,
-          std::weak_ptr<MonitorListener> listener, MonitorOptions options = {});
+          std::weak_ptr<MonitorListener> listener, MonitorOptions options = {},
+          std::unique_ptr<ServerChecker> rtt_checker = nullptr);
   // Closes, then joins the thread (the executor detaches instead when this runs on the
   // monitor's own thread, e.g. when the topology's last reference drops in a callback).
   ~Monitor();
@@ -85,7 +91,7 @@ class Monitor {
   // Starts the thread; the first check runs at once. Throws std::system_error without a thread.
   void open();
   // Stops for good: closes the executor and interrupts the check in progress, so the thread
-  // ends at once. noexcept, lock-free.
+  // ends at once; the same for the RTT monitor. noexcept, lock-free.
   void close() noexcept;
   // Asks for a check soon (see above). noexcept, lock-free.
   void request_check() noexcept;
@@ -95,9 +101,14 @@ class Monitor {
   // next check connects afresh. The check itself is not interrupted: it ends within its own
   // bound (connectTimeoutMS). noexcept, lock-free, from any thread.
   void cancel_check() noexcept;
-  // Waits at most `timeout` for the thread to end; true when it has.
-  bool join(std::chrono::milliseconds timeout) { return executor_.join(timeout); }
+  // Waits at most `timeout` (each) for the thread and the RTT monitor's to end; true when they
+  // have.
+  bool join(std::chrono::milliseconds timeout) {
+    const bool ended = executor_.join(timeout);
+    return (!rtt_monitor_ || rtt_monitor_->join(timeout)) && ended;
+  }
   bool is_running() const noexcept { return executor_.is_running(); }
+  bool rtt_monitor_running() const noexcept { return rtt_monitor_ && rtt_monitor_->is_running(); }
 
   const HostAndPort& address() const noexcept { return state_->address; }
 
@@ -108,7 +119,9 @@ class Monitor {
     HostAndPort address;
     std::unique_ptr<ServerChecker> checker;
     std::weak_ptr<MonitorListener> listener;
-    RttTracker rtt;                         // monitor thread only
+    std::shared_ptr<SharedRtt> rtt = std::make_shared<SharedRtt>();  // shared with rtt_monitor
+    RttMonitor* rtt_monitor = nullptr;      // valid while !closed (as executor); null: none
+    bool rtt_started = false;               // monitor thread only
     bool previous_known = false;            // monitor thread only
     std::atomic<bool> checking{false};      // a check is in progress
     std::atomic<std::uint64_t> cancels{0};  // cancel_check() calls
@@ -119,8 +132,12 @@ class Monitor {
 
   // One check and its reports; false stops the executor.
   static bool run_check(State& state);
+  static void start_rtt_monitor(State& state);
 
   std::shared_ptr<State> state_;
+  // Before executor_: destroyed after it, so the monitor thread (joined by executor_'s
+  // destructor) never sees it gone.
+  std::unique_ptr<RttMonitor> rtt_monitor_;
   PeriodicExecutor executor_;
 };
 

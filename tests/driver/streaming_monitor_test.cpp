@@ -360,5 +360,52 @@ TEST(MonitorStreaming, AStreamedReplyAnsweringTheWrongMessageFailsTheCheck) {
   EXPECT_TRUE(monitor->join(5s));
 }
 
+TEST(MonitorStreaming, TheRttMonitorSendsPlainHellosOnItsOwnConnection) {
+  RequestLog monitoring, rtt;
+  LoopbackServer server([&](PeerStream& s, int connection) {
+    RequestLog& log = connection == 0 ? monitoring : rtt;
+    auto handshake = s.read_message();
+    log.record(handshake);
+    s.write(testing::reply_to(handshake, hello_with_version(1)));
+    if (connection == 0) {
+      log.record(s.read_message());  // the awaitable hello, held
+    } else {
+      for (int i = 0; i < 2; ++i) {
+        auto hello = s.read_message();
+        log.record(hello);
+        s.write(testing::reply_to(hello, hello_with_version(1)));
+      }
+    }
+    s.wait_for_close();
+  });
+  ConnectionOptions connection;
+  const auto heartbeat = 20ms;  // the RTT monitor's interval: three checks come soon
+  auto make_checker = [&](bool streaming) {
+    return std::make_unique<ConnectionChecker>(
+        server.address(), connection,
+        CheckerOptions{.streaming = streaming, .heartbeat_frequency = heartbeat});
+  };
+  auto recorder = std::make_shared<Recorder>();
+  Monitor monitor(server.address(), make_checker(true), recorder,
+                  MonitorOptions{.heartbeat_frequency = heartbeat, .min_heartbeat_frequency = 1ms},
+                  make_checker(false));
+  monitor.open();
+  ASSERT_TRUE(rtt.wait_for(3));
+  ASSERT_TRUE(monitoring.wait_for(2));
+  EXPECT_EQ(server.connections(), 2) << "the RTT monitor has its own connection";
+  EXPECT_TRUE(rtt.at(0).op_query);
+  for (std::size_t i = 1; i < 3; ++i) {
+    const auto hello = rtt.at(i);
+    EXPECT_TRUE(hello.body.view().contains("hello"));
+    EXPECT_FALSE(hello.body.view().contains("topologyVersion"));
+    EXPECT_EQ(hello.flags & wire::kExhaustAllowed, 0u);
+  }
+  EXPECT_NE(monitoring.at(1).flags & wire::kExhaustAllowed, 0u);
+  EXPECT_EQ(recorder->descriptions().size(), 1u) << "RTT checks publish nothing";
+  monitor.close();
+  EXPECT_TRUE(monitor.join(5s));
+  EXPECT_TRUE(server.script_errors().empty());
+}
+
 }  // namespace
 }  // namespace mongoslice

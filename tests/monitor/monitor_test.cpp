@@ -95,6 +95,14 @@ struct MonitorFixture : ::testing::Test {
   // so if an extra check had been pending it would show up in the count before the requested
   // one. Here we simply give the thread a moment (no assertion on how long anything took).
   static void settle() { std::this_thread::sleep_for(100ms); }
+
+  // With an RTT monitor checking through rtt_script.
+  std::shared_ptr<Script> rtt_script = std::make_shared<Script>();
+  std::unique_ptr<Monitor> make_with_rtt(MonitorOptions options = quiet_options()) {
+    return std::make_unique<Monitor>(kAddress, std::make_unique<testing::FakeChecker>(script),
+                                     listener, options,
+                                     std::make_unique<testing::FakeChecker>(rtt_script));
+  }
 };
 
 TEST_F(MonitorFixture, MonitorReportsStandaloneWithRtt) {
@@ -353,6 +361,61 @@ TEST_F(MonitorFixture, MonitorFailedAwaitedCheckGivesUnknownThenOneRetryThatIsNo
   std::lock_guard lock(listener->mutex);
   EXPECT_EQ(listener->started_awaited[1], true);
   EXPECT_EQ(listener->started_awaited[2], false);
+}
+
+TEST_F(MonitorFixture, MonitorRttMonitorStartsWithStreamingAndItsSamplesReachTheDescription) {
+  script->push(Step::reply_json(testing::standalone_hello()));  // 1 ms, then streaming
+  script->push(Step::gate(testing::standalone_hello()).as_awaited());
+  script->push(Step::block().as_awaited());
+  Step sample = Step::reply_json(testing::standalone_hello());
+  sample.rtt = 41ms;
+  rtt_script->push(sample);
+  rtt_script->push(Step::block());  // the second RTT check: proves the first one was recorded
+  // A short heartbeat, so the RTT monitor's second check comes; the monitor's own checks are
+  // awaited (gate, block) and never wait for it.
+  auto monitor = make_with_rtt({.heartbeat_frequency = 1ms, .min_heartbeat_frequency = 1ms});
+  monitor->open();
+  ASSERT_TRUE(rtt_script->wait_for([&] { return rtt_script->blocked(); }));
+  EXPECT_TRUE(monitor->rtt_monitor_running());
+  script->open_gate();
+  ASSERT_TRUE(listener->wait_descriptions(2));
+  EXPECT_EQ(listener->description(0).round_trip_time, std::chrono::nanoseconds(1ms));
+  // The moving average of 1 ms (the handshake) and 41 ms (the RTT monitor): 1 + 0.2 * 40 ms.
+  EXPECT_EQ(listener->description(1).round_trip_time, std::chrono::nanoseconds(9ms));
+  {
+    std::lock_guard lock(listener->mutex);
+    EXPECT_EQ(listener->started, 3) << "the RTT monitor's checks publish no heartbeat";
+  }
+  monitor->close();
+  EXPECT_TRUE(monitor->join(10s)) << "both threads end: their checks are interrupted";
+  EXPECT_EQ(rtt_script->interrupts(), 1);
+  EXPECT_FALSE(monitor->rtt_monitor_running());
+}
+
+TEST_F(MonitorFixture, MonitorRttMonitorIsNotStartedWhilePolling) {
+  script->push(Step::reply_json(testing::standalone_hello()));
+  auto monitor = make_with_rtt();
+  monitor->open();
+  ASSERT_TRUE(listener->wait_descriptions(1));
+  monitor->request_check();
+  ASSERT_TRUE(listener->wait_descriptions(2));
+  settle();
+  EXPECT_FALSE(monitor->rtt_monitor_running());
+  EXPECT_EQ(rtt_script->checks(), 0);
+}
+
+TEST_F(MonitorFixture, MonitorDestroyedWhileBothItsChecksBlock) {
+  script->push(Step::reply_json(testing::standalone_hello()));
+  script->push(Step::block().as_awaited());
+  rtt_script->push(Step::block());
+  auto monitor = make_with_rtt();
+  monitor->open();
+  ASSERT_TRUE(script->wait_for([&] { return script->blocked(); }));
+  ASSERT_TRUE(rtt_script->wait_for([&] { return rtt_script->blocked(); }));
+  monitor.reset();  // closes, interrupts and joins both
+  EXPECT_GE(script->interrupts(), 1);
+  EXPECT_GE(rtt_script->interrupts(), 1);
+  EXPECT_TRUE(rtt_script->checker_destroyed());
 }
 
 TEST_F(MonitorFixture, MonitorCloseBeforeOpenIsHarmless) {

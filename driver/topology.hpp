@@ -211,6 +211,9 @@ class Topology {
   const ConnectionString uri_;
   const std::shared_ptr<const EventDispatcher> events_;
   const CheckerFactory checkers_;
+  // The RTT monitors' checkers (create() with DnsOptions sets it, before open()); none: a
+  // streaming server's RTT is its monitoring handshake's (the test topologies).
+  CheckerFactory rtt_checkers_;
   const MonitorOptions monitor_options_;
   PoolOptions pool_options_;
   std::unique_ptr<Listener> listener_;  // monitors see it through an aliasing weak_ptr

@@ -110,6 +110,7 @@ bson::Document Connection::run_command(std::string_view db, bson::View command) 
 bson::Document Connection::run_command(std::string_view db, bson::View command,
                                        std::span<const wire::DocumentSequence> sequences,
                                        std::optional<Deadline> deadline) {
+  refuse_during_stream("run a command");
   return round_trip(
       db, command, sequences,
       deadline ? *deadline : Deadline::after(options_.socket_timeout, "socketTimeoutMS"));
@@ -135,6 +136,50 @@ bson::Document Connection::round_trip(std::string_view db, bson::View command,
   } catch (const Error& e) {
     fail(e.code(), e.what());
   }
+  return result;
+}
+
+void Connection::refuse_during_stream(std::string_view doing) const {
+  if (!more_to_come()) return;
+  throw Error(errc::invalid_argument, "cannot " + std::string(doing) + " on the connection to " +
+                                          address_.to_string() +
+                                          ": the server is still streaming replies");
+}
+
+bson::Document Connection::run_exhaust_command(std::string_view db, bson::View command,
+                                               const Deadline& deadline) {
+  refuse_during_stream("start a stream");
+  const std::int32_t request_id = next_request_id();
+  auto message = encode_command(request_id, db, command, {}, options_.max_message_size, address_,
+                                compression_, wire::kExhaustAllowed);
+  socket_.write_all(message, deadline);
+  return read_streamed(request_id, deadline);
+}
+
+bson::Document Connection::receive_more(const Deadline& deadline) {
+  if (!more_to_come()) {
+    throw Error(errc::invalid_argument,
+                "no streamed reply is to come on the connection to " + address_.to_string());
+  }
+  return read_streamed(*stream_reply_to_, deadline);
+}
+
+bson::Document Connection::read_streamed(std::int32_t response_to, const Deadline& deadline) {
+  stream_reply_to_.reset();  // a failed read closes the connection: no stream survives it
+  wire::OpMsg reply = read_reply(response_to, deadline, wire::MoreToCome::kAllowed);
+  bson::Document result(reply.body());
+  const bool more = reply.more_to_come();
+  const std::int32_t reply_id = reply.header().request_id;
+  try {
+    check_command_reply(result.view(), address_);
+  } catch (const ServerError&) {
+    // Well formed, but a stream that answers ok: 0 is not one to keep reading: the caller
+    // (a monitor) drops the connection.
+    throw;
+  } catch (const Error& e) {
+    fail(e.code(), e.what());
+  }
+  if (more) stream_reply_to_ = reply_id;
   return result;
 }
 
@@ -170,11 +215,12 @@ std::vector<std::uint8_t> Connection::read_message(HeaderCheck check_header,
   return message;
 }
 
-wire::OpMsg Connection::read_reply(std::int32_t request_id, const Deadline& deadline) {
+wire::OpMsg Connection::read_reply(std::int32_t request_id, const Deadline& deadline,
+                                   wire::MoreToCome more_to_come) {
   auto message = read_message(&wire::parse_reply_header, deadline);
   try {
-    return decode_command_reply(std::move(message), request_id, options_.max_message_size,
-                                address_);
+    return decode_command_reply(std::move(message), request_id, options_.max_message_size, address_,
+                                more_to_come);
   } catch (const Error& e) {
     fail(e.code(), e.what());
   }

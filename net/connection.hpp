@@ -99,12 +99,28 @@ class Connection {
                              std::span<const wire::DocumentSequence> sequences,
                              std::optional<Deadline> deadline = std::nullopt);
 
+  // The streaming protocol (Server Monitoring spec), for a monitor's own connection only: sends
+  // `command` with OP_MSG's exhaustAllowed flag and returns the first reply's body. While
+  // more_to_come() (that reply had the moreToCome flag) the server sends further replies without
+  // being asked, each answering the one before it (its responseTo is the previous reply's
+  // requestID): receive_more() reads the next one and sends nothing. Until the stream ends
+  // (a reply without moreToCome), run_command() and run_exhaust_command() refuse
+  // (errc::invalid_argument, nothing sent): the next bytes on the wire belong to the stream.
+  // Fails as run_command() does.
+  bson::Document run_exhaust_command(std::string_view db, bson::View command,
+                                     const Deadline& deadline);
+  bson::Document receive_more(const Deadline& deadline);
+  bool more_to_come() const noexcept { return stream_reply_to_.has_value(); }
+
   // Breaks a blocking connect, read or write at once, from any thread; that call throws
   // errc::interrupted and the connection is closed for good. noexcept, lock-free and
   // allocation-free: an atomic flag and a shutdown(2) of the socket (see DeadlineSocket).
   void interrupt() noexcept { socket_.interrupt(); }
 
-  void close() noexcept { socket_.close(); }
+  void close() noexcept {
+    stream_reply_to_.reset();
+    socket_.close();
+  }
   bool is_open() const noexcept { return socket_.is_open(); }
 
   const HostAndPort& address() const noexcept { return address_; }
@@ -139,7 +155,11 @@ class Connection {
                                           wire::DecodeDiagnostics*) noexcept;
   // One whole message, its header accepted by `check_header`; the connection closes on failure.
   std::vector<std::uint8_t> read_message(HeaderCheck check_header, const Deadline& deadline);
-  wire::OpMsg read_reply(std::int32_t request_id, const Deadline& deadline);
+  wire::OpMsg read_reply(std::int32_t request_id, const Deadline& deadline,
+                         wire::MoreToCome more_to_come = wire::MoreToCome::kRefused);
+  // One reply of a stream (answering `response_to`); records whether another follows.
+  bson::Document read_streamed(std::int32_t response_to, const Deadline& deadline);
+  void refuse_during_stream(std::string_view doing) const;
   void handshake(const Deadline& deadline);
   // The credential's conversation after the hello (SCRAM's round trips, resumed from a
   // speculative reply when the server answered one). Closes the connection on failure.
@@ -167,6 +187,8 @@ class Connection {
   bool hello_ok_ = false;
   SteadyClock::duration handshake_rtt_{0};
   std::optional<wire::Compression> compression_;
+  // While a stream runs: the requestID of its last reply, which the next one answers.
+  std::optional<std::int32_t> stream_reply_to_;
 };
 
 }  // namespace mongoslice

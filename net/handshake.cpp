@@ -109,7 +109,8 @@ std::vector<std::uint8_t> encode_command(std::int32_t request_id, std::string_vi
                                          bson::View command,
                                          std::span<const wire::DocumentSequence> sequences,
                                          std::size_t max_message_size, const HostAndPort& server,
-                                         const std::optional<wire::Compression>& compression) {
+                                         const std::optional<wire::Compression>& compression,
+                                         std::uint32_t flags) {
   // The wire builders already name the database; only a command without $db is copied to add
   // it. A $db that names another database than `db` is the caller's mistake.
   std::optional<bson::Document> with_db;
@@ -121,7 +122,8 @@ std::vector<std::uint8_t> encode_command(std::int32_t request_id, std::string_vi
   } else {
     with_db = bson::Builder{}.concat(command).append("$db", db).build();
   }
-  auto message = wire::encode_op_msg(request_id, with_db ? with_db->view() : command, 0, sequences);
+  auto message =
+      wire::encode_op_msg(request_id, with_db ? with_db->view() : command, flags, sequences);
   if (message.size() > max_message_size) {
     throw Error(errc::invalid_argument, "command of " + std::to_string(message.size()) +
                                             " bytes exceeds the " +
@@ -138,7 +140,8 @@ std::vector<std::uint8_t> encode_command(std::int32_t request_id, std::string_vi
 }
 
 wire::OpMsg decode_command_reply(std::vector<std::uint8_t> message, std::int32_t request_id,
-                                 std::size_t max_message_size, const HostAndPort& server) {
+                                 std::size_t max_message_size, const HostAndPort& server,
+                                 wire::MoreToCome more_to_come) {
   wire::DecodeDiagnostics diagnostics;
   if (message.size() >= wire::kHeaderSize && message[12] == (wire::kOpCompressed & 0xff) &&
       message[13] == (wire::kOpCompressed >> 8) && message[14] == 0 && message[15] == 0) {
@@ -152,7 +155,7 @@ wire::OpMsg decode_command_reply(std::vector<std::uint8_t> message, std::int32_t
   }
   wire::OpMsg reply;
   if (auto ec = wire::decode_op_msg(std::move(message), request_id, max_message_size, reply,
-                                    &diagnostics, wire::MoreToCome::kRefused)) {
+                                    &diagnostics, more_to_come)) {
     throw Error(ec, "the reply from " + server.to_string() + " to request " +
                         std::to_string(request_id) + ": " + diagnostics.describe());
   }

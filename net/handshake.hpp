@@ -74,19 +74,23 @@ HelloFacts read_handshake_reply(std::vector<std::uint8_t> message, std::int32_t 
 // Error(errc::invalid_argument) and nothing is to be sent (the connection stays good). With
 // `compression`, the OP_MSG goes out in an OP_COMPRESSED unless the command is one the spec never
 // compresses (wire::may_compress_command: hello and the authentication commands); the size limit
-// applies to the uncompressed message, as the server applies it.
+// applies to the uncompressed message, as the server applies it. `flags` are OP_MSG's flagBits
+// (wire::kExhaustAllowed for a monitor's awaitable hello).
 std::vector<std::uint8_t> encode_command(std::int32_t request_id, std::string_view db,
                                          bson::View command,
                                          std::span<const wire::DocumentSequence> sequences,
                                          std::size_t max_message_size, const HostAndPort& server,
-                                         const std::optional<wire::Compression>& compression = {});
+                                         const std::optional<wire::Compression>& compression = {},
+                                         std::uint32_t flags = 0);
 
 // An OP_MSG reply (whole message) to `request_id`, or an OP_COMPRESSED holding one (accepted
 // whether or not the request was compressed: wire::decode_op_compressed's checks, then the
 // OP_MSG's). Throws Error when it does not decode (the stream cannot be trusted: close it).
-// moreToCome is refused: no request of ours sets exhaustAllowed.
+// moreToCome is refused unless `more_to_come` allows it, i.e. unless the request set
+// exhaustAllowed (or the reply follows one that had moreToCome).
 wire::OpMsg decode_command_reply(std::vector<std::uint8_t> message, std::int32_t request_id,
-                                 std::size_t max_message_size, const HostAndPort& server);
+                                 std::size_t max_message_size, const HostAndPort& server,
+                                 wire::MoreToCome more_to_come = wire::MoreToCome::kRefused);
 
 // Throws the ServerError an ok: 0 `reply` stands for (the stream stays good), or a plain Error
 // for an error reply whose fields cannot be read (the peer is not to be trusted: close it).

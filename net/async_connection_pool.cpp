@@ -179,7 +179,16 @@ asio::awaitable<AsyncConnectionPool::Lease> AsyncConnectionPool::checkout(
       if ((*waiter)->listed) {
         pool->waiters_.erase((*waiter)->position);
         (*waiter)->listed = false;
+        return;
       }
+      // Woken but leaving without looking (its deadline, a cancellation, its frame destroyed):
+      // the wake meant a connection or a slot is free, so it passes to the next waiter.
+      bool woken = false;
+      {
+        std::lock_guard waiter_lock((*waiter)->mutex);
+        woken = std::exchange((*waiter)->woken, false);
+      }
+      if (woken) pool->wake_one_locked();
     }
   } unregister{this, &waiter};
 
@@ -229,13 +238,23 @@ AsyncConnectionPool::Next AsyncConnectionPool::next_step(const asio::any_io_exec
 
 asio::awaitable<AsyncConnectionPool::Lease> AsyncConnectionPool::establish(
     asio::any_io_executor executor, std::uint64_t generation, std::optional<Deadline> limit) {
-  // However this establishment ends (connected, failed, cancelled, or the frame destroyed with
-  // its io_context), its maxConnecting slot frees and the next waiter looks again.
+  // However this establishment ends (connected, failed, cancelled, an exception before the
+  // connect, or the frame destroyed with its io_context), its maxConnecting turn frees and the
+  // next waiter looks again; unless it was handed out, its slot (total_) frees too and the
+  // connection leaves the busy list before it can be freed.
   struct Establishing {
     AsyncConnectionPool* pool;
+    // On the busy list; held, so that it is unlinked before it can be freed (the frame's locals
+    // are destroyed before this guard).
+    std::shared_ptr<AsyncConnection> linked;
+    bool handed_out = false;
     ~Establishing() {
       std::lock_guard lock(pool->mutex_);
       --pool->connecting_;
+      if (!handed_out) {
+        if (linked) pool->forget_busy_locked(*linked);
+        --pool->total_;
+      }
       pool->wake_one_locked();
     }
   } establishing{this};
@@ -247,6 +266,7 @@ asio::awaitable<AsyncConnectionPool::Lease> AsyncConnectionPool::establish(
   {
     std::lock_guard lock(mutex_);
     add_busy_locked(*connection);
+    establishing.linked = connection;
   }
   std::exception_ptr failure;
   try {
@@ -255,12 +275,6 @@ asio::awaitable<AsyncConnectionPool::Lease> AsyncConnectionPool::establish(
     failure = std::current_exception();
   }
   if (failure) {
-    {
-      std::lock_guard lock(mutex_);
-      forget_busy_locked(*connection);
-      --total_;
-      wake_one_locked();
-    }
     try {
       std::rethrow_exception(failure);
     } catch (const Error& e) {
@@ -272,6 +286,7 @@ asio::awaitable<AsyncConnectionPool::Lease> AsyncConnectionPool::establish(
     }
     std::rethrow_exception(failure);
   }
+  establishing.handed_out = true;
   co_return Lease(shared_from_this(), std::move(connection), generation);
 }
 

@@ -65,7 +65,8 @@ std::vector<std::uint8_t> encode_op_compressed(std::span<const std::uint8_t> mes
 // Unwraps a whole OP_COMPRESSED (header included, exactly messageLength bytes) into `out`: the
 // original message with its header rebuilt (messageLength 16 + uncompressedSize, the same
 // requestID and responseTo, opCode originalOpcode). On error `out` is left empty. Errors:
-// message_too_short (shorter than the 25-byte prefix, or than its messageLength),
+// message_too_short (shorter than the 25-byte prefix), invalid_argument (a messageLength other
+// than the bytes given: the caller's framing, not the peer's data, is then wrong),
 // unexpected_opcode (the header is not 2012, or the original opcode is not
 // `expected_original_opcode`), nested_compression (the original opcode is 2012),
 // unknown_compressor, message_too_large (uncompressedSize beyond max_message_size),

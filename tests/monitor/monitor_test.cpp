@@ -382,6 +382,9 @@ TEST_F(MonitorFixture, MonitorRttMonitorStartsWithStreamingAndItsSamplesReachThe
   EXPECT_EQ(listener->description(0).round_trip_time, std::chrono::nanoseconds(1ms));
   // The moving average of 1 ms (the handshake) and 41 ms (the RTT monitor): 1 + 0.2 * 40 ms.
   EXPECT_EQ(listener->description(1).round_trip_time, std::chrono::nanoseconds(9ms));
+  // The monitor's third check (the block) has begun, so its heartbeat-started is counted: any
+  // count above 3 would be the RTT monitor's.
+  ASSERT_TRUE(script->wait_for([&] { return script->blocked(); }));
   {
     std::lock_guard lock(listener->mutex);
     EXPECT_EQ(listener->started, 3) << "the RTT monitor's checks publish no heartbeat";

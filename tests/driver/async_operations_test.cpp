@@ -58,13 +58,17 @@ struct Recorder {
           s.write(testing::reply_to(request, testing::standard_hello_reply()));
           continue;
         }
+        const bool hang = name == hang_on;
         {
+          // Counted under the mutex, before the notify: wait_hung() then cannot check the count
+          // between the notify and the increment and sleep through to its 10 s bound (it did,
+          // under ThreadSanitizer's slower timing).
           std::lock_guard lock(mutex);
           commands.push_back(testing::body_of(request));
+          if (hang) ++hung;
         }
         changed.notify_all();
-        if (name == hang_on) {
-          ++hung;
+        if (hang) {
           s.wait_for_close();
           return;
         }

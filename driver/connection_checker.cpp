@@ -107,6 +107,10 @@ void ConnectionChecker::interrupt() noexcept {
   interrupt_.interrupt();
 }
 
+void ConnectionChecker::cancel_check() noexcept {
+  interrupt_.break_published();
+}
+
 void ConnectionChecker::reset() noexcept {
   drop();
 }

@@ -48,6 +48,7 @@ class ConnectionChecker final : public ServerChecker {
   CheckResult check() override;
   bool next_check_awaited() const noexcept override;
   void interrupt() noexcept override;
+  void cancel_check() noexcept override;
   void reset() noexcept override;
 
  private:

@@ -81,7 +81,10 @@ void Monitor::request_check() noexcept {
 }
 
 void Monitor::cancel_check() noexcept {
+  // Counted first: the check the break ends then finds the count changed and is dropped as
+  // cancelled, not reported as an interrupted check.
   state_->cancels.fetch_add(1);
+  state_->checker->cancel_check();
 }
 
 bool Monitor::run_check(State& state) {
@@ -108,7 +111,9 @@ bool Monitor::run_check(State& state) {
     result = state.checker->check();
   } catch (const Error& e) {
     error = e.what();
-    network_error = is_network_error(e);
+    // interrupted without close(): a cancel_check() whose break reached this check after the
+    // check had taken the cancel's count; it is retried at once like a network error.
+    network_error = is_network_error(e) || e.code() == errc::interrupted;
   } catch (const std::exception& e) {
     error = e.what();
   } catch (...) {

@@ -98,8 +98,9 @@ class Monitor {
   // The server-monitoring spec's check cancellation, after an operation's network error marked
   // the server Unknown: a check in progress is dropped when it returns (its result is not
   // published; a failed heartbeat says why) and the monitoring connection is closed, so the
-  // next check connects afresh. The check itself is not interrupted: it ends within its own
-  // bound (connectTimeoutMS). noexcept, lock-free, from any thread.
+  // next check connects afresh. The check's connection is shut down at once (a streaming
+  // check may otherwise wait maxAwaitTimeMS for the server), when the checker has one to break
+  // (ServerChecker::cancel_check). noexcept, lock-free, from any thread.
   void cancel_check() noexcept;
   // Waits at most `timeout` (each) for the thread and the RTT monitor's to end; true when they
   // have.

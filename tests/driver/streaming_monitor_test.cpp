@@ -275,6 +275,48 @@ TEST(MonitorStreaming, HangUpDuringStreamingDropsTheConnectionAndTheNextCheckRec
   EXPECT_TRUE(server.script_errors().empty());
 }
 
+// cancel_check() (an operation's network error on this server) while the server holds an
+// awaitable hello: the check's connection is shut down at once, instead of the awaited read
+// lasting until the server answers (here never: the peer holds it to its 10 s bound); the check
+// is reported as cancelled, nothing is published from it, and the next check connects afresh.
+TEST(MonitorStreaming, CancelCheckBreaksAnAwaitedReadTheServerStillHolds) {
+  RequestLog log;
+  LoopbackServer server([&](PeerStream& s, int connection) {
+    auto handshake = s.read_message();
+    log.record(handshake);
+    s.write(testing::reply_to(handshake, hello_with_version(10 * connection + 1)));
+    log.record(s.read_message());  // the awaitable hello, never answered
+    s.wait_for_close();
+  });
+  auto recorder = std::make_shared<Recorder>();
+  auto monitor = make_monitor(server.address(), recorder, /*streaming=*/true);
+  monitor->open();
+  ASSERT_TRUE(log.wait_for(2));
+  ASSERT_TRUE(recorder->wait_started(2));
+  const auto cancelled_at = std::chrono::steady_clock::now();
+  monitor->cancel_check();
+  // A functional bound: without the break the read lasts until the peer's 10 s bound.
+  const auto deadline = cancelled_at + 5s;
+  while (recorder->failures().empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+  ASSERT_EQ(recorder->failures().size(), 1u) << "cancel_check() must break the awaited read";
+  EXPECT_NE(recorder->failures()[0].find("check cancelled"), std::string::npos)
+      << recorder->failures()[0];
+  EXPECT_EQ(recorder->failed_awaited(), std::vector<bool>{true});
+  EXPECT_EQ(recorder->descriptions().size(), 1u) << "the cancelled check publishes nothing";
+
+  monitor->request_check();  // the next check: a handshake on a new connection, then streaming
+  ASSERT_TRUE(log.wait_for(4));
+  ASSERT_TRUE(recorder->wait_descriptions(2));
+  EXPECT_EQ(server.connections(), 2) << "the cancelled check's connection was not reused";
+  EXPECT_TRUE(log.at(2).op_query) << "a handshake on the new connection";
+  EXPECT_EQ(counter_of(log.at(3).body), 11) << "streaming again, from the new reply";
+  monitor->close();
+  EXPECT_TRUE(monitor->join(5s));
+  EXPECT_TRUE(server.script_errors().empty());
+}
+
 TEST(MonitorStreaming, PollModeNeverSendsAnAwaitableHello) {
   RequestLog log;
   LoopbackPeer peer([&](PeerStream& s) {

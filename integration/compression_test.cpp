@@ -18,6 +18,7 @@
 #include "driver/mongo_client.hpp"
 #include "net/async_connection.hpp"
 #include "net/connection.hpp"
+#include "run_awaitable.hpp"
 #include "support/test_servers.hpp"
 #include "wire/error.hpp"
 #include "wire/op_compressed.hpp"
@@ -33,13 +34,7 @@ using wire::Compressor;
 
 constexpr Compressor kCompressors[] = {Compressor::kZstd, Compressor::kSnappy, Compressor::kZlib};
 
-template <typename T>
-T run(asio::io_context& io, asio::awaitable<T> work) {
-  auto future = asio::co_spawn(io, std::move(work), asio::use_future);
-  io.restart();
-  io.run();
-  return future.get();
-}
+using testing::run;
 
 ConnectionOptions offering(std::vector<Compressor> compressors) {
   ConnectionOptions options;

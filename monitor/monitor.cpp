@@ -112,7 +112,8 @@ bool Monitor::run_check(State& state) {
   } catch (const Error& e) {
     error = e.what();
     // interrupted without close(): a cancel_check() whose break reached this check after the
-    // check had taken the cancel's count; it is retried at once like a network error.
+    // check had taken the cancel's count (the count and the break are two steps). It counts as
+    // a network error for the retry rule below, which also needs the server to have been known.
     network_error = is_network_error(e) || e.code() == errc::interrupted;
   } catch (const std::exception& e) {
     error = e.what();

@@ -22,7 +22,8 @@
 // ServerError, or any other exception): the checker's connection is reset, a failed heartbeat
 // and the server Unknown with the error are reported (the topology clears the server's pool on
 // that). Only after a network error (errc::network_error, connection_closed or timeout: the
-// spec's "network error (including a network timeout)"; not a command error), and only when the
+// spec's "network error (including a network timeout)"; not a command error; also
+// errc::interrupted without close(), a cancel_check() break, see run_check), and only when the
 // server was known before, is it checked again at once (once), then the normal interval
 // resumes: the spec's "If this was a network error and the server was in a known state before
 // the error, the client MUST NOT sleep".

@@ -38,10 +38,11 @@ class ServerChecker {
   // calls it only when it is closing for good. From any thread; noexcept and lock-free.
   virtual void interrupt() noexcept = 0;
 
-  // Breaks the check in progress, if there is one, by shutting its connection down, without
-  // interrupt()'s lasting effect: the monitor then drops the connection (reset()) and the next
-  // check() connects afresh. From any thread; noexcept and lock-free. A checker without a
-  // connection to break does nothing.
+  // Breaks the connection published now, if there is one (the check in progress, or the idle
+  // connection between checks), by shutting it down, without interrupt()'s lasting effect: the
+  // monitor then drops it (reset()). A call that comes late may break the next check's new
+  // connection instead; that check then fails and is retried (Monitor::run_check). From any
+  // thread; noexcept and lock-free. A checker without a connection to break does nothing.
   virtual void cancel_check() noexcept {}
 
   // Drops the connection after a failed check, so the next check() connects afresh.

@@ -111,6 +111,14 @@ bson::Document hello_with_version(std::int64_t counter) {
   return testing::with_topology_version(testing::standard_hello_reply().view(), counter);
 }
 
+// Reads the handshake, records it and answers it as a standalone with topologyVersion
+// `counter`, so that the monitor's next check is an awaitable hello.
+void answer_handshake(PeerStream& s, RequestLog& log, std::int64_t counter) {
+  auto handshake = s.read_message();
+  log.record(handshake);
+  s.write(testing::reply_to(handshake, hello_with_version(counter)));
+}
+
 std::int64_t counter_of(const bson::Document& body) {
   auto version = body.find("topologyVersion");
   if (!version || version->type() != bson::Type::kDocument) return -1;
@@ -218,9 +226,7 @@ TEST(MonitorStreaming, StreamedRepliesArePublishedWithoutANewRequestOrTheHeartbe
 TEST(MonitorStreaming, CloseEndsAStreamingReadTheServerStillHolds) {
   RequestLog log;
   LoopbackPeer peer([&](PeerStream& s) {
-    auto handshake = s.read_message();
-    log.record(handshake);
-    s.write(testing::reply_to(handshake, hello_with_version(1)));
+    answer_handshake(s, log, 1);
     log.record(s.read_message());
     s.wait_for_close();  // holds the awaitable hello for good (well, the peer's 10 s bound)
   });
@@ -241,9 +247,7 @@ TEST(MonitorStreaming, CloseEndsAStreamingReadTheServerStillHolds) {
 TEST(MonitorStreaming, HangUpDuringStreamingDropsTheConnectionAndTheNextCheckReconnects) {
   RequestLog log;
   LoopbackServer server([&](PeerStream& s, int connection) {
-    auto handshake = s.read_message();
-    log.record(handshake);
-    s.write(testing::reply_to(handshake, hello_with_version(10 * connection + 1)));
+    answer_handshake(s, log, 10 * connection + 1);
     auto awaitable = s.read_message();
     const std::int32_t request = log.record(awaitable);
     if (connection == 0) {
@@ -282,9 +286,7 @@ TEST(MonitorStreaming, HangUpDuringStreamingDropsTheConnectionAndTheNextCheckRec
 TEST(MonitorStreaming, CancelCheckBreaksAnAwaitedReadTheServerStillHolds) {
   RequestLog log;
   LoopbackServer server([&](PeerStream& s, int connection) {
-    auto handshake = s.read_message();
-    log.record(handshake);
-    s.write(testing::reply_to(handshake, hello_with_version(10 * connection + 1)));
+    answer_handshake(s, log, 10 * connection + 1);
     log.record(s.read_message());  // the awaitable hello, never answered
     s.wait_for_close();
   });
@@ -320,9 +322,7 @@ TEST(MonitorStreaming, CancelCheckBreaksAnAwaitedReadTheServerStillHolds) {
 TEST(MonitorStreaming, PollModeNeverSendsAnAwaitableHello) {
   RequestLog log;
   LoopbackPeer peer([&](PeerStream& s) {
-    auto handshake = s.read_message();
-    log.record(handshake);
-    s.write(testing::reply_to(handshake, hello_with_version(1)));
+    answer_handshake(s, log, 1);
     for (int i = 0; i < 2; ++i) {
       auto hello = s.read_message();
       log.record(hello);
@@ -354,9 +354,7 @@ TEST(MonitorStreaming, AnAwaitedReplyMayTakeLongerThanConnectTimeout) {
   // reply the server holds for 500 ms is a success, where a plain hello would have timed out.
   RequestLog log;
   LoopbackPeer peer([&](PeerStream& s) {
-    auto handshake = s.read_message();
-    log.record(handshake);
-    s.write(testing::reply_to(handshake, hello_with_version(1)));
+    answer_handshake(s, log, 1);
     auto awaitable = s.read_message();
     log.record(awaitable);
     std::this_thread::sleep_for(500ms);
@@ -406,9 +404,7 @@ TEST(MonitorStreaming, TheRttMonitorSendsPlainHellosOnItsOwnConnection) {
   RequestLog monitoring, rtt;
   LoopbackServer server([&](PeerStream& s, int connection) {
     RequestLog& log = connection == 0 ? monitoring : rtt;
-    auto handshake = s.read_message();
-    log.record(handshake);
-    s.write(testing::reply_to(handshake, hello_with_version(1)));
+    answer_handshake(s, log, 1);
     if (connection == 0) {
       log.record(s.read_message());  // the awaitable hello, held
     } else {

@@ -11,6 +11,7 @@
 // (net/async_connection.hpp: ECANCELED, i.e. operation_aborted), and one the client's close()
 // broke throws Error(errc::client_closed).
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/cancellation_state.hpp>
 #include <boost/asio/deferred.hpp>
@@ -18,6 +19,7 @@
 #include <exception>
 #include <memory>
 #include <optional>
+#include <tuple>
 #include <utility>
 #include <variant>
 
@@ -46,9 +48,11 @@ inline boost::asio::awaitable<ClientCore::AsyncLeased> lease_for(
   return core.co_lease_for(executor, read, read_preference);
 }
 
-inline boost::asio::awaitable<AsyncConnectionPool::Lease> checkout(
-    AsyncConnectionPool& pool, const boost::asio::any_io_executor& executor) {
-  return pool.checkout(executor);
+// Awaited with deferred: a checkout that waits in the queue is no coroutine frame. As a tuple:
+// Boost 1.81 cannot co_await a deferred (std::exception_ptr, T) completion (awaitable.hpp tests
+// its result struct as a pointer).
+inline auto checkout(AsyncConnectionPool& pool, const boost::asio::any_io_executor& executor) {
+  return pool.async_checkout(executor, boost::asio::as_tuple(boost::asio::deferred));
 }
 
 // The command a step sends, with $readPreference added for a read (`with` keeps that copy).
@@ -64,6 +68,13 @@ inline ClientCore::AsyncCommand begin_command(ClientCore& core, ClientCore::Asyn
                                   with ? with->view() : command.body, command.sequences);
 }
 
+// What co_execute returns, made outside its frame (a named local there would take a slot in the
+// frame for the whole operation).
+template <typename Result>
+Executed<Result> executed_of(Result&& result, HostAndPort& server) {
+  return Executed<Result>{std::move(result), std::move(server)};
+}
+
 // Throws the cancellation error when the awaiting operation was cancelled before it started
 // (the fast path below never reaches the waits that would see it).
 void throw_if_cancelled(const boost::asio::cancellation_state& state);
@@ -75,10 +86,12 @@ void throw_if_cancelled(const boost::asio::cancellation_state& state);
 // server's checkout is awaited here, without co_lease_for's frame), and each round trip is
 // awaited here (ClientCore::begin_async_command / finish_async_command), not through a
 // co_run_on_lease frame.
+//
+// `read_preference` is a reference: the caller's co_await expression (AsyncEngine::execute's)
+// keeps it, and a copy would take a slot in the frame.
 template <ops::Operation Op>
-boost::asio::awaitable<Executed<typename Op::Result>> co_execute(std::shared_ptr<ClientCore> core,
-                                                                 Op& op,
-                                                                 ReadPreference read_preference) {
+boost::asio::awaitable<Executed<typename Op::Result>> co_execute(
+    std::shared_ptr<ClientCore> core, Op& op, const ReadPreference& read_preference) {
   const bool read = op.kind() == ops::OperationKind::kRead;
   auto executor = co_await boost::asio::this_coro::executor;
   async_engine_detail::throw_if_cancelled(co_await boost::asio::this_coro::cancellation_state);
@@ -87,12 +100,10 @@ boost::asio::awaitable<Executed<typename Op::Result>> co_execute(std::shared_ptr
   const ClientCore::FastLease fast =
       core->try_lease_for(executor, read, read_preference, leased, pool);
   if (fast == ClientCore::FastLease::kCheckout) {
-    std::exception_ptr failure;
-    try {
-      leased.lease = co_await async_engine_detail::checkout(*pool, executor);
-    } catch (...) {
-      failure = std::current_exception();
-    }
+    std::tuple<std::exception_ptr, AsyncConnectionPool::Lease> checked =
+        co_await async_engine_detail::checkout(*pool, executor);
+    std::exception_ptr failure = std::move(std::get<0>(checked));
+    leased.lease = std::move(std::get<1>(checked));
     pool.reset();
     if (failure) core->rethrow_checkout_failure(std::move(failure), leased.selected.address);
   } else if (fast == ClientCore::FastLease::kSelect) {
@@ -111,10 +122,8 @@ boost::asio::awaitable<Executed<typename Op::Result>> co_execute(std::shared_ptr
     }
     step = op.on_reply(core->finish_async_command(command, leased.lease, std::move(failure)));
   }
-  // A named result: GCC 12 destroys the members of an aggregate built in a co_return twice.
-  Executed<typename Op::Result> executed{std::move(op).result(),
-                                         std::move(leased.selected.address)};
-  co_return executed;
+  // Not an aggregate built in the co_return: GCC 12 destroys its members twice.
+  co_return async_engine_detail::executed_of(std::move(op).result(), leased.selected.address);
 }
 
 // Runs `op` on one given server (a cursor's getMore).

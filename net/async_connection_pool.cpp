@@ -1,8 +1,6 @@
 #include "net/async_connection_pool.hpp"
 
 #include <algorithm>
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/deferred.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -46,15 +44,16 @@ void AsyncContextGuard::shutdown() {
   }
 }
 
-// One checkout waiting for a connection to come back. The timer it waits on lives in the
-// checkout's coroutine frame; `timer` points to it while it waits (under `mutex`), so that a wake
-// posted after the checkout has ended finds nothing to cancel.
+// One checkout in the queue. Its timer expires at the checkout's wait deadline; a wake sets
+// `woken` and cancels the timer's wait (posted to the timer's executor, the only place the timer
+// is touched), so the checkout looks again. `waiting` says, under `mutex`, that a wait is pending
+// for the wake to cancel.
 struct AsyncConnectionPool::Waiter {
-  explicit Waiter(asio::any_io_executor e) : executor(std::move(e)) {}
-  asio::any_io_executor executor;
+  explicit Waiter(const asio::any_io_executor& executor) : timer(executor) {}
+  asio::steady_timer timer;
   std::mutex mutex;
-  asio::steady_timer* timer = nullptr;
   bool woken = false;
+  bool waiting = false;
   // Under the pool's mutex: whether it is on waiters_, and where.
   bool listed = false;
   std::list<std::shared_ptr<Waiter>>::iterator position;
@@ -126,9 +125,11 @@ void AsyncConnectionPool::wake_one_locked() noexcept {
     waiter->woken = true;
   }
   try {
-    asio::post(waiter->executor, [waiter] {
+    asio::post(waiter->timer.get_executor(), [waiter] {
+      // Not when the wake was used already (the checkout resumed at its deadline and looked):
+      // this cancel would then break the checkout's next wait.
       std::lock_guard lock(waiter->mutex);
-      if (waiter->timer) waiter->timer->cancel();
+      if (waiter->waiting && waiter->woken) waiter->timer.cancel();
     });
   } catch (...) {
     // Posting allocates; without memory the waiter finds out at its deadline instead.
@@ -164,46 +165,87 @@ std::optional<AsyncConnectionPool::Lease> AsyncConnectionPool::try_checkout(
 
 asio::awaitable<AsyncConnectionPool::Lease> AsyncConnectionPool::checkout(
     asio::any_io_executor executor, std::optional<Deadline> limit) {
-  const Deadline pool_deadline = Deadline::after(options_.wait_timeout, "waitQueueTimeoutMS");
-  const Deadline wait_deadline = limit ? Deadline::earlier(pool_deadline, *limit) : pool_deadline;
-  // Made only when the checkout has to wait.
-  std::shared_ptr<Waiter> waiter;
-  // Takes the waiter off the list however this frame ends (a timeout, a cancellation, an
-  // exception, or the frame destroyed with its io_context).
-  struct Unregister {
-    AsyncConnectionPool* pool;
-    const std::shared_ptr<Waiter>* waiter;
-    ~Unregister() {
-      if (!*waiter) return;
-      std::lock_guard lock(pool->mutex_);
-      if ((*waiter)->listed) {
-        pool->waiters_.erase((*waiter)->position);
-        (*waiter)->listed = false;
-        return;
-      }
-      // Woken but leaving without looking (its deadline, a cancellation, its frame destroyed):
-      // the wake meant a connection or a slot is free, so it passes to the next waiter.
+  return async_checkout(std::move(executor), std::move(limit), asio::use_awaitable);
+}
+
+AsyncConnectionPool::CheckoutOp::CheckoutOp(std::shared_ptr<AsyncConnectionPool> p,
+                                            asio::any_io_executor e, std::optional<Deadline> l)
+    : pool(std::move(p)), executor(std::move(e)), limit(std::move(l)) {
+  const Deadline pool_deadline = Deadline::after(pool->options_.wait_timeout, "waitQueueTimeoutMS");
+  wait_deadline = limit ? Deadline::earlier(pool_deadline, *limit) : pool_deadline;
+  pool_timeout = wait_deadline.source == pool_deadline.source;
+}
+
+void AsyncConnectionPool::CheckoutOp::leave_queue() noexcept {
+  if (!pool || !waiter) return;
+  {
+    std::lock_guard lock(pool->mutex_);
+    pool->leave_queue_locked(*waiter);
+  }
+  waiter.reset();
+}
+
+void AsyncConnectionPool::leave_queue_locked(Waiter& waiter) noexcept {
+  if (waiter.listed) {
+    waiters_.erase(waiter.position);
+    waiter.listed = false;
+    return;
+  }
+  // Woken but leaving without looking (its deadline, a cancellation, its io_context destroyed):
+  // the wake meant a connection or a slot is free, so it passes to the next waiter.
+  bool woken = false;
+  {
+    std::lock_guard waiter_lock(waiter.mutex);
+    woken = std::exchange(waiter.woken, false);
+  }
+  if (woken) wake_one_locked();
+}
+
+asio::steady_timer& AsyncConnectionPool::timer_of(Waiter& waiter) noexcept {
+  return waiter.timer;
+}
+
+AsyncConnectionPool::Next AsyncConnectionPool::checkout_step(
+    CheckoutOp& op, const boost::system::error_code* waited, std::exception_ptr& failure) noexcept {
+  try {
+    if (waited) {
       bool woken = false;
       {
-        std::lock_guard waiter_lock((*waiter)->mutex);
-        woken = std::exchange((*waiter)->woken, false);
+        std::lock_guard lock(op.waiter->mutex);
+        op.waiter->waiting = false;
+        woken = std::exchange(op.waiter->woken, false);
       }
-      if (woken) pool->wake_one_locked();
+      if (!woken) {
+        const Deadline& deadline = op.wait_deadline;
+        if (*waited) throw cancelled_error("waiting for a connection to " + address_.to_string());
+        if (op.pool_timeout) {
+          throw Error(errc::pool_timeout,
+                      "no connection to " + address_.to_string() + " came free within " +
+                          std::to_string(deadline.budget.count()) + " ms (waitQueueTimeoutMS)");
+        }
+        throw Error(errc::timeout, "waiting for a connection to " + address_.to_string() +
+                                       " timed out after " +
+                                       std::to_string(deadline.budget.count()) + " ms (" +
+                                       std::string(deadline.source) + ")");
+      }
     }
-  } unregister{this, &waiter};
-
-  // The steps are coroutines of their own (establish, wait_turn), so that a checkout waiting in
-  // the queue (most of them, in a burst: maxConnecting) keeps only this small frame and the
-  // wait's, not the establishment's locals as well.
-  for (;;) {
-    Next next = next_step(executor, waiter);
-    if (next.lease) co_return std::move(*next.lease);
-    if (next.establish) co_return co_await establish(executor, next.generation, limit);
-    co_await wait_turn(*waiter, executor, wait_deadline, pool_deadline.source);
+    for (;;) {
+      Next next = next_step(op.executor, op.wait_deadline, op.waiter);
+      if (next.lease || next.establish) return next;
+      // Listed: wait, unless a wake came in the meantime (then look again at once).
+      std::lock_guard lock(op.waiter->mutex);
+      if (std::exchange(op.waiter->woken, false)) continue;
+      op.waiter->waiting = true;
+      return next;
+    }
+  } catch (...) {
+    failure = std::current_exception();
   }
+  return {};
 }
 
 AsyncConnectionPool::Next AsyncConnectionPool::next_step(const asio::any_io_executor& executor,
+                                                         const Deadline& wait_deadline,
                                                          std::shared_ptr<Waiter>& waiter) {
   const asio::execution_context& context = context_of(executor);
   const std::shared_ptr<ConnectionPool> twin = twin_.lock();
@@ -227,7 +269,11 @@ AsyncConnectionPool::Next AsyncConnectionPool::next_step(const asio::any_io_exec
     next.establish = true;
     return next;
   }
-  if (!waiter) waiter = std::make_shared<Waiter>(executor);
+  if (!waiter) {
+    waiter = std::make_shared<Waiter>(executor);
+    waiter->timer.expires_at(wait_deadline.at ? *wait_deadline.at
+                                              : asio::steady_timer::time_point::max());
+  }
   if (!waiter->listed) {
     waiters_.push_back(waiter);
     waiter->position = std::prev(waiters_.end());
@@ -288,49 +334,6 @@ asio::awaitable<AsyncConnectionPool::Lease> AsyncConnectionPool::establish(
   }
   establishing.handed_out = true;
   co_return Lease(shared_from_this(), std::move(connection), generation);
-}
-
-asio::awaitable<void> AsyncConnectionPool::wait_turn(Waiter& waiter,
-                                                     const asio::any_io_executor& executor,
-                                                     const Deadline& wait_deadline,
-                                                     std::string_view pool_source) {
-  // Wait for a connection to come back, a slot to free up, or close().
-  asio::steady_timer timer(executor);
-  if (wait_deadline.at) {
-    timer.expires_at(*wait_deadline.at);
-  } else {
-    timer.expires_at(asio::steady_timer::time_point::max());
-  }
-  bool woken_already = false;
-  {
-    std::lock_guard lock(waiter.mutex);
-    woken_already = waiter.woken;
-    if (!woken_already) waiter.timer = &timer;
-  }
-  boost::system::error_code ec;
-  if (!woken_already) {
-    // deferred, not use_awaitable: the wait is awaited without a coroutine frame of its own.
-    std::tie(ec) = co_await timer.async_wait(asio::as_tuple(asio::deferred));
-  }
-  bool woken = false;
-  {
-    std::lock_guard lock(waiter.mutex);
-    waiter.timer = nullptr;
-    woken = std::exchange(waiter.woken, false);
-  }
-  if (woken) co_return;
-  if (!ec) {
-    if (wait_deadline.source == pool_source) {
-      throw Error(errc::pool_timeout,
-                  "no connection to " + address_.to_string() + " came free within " +
-                      std::to_string(wait_deadline.budget.count()) + " ms (waitQueueTimeoutMS)");
-    }
-    throw Error(errc::timeout, "waiting for a connection to " + address_.to_string() +
-                                   " timed out after " +
-                                   std::to_string(wait_deadline.budget.count()) + " ms (" +
-                                   std::string(wait_deadline.source) + ")");
-  }
-  throw cancelled_error("waiting for a connection to " + address_.to_string());
 }
 
 void AsyncConnectionPool::give_back(std::shared_ptr<AsyncConnection> connection,

@@ -34,12 +34,18 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/compose.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/system/error_code.hpp>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <list>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <type_traits>
 #include <vector>
 
 #include "net/async_connection.hpp"
@@ -86,6 +92,23 @@ class AsyncConnectionPool : public std::enable_shared_from_this<AsyncConnectionP
   // (net/async_connection.hpp), and what a new connection's connect and handshake throw.
   boost::asio::awaitable<Lease> checkout(boost::asio::any_io_executor executor,
                                          std::optional<Deadline> limit = std::nullopt);
+  // checkout() as an Asio asynchronous operation completing with (std::exception_ptr, Lease),
+  // without a coroutine: awaited with boost::asio::deferred (as the engine does), a checkout
+  // waiting in the queue is only this operation's state, held by its timer's pending wait, and
+  // the pool's Waiter. A connection of its own is still established by a coroutine (establish).
+  template <typename Token>
+  auto async_checkout(boost::asio::any_io_executor executor, Token&& token) {
+    // The initiation holds only the pool and the executor until it runs: a deferred operation
+    // is kept, twice, in the frame of the coroutine that awaits it.
+    return boost::asio::async_initiate<Token, void(std::exception_ptr, Lease)>(
+        InitiateCheckout{shared_from_this()}, token, std::move(executor));
+  }
+  template <typename Token>
+  auto async_checkout(boost::asio::any_io_executor executor, std::optional<Deadline> limit,
+                      Token&& token) {
+    return boost::asio::async_initiate<Token, void(std::exception_ptr, Lease)>(
+        InitiateCheckout{shared_from_this()}, token, std::move(executor), std::move(limit));
+  }
   // checkout()'s first step without a coroutine: an idle connection of `executor`'s context, or
   // an empty optional when there is none (checkout() would connect or wait). Throws
   // Error(errc::client_closed) as checkout() does. The engine's fast path: an operation that
@@ -113,14 +136,8 @@ class AsyncConnectionPool : public std::enable_shared_from_this<AsyncConnectionP
     std::shared_ptr<AsyncConnection> connection;
     std::uint64_t generation;
   };
-  struct Waiter;  // one suspended checkout (defined in the .cpp)
+  struct Waiter;  // one checkout in the queue (defined in the .cpp)
 
-  void give_back(std::shared_ptr<AsyncConnection> connection, std::uint64_t generation,
-                 bool discard) noexcept;
-  // Under mutex_: closes the idle connections that are stale (older generation) or broken, and
-  // takes the most recently returned one of `context`, if any.
-  std::optional<Lease> take_idle_locked(const boost::asio::execution_context& context,
-                                        std::uint64_t generation);
   // What checkout does next: take `lease`, establish a new connection (a slot and a
   // maxConnecting turn are reserved for it), or neither: wait, `waiter` listed.
   struct Next {
@@ -128,14 +145,85 @@ class AsyncConnectionPool : public std::enable_shared_from_this<AsyncConnectionP
     bool establish = false;
     std::uint64_t generation = 0;
   };
-  Next next_step(const boost::asio::any_io_executor& executor, std::shared_ptr<Waiter>& waiter);
+  // The steps of async_checkout: look (next_step); take the lease, establish one, or wait on the
+  // Waiter's timer, which a wake cancels; look again when woken.
+  struct CheckoutOp {
+    CheckoutOp(std::shared_ptr<AsyncConnectionPool> p, boost::asio::any_io_executor e,
+               std::optional<Deadline> l);
+    CheckoutOp(CheckoutOp&&) noexcept = default;
+    CheckoutOp& operator=(CheckoutOp&&) = delete;
+    // A checkout destroyed without completing (its io_context destroyed) leaves the queue too.
+    ~CheckoutOp() { leave_queue(); }
+
+    template <typename Self>
+    void operator()(Self& self) {
+      step(self, nullptr);
+    }
+    template <typename Self>
+    void operator()(Self& self, boost::system::error_code waited) {
+      step(self, &waited);
+    }
+    template <typename Self>
+    void operator()(Self& self, std::exception_ptr failure, Lease lease) {
+      leave_queue();
+      self.complete(std::move(failure), std::move(lease));
+    }
+    template <typename Self>
+    void step(Self& self, const boost::system::error_code* waited) {
+      std::exception_ptr failure;
+      Next next = pool->checkout_step(*this, waited, failure);
+      if (failure || next.lease) {
+        leave_queue();
+        self.complete(std::move(failure), next.lease ? std::move(*next.lease) : Lease());
+        return;
+      }
+      if (next.establish) {
+        // Copied first: `self` (this object with it) is moved into the completion.
+        boost::asio::any_io_executor on = executor;
+        auto establishing = pool->establish(on, next.generation, limit);
+        boost::asio::co_spawn(on, std::move(establishing), std::move(self));
+        return;
+      }
+      boost::asio::steady_timer& timer = timer_of(*waiter);
+      timer.async_wait(std::move(self));
+    }
+    // Takes the waiter off the queue; a wake it got and did not use passes to the next waiter.
+    void leave_queue() noexcept;
+
+    std::shared_ptr<AsyncConnectionPool> pool;  // empty once moved from
+    boost::asio::any_io_executor executor;
+    std::optional<Deadline> limit;
+    Deadline wait_deadline;          // waitQueueTimeoutMS from the start, or `limit` if earlier
+    bool pool_timeout = true;        // whether wait_deadline is waitQueueTimeoutMS's
+    std::shared_ptr<Waiter> waiter;  // made when it first has to wait
+  };
+  struct InitiateCheckout {
+    std::shared_ptr<AsyncConnectionPool> pool;
+    template <typename Handler>
+    void operator()(Handler&& handler, boost::asio::any_io_executor executor,
+                    std::optional<Deadline> limit = std::nullopt) const {
+      boost::asio::async_compose<std::decay_t<Handler>, void(std::exception_ptr, Lease)>(
+          CheckoutOp(pool, std::move(executor), std::move(limit)), handler);
+    }
+  };
+
+  void give_back(std::shared_ptr<AsyncConnection> connection, std::uint64_t generation,
+                 bool discard) noexcept;
+  // Under mutex_: closes the idle connections that are stale (older generation) or broken, and
+  // takes the most recently returned one of `context`, if any.
+  std::optional<Lease> take_idle_locked(const boost::asio::execution_context& context,
+                                        std::uint64_t generation);
+  Next next_step(const boost::asio::any_io_executor& executor, const Deadline& wait_deadline,
+                 std::shared_ptr<Waiter>& waiter);
+  // One step of CheckoutOp: after a wait (`waited`: how the timer's wait ended) the wait's
+  // outcome, then next_step until it gives a lease or an establishment, or the checkout must
+  // wait (its waiter listed and not woken yet). A failure goes to `failure`.
+  Next checkout_step(CheckoutOp& op, const boost::system::error_code* waited,
+                     std::exception_ptr& failure) noexcept;
+  static boost::asio::steady_timer& timer_of(Waiter& waiter) noexcept;
+  void leave_queue_locked(Waiter& waiter) noexcept;
   boost::asio::awaitable<Lease> establish(boost::asio::any_io_executor executor,
                                           std::uint64_t generation, std::optional<Deadline> limit);
-  // Returns once woken; throws the timeout or cancellation of the wait.
-  boost::asio::awaitable<void> wait_turn(Waiter& waiter,
-                                         const boost::asio::any_io_executor& executor,
-                                         const Deadline& wait_deadline,
-                                         std::string_view pool_source);
   // Under mutex_: wakes the first waiter (a connection or a slot may be free for it).
   void wake_one_locked() noexcept;
   void check_open_locked() const;

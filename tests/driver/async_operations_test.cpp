@@ -766,6 +766,42 @@ TEST(AsyncOperations, StoppingAndDestroyingTheIoContextWithOperationsPendingLeak
   EXPECT_TRUE(found);
 }
 
+// The same with an operation queued for the pool's only connection (maxPoolSize=1) when the
+// io_context goes: its checkout (an Asio operation waiting on its queue entry's timer, no
+// coroutine) is destroyed with the context, leaves the pool's queue and frees its entry (ASan:
+// no leak), and the slot the hung find held is free again: the next operation gets it.
+TEST(AsyncOperations, DestroyingTheIoContextWithACheckoutQueuedFreesItsPlaceInThePool) {
+  Recorder recorder;
+  recorder.hang_on = "find";
+  LoopbackServer server(recorder.script());
+  MongoClient client("mongodb://" + server.address().to_string() +
+                     "/?maxPoolSize=1&serverSelectionTimeoutMS=5000");
+  int completed = 0;
+  {
+    asio::io_context io;
+    for (int i = 0; i < 2; ++i) {
+      asio::co_spawn(
+          io,
+          [&]() -> asio::awaitable<void> {
+            co_await client["app"]["c"].async_find_one(bson::View(), asio::use_awaitable);
+            ++completed;
+          },
+          asio::detached);
+    }
+    std::thread runner([&] { io.run(); });
+    ASSERT_TRUE(recorder.wait_hung(1));
+    std::this_thread::sleep_for(50ms);  // the second find is queued by now
+    io.stop();
+    runner.join();
+  }
+  EXPECT_EQ(completed, 0);
+  EXPECT_EQ(recorder.taken().size(), 1u) << "only the first find reached the server";
+  recorder.hang_on.clear();
+  asio::io_context other;
+  auto found = run(other, client["app"]["c"].async_find_one(bson::View(), asio::use_awaitable));
+  EXPECT_TRUE(found);
+}
+
 TEST(AsyncOperations, AThousandConcurrentFindOnesFromOneThread) {
   Recorder recorder;
   LoopbackServer server(recorder.script());

@@ -53,8 +53,8 @@ std::shared_ptr<EventDispatcher> make_dispatcher(ClientOptions& options) {
 
 ClientCore::ClientCore(ConnectionString uri, ClientOptions options)
     : uri_(std::move(uri)),
-      events_(make_dispatcher(options)),
       async_executor_(std::move(options.executor)),
+      events_(make_dispatcher(options)),
       dns_(std::move(options.dns)),
       fork_generation_(current_fork_generation()) {
   if (options.srv_rescan_interval.count() <= 0) {

@@ -162,7 +162,7 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   // without waiting. Throws what co_lease_for throws.
   //   kLeased: `leased` is set;
   //   kCheckout: a server is selected (leased.selected) but its pool has no idle connection for
-  //     `executor`: the caller awaits `pool`->checkout() itself (without a co_lease_for frame),
+  //     `executor`: the caller awaits `pool`->async_checkout() itself (no co_lease_for frame),
   //     mapping its failure with rethrow_checkout_failure;
   //   kSelect: no server suits now: the caller awaits co_lease_for.
   enum class FastLease { kLeased, kCheckout, kSelect };

@@ -112,7 +112,7 @@ class AsyncConnectionPool : public std::enable_shared_from_this<AsyncConnectionP
   // checkout()'s first step without a coroutine: an idle connection of `executor`'s context, or
   // an empty optional when there is none (checkout() would connect or wait). Throws
   // Error(errc::client_closed) as checkout() does. The engine's fast path: an operation that
-  // finds a connection at once allocates no checkout frame.
+  // finds a connection at once starts no checkout operation.
   std::optional<Lease> try_checkout(const boost::asio::any_io_executor& executor);
 
   void close() noexcept;

@@ -39,12 +39,6 @@ using bench::open_fds;
 using bench::peak_rss_kib;
 using bench::rss_kib;
 
-// Resident set size now, from /proc/self/statm (its second field, in pages).
-
-// Open file descriptors now (mostly sockets: how many connections the client really holds).
-
-// The peak resident set size of the process so far (VmHWM in /proc/self/status).
-
 }  // namespace
 
 int main(int argc, char** argv) {

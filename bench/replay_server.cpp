@@ -15,7 +15,13 @@
 // they would against mongod. Other opcodes, and an OP_MSG whose checksum flag is set, close the
 // connection.
 //
-//   bench_replay_server PORT [THREADS]
+//   bench_replay_server PORT [THREADS [DOCUMENT_JSON COUNT]]
+//
+// With DOCUMENT_JSON and COUNT (bench/driverbench/run.py: tweet.json and 10,000) the server holds
+// a canned collection of COUNT copies of that document, with _id 1..COUNT, built once at start:
+// a find whose filter has an _id gets that copy (in firstBatch, cursor id 0); a find without one
+// opens a cursor over the COUNT copies: firstBatch holds batchSize (default 101) of them, each
+// getMore the next batchSize (default: as many as fit in 16 MiB), the last batch has cursor id 0.
 //
 // PORT 0 picks a free port. Prints "port <n>" on stdout once listening, then serves until killed.
 // THREADS (default 1) threads run one io_context (epoll); each connection has at most one read or
@@ -24,6 +30,7 @@
 #include <bson/bson.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <cstdint>
@@ -102,22 +109,58 @@ bool is_hello(std::string_view name) {
 // The value the find reply carries in x: a short string, as a small document would have.
 constexpr const char* kPayload = "replayed document from bench_replay_server";
 
-// Builds the reply body for `command`; `connection_id` is for hello.
-void build_reply(const bson_t* command, std::int32_t connection_id, bson_t* reply) {
+// The canned collection (DOCUMENT_JSON COUNT): copy i (0-based) has _id i + 1. Read-only after
+// main() builds it, so sessions on any thread share it.
+// (Wrapped: bson_t's alignment attribute is lost on a std::vector<bson_t*> argument.)
+struct CannedDocument {
+  bson_t* doc;
+};
+std::vector<CannedDocument> canned;
+constexpr std::size_t kMaxBatchBytes = 16 * 1024 * 1024;
+
+// A canned document whose _id equals `id` (an integer), or null.
+const bson_t* canned_by_id(const bson_iter_t& id) {
+  if (!BSON_ITER_HOLDS_NUMBER(&id)) return nullptr;
+  const std::int64_t n = bson_iter_as_int64(&id);
+  if (n < 1 || n > static_cast<std::int64_t>(canned.size())) return nullptr;
+  return canned[static_cast<std::size_t>(n - 1)].doc;
+}
+
+// The batch size a find or getMore asks for (0: none given).
+std::int64_t batch_size_of(const bson_t* command) {
   bson_iter_t it;
-  if (!bson_iter_init(&it, command) || !bson_iter_next(&it)) {
-    BSON_APPEND_DOUBLE(reply, "ok", 1.0);
-    return;
+  if (bson_iter_init_find(&it, command, "batchSize") && BSON_ITER_HOLDS_NUMBER(&it)) {
+    return std::max<std::int64_t>(0, bson_iter_as_int64(&it));
   }
-  std::string_view name = bson_iter_key(&it);
-  if (is_hello(name)) {
-    build_hello(reply, connection_id);
-    return;
+  return 0;
+}
+
+// Appends canned documents from `next` on to `batch`, at most `limit` (0: no limit) and 16 MiB,
+// and returns the index after the last one appended.
+std::size_t append_canned(bson_t* batch, std::size_t next, std::int64_t limit) {
+  std::size_t bytes = 0, n = 0;
+  char key[16];
+  while (next < canned.size() && (limit == 0 || static_cast<std::int64_t>(n) < limit)) {
+    const bson_t* doc = canned[next].doc;
+    if (n > 0 && bytes + doc->len > kMaxBatchBytes) break;
+    const char* key_ptr;
+    const std::size_t key_len =
+        bson_uint32_to_string(static_cast<std::uint32_t>(n), &key_ptr, key, sizeof key);
+    bson_append_document(batch, key_ptr, static_cast<int>(key_len), doc);
+    bytes += doc->len;
+    ++n;
+    ++next;
   }
-  if (name != "find") {
-    BSON_APPEND_DOUBLE(reply, "ok", 1.0);
-    return;
-  }
+  return next;
+}
+
+// One connection's open cursor over the canned collection (the next document to send), if any.
+struct CannedCursor {
+  std::int64_t id = 0;
+  std::size_t next = 0;
+};
+
+std::string namespace_of(const bson_t* command, bson_iter_t it) {
   std::string ns;
   if (BSON_ITER_HOLDS_UTF8(&it)) {
     bson_iter_t db;
@@ -128,6 +171,69 @@ void build_reply(const bson_t* command, std::int32_t connection_id, bson_t* repl
   } else {
     ns = "bench.c";
   }
+  return ns;
+}
+
+// find and getMore against the canned collection.
+void build_canned_reply(const bson_t* command, std::string_view name, CannedCursor& cursor_state,
+                        bson_t* reply) {
+  bson_iter_t it;
+  bson_iter_init(&it, command);
+  bson_iter_next(&it);
+  const std::string ns = namespace_of(command, it);
+  bson_t cursor, batch;
+  BSON_APPEND_DOCUMENT_BEGIN(reply, "cursor", &cursor);
+  std::int64_t id = 0;
+  bson_iter_t id_filter;
+  if (name == "find" && bson_iter_init(&it, command) &&
+      bson_iter_find_descendant(&it, "filter._id", &id_filter)) {
+    BSON_APPEND_ARRAY_BEGIN(&cursor, "firstBatch", &batch);
+    if (const bson_t* doc = canned_by_id(id_filter)) BSON_APPEND_DOCUMENT(&batch, "0", doc);
+    bson_append_array_end(&cursor, &batch);
+  } else if (name == "find") {
+    std::int64_t limit = batch_size_of(command);
+    BSON_APPEND_ARRAY_BEGIN(&cursor, "firstBatch", &batch);
+    cursor_state.next = append_canned(&batch, 0, limit == 0 ? 101 : limit);
+    bson_append_array_end(&cursor, &batch);
+    if (cursor_state.next < canned.size()) id = cursor_state.id = cursor_state.id + 1;
+  } else {  // getMore
+    BSON_APPEND_ARRAY_BEGIN(&cursor, "nextBatch", &batch);
+    bson_iter_t requested;
+    if (bson_iter_init_find(&requested, command, "getMore") &&
+        bson_iter_as_int64(&requested) == cursor_state.id && cursor_state.id != 0) {
+      cursor_state.next = append_canned(&batch, cursor_state.next, batch_size_of(command));
+      if (cursor_state.next < canned.size()) id = cursor_state.id;
+    }
+    bson_append_array_end(&cursor, &batch);
+  }
+  BSON_APPEND_INT64(&cursor, "id", id);
+  BSON_APPEND_UTF8(&cursor, "ns", ns.c_str());
+  bson_append_document_end(reply, &cursor);
+  BSON_APPEND_DOUBLE(reply, "ok", 1.0);
+}
+
+// Builds the reply body for `command`; `connection_id` is for hello.
+void build_reply(const bson_t* command, std::int32_t connection_id, CannedCursor& cursor_state,
+                 bson_t* reply) {
+  bson_iter_t it;
+  if (!bson_iter_init(&it, command) || !bson_iter_next(&it)) {
+    BSON_APPEND_DOUBLE(reply, "ok", 1.0);
+    return;
+  }
+  std::string_view name = bson_iter_key(&it);
+  if (is_hello(name)) {
+    build_hello(reply, connection_id);
+    return;
+  }
+  if (!canned.empty() && (name == "find" || name == "getMore")) {
+    build_canned_reply(command, name, cursor_state, reply);
+    return;
+  }
+  if (name != "find") {
+    BSON_APPEND_DOUBLE(reply, "ok", 1.0);
+    return;
+  }
+  const std::string ns = namespace_of(command, it);
   bson_t cursor, batch, doc;
   BSON_APPEND_DOCUMENT_BEGIN(reply, "cursor", &cursor);
   BSON_APPEND_ARRAY_BEGIN(&cursor, "firstBatch", &batch);
@@ -239,7 +345,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
     bson_t reply;
     bson_init(&reply);
-    build_reply(&command, connection_id_, &reply);
+    build_reply(&command, connection_id_, cursor_, &reply);
     const std::size_t start = out_.size();
     append_i32(out_, 0);  // messageLength, patched below
     append_i32(out_, 0);  // requestID
@@ -269,6 +375,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   tcp::socket socket_;
   std::int32_t connection_id_;
+  CannedCursor cursor_;
   std::vector<std::uint8_t> in_;
   std::size_t filled_ = 0;
   std::vector<std::uint8_t> out_;
@@ -287,12 +394,40 @@ void accept(tcp::acceptor& acceptor) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2 && argc != 3) {
-    std::fprintf(stderr, "usage: %s PORT [THREADS]\n", argv[0]);
+  if (argc != 2 && argc != 3 && argc != 5) {
+    std::fprintf(stderr, "usage: %s PORT [THREADS [DOCUMENT_JSON COUNT]]\n", argv[0]);
     return 2;
   }
   const long port = std::strtol(argv[1], nullptr, 10);
-  const long threads = argc == 3 ? std::strtol(argv[2], nullptr, 10) : 1;
+  const long threads = argc >= 3 ? std::strtol(argv[2], nullptr, 10) : 1;
+  if (argc == 5) {
+    bson_error_t error;
+    std::string json;
+    if (FILE* f = std::fopen(argv[3], "rb")) {
+      char chunk[4096];
+      for (std::size_t n; (n = std::fread(chunk, 1, sizeof chunk, f)) > 0;) json.append(chunk, n);
+      std::fclose(f);
+    }
+    bson_t* source = bson_new_from_json(reinterpret_cast<const std::uint8_t*>(json.data()),
+                                        static_cast<ssize_t>(json.size()), &error);
+    const long count = std::strtol(argv[4], nullptr, 10);
+    if (!source || count < 1 || count > 10'000'000) {
+      std::fprintf(stderr, "%s: %s (COUNT must be in 1..10000000)\n", argv[3],
+                   source ? "bad COUNT" : error.message);
+      return 2;
+    }
+    for (long i = 1; i <= count; ++i) {
+      bson_t* doc = bson_new();
+      BSON_APPEND_INT32(doc, "_id", static_cast<std::int32_t>(i));
+      bson_iter_t it;
+      bson_iter_init(&it, source);
+      while (bson_iter_next(&it)) {
+        if (std::strcmp(bson_iter_key(&it), "_id") != 0) bson_append_iter(doc, nullptr, 0, &it);
+      }
+      canned.push_back({doc});
+    }
+    bson_destroy(source);
+  }
   if (port < 0 || port > 65535 || threads < 1 || threads > 64) {
     std::fprintf(stderr, "PORT must be in 0..65535, THREADS in 1..64\n");
     return 2;

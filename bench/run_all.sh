@@ -6,7 +6,7 @@
 #
 #   BUILD_DIR  default build-bench (relative to the repository)
 #   PART       any of: wire_codec cursor_destroy executor topology cursors round_trips
-#              idle_clients (default: all). Parts not named keep their earlier raw results, so
+#              idle_clients driverbench (default: all). Parts not named keep their earlier raw results, so
 #              one noisy part can be rerun alone and the report regenerated.
 #
 # Environment:
@@ -27,7 +27,7 @@ invocation="${MONGOSLICE_BENCH_MAX_LOAD:+MONGOSLICE_BENCH_MAX_LOAD=$MONGOSLICE_B
 invocation+="bench/run_all.sh${*:+ $*}"
 build=${1:-build-bench}
 shift $(($# > 0 ? 1 : 0))
-all_parts=(wire_codec cursor_destroy executor topology cursors round_trips idle_clients)
+all_parts=(wire_codec cursor_destroy executor topology cursors round_trips idle_clients driverbench)
 parts=("$@")
 ((${#parts[@]})) || parts=("${all_parts[@]}")
 results=bench/results
@@ -86,6 +86,7 @@ targets_of() {
     cursors) echo bench_client_cursors bench_libmongoc_cursors ;;
     round_trips) echo bench_client_round_trips bench_libmongoc_round_trips ;;
     idle_clients) echo bench_idle_clients ;;
+    driverbench) echo bench_mongoslice_driverbench bench_libmongoc_driverbench bench_replay_server ;;
   esac
 }
 targets=()
@@ -201,8 +202,25 @@ for part in "${parts[@]}"; do
       run round_trips "$raw/round_trips.json" bench/round_trips_compare.sh "$build" 2000 5 ;;
     idle_clients)
       run idle_clients "$raw/idle_clients.json" bench/idle_clients_compare.sh "$build" 20 20 3 ;;
+    driverbench)
+      # The spec's tasks for the three drivers, 3 interleaved rounds (bench/driverbench/README.md);
+      # about 20 minutes. MONGOSLICE_BENCH_QUICK=1: the smoke run (~30 s).
+      run driverbench "$raw/driverbench.json" "$py" bench/driverbench/run.py "$build" \
+        "$raw/driverbench.json" ${MONGOSLICE_BENCH_QUICK:+--quick} ;;
     *) echo "unknown part $part (parts: ${all_parts[*]})" >&2 ;;
   esac
 done
 
-"$py" bench/report.py "$raw" "$results" && echo "wrote $results/REPORT.md and $results/headline.png" >&2
+# bench/report.py writes REPORT.md afresh from the other parts' raw results: skipped when none
+# of them has any (a driverbench-only run then keeps the committed report's other sections).
+others=0
+for part in "${all_parts[@]}"; do
+  [[ $part != driverbench && -f $raw/$part.json ]] && others=1
+done
+if ((others)); then
+  "$py" bench/report.py "$raw" "$results" && echo "wrote $results/REPORT.md and $results/headline.png" >&2
+fi
+# DriverBench's section of REPORT.md (between its markers) and driverbench.png.
+if [[ -f $raw/driverbench.json ]]; then
+  "$py" bench/driverbench/report.py "$raw/driverbench.json" "$results"
+fi

@@ -13,7 +13,7 @@ ApplicationErrorKind kind_of(const Error& error) {
   if (value == static_cast<int>(errc::op_reply_error_flags)) return ApplicationErrorKind::kCommand;
   // Whatever the peer sent that cannot be trusted breaks the connection like a reset does.
   if (value >= static_cast<int>(errc::message_too_short) &&
-      value <= static_cast<int>(errc::op_reply_malformed)) {
+      value <= static_cast<int>(errc::decompression_failed)) {
     return ApplicationErrorKind::kNetwork;
   }
   switch (static_cast<errc>(value)) {

@@ -11,9 +11,15 @@
 // (net/async_connection.hpp: ECANCELED, i.e. operation_aborted), and one the client's close()
 // broke throws Error(errc::client_closed).
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/cancellation_state.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <exception>
 #include <memory>
+#include <optional>
+#include <tuple>
 #include <utility>
 #include <variant>
 
@@ -42,38 +48,82 @@ inline boost::asio::awaitable<ClientCore::AsyncLeased> lease_for(
   return core.co_lease_for(executor, read, read_preference);
 }
 
-inline boost::asio::awaitable<bson::Document> run_on_lease(
-    ClientCore& core, ClientCore::AsyncLeased& leased, const ops::CommandToSend& command,
-    const std::optional<bson::Document>& with) {
-  return core.co_run_on_lease(leased.selected.address, leased.lease, command.db,
-                              with ? with->view() : command.body, command.sequences);
+// Awaited with deferred: a checkout that waits in the queue is no coroutine frame. As a tuple:
+// Boost 1.81 cannot co_await a deferred (std::exception_ptr, T) completion (awaitable.hpp tests
+// its result struct as a pointer).
+inline auto checkout(AsyncConnectionPool& pool, const boost::asio::any_io_executor& executor) {
+  return pool.async_checkout(executor, boost::asio::as_tuple(boost::asio::deferred));
 }
+
+// The command a step sends, with $readPreference added for a read (`with` keeps that copy).
+inline ClientCore::AsyncCommand begin_command(ClientCore& core, ClientCore::AsyncLeased& leased,
+                                              const ops::CommandToSend& command, bool read,
+                                              const ReadPreference& read_preference,
+                                              std::optional<bson::Document>& with) {
+  if (read) {
+    with = with_wire_read_preference(command.body, read_preference, leased.selected.type,
+                                     leased.selected.topology);
+  }
+  return core.begin_async_command(leased.selected.address, leased.lease, command.db,
+                                  with ? with->view() : command.body, command.sequences);
+}
+
+// What co_execute returns, made outside its frame (a named local there would take a slot in the
+// frame for the whole operation).
+template <typename Result>
+Executed<Result> executed_of(Result&& result, HostAndPort& server) {
+  return Executed<Result>{std::move(result), std::move(server)};
+}
+
+// Throws the cancellation error when the awaiting operation was cancelled before it started
+// (the fast path below never reaches the waits that would see it).
+void throw_if_cancelled(const boost::asio::cancellation_state& state);
 
 }  // namespace async_engine_detail
 
+// One frame per operation in flight: selection and checkout are awaited only when they must
+// wait (try_lease_for finds a server and an idle connection at once otherwise; a selected
+// server's checkout is awaited here, without co_lease_for's frame), and each round trip is
+// awaited here (ClientCore::begin_async_command / finish_async_command), not through a
+// co_run_on_lease frame.
+//
+// `read_preference` is a reference: the caller's co_await expression (AsyncEngine::execute's)
+// keeps it, and a copy would take a slot in the frame.
 template <ops::Operation Op>
-boost::asio::awaitable<Executed<typename Op::Result>> co_execute(std::shared_ptr<ClientCore> core,
-                                                                 Op& op,
-                                                                 ReadPreference read_preference) {
+boost::asio::awaitable<Executed<typename Op::Result>> co_execute(
+    std::shared_ptr<ClientCore> core, Op& op, const ReadPreference& read_preference) {
   const bool read = op.kind() == ops::OperationKind::kRead;
   auto executor = co_await boost::asio::this_coro::executor;
-  ClientCore::AsyncLeased leased =
-      co_await async_engine_detail::lease_for(*core, executor, read, read_preference);
+  async_engine_detail::throw_if_cancelled(co_await boost::asio::this_coro::cancellation_state);
+  ClientCore::AsyncLeased leased;
+  std::shared_ptr<AsyncConnectionPool> pool;
+  const ClientCore::FastLease fast =
+      core->try_lease_for(executor, read, read_preference, leased, pool);
+  if (fast == ClientCore::FastLease::kCheckout) {
+    std::tuple<std::exception_ptr, AsyncConnectionPool::Lease> checked =
+        co_await async_engine_detail::checkout(*pool, executor);
+    std::exception_ptr failure = std::move(std::get<0>(checked));
+    leased.lease = std::move(std::get<1>(checked));
+    pool.reset();
+    if (failure) core->rethrow_checkout_failure(std::move(failure), leased.selected.address);
+  } else if (fast == ClientCore::FastLease::kSelect) {
+    leased = co_await async_engine_detail::lease_for(*core, executor, read, read_preference);
+  }
   ops::Step step = op.start(limits_of(*leased.lease));
   while (const auto* send = std::get_if<ops::Send>(&step)) {
     std::optional<bson::Document> with_preference;
-    if (read) {
-      with_preference = with_wire_read_preference(send->command.body, read_preference,
-                                                  leased.selected.type, leased.selected.topology);
+    ClientCore::AsyncCommand command = async_engine_detail::begin_command(
+        *core, leased, send->command, read, read_preference, with_preference);
+    std::exception_ptr failure;
+    try {
+      co_await leased.lease->async_exchange(command.exchange, boost::asio::deferred);
+    } catch (...) {
+      failure = std::current_exception();
     }
-    bson::Document reply =
-        co_await async_engine_detail::run_on_lease(*core, leased, send->command, with_preference);
-    step = op.on_reply(std::move(reply));
+    step = op.on_reply(core->finish_async_command(command, leased.lease, std::move(failure)));
   }
-  // A named result: GCC 12 destroys the members of an aggregate built in a co_return twice.
-  Executed<typename Op::Result> executed{std::move(op).result(),
-                                         std::move(leased.selected.address)};
-  co_return executed;
+  // Not an aggregate built in the co_return: GCC 12 destroys its members twice.
+  co_return async_engine_detail::executed_of(std::move(op).result(), leased.selected.address);
 }
 
 // Runs `op` on one given server (a cursor's getMore).

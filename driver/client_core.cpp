@@ -53,8 +53,8 @@ std::shared_ptr<EventDispatcher> make_dispatcher(ClientOptions& options) {
 
 ClientCore::ClientCore(ConnectionString uri, ClientOptions options)
     : uri_(std::move(uri)),
-      events_(make_dispatcher(options)),
       async_executor_(std::move(options.executor)),
+      events_(make_dispatcher(options)),
       dns_(std::move(options.dns)),
       fork_generation_(current_fork_generation()) {
   if (options.srv_rescan_interval.count() <= 0) {
@@ -63,6 +63,15 @@ ClientCore::ClientCore(ConnectionString uri, ClientOptions options)
                     std::to_string(options.srv_rescan_interval.count()) + " ms would never rest)");
   }
   uri_.srv_rescan_interval = options.srv_rescan_interval;
+  if (options.compressors) uri_.compressors = *options.compressors;
+  if (options.zlib_compression_level) {
+    if (*options.zlib_compression_level < -1 || *options.zlib_compression_level > 9) {
+      throw Error(errc::invalid_argument,
+                  "ClientOptions::zlib_compression_level must be from -1 to 9, not " +
+                      std::to_string(*options.zlib_compression_level));
+    }
+    uri_.zlib_compression_level = *options.zlib_compression_level;
+  }
 }
 
 std::shared_ptr<ClientCore> ClientCore::create(ConnectionString uri, ClientOptions options) {

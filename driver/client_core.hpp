@@ -156,6 +156,55 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   boost::asio::awaitable<bson::Document> co_run_on_lease(
       const HostAndPort& server, AsyncConnectionPool::Lease& lease, std::string_view db,
       bson::View command, std::span<const wire::DocumentSequence> sequences = {});
+
+  // The engine's fast paths, so that an operation which finds a server and an idle connection
+  // at once allocates no selection or checkout frame: co_lease_for's work as far as it goes
+  // without waiting. Throws what co_lease_for throws.
+  //   kLeased: `leased` is set;
+  //   kCheckout: a server is selected (leased.selected) but its pool has no idle connection for
+  //     `executor`: the caller awaits `pool`->async_checkout() itself (no co_lease_for frame),
+  //     mapping its failure with rethrow_checkout_failure;
+  //   kSelect: no server suits now: the caller awaits co_lease_for.
+  enum class FastLease { kLeased, kCheckout, kSelect };
+  FastLease try_lease_for(const boost::asio::any_io_executor& executor, bool read,
+                          const ReadPreference& read_preference, AsyncLeased& leased,
+                          std::shared_ptr<AsyncConnectionPool>& pool);
+  // What a failed checkout on `server` throws (as co_lease_for would).
+  [[noreturn]] void rethrow_checkout_failure(std::exception_ptr failure,
+                                             const HostAndPort& server) const {
+    rethrow_async(std::move(failure), bson::View(), server);
+  }
+  // What command monitoring's started step hands to the other two (see command_started).
+  struct CommandInFlight {
+    std::string_view name;
+    std::string_view db;
+    std::int32_t id;
+    bool monitored;
+    SteadyClock::time_point started;
+    // A security-sensitive command (driver/sensitive_commands.hpp): its events are redacted.
+    bool sensitive = false;
+  };
+  // co_run_on_lease in three steps, for a caller that awaits the exchange in its own frame
+  // (driver/async_engine.hpp: one coroutine frame fewer per operation in flight):
+  //   AsyncCommand command = core.begin_async_command(server, lease, db, body, sequences);
+  //   co_await lease->async_exchange(command.exchange, deferred)   // failure caught
+  //   bson::Document reply = core.finish_async_command(command, lease, failure);
+  // begin_ emits the started event (a command that cannot be encoded fails there, its failed
+  // event emitted); finish_ reports the command's events and SDAM's errors exactly as
+  // co_run_on_lease, discards the lease on any failure but a ServerError, and throws what
+  // co_run_on_lease throws.
+  struct AsyncCommand {
+    AsyncConnection::Exchange exchange;
+    CommandInFlight in_flight;
+    const HostAndPort* server;
+    std::uint64_t generation;
+    std::int32_t wire_version;
+  };
+  AsyncCommand begin_async_command(const HostAndPort& server, AsyncConnectionPool::Lease& lease,
+                                   std::string_view db, bson::View command,
+                                   std::span<const wire::DocumentSequence> sequences);
+  bson::Document finish_async_command(AsyncCommand& command, AsyncConnectionPool::Lease& lease,
+                                      std::exception_ptr failure);
   // ClientOptions::executor.
   const std::optional<boost::asio::any_io_executor>& async_executor() const noexcept {
     return async_executor_;
@@ -189,16 +238,7 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
                                std::optional<Deadline> deadline, OperationInterrupt* interrupt);
 
   // Command monitoring's three steps, shared by both engines: started (returns what the other
-  // two need), succeeded, failed.
-  struct CommandInFlight {
-    std::string_view name;
-    std::string_view db;
-    std::int32_t id;
-    bool monitored;
-    SteadyClock::time_point started;
-    // A security-sensitive command (driver/sensitive_commands.hpp): its events are redacted.
-    bool sensitive = false;
-  };
+  // two need: CommandInFlight, above), succeeded, failed.
   CommandInFlight command_started(const HostAndPort& server, std::string_view db,
                                   bson::View command,
                                   std::span<const wire::DocumentSequence> sequences);
@@ -215,6 +255,9 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   // error for Asio's operation_aborted, else `failure` itself. Never returns normally.
   [[noreturn]] void rethrow_async(std::exception_ptr failure, bson::View command,
                                   const HostAndPort& server) const;
+  // The same, naming the command (`name`: its first key).
+  [[noreturn]] void rethrow_async_named(std::exception_ptr failure, std::string_view name,
+                                        const HostAndPort& server) const;
   void close_async_pools() noexcept;
 
   ConnectionString uri_;

@@ -7,6 +7,7 @@
 #include <cerrno>
 
 #include "driver/application_error_of.hpp"
+#include "driver/async_engine.hpp"
 #include "driver/client_core.hpp"
 
 namespace mongoslice {
@@ -23,7 +24,12 @@ std::string_view first_key(bson::View command) {
 
 void ClientCore::rethrow_async(std::exception_ptr failure, bson::View command,
                                const HostAndPort& server) const {
-  const std::string what = std::string(first_key(command)) + " on " + server.to_string();
+  rethrow_async_named(std::move(failure), first_key(command), server);
+}
+
+void ClientCore::rethrow_async_named(std::exception_ptr failure, std::string_view name,
+                                     const HostAndPort& server) const {
+  const std::string what = std::string(name) + " on " + server.to_string();
   try {
     std::rethrow_exception(failure);
   } catch (const ServerError&) {
@@ -107,42 +113,95 @@ asio::awaitable<AsyncConnectionPool::Lease> ClientCore::co_lease_on(asio::any_io
   rethrow_async(failure, bson::View(), server);
 }
 
-asio::awaitable<bson::Document> ClientCore::co_run_on_lease(
+ClientCore::FastLease ClientCore::try_lease_for(const asio::any_io_executor& executor, bool read,
+                                                const ReadPreference& read_preference,
+                                                AsyncLeased& leased,
+                                                std::shared_ptr<AsyncConnectionPool>& pool) {
+  check_open();
+  HostAndPort server;
+  try {
+    std::optional<SelectedServer> selected = read ? topology_->try_select_server(read_preference)
+                                                  : topology_->try_select_server_for_writes();
+    if (!selected) return FastLease::kSelect;
+    server = selected->address;
+    pool = async_pool(selected->pool);
+    std::optional<AsyncConnectionPool::Lease> lease = pool->try_checkout(executor);
+    leased.selected = std::move(*selected);
+    if (!lease) return FastLease::kCheckout;
+    pool.reset();
+    leased.lease = std::move(*lease);
+    return FastLease::kLeased;
+  } catch (...) {
+    rethrow_async(std::current_exception(), bson::View(), server);
+  }
+}
+
+ClientCore::AsyncCommand ClientCore::begin_async_command(
     const HostAndPort& server, AsyncConnectionPool::Lease& lease, std::string_view db,
     bson::View command, std::span<const wire::DocumentSequence> sequences) {
-  const std::uint64_t generation = lease.generation();
-  const std::int32_t wire_version = lease->max_wire_version();
-  const CommandInFlight in_flight = command_started(server, db, command, sequences);
-  std::exception_ptr failure;
+  AsyncCommand started{{},
+                       command_started(server, db, command, sequences),
+                       &server,
+                       lease.generation(),
+                       lease->max_wire_version()};
   try {
-    // The round trip is awaited here (AsyncConnection::async_exchange), not through
-    // AsyncConnection::run_command: one coroutine frame fewer per operation in flight.
-    AsyncConnection::Exchange exchange = lease->prepare_command(db, command, sequences);
-    co_await lease->async_exchange(exchange, asio::deferred);
-    bson::Document reply = lease->finish_command(exchange);
-    command_succeeded(in_flight, server, reply);
-    tell_sdam_of_reply(server, generation, wire_version, reply);
-    co_return reply;
+    started.exchange = lease->prepare_command(db, command, sequences);
+  } catch (...) {
+    // The started event is out: the failed one follows, as for a failed round trip.
+    finish_async_command(started, lease, std::current_exception());
+  }
+  return started;
+}
+
+bson::Document ClientCore::finish_async_command(AsyncCommand& command,
+                                                AsyncConnectionPool::Lease& lease,
+                                                std::exception_ptr failure) {
+  const HostAndPort& server = *command.server;
+  try {
+    if (failure) std::rethrow_exception(failure);
+    bson::Document reply = lease->finish_command(command.exchange);
+    command_succeeded(command.in_flight, server, reply);
+    tell_sdam_of_reply(server, command.generation, command.wire_version, reply);
+    return reply;
   } catch (...) {
     failure = std::current_exception();
   }
   // Only a ServerError leaves the connection in step; anything else (a cancellation mid-message
   // included) closes it, and it is not returned to the pool.
   try {
-    rethrow_async(failure, command, server);
+    rethrow_async_named(failure, command.in_flight.name, server);
   } catch (const ServerError& e) {
-    command_failed(in_flight, server, e);
-    tell_sdam(server, generation, wire_version, e);
+    command_failed(command.in_flight, server, e);
+    tell_sdam(server, command.generation, command.wire_version, e);
     throw;
   } catch (const Error& e) {
     lease.discard();
-    command_failed(in_flight, server, e);
+    command_failed(command.in_flight, server, e);
     const bool ours = e.code() == errc::client_closed || e.code().value() == ECANCELED;
-    if (!ours) tell_sdam(server, generation, wire_version, e);
+    if (!ours) tell_sdam(server, command.generation, command.wire_version, e);
     throw;
   } catch (...) {
     lease.discard();
     throw;
+  }
+}
+
+asio::awaitable<bson::Document> ClientCore::co_run_on_lease(
+    const HostAndPort& server, AsyncConnectionPool::Lease& lease, std::string_view db,
+    bson::View command, std::span<const wire::DocumentSequence> sequences) {
+  AsyncCommand started = begin_async_command(server, lease, db, command, sequences);
+  std::exception_ptr failure;
+  try {
+    co_await lease->async_exchange(started.exchange, asio::deferred);
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  co_return finish_async_command(started, lease, std::move(failure));
+}
+
+void async_engine_detail::throw_if_cancelled(const asio::cancellation_state& state) {
+  if (state.cancelled() != asio::cancellation_type::none) {
+    throw cancelled_error("the operation, before it started");
   }
 }
 

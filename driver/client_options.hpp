@@ -1,6 +1,6 @@
 #pragma once
 // Options of a MongoClient that a connection string cannot carry: event listeners, DNS servers,
-// the executor of the async_ operations.
+// the executor of the async_ operations, and the compressors as a list (also URI options).
 // Everything else (timeouts, pool size, appName, killCursorsIntervalMS) is in the URI.
 
 #include <boost/asio/any_io_executor.hpp>
@@ -11,6 +11,7 @@
 
 #include "driver/events.hpp"
 #include "net/dns_resolver.hpp"
+#include "wire/op_compressed.hpp"
 
 namespace mongoslice {
 
@@ -31,6 +32,10 @@ struct ClientOptions {
   // kill-cursors thread. With use_awaitable an operation runs on the awaiting coroutine's
   // executor instead. Without either, an async_ call throws Error(errc::invalid_argument).
   std::optional<boost::asio::any_io_executor> executor;
+  // Replace the URI's compressors and zlibCompressionLevel when set (an empty list: offer
+  // none). Levels outside -1..9 are Error(errc::invalid_argument) at client construction.
+  std::optional<std::vector<wire::Compressor>> compressors;
+  std::optional<int> zlib_compression_level;
 };
 
 }  // namespace mongoslice

@@ -446,9 +446,8 @@ class Collection {
       Collection self, std::vector<bson::Document> documents, InsertManyOptions options);
   static boost::asio::awaitable<Cursor> co_find(Collection self, bson::View filter,
                                                 FindOptions options);
-  static boost::asio::awaitable<std::optional<bson::Document>> co_find_one(Collection self,
-                                                                           bson::View filter,
-                                                                           FindOptions options);
+  static boost::asio::awaitable<std::optional<bson::Document>> co_find_one(
+      const Collection& self, bson::View filter, const FindOptions& options);
   static boost::asio::awaitable<UpdateResult> co_update(Collection self, bson::View filter,
                                                         bson::View update, UpdateOptions options,
                                                         bool multi);

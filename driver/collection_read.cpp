@@ -127,23 +127,36 @@ struct CollectionReadBodies {
   // The first document of a find's single batch (limit -1: no getMore), copied out; a server
   // cursor left open anyway is handed to the kill queue by the cursor's destruction.
   static std::optional<bson::Document> first_of(ClientCore& core, bson::Document reply,
-                                                const FindOptions& options,
+                                                const CursorOptions& options,
                                                 const HostAndPort& server) {
-    Cursor cursor = core.make_cursor(std::move(reply), cursor_options(options), server);
+    Cursor cursor = core.make_cursor(std::move(reply), options, server);
     std::optional<bson::View> first = cursor.next();
     if (!first) return std::nullopt;
     return bson::Document(*first);
   }
 
-  template <typename Engine>
-  static typename Engine::template Task<std::optional<bson::Document>> find_one(
-      Engine engine, typename Engine::template Hold<Collection> self, bson::View filter,
-      FindOptions options) {
+  // What find_one's body needs once the command is built. Prepared by a plain function before
+  // the body starts, so that a suspended find_one's frame holds this (the operation, the cursor
+  // options, the read preference) and neither the Collection handle nor the FindOptions.
+  struct FindOne {
+    ops::SingleCommand<bson::Document, ops::KeepReply> op;
+    CursorOptions cursor;
+    ReadPreference read_preference;
+  };
+  static FindOne prepare_find_one(const Collection& self, bson::View filter, FindOptions options) {
     options.limit = -1;
     options.batch_size = 0;
-    auto op = find_operation(self, filter, options);
-    auto ran = co_await engine.execute(op, self.read_preference());
-    co_return first_of(*self.core_, std::move(ran.result), options, ran.server);
+    return FindOne{find_operation(self, filter, options), cursor_options(options),
+                   self.read_preference()};
+  }
+  static ClientCore& core_of(const SyncEngine& engine) noexcept { return engine.core; }
+  static ClientCore& core_of(const AsyncEngine& engine) noexcept { return *engine.core; }
+
+  template <typename Engine>
+  static typename Engine::template Task<std::optional<bson::Document>> find_one(Engine engine,
+                                                                                FindOne prepared) {
+    auto ran = co_await engine.execute(prepared.op, prepared.read_preference);
+    co_return first_of(core_of(engine), std::move(ran.result), prepared.cursor, ran.server);
   }
 };
 
@@ -152,8 +165,10 @@ Cursor Collection::find(bson::View filter, const FindOptions& options) const {
 }
 
 std::optional<bson::Document> Collection::find_one(bson::View filter, FindOptions options) const {
-  return CollectionReadBodies::find_one(SyncEngine{*core_}, *this, filter, std::move(options))
-      .run_now();
+  // Named: GCC 12 destroys an aggregate prvalue given to a coroutine's by-value parameter twice.
+  CollectionReadBodies::FindOne prepared =
+      CollectionReadBodies::prepare_find_one(*this, filter, std::move(options));
+  return CollectionReadBodies::find_one(SyncEngine{*core_}, std::move(prepared)).run_now();
 }
 
 // Not coroutines: each returns its body, which owns the handle and the options (Hold).
@@ -164,12 +179,11 @@ boost::asio::awaitable<Cursor> Collection::co_find(Collection self, bson::View f
                                     std::move(options));
 }
 
-boost::asio::awaitable<std::optional<bson::Document>> Collection::co_find_one(Collection self,
-                                                                              bson::View filter,
-                                                                              FindOptions options) {
-  auto core = self.core_;
-  return CollectionReadBodies::find_one(AsyncEngine{std::move(core)}, std::move(self), filter,
-                                        std::move(options));
+boost::asio::awaitable<std::optional<bson::Document>> Collection::co_find_one(
+    const Collection& self, bson::View filter, const FindOptions& options) {
+  CollectionReadBodies::FindOne prepared =
+      CollectionReadBodies::prepare_find_one(self, filter, options);
+  return CollectionReadBodies::find_one(AsyncEngine{self.core_}, std::move(prepared));
 }
 
 // ---- counts and distinct -------------------------------------------------------------------

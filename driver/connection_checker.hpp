@@ -13,8 +13,20 @@
 // the server's): the connection is dropped at once, so the next check connects afresh. A check's
 // round trip is bounded by connectTimeoutMS, as the Server Monitoring spec asks of monitoring
 // sockets.
+//
+// The streaming protocol (when CheckerOptions::streaming): once a reply on this connection
+// carried a topologyVersion (a document), the next check is an awaitable hello, `hello` (or
+// `isMaster`, as above) with that topologyVersion and maxAwaitTimeMS = heartbeatFrequencyMS,
+// sent with OP_MSG's exhaustAllowed flag. The server answers when its state changes or
+// maxAwaitTimeMS has passed; a reply flagged moreToCome means more follow, so while the server
+// streams, a check only reads the next reply and sends nothing. These reads wait up to
+// connectTimeoutMS + heartbeatFrequencyMS (no limit when connectTimeoutMS is 0). A reply without
+// topologyVersion turns this connection back to plain hellos. Any failure drops the connection
+// (and what it learned), so the next check is a new handshake, as the spec's fallback says.
 
+#include <chrono>
 #include <memory>
+#include <optional>
 
 #include "monitor/server_checker.hpp"
 #include "net/connection.hpp"
@@ -23,21 +35,36 @@
 
 namespace mongoslice {
 
+struct CheckerOptions {
+  bool streaming = false;                                 // the streaming protocol allowed
+  std::chrono::milliseconds heartbeat_frequency{10'000};  // maxAwaitTimeMS of awaitable hellos
+};
+
 class ConnectionChecker final : public ServerChecker {
  public:
-  ConnectionChecker(HostAndPort address, ConnectionOptions options);
+  ConnectionChecker(HostAndPort address, ConnectionOptions options, CheckerOptions checker = {});
   ~ConnectionChecker() override;
 
   CheckResult check() override;
+  bool next_check_awaited() const noexcept override;
   void interrupt() noexcept override;
+  void cancel_check() noexcept override;
   void reset() noexcept override;
 
  private:
   void install(std::unique_ptr<Connection> connection);
   void drop() noexcept;
+  CheckResult awaited_check();
+  // Remembers the reply's topologyVersion (or that it had none) for the next check.
+  void note_topology_version(bson::View reply);
+  Deadline streaming_deadline() const;
 
   HostAndPort address_;
   ConnectionOptions options_;
+  const CheckerOptions checker_options_;
+  const std::chrono::milliseconds connect_timeout_;  // as the user gave it (options_ bounds reads)
+  // The last reply's topologyVersion on connection_ (streaming only); none: the next check polls.
+  std::optional<bson::Document> topology_version_;
   // Built here, on the owner's thread: a function-local static would be destroyed during static
   // destruction while a monitor thread might still use it.
   const bson::Document hello_;

@@ -18,6 +18,7 @@
 #include "ops/concerns.hpp"
 #include "ops/read_preference.hpp"
 #include "wire/address.hpp"
+#include "wire/op_compressed.hpp"
 
 namespace mongoslice {
 
@@ -77,6 +78,10 @@ struct ConnectionString {
   ReadConcern read_concern;
   std::optional<std::string> app_name;
   std::chrono::milliseconds kill_cursors_interval{1'000};  // mongoslice's own option
+  // compressors=zstd,snappy,zlib: offered in this order in every handshake (names mongoslice
+  // does not know are warned about and left out); empty: no compression.
+  std::vector<wire::Compressor> compressors;
+  int zlib_compression_level = wire::kDefaultZlibLevel;  // zlibCompressionLevel, -1..9
 
   // Unknown options, options mongoslice does not implement, invalid values and repeated
   // options: the URI-options spec makes these warnings (the option is ignored), not failures.

@@ -42,15 +42,16 @@ class Topology::Listener final : public MonitorListener {
  public:
   explicit Listener(Topology& topology) : topology_(topology) {}
 
-  void on_heartbeat_started(const HostAndPort& address) override {
+  // The events do not carry `awaited` yet (driver/events.hpp).
+  void on_heartbeat_started(const HostAndPort& address, bool /*awaited*/) override {
     topology_.events_->emit(ServerHeartbeatStartedEvent{address});
   }
   void on_heartbeat_succeeded(const HostAndPort& address, std::chrono::nanoseconds duration,
-                              bson::View reply) override {
+                              bson::View reply, bool /*awaited*/) override {
     topology_.events_->emit(ServerHeartbeatSucceededEvent{address, duration, reply});
   }
   void on_heartbeat_failed(const HostAndPort& address, std::chrono::nanoseconds duration,
-                           std::string_view error) override {
+                           std::string_view error, bool /*awaited*/) override {
     topology_.events_->emit(ServerHeartbeatFailedEvent{address, duration, error});
   }
   void on_server_description(ServerDescription description) override {
@@ -92,12 +93,25 @@ std::shared_ptr<Topology> Topology::create(const ConnectionString& uri,
   connection.app_name = uri.app_name;
   connection.dns = dns;
   connection.tls = uri.tls;  // monitors speak TLS as pooled connections do
-  CheckerFactory checkers = [connection](const HostAndPort& address) {
-    return std::make_unique<ConnectionChecker>(address, connection);
+  // Monitors may compress (the spec allows it); their hellos never are (may_compress_command).
+  connection.compressors = uri.compressors;
+  connection.zlib_compression_level = uri.zlib_compression_level;
+  // The streaming protocol wherever the server offers it (a topologyVersion in its hello).
+  const CheckerOptions checker_options{.streaming = true,
+                                       .heartbeat_frequency = uri.heartbeat_frequency};
+  CheckerFactory checkers = [connection, checker_options](const HostAndPort& address) {
+    return std::make_unique<ConnectionChecker>(address, connection, checker_options);
   };
   MonitorOptions monitor_options;
   monitor_options.heartbeat_frequency = uri.heartbeat_frequency;
   auto topology = create(uri, std::move(events), std::move(checkers), monitor_options);
+  // Each RTT monitor: plain hellos on a connection of its own (before open(): no monitor yet).
+  topology->rtt_checkers_ = [connection, checker_options](const HostAndPort& address) {
+    return std::make_unique<ConnectionChecker>(
+        address, connection,
+        CheckerOptions{.streaming = false,
+                       .heartbeat_frequency = checker_options.heartbeat_frequency});
+  };
   if (uri.srv_host) topology->srv_dns_ = dns;               // before open(): no poller exists yet
   topology->pool_options_.connection.dns = std::move(dns);  // before open(): no pool exists yet
   return topology;
@@ -134,6 +148,8 @@ Topology::Topology(Token, const ConnectionString& uri,
   pool_options_.connection.socket_timeout = uri.socket_timeout;
   pool_options_.connection.app_name = uri.app_name;
   pool_options_.connection.tls = uri.tls;
+  pool_options_.connection.compressors = uri.compressors;
+  pool_options_.connection.zlib_compression_level = uri.zlib_compression_level;
   // Pooled connections authenticate in their handshake; monitors never do (the auth spec).
   pool_options_.connection.credential = uri.credential;
   if (uri.credential) pool_options_.connection.key_cache = std::make_shared<auth::KeyCache>();
@@ -324,7 +340,8 @@ void Topology::publish_locked(std::shared_ptr<const TopologyDescription> next, C
         });
     std::shared_ptr<MonitorListener> alias(self_.lock(), listener_.get());
     server.monitor = std::make_unique<Monitor>(
-        address, checkers_(address), std::weak_ptr<MonitorListener>(alias), monitor_options_);
+        address, checkers_(address), std::weak_ptr<MonitorListener>(alias), monitor_options_,
+        rtt_checkers_ ? rtt_checkers_(address) : nullptr);
     changes.to_open.push_back(server.monitor.get());
     changes.opened.push_back(address);
     servers_.emplace(address, std::move(server));

@@ -123,6 +123,12 @@ class Topology {
   // delays close().
   boost::asio::awaitable<SelectedServer> co_select_server(ReadPreference read_preference);
   boost::asio::awaitable<SelectedServer> co_select_server_for_writes();
+  // One attempt of those selections, made at once and without a coroutine: the selected server,
+  // or an empty optional when none suits now (the caller then awaits co_select_server*, which
+  // asks the monitors for checks and waits). Throws what one attempt throws (client_closed,
+  // incompatible_server, invalid_argument). The async engine's fast path.
+  std::optional<SelectedServer> try_select_server(const ReadPreference& read_preference);
+  std::optional<SelectedServer> try_select_server_for_writes();
 
   // The pool of a known server (getMore and killCursors go to the cursor's own server), or
   // nullptr when the topology no longer has it.
@@ -205,6 +211,9 @@ class Topology {
   const ConnectionString uri_;
   const std::shared_ptr<const EventDispatcher> events_;
   const CheckerFactory checkers_;
+  // The RTT monitors' checkers (create() with DnsOptions sets it, before open()); none: a
+  // streaming server's RTT is its monitoring handshake's (the test topologies).
+  CheckerFactory rtt_checkers_;
   const MonitorOptions monitor_options_;
   PoolOptions pool_options_;
   std::unique_ptr<Listener> listener_;  // monitors see it through an aliasing weak_ptr

@@ -187,6 +187,21 @@ Error cancelled_error() {
 
 }  // namespace
 
+std::optional<SelectedServer> Topology::try_select_server(const ReadPreference& read_preference) {
+  std::unique_lock lock(mutex_);
+  ensure_open(lock);
+  std::shared_ptr<const TopologyDescription> snapshot;
+  return attempt_locked(lock, OperationKind::kRead, read_preference, {}, snapshot);
+}
+
+std::optional<SelectedServer> Topology::try_select_server_for_writes() {
+  const ReadPreference primary;
+  std::unique_lock lock(mutex_);
+  ensure_open(lock);
+  std::shared_ptr<const TopologyDescription> snapshot;
+  return attempt_locked(lock, OperationKind::kWrite, primary, {}, snapshot);
+}
+
 asio::awaitable<SelectedServer> Topology::co_select_server(ReadPreference read_preference) {
   std::string what(to_string(read_preference.mode));
   return co_select(self_, OperationKind::kRead, std::move(read_preference), std::move(what));

@@ -1,5 +1,6 @@
 #include "driver/uri_options.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <limits>
@@ -182,6 +183,34 @@ void set_app_name(Option& o) {
   o.out.app_name = o.value;
 }
 
+// Each name in turn; one mongoslice does not know ("lz4", "noop") is warned about and left out,
+// as the compression spec says, and a repeated one counts once.
+void set_compressors(Option& o) {
+  o.out.compressors.clear();
+  std::string_view rest = o.value;
+  while (true) {
+    const std::size_t comma = rest.find(',');
+    const std::string_view name = rest.substr(0, comma);
+    if (auto c = wire::compressor_named(name)) {
+      if (std::find(o.out.compressors.begin(), o.out.compressors.end(), *c) ==
+          o.out.compressors.end()) {
+        o.out.compressors.push_back(*c);
+      }
+    } else {
+      o.out.warnings.push_back("compressor " + printable(name) +
+                               " in compressors ignored: expected zstd, snappy or zlib");
+    }
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+}
+
+void set_zlib_compression_level(Option& o) {
+  if (auto v = integer_in(o, -1, 9, "a zlib compression level from -1 (zlib's default) to 9")) {
+    o.out.zlib_compression_level = static_cast<int>(*v);
+  }
+}
+
 void set_kill_cursors_interval(Option& o) {
   auto v = integer_in(o, 1, kMaxInt32, "a number of milliseconds from 1 to 2147483647");
   if (v) o.out.kill_cursors_interval = milliseconds(*v);
@@ -292,6 +321,8 @@ constexpr Handler kHandlers[] = {
     {"maxstalenessseconds", set_max_staleness},
     {"appname", set_app_name},
     {"killcursorsintervalms", set_kill_cursors_interval},
+    {"compressors", set_compressors},
+    {"zlibcompressionlevel", set_zlib_compression_level},
     {"w", set_w},
     {"wtimeoutms", set_wtimeout},
     {"journal", set_journal},
@@ -313,8 +344,6 @@ const Handler* find_handler(std::string_view lower) {
 // warning, so a URI written for another driver still connects. Their values are not quoted
 // in the warning (some are passwords).
 constexpr std::string_view kUnimplemented[] = {
-    "compressors",
-    "zlibcompressionlevel",
     "retryreads",
     "retrywrites",
     "timeoutms",

@@ -19,6 +19,7 @@
 #include "auth_server.hpp"
 #include "mongoslice.hpp"
 #include "net/async_connection.hpp"
+#include "run_awaitable.hpp"
 #include "wire/error.hpp"
 
 namespace mongoslice {
@@ -36,13 +37,7 @@ std::string read_line(const std::string& path) {
   return line;
 }
 
-template <typename T>
-T run(asio::io_context& io, asio::awaitable<T> work) {
-  auto future = asio::co_spawn(io, std::move(work), asio::use_future);
-  io.restart();
-  io.run();
-  return future.get();
-}
+using testing::run;
 
 bson::Document json(std::string_view text) {
   return bson::Document::from_json(text);

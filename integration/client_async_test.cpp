@@ -23,6 +23,7 @@
 
 #include "client_test_support.hpp"
 #include "mongoslice.hpp"
+#include "run_awaitable.hpp"
 #include "server_deviations.hpp"
 
 namespace mongoslice {
@@ -37,14 +38,7 @@ bson::Document json(std::string_view text) {
   return bson::Document::from_json(text);
 }
 
-// Runs `work` on `io` (on this thread) to its end and returns its result or throws its error.
-template <typename T>
-T run(asio::io_context& io, asio::awaitable<T> work) {
-  auto future = asio::co_spawn(io, std::move(work), asio::use_future);
-  io.restart();
-  io.run();
-  return future.get();
-}
+using testing::run;
 
 // What a sequence of operations gave, one line per result, so that the sync and the async runs
 // compare as text.

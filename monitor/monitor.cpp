@@ -28,7 +28,8 @@ bool is_network_error(const Error& error) noexcept {
 }  // namespace
 
 Monitor::Monitor(HostAndPort address, std::unique_ptr<ServerChecker> checker,
-                 std::weak_ptr<MonitorListener> listener, MonitorOptions options)
+                 std::weak_ptr<MonitorListener> listener, MonitorOptions options,
+                 std::unique_ptr<ServerChecker> rtt_checker)
     : state_(std::make_shared<State>()),
       executor_(thread_name(address), options.heartbeat_frequency, options.min_heartbeat_frequency,
                 [state = state_] { return run_check(*state); }) {
@@ -36,6 +37,11 @@ Monitor::Monitor(HostAndPort address, std::unique_ptr<ServerChecker> checker,
   state_->checker = std::move(checker);
   state_->listener = std::move(listener);
   state_->executor = &executor_;
+  if (rtt_checker) {
+    rtt_monitor_ = std::make_unique<RttMonitor>(state_->address, std::move(rtt_checker),
+                                                state_->rtt, options.heartbeat_frequency);
+    state_->rtt_monitor = rtt_monitor_.get();
+  }
   // The exit handler (and interrupt()) break a check blocked in connect or read. The hook
   // co-owns the state, which lives as long as the executor's own state (its target holds it).
   executor_.set_interrupt_hook([state = state_]() noexcept {
@@ -54,6 +60,19 @@ void Monitor::open() {
 
 void Monitor::close() noexcept {
   executor_.interrupt();  // close, then the hook above
+  if (rtt_monitor_) rtt_monitor_->close();
+}
+
+void Monitor::start_rtt_monitor(State& state) {
+  if (!state.rtt_monitor || state.rtt_started) return;
+  state.rtt_started = true;
+  try {
+    state.rtt_monitor->open();  // a close() racing with it wins (see RttMonitor::open)
+  } catch (const std::exception& e) {
+    // No thread: the RTT stays what the monitor's own handshakes measure.
+    log::emit(log::component::monitor, log::Level::warning,
+              "cannot start the RTT monitor of " + state.address.to_string() + ": " + e.what());
+  }
 }
 
 void Monitor::request_check() noexcept {
@@ -62,22 +81,27 @@ void Monitor::request_check() noexcept {
 }
 
 void Monitor::cancel_check() noexcept {
+  // Counted first: the check the break ends then finds the count changed and is dropped as
+  // cancelled, not reported as an interrupted check.
   state_->cancels.fetch_add(1);
+  state_->checker->cancel_check();
 }
 
 bool Monitor::run_check(State& state) {
   if (state.closed.load()) return false;
-  {
-    auto listener = state.listener.lock();
-    if (!listener) return false;  // the topology is gone
-    listener->on_heartbeat_started(state.address);
-  }  // never hold the topology during the check: dropping it must not wait for the network
-
-  // A cancel_check() since the last check: that connection's state is in doubt, start afresh.
+  // Asked before any reset below: a cancelled connection's next check is a handshake, not
+  // awaited, and the checker says so once it has dropped the connection.
   if (const auto cancels = state.cancels.load(); cancels != state.seen_cancels) {
     state.seen_cancels = cancels;
     state.checker->reset();
   }
+  const bool awaited = state.checker->next_check_awaited();
+  {
+    auto listener = state.listener.lock();
+    if (!listener) return false;  // the topology is gone
+    listener->on_heartbeat_started(state.address, awaited);
+  }  // never hold the topology during the check: dropping it must not wait for the network
+
   state.checking.store(true);
   const auto started = std::chrono::steady_clock::now();
   std::optional<CheckResult> result;
@@ -87,7 +111,10 @@ bool Monitor::run_check(State& state) {
     result = state.checker->check();
   } catch (const Error& e) {
     error = e.what();
-    network_error = is_network_error(e);
+    // interrupted without close(): a cancel_check() whose break reached this check after the
+    // check had taken the cancel's count (the count and the break are two steps). It counts as
+    // a network error for the retry rule below, which also needs the server to have been known.
+    network_error = is_network_error(e) || e.code() == errc::interrupted;
   } catch (const std::exception& e) {
     error = e.what();
   } catch (...) {
@@ -106,28 +133,30 @@ bool Monitor::run_check(State& state) {
       // not overwrite the Unknown. Dropped, with its connection.
       state.seen_cancels = cancels;
       state.checker->reset();
-      state.rtt.reset();
+      state.rtt->reset();
       state.previous_known = false;
       listener->on_heartbeat_failed(state.address, duration,
-                                    "check cancelled: an operation on this server failed");
+                                    "check cancelled: an operation on this server failed", awaited);
       return !state.closed.load();
     }
     if (result) {
-      state.rtt.add_sample(result->round_trip);
-      listener->on_heartbeat_succeeded(state.address, duration, result->reply.view());
-      auto description = ServerDescription::from_hello(state.address, result->reply.view(),
-                                                       state.rtt.average(), state.rtt.min());
+      // The server held an awaited reply as long as it liked: no measure of the network.
+      if (!result->awaited) state.rtt->add_sample(result->round_trip);
+      listener->on_heartbeat_succeeded(state.address, duration, result->reply.view(), awaited);
+      const auto rtt = state.rtt->snapshot();
+      auto description =
+          ServerDescription::from_hello(state.address, result->reply.view(), rtt.average, rtt.min);
       state.previous_known = description.is_known();
       listener->on_server_description(std::move(description));
     } else {
       state.checker->reset();
-      state.rtt.reset();
+      state.rtt->reset();
       state.previous_known = false;
       if (log::enabled(log::component::monitor)) {
         log::emit(log::component::monitor, log::Level::info,
                   "check of " + state.address.to_string() + " failed: " + error);
       }
-      listener->on_heartbeat_failed(state.address, duration, error);
+      listener->on_heartbeat_failed(state.address, duration, error, awaited);
       listener->on_server_description(ServerDescription::from_error(state.address, error));
     }
   }  // the last reference may drop here: ~Topology then runs on this thread and closes us
@@ -136,6 +165,12 @@ bool Monitor::run_check(State& state) {
   // executor pointer is valid only while not closed (see State).
   if (state.closed.load()) return false;
   if (!result && network_error && was_known) state.executor->skip_sleep();  // retry once, at once
+  // Streaming: the next check waits for the server, not for the heartbeat. (After a failure the
+  // checker has dropped its connection, so this is false and the rules above apply.)
+  if (result && state.checker->next_check_awaited()) {
+    start_rtt_monitor(state);
+    state.executor->skip_sleep();
+  }
   return true;
 }
 

@@ -42,3 +42,37 @@ class RttTracker {
 };
 
 }  // namespace mongoslice
+
+#include <mutex>
+
+namespace mongoslice {
+
+// One server's RttTracker as two threads feed it: its Monitor (polled checks, and resets when
+// the server turns Unknown) and, while the server streams, its RttMonitor. A plain mutex: it is
+// held for a few instructions by those two threads only, never by close() or a destructor.
+class SharedRtt {
+ public:
+  struct Snapshot {
+    std::optional<std::chrono::nanoseconds> average;
+    std::chrono::nanoseconds min{0};
+    std::size_t samples = 0;
+  };
+  void add_sample(std::chrono::nanoseconds rtt) {
+    std::lock_guard lock(mutex_);
+    tracker_.add_sample(rtt);
+  }
+  void reset() {
+    std::lock_guard lock(mutex_);
+    tracker_.reset();
+  }
+  Snapshot snapshot() const {
+    std::lock_guard lock(mutex_);
+    return {tracker_.average(), tracker_.min(), tracker_.sample_count()};
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  RttTracker tracker_;
+};
+
+}  // namespace mongoslice

@@ -146,8 +146,8 @@ asio::awaitable<void> AsyncConnection::connect(std::optional<Deadline> limit) {
   if (options_->credential) {
     authenticator.emplace(*options_->credential, auth::AuthOptions{{}, options_->key_cache});
   }
-  HandshakeRequest request =
-      make_handshake_request(options_->app_name, authenticator ? &*authenticator : nullptr);
+  HandshakeRequest request = make_handshake_request(
+      options_->app_name, authenticator ? &*authenticator : nullptr, options_->compressors);
   Exchange exchange;
   exchange.message = std::move(request.message);
   exchange.check = &wire::parse_op_reply_header;
@@ -165,6 +165,10 @@ asio::awaitable<void> AsyncConnection::connect(std::optional<Deadline> limit) {
   max_bson_object_size_ = facts.max_bson_object_size;
   max_message_size_bytes_ = facts.max_message_size_bytes;
   max_write_batch_size_ = facts.max_write_batch_size;
+  compression_.reset();
+  if (auto chosen = negotiated_compressor(facts.reply.view(), options_->compressors)) {
+    compression_ = wire::Compression{*chosen, options_->zlib_compression_level};
+  }
   if (max_message_size_bytes_ > 0) {
     max_message_size_ = static_cast<std::size_t>(max_message_size_bytes_);
   }
@@ -246,9 +250,9 @@ AsyncConnection::Exchange AsyncConnection::prepare_command(
   Exchange exchange;
   exchange.deadline = limit ? *limit : Deadline::after(options_->socket_timeout, "socketTimeoutMS");
   exchange.request_id = next_request_id();
-  exchange.message =
-      encode_command(exchange.request_id, db, command, sequences, max_message_size_, address_);
-  exchange.check = &wire::parse_header;
+  exchange.message = encode_command(exchange.request_id, db, command, sequences, max_message_size_,
+                                    address_, compression_);
+  exchange.check = &wire::parse_reply_header;
   return exchange;
 }
 

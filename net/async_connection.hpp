@@ -138,6 +138,10 @@ class AsyncConnection : public std::enable_shared_from_this<AsyncConnection> {
   std::int32_t max_bson_object_size() const noexcept { return max_bson_object_size_; }
   std::int32_t max_message_size_bytes() const noexcept { return max_message_size_bytes_; }
   std::int32_t max_write_batch_size() const noexcept { return max_write_batch_size_; }
+  // What the handshake chose from options().compressors (none: requests go uncompressed).
+  std::optional<wire::Compressor> compressor() const noexcept {
+    return compression_ ? std::optional(compression_->compressor) : std::nullopt;
+  }
 
  private:
   friend class AsyncConnectionPool;
@@ -259,6 +263,7 @@ class AsyncConnection : public std::enable_shared_from_this<AsyncConnection> {
   std::int32_t max_write_batch_size_ = 100'000;
   // ConnectionOptions::max_message_size, or the server's maxMessageSizeBytes once known.
   std::size_t max_message_size_ = 0;
+  std::optional<wire::Compression> compression_;
 };
 
 }  // namespace mongoslice

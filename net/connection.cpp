@@ -52,8 +52,8 @@ void Connection::handshake(const Deadline& deadline) {
   if (options_.credential) {
     authenticator.emplace(*options_.credential, auth::AuthOptions{{}, options_.key_cache});
   }
-  const HandshakeRequest request =
-      make_handshake_request(options_.app_name, authenticator ? &*authenticator : nullptr);
+  const HandshakeRequest request = make_handshake_request(
+      options_.app_name, authenticator ? &*authenticator : nullptr, options_.compressors);
   const auto started = SteadyClock::now();
   socket_.write_all(request.message, deadline);
   auto bytes = read_message(&wire::parse_op_reply_header, deadline);
@@ -96,6 +96,10 @@ void Connection::record_hello(HelloFacts facts) {
   max_message_size_bytes_ = facts.max_message_size_bytes;
   max_write_batch_size_ = facts.max_write_batch_size;
   hello_ok_ = facts.hello_ok;
+  compression_.reset();
+  if (auto chosen = negotiated_compressor(hello_reply_.view(), options_.compressors)) {
+    compression_ = wire::Compression{*chosen, options_.zlib_compression_level};
+  }
   if (max_message_size_bytes_ > 0) options_.max_message_size = max_message_size_bytes_;
 }
 
@@ -106,6 +110,7 @@ bson::Document Connection::run_command(std::string_view db, bson::View command) 
 bson::Document Connection::run_command(std::string_view db, bson::View command,
                                        std::span<const wire::DocumentSequence> sequences,
                                        std::optional<Deadline> deadline) {
+  refuse_during_stream("run a command");
   return round_trip(
       db, command, sequences,
       deadline ? *deadline : Deadline::after(options_.socket_timeout, "socketTimeoutMS"));
@@ -116,8 +121,8 @@ bson::Document Connection::round_trip(std::string_view db, bson::View command,
                                       const Deadline& deadline) {
   const std::int32_t request_id = next_request_id();
   // Throws before anything is sent: the connection is still good.
-  auto message =
-      encode_command(request_id, db, command, sequences, options_.max_message_size, address_);
+  auto message = encode_command(request_id, db, command, sequences, options_.max_message_size,
+                                address_, compression_);
   socket_.write_all(message, deadline);
   wire::OpMsg reply = read_reply(request_id, deadline);
   bson::Document result(reply.body());
@@ -131,6 +136,50 @@ bson::Document Connection::round_trip(std::string_view db, bson::View command,
   } catch (const Error& e) {
     fail(e.code(), e.what());
   }
+  return result;
+}
+
+void Connection::refuse_during_stream(std::string_view doing) const {
+  if (!more_to_come()) return;
+  throw Error(errc::invalid_argument, "cannot " + std::string(doing) + " on the connection to " +
+                                          address_.to_string() +
+                                          ": the server is still streaming replies");
+}
+
+bson::Document Connection::run_exhaust_command(std::string_view db, bson::View command,
+                                               const Deadline& deadline) {
+  refuse_during_stream("start a stream");
+  const std::int32_t request_id = next_request_id();
+  auto message = encode_command(request_id, db, command, {}, options_.max_message_size, address_,
+                                compression_, wire::kExhaustAllowed);
+  socket_.write_all(message, deadline);
+  return read_streamed(request_id, deadline);
+}
+
+bson::Document Connection::receive_more(const Deadline& deadline) {
+  if (!more_to_come()) {
+    throw Error(errc::invalid_argument,
+                "no streamed reply is to come on the connection to " + address_.to_string());
+  }
+  return read_streamed(*stream_reply_to_, deadline);
+}
+
+bson::Document Connection::read_streamed(std::int32_t response_to, const Deadline& deadline) {
+  stream_reply_to_.reset();  // a failed read closes the connection: no stream survives it
+  wire::OpMsg reply = read_reply(response_to, deadline, wire::MoreToCome::kAllowed);
+  bson::Document result(reply.body());
+  const bool more = reply.more_to_come();
+  const std::int32_t reply_id = reply.header().request_id;
+  try {
+    check_command_reply(result.view(), address_);
+  } catch (const ServerError&) {
+    // Well formed, but a stream that answers ok: 0 is not one to keep reading: the caller
+    // (a monitor) drops the connection.
+    throw;
+  } catch (const Error& e) {
+    fail(e.code(), e.what());
+  }
+  if (more) stream_reply_to_ = reply_id;
   return result;
 }
 
@@ -166,11 +215,12 @@ std::vector<std::uint8_t> Connection::read_message(HeaderCheck check_header,
   return message;
 }
 
-wire::OpMsg Connection::read_reply(std::int32_t request_id, const Deadline& deadline) {
-  auto message = read_message(&wire::parse_header, deadline);
+wire::OpMsg Connection::read_reply(std::int32_t request_id, const Deadline& deadline,
+                                   wire::MoreToCome more_to_come) {
+  auto message = read_message(&wire::parse_reply_header, deadline);
   try {
-    return decode_command_reply(std::move(message), request_id, options_.max_message_size,
-                                address_);
+    return decode_command_reply(std::move(message), request_id, options_.max_message_size, address_,
+                                more_to_come);
   } catch (const Error& e) {
     fail(e.code(), e.what());
   }

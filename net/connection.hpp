@@ -49,6 +49,7 @@
 #include "net/tls_options.hpp"
 #include "wire/address.hpp"
 #include "wire/bson.hpp"
+#include "wire/op_compressed.hpp"
 #include "wire/op_msg.hpp"
 
 namespace mongoslice {
@@ -69,6 +70,11 @@ struct ConnectionOptions {
   // TLS over the TCP connection, verified as these options say; none: plaintext. Connections
   // with equal options share one OpenSSL context (TlsContext::shared).
   std::optional<TlsOptions> tls;
+  // The compressors URI option: offered in the handshake's `compression`, in this order; the
+  // first the server also names compresses every request but hello and the authentication
+  // commands. Empty: nothing is offered (replies in OP_COMPRESSED are accepted all the same).
+  std::vector<wire::Compressor> compressors;
+  int zlib_compression_level = wire::kDefaultZlibLevel;  // zlibCompressionLevel, -1..9
 };
 
 class Connection {
@@ -93,12 +99,28 @@ class Connection {
                              std::span<const wire::DocumentSequence> sequences,
                              std::optional<Deadline> deadline = std::nullopt);
 
+  // The streaming protocol (Server Monitoring spec), for a monitor's own connection only: sends
+  // `command` with OP_MSG's exhaustAllowed flag and returns the first reply's body. While
+  // more_to_come() (that reply had the moreToCome flag) the server sends further replies without
+  // being asked, each answering the one before it (its responseTo is the previous reply's
+  // requestID): receive_more() reads the next one and sends nothing. Until the stream ends
+  // (a reply without moreToCome), run_command() and run_exhaust_command() refuse
+  // (errc::invalid_argument, nothing sent): the next bytes on the wire belong to the stream.
+  // Fails as run_command() does.
+  bson::Document run_exhaust_command(std::string_view db, bson::View command,
+                                     const Deadline& deadline);
+  bson::Document receive_more(const Deadline& deadline);
+  bool more_to_come() const noexcept { return stream_reply_to_.has_value(); }
+
   // Breaks a blocking connect, read or write at once, from any thread; that call throws
   // errc::interrupted and the connection is closed for good. noexcept, lock-free and
   // allocation-free: an atomic flag and a shutdown(2) of the socket (see DeadlineSocket).
   void interrupt() noexcept { socket_.interrupt(); }
 
-  void close() noexcept { socket_.close(); }
+  void close() noexcept {
+    stream_reply_to_.reset();
+    socket_.close();
+  }
   bool is_open() const noexcept { return socket_.is_open(); }
 
   const HostAndPort& address() const noexcept { return address_; }
@@ -117,19 +139,27 @@ class Connection {
   // The time the handshake's hello round trip took (not the TCP connect): the first RTT sample
   // a Monitor records for the server.
   SteadyClock::duration handshake_rtt() const noexcept { return handshake_rtt_; }
+  // What the handshake chose from options().compressors (none: requests go uncompressed).
+  std::optional<wire::Compressor> compressor() const noexcept {
+    return compression_ ? std::optional(compression_->compressor) : std::nullopt;
+  }
 
  private:
   bson::Document round_trip(std::string_view db, bson::View command,
                             std::span<const wire::DocumentSequence> sequences,
                             const Deadline& deadline);
-  // Checks a reply header's length and opcode (wire::parse_header for OP_MSG,
-  // wire::parse_op_reply_header for the handshake's OP_REPLY).
+  // Checks a reply header's length and opcode (wire::parse_reply_header for OP_MSG or
+  // OP_COMPRESSED, wire::parse_op_reply_header for the handshake's OP_REPLY).
   using HeaderCheck = std::error_code (*)(std::span<const std::uint8_t, wire::kHeaderSize>,
                                           std::size_t, wire::MessageHeader&,
                                           wire::DecodeDiagnostics*) noexcept;
   // One whole message, its header accepted by `check_header`; the connection closes on failure.
   std::vector<std::uint8_t> read_message(HeaderCheck check_header, const Deadline& deadline);
-  wire::OpMsg read_reply(std::int32_t request_id, const Deadline& deadline);
+  wire::OpMsg read_reply(std::int32_t request_id, const Deadline& deadline,
+                         wire::MoreToCome more_to_come = wire::MoreToCome::kRefused);
+  // One reply of a stream (answering `response_to`); records whether another follows.
+  bson::Document read_streamed(std::int32_t response_to, const Deadline& deadline);
+  void refuse_during_stream(std::string_view doing) const;
   void handshake(const Deadline& deadline);
   // The credential's conversation after the hello (SCRAM's round trips, resumed from a
   // speculative reply when the server answered one). Closes the connection on failure.
@@ -156,6 +186,9 @@ class Connection {
   std::int32_t max_write_batch_size_ = 100'000;
   bool hello_ok_ = false;
   SteadyClock::duration handshake_rtt_{0};
+  std::optional<wire::Compression> compression_;
+  // While a stream runs: the requestID of its last reply, which the next one answers.
+  std::optional<std::int32_t> stream_reply_to_;
 };
 
 }  // namespace mongoslice

@@ -57,9 +57,15 @@ std::size_t next_reply_size(std::size_t have, std::size_t length) noexcept {
 }
 
 HandshakeRequest make_handshake_request(const std::optional<std::string>& app_name,
-                                        auth::Authenticator* authenticator) {
+                                        auth::Authenticator* authenticator,
+                                        std::span<const wire::Compressor> compressors) {
   bson::Builder builder;
   builder.append("isMaster", 1).append("helloOk", true).append("client", client_metadata(app_name));
+  if (!compressors.empty()) {
+    builder.open_array("compression");
+    for (const wire::Compressor c : compressors) builder.append_value(wire::name_of(c));
+    builder.close();
+  }
   if (authenticator) authenticator->add_to_hello(builder);
   const auto command = builder.build();
   HandshakeRequest request{next_request_id(), {}};
@@ -87,10 +93,24 @@ HelloFacts read_handshake_reply(std::vector<std::uint8_t> message, std::int32_t 
   return facts_of(std::move(result), server);
 }
 
+std::optional<wire::Compressor> negotiated_compressor(bson::View hello_reply,
+                                                      std::span<const wire::Compressor> offered) {
+  auto field = hello_reply.find("compression");
+  if (offered.empty() || !field || field->type() != bson::Type::kArray) return std::nullopt;
+  std::vector<std::string_view> names;
+  for (const auto& name : field->get_array()) {
+    if (name.type() != bson::Type::kString) return std::nullopt;
+    names.push_back(name.get_string());
+  }
+  return wire::choose_compressor(offered, names);
+}
+
 std::vector<std::uint8_t> encode_command(std::int32_t request_id, std::string_view db,
                                          bson::View command,
                                          std::span<const wire::DocumentSequence> sequences,
-                                         std::size_t max_message_size, const HostAndPort& server) {
+                                         std::size_t max_message_size, const HostAndPort& server,
+                                         const std::optional<wire::Compression>& compression,
+                                         std::uint32_t flags) {
   // The wire builders already name the database; only a command without $db is copied to add
   // it. A $db that names another database than `db` is the caller's mistake.
   std::optional<bson::Document> with_db;
@@ -102,22 +122,40 @@ std::vector<std::uint8_t> encode_command(std::int32_t request_id, std::string_vi
   } else {
     with_db = bson::Builder{}.concat(command).append("$db", db).build();
   }
-  auto message = wire::encode_op_msg(request_id, with_db ? with_db->view() : command, 0, sequences);
+  auto message =
+      wire::encode_op_msg(request_id, with_db ? with_db->view() : command, flags, sequences);
   if (message.size() > max_message_size) {
     throw Error(errc::invalid_argument, "command of " + std::to_string(message.size()) +
                                             " bytes exceeds the " +
                                             std::to_string(max_message_size) +
                                             "-byte maxMessageSizeBytes of " + server.to_string());
   }
+  if (compression) {
+    auto first = command.begin();
+    if (first != command.end() && wire::may_compress_command((*first).key())) {
+      return wire::encode_op_compressed(message, compression->compressor, compression->zlib_level);
+    }
+  }
   return message;
 }
 
 wire::OpMsg decode_command_reply(std::vector<std::uint8_t> message, std::int32_t request_id,
-                                 std::size_t max_message_size, const HostAndPort& server) {
+                                 std::size_t max_message_size, const HostAndPort& server,
+                                 wire::MoreToCome more_to_come) {
   wire::DecodeDiagnostics diagnostics;
+  if (message.size() >= wire::kHeaderSize && message[12] == (wire::kOpCompressed & 0xff) &&
+      message[13] == (wire::kOpCompressed >> 8) && message[14] == 0 && message[15] == 0) {
+    std::vector<std::uint8_t> original;
+    if (auto ec = wire::decode_op_compressed(message, wire::kOpMsg, max_message_size, original,
+                                             &diagnostics)) {
+      throw Error(ec, "the compressed reply from " + server.to_string() + " to request " +
+                          std::to_string(request_id) + ": " + diagnostics.describe());
+    }
+    message = std::move(original);
+  }
   wire::OpMsg reply;
   if (auto ec = wire::decode_op_msg(std::move(message), request_id, max_message_size, reply,
-                                    &diagnostics, wire::MoreToCome::kRefused)) {
+                                    &diagnostics, more_to_come)) {
     throw Error(ec, "the reply from " + server.to_string() + " to request " +
                         std::to_string(request_id) + ": " + diagnostics.describe());
   }

@@ -19,6 +19,7 @@
 #include "auth/mechanism.hpp"
 #include "wire/address.hpp"
 #include "wire/bson.hpp"
+#include "wire/op_compressed.hpp"
 #include "wire/op_msg.hpp"
 
 namespace mongoslice {
@@ -51,8 +52,16 @@ struct HandshakeRequest {
 };
 // With an authenticator (pooled connections of a client with a credential; never monitors),
 // the hello also carries what it asks for: saslSupportedMechs and speculativeAuthenticate.
+// With `compressors` (the compressors URI option), the hello offers them as `compression`.
 HandshakeRequest make_handshake_request(const std::optional<std::string>& app_name,
-                                        auth::Authenticator* authenticator = nullptr);
+                                        auth::Authenticator* authenticator = nullptr,
+                                        std::span<const wire::Compressor> compressors = {});
+
+// The compressor this connection's requests use: the first of `offered` that the hello reply's
+// `compression` array also names (the compression spec). None when the reply has no such array
+// (FerretDB, or a server built without them) or shares none; a malformed array compresses nothing.
+std::optional<wire::Compressor> negotiated_compressor(bson::View hello_reply,
+                                                      std::span<const wire::Compressor> offered);
 
 // The handshake's OP_REPLY (whole message, header included) read into HelloFacts. Throws Error
 // for a reply that does not decode or whose wire versions do not overlap ours, and the
@@ -62,17 +71,26 @@ HelloFacts read_handshake_reply(std::vector<std::uint8_t> message, std::int32_t 
 
 // One command as an OP_MSG. $db is added unless the command already names `db` (the wire
 // builders do); naming another database, or a message over `max_message_size`, is
-// Error(errc::invalid_argument) and nothing is to be sent (the connection stays good).
+// Error(errc::invalid_argument) and nothing is to be sent (the connection stays good). With
+// `compression`, the OP_MSG goes out in an OP_COMPRESSED unless the command is one the spec never
+// compresses (wire::may_compress_command: hello and the authentication commands); the size limit
+// applies to the uncompressed message, as the server applies it. `flags` are OP_MSG's flagBits
+// (wire::kExhaustAllowed for a monitor's awaitable hello).
 std::vector<std::uint8_t> encode_command(std::int32_t request_id, std::string_view db,
                                          bson::View command,
                                          std::span<const wire::DocumentSequence> sequences,
-                                         std::size_t max_message_size, const HostAndPort& server);
+                                         std::size_t max_message_size, const HostAndPort& server,
+                                         const std::optional<wire::Compression>& compression = {},
+                                         std::uint32_t flags = 0);
 
-// An OP_MSG reply (whole message) to `request_id`. Throws Error when it does not decode (the
-// stream cannot be trusted: close it). moreToCome is refused: no request of ours sets
-// exhaustAllowed.
+// An OP_MSG reply (whole message) to `request_id`, or an OP_COMPRESSED holding one (accepted
+// whether or not the request was compressed: wire::decode_op_compressed's checks, then the
+// OP_MSG's). Throws Error when it does not decode (the stream cannot be trusted: close it).
+// moreToCome is refused unless `more_to_come` allows it, i.e. unless the request set
+// exhaustAllowed (or the reply follows one that had moreToCome).
 wire::OpMsg decode_command_reply(std::vector<std::uint8_t> message, std::int32_t request_id,
-                                 std::size_t max_message_size, const HostAndPort& server);
+                                 std::size_t max_message_size, const HostAndPort& server,
+                                 wire::MoreToCome more_to_come = wire::MoreToCome::kRefused);
 
 // Throws the ServerError an ok: 0 `reply` stands for (the stream stays good), or a plain Error
 // for an error reply whose fields cannot be read (the peer is not to be trusted: close it).

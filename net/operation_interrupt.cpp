@@ -13,6 +13,12 @@ void OperationInterrupt::interrupt() noexcept {
   interrupters_.fetch_sub(1);
 }
 
+void OperationInterrupt::break_published() noexcept {
+  interrupters_.fetch_add(1);
+  if (Connection* connection = connection_.load()) connection->interrupt();
+  interrupters_.fetch_sub(1);
+}
+
 bool OperationInterrupt::publish(Connection* connection) noexcept {
   connection_.store(connection);
   if (!interrupted_.load()) return true;

@@ -30,6 +30,10 @@ class OperationInterrupt {
   OperationInterrupt& operator=(const OperationInterrupt&) = delete;
 
   void interrupt() noexcept;
+  // Breaks only the connection published now (its socket is shut down and stays broken), not
+  // what is published later: the flag is not set, and a published pool is not woken. noexcept,
+  // lock-free and allocation-free, as interrupt().
+  void break_published() noexcept;
   bool interrupted() const noexcept { return interrupted_.load(); }
 
   // The owner's side. publish() returns false when already interrupted (the caller then fails

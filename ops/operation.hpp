@@ -119,7 +119,9 @@ class SingleCommand {
 
  private:
   OperationKind kind_;
-  std::string_view db_;
+  // Owned: an async operation's body may keep only the operation, not the handle it was made
+  // from (driver/collection_read.cpp, find_one), so the database's name must not be a view.
+  std::string db_;
   bson::Document body_;
   Parse parse_;
   bool retryable_;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the OP_MSG libFuzzer target (tests/fuzz/op_msg_fuzzer.cpp + wire/*.cpp + ops/*.cpp, with ASan and
+# Builds the OP_MSG/OP_COMPRESSED libFuzzer target (tests/fuzz/op_msg_fuzzer.cpp + wire/*.cpp + ops/*.cpp, with ASan and
 # UBSan) and runs it for the given seconds (default 60) on a copy of the seed corpus, so the
 # repository's corpus stays as committed. Exits non-zero when the fuzzer finds a crash; the
 # reproducer is left in the build dir (crash-*).
@@ -16,7 +16,7 @@ echo "building $build/op_msg_fuzzer with $cxx"
 "$cxx" -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
   -I"$repo" -I/usr/include/libbson-1.0 \
   "$repo"/tests/fuzz/op_msg_fuzzer.cpp "$repo"/wire/*.cpp "$repo"/ops/*.cpp \
-  -lbson-1.0 -o "$build/op_msg_fuzzer"
+  -lbson-1.0 -lzstd -lsnappy -lz -o "$build/op_msg_fuzzer"
 
 corpus=$build/corpus-op_msg
 rm -rf "$corpus"

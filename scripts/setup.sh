@@ -4,11 +4,13 @@
 #
 #   - Debian packages: compilers, Boost 1.81 (not the default 1.74), libbson, c-ares, OpenSSL 3
 #     (libssl-dev: TLS and SCRAM's crypto), libidn 1.x (SASLprep), GoogleTest,
-#     Google Benchmark, libmongoc (the C driver we compare against), clang (libFuzzer), graphviz.
+#     Google Benchmark, libmongoc (the C driver we compare against), clang (libFuzzer), graphviz,
+#     valgrind (callgrind: instructions per document in bench/driverbench/).
 #   - FerretDB v1.24.2 (SQLite backend), the real server the integration suite and the demo use.
 #   - mongo-java-server 1.47.0 (in-memory backend), the second real server: its launcher
 #     (integration/java-server/) built with Maven from Maven Central.
-#   - A Python venv in .venv/ (ignored by git) with mockupdb and pymongo.
+#   - A Python venv in .venv/ (ignored by git) with mockupdb and pymongo, and zstandard and
+#     cramjam (snappy) for the compressing mock server (an implementation independent of ours).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -19,8 +21,8 @@ log() { printf 'setup: %s\n' "$*" >&2; }
 
 # --- Debian packages -------------------------------------------------------------------------
 packages=(build-essential cmake ninja-build pkg-config git libboost1.81-dev libbson-dev
-  libc-ares-dev libssl-dev libidn-dev libmongoc-dev libgtest-dev libgmock-dev libbenchmark-dev clang clang-format libclang-rt-14-dev
-  graphviz docker-compose python3-venv golang-go ccache openjdk-17-jdk-headless maven)
+  libc-ares-dev libssl-dev libidn-dev libzstd-dev libsnappy-dev zlib1g-dev libmongoc-dev libgtest-dev libgmock-dev libbenchmark-dev clang clang-format libclang-rt-14-dev
+  graphviz docker-compose python3-venv golang-go ccache openjdk-17-jdk-headless maven valgrind)
 missing=()
 for p in "${packages[@]}"; do
   # golang-go is only needed when no Go toolchain is on PATH already.
@@ -81,10 +83,11 @@ fi
 # --- Python venv (mockupdb scenarios, PyMongo for benchmarks) ---------------------------------
 venv=$repo/.venv
 python=${MONGOSLICE_PYTHON_BASE:-python3}
-if ! "$venv/bin/python" -c 'import mockupdb, pymongo' 2>/dev/null; then
-  log "creating $venv with mockupdb and pymongo"
-  "$python" -m venv "$venv"
-  "$venv/bin/pip" install -q --disable-pip-version-check mockupdb==1.8.1 pymongo==4.10.1
+if ! "$venv/bin/python" -c 'import mockupdb, pymongo, zstandard, cramjam' 2>/dev/null; then
+  log "creating $venv with mockupdb, pymongo, zstandard and cramjam"
+  [[ -x $venv/bin/python ]] || "$python" -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check mockupdb==1.8.1 pymongo==4.10.1 \
+    zstandard==0.25.0 cramjam==2.14.0
 fi
 
 echo "$ferretdb"

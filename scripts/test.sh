@@ -21,7 +21,13 @@ jobs=${MONGOSLICE_JOBS:-$(nproc)}
 build_root=${MONGOSLICE_BUILD_ROOT:-$repo}
 
 passed=0 failed=0 status=0
-phase() { printf '\n==== %s ====\n' "$*"; }
+# Each phase's heading also gives the seconds since the previous heading, so that the log shows
+# how long each phase took.
+phase_started=0  # the first heading's "previous phase" is the set-up
+phase() {
+  printf '\n==== %s (previous phase: %d s, total: %d s) ====\n' "$*" $((SECONDS - phase_started)) "$SECONDS"
+  phase_started=$SECONDS
+}
 
 # run_ctest BUILD_DIR [ctest args...]: runs ctest, adds its counts to the totals.
 run_ctest() {

@@ -39,6 +39,14 @@ class ClientCategory final : public std::error_category {
         return "OP_REPLY with QueryFailure or CursorNotFound set";
       case errc::op_reply_malformed:
         return "OP_REPLY that is not a single command reply";
+      case errc::unknown_compressor:
+        return "OP_COMPRESSED with an unknown compressor id";
+      case errc::nested_compression:
+        return "OP_COMPRESSED inside an OP_COMPRESSED";
+      case errc::uncompressed_size_mismatch:
+        return "OP_COMPRESSED whose uncompressedSize does not match its data";
+      case errc::decompression_failed:
+        return "OP_COMPRESSED whose compressed data is corrupt or truncated";
       case errc::network_error:
         return "network error";
       case errc::timeout:

@@ -20,20 +20,24 @@ namespace mongoslice {
 
 enum class errc {
   // Wire protocol: what a peer sent cannot be trusted. The connection that saw it is closed.
-  message_too_short = 1,    // messageLength below the 16-byte header (or the minimum OP_MSG)
-  message_too_large,        // messageLength above maxMessageSizeBytes
-  unexpected_opcode,        // not OP_MSG (2013), or not OP_REPLY (1) for the handshake
-  response_to_mismatch,     // responseTo is not the id of the request
-  unknown_required_flags,   // one of the low 16 flag bits that we do not know is set
-  unknown_section_kind,     // a section kind other than 0 (body) and 1 (document sequence)
-  missing_body_section,     // no kind-0 section
-  duplicate_body_section,   // more than one kind-0 section
-  section_overrun,          // a section runs past the end of the message
-  invalid_bson,             // a document that libbson does not accept
-  checksum_mismatch,        // checksumPresent with a CRC-32C that does not match
-  unexpected_more_to_come,  // moreToCome on a reply to a request without exhaustAllowed
-  op_reply_error_flags,     // OP_REPLY (handshake) with QueryFailure or CursorNotFound set
-  op_reply_malformed,       // OP_REPLY that is not one command reply (cursor, counts, extent)
+  message_too_short = 1,       // messageLength below the 16-byte header (or the minimum OP_MSG)
+  message_too_large,           // messageLength above maxMessageSizeBytes
+  unexpected_opcode,           // not OP_MSG (2013), or not OP_REPLY (1) for the handshake
+  response_to_mismatch,        // responseTo is not the id of the request
+  unknown_required_flags,      // one of the low 16 flag bits that we do not know is set
+  unknown_section_kind,        // a section kind other than 0 (body) and 1 (document sequence)
+  missing_body_section,        // no kind-0 section
+  duplicate_body_section,      // more than one kind-0 section
+  section_overrun,             // a section runs past the end of the message
+  invalid_bson,                // a document that libbson does not accept
+  checksum_mismatch,           // checksumPresent with a CRC-32C that does not match
+  unexpected_more_to_come,     // moreToCome on a reply to a request without exhaustAllowed
+  op_reply_error_flags,        // OP_REPLY (handshake) with QueryFailure or CursorNotFound set
+  op_reply_malformed,          // OP_REPLY that is not one command reply (cursor, counts, extent)
+  unknown_compressor,          // OP_COMPRESSED with a compressorId other than noop/snappy/zlib/zstd
+  nested_compression,          // OP_COMPRESSED whose originalOpcode is OP_COMPRESSED again
+  uncompressed_size_mismatch,  // uncompressedSize other than the data holds (or negative)
+  decompression_failed,        // OP_COMPRESSED whose compressed bytes are corrupt or truncated
   // Connection.
   network_error = 100,  // connect, read or write failed (the message names the address)
   timeout,              // a deadline passed (connectTimeoutMS, socketTimeoutMS, ...)

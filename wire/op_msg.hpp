@@ -75,8 +75,9 @@ std::vector<std::uint8_t> encode_op_msg(std::int32_t request_id, bson::View body
                                         std::span<const DocumentSequence> sequences = {});
 
 // Whether the request a reply answers set exhaustAllowed, so that the reply may carry
-// moreToCome (further replies follow, each without a request of its own). The driver sets
-// exhaustAllowed on no request today, so it decodes every reply with kRefused.
+// moreToCome (further replies follow, each without a request of its own). Only a monitor's
+// awaitable hello sets exhaustAllowed (net/connection.hpp's run_exhaust_command); every other
+// reply is decoded with kRefused.
 enum class MoreToCome : bool { kRefused, kAllowed };
 
 // A decoded reply. It owns the message bytes; body() and the sequences' views point into them,

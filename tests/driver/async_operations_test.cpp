@@ -58,13 +58,17 @@ struct Recorder {
           s.write(testing::reply_to(request, testing::standard_hello_reply()));
           continue;
         }
+        const bool hang = name == hang_on;
         {
+          // Counted under the mutex, before the notify: wait_hung() then cannot check the count
+          // between the notify and the increment and sleep through to its 10 s bound (it did,
+          // under ThreadSanitizer's slower timing).
           std::lock_guard lock(mutex);
           commands.push_back(testing::body_of(request));
+          if (hang) ++hung;
         }
         changed.notify_all();
-        if (name == hang_on) {
-          ++hung;
+        if (hang) {
           s.wait_for_close();
           return;
         }
@@ -762,6 +766,42 @@ TEST(AsyncOperations, StoppingAndDestroyingTheIoContextWithOperationsPendingLeak
   EXPECT_TRUE(found);
 }
 
+// The same with an operation queued for the pool's only connection (maxPoolSize=1) when the
+// io_context goes: its checkout (an Asio operation waiting on its queue entry's timer, no
+// coroutine) is destroyed with the context, leaves the pool's queue and frees its entry (ASan:
+// no leak), and the slot the hung find held is free again: the next operation gets it.
+TEST(AsyncOperations, DestroyingTheIoContextWithACheckoutQueuedFreesItsPlaceInThePool) {
+  Recorder recorder;
+  recorder.hang_on = "find";
+  LoopbackServer server(recorder.script());
+  MongoClient client("mongodb://" + server.address().to_string() +
+                     "/?maxPoolSize=1&serverSelectionTimeoutMS=5000");
+  int completed = 0;
+  {
+    asio::io_context io;
+    for (int i = 0; i < 2; ++i) {
+      asio::co_spawn(
+          io,
+          [&]() -> asio::awaitable<void> {
+            co_await client["app"]["c"].async_find_one(bson::View(), asio::use_awaitable);
+            ++completed;
+          },
+          asio::detached);
+    }
+    std::thread runner([&] { io.run(); });
+    ASSERT_TRUE(recorder.wait_hung(1));
+    std::this_thread::sleep_for(50ms);  // the second find is queued by now
+    io.stop();
+    runner.join();
+  }
+  EXPECT_EQ(completed, 0);
+  EXPECT_EQ(recorder.taken().size(), 1u) << "only the first find reached the server";
+  recorder.hang_on.clear();
+  asio::io_context other;
+  auto found = run(other, client["app"]["c"].async_find_one(bson::View(), asio::use_awaitable));
+  EXPECT_TRUE(found);
+}
+
 TEST(AsyncOperations, AThousandConcurrentFindOnesFromOneThread) {
   Recorder recorder;
   LoopbackServer server(recorder.script());
@@ -784,6 +824,144 @@ TEST(AsyncOperations, AThousandConcurrentFindOnesFromOneThread) {
   EXPECT_EQ(failed, 0);
   // At most maxPoolSize connections for operations (plus the monitor's).
   EXPECT_LE(server.connections(), 21);
+}
+
+// CMAP's maxConnecting (2) in the async pool: a burst of operations on a cold pool opens its
+// connections at most two at a time (the others wait for one of those, or for a connection to
+// come back), so the burst never holds a handshake per operation. The server holds each
+// handshake 20 ms so that establishments overlap whenever the pool lets them.
+TEST(AsyncOperations, AColdPoolEstablishesAtMostTwoConnectionsAtATime) {
+  std::atomic<int> handshaking{0}, most{0};
+  LoopbackServer server([&](PeerStream& s, int) {
+    bool first = true;
+    for (;;) {
+      auto request = s.read_message();
+      const std::string name(testing::command_name_of(request));
+      if (name == "isMaster" || name == "hello") {
+        if (first) {
+          const int now = ++handshaking;
+          for (int seen = most.load(); now > seen && !most.compare_exchange_weak(seen, now);) {
+          }
+          std::this_thread::sleep_for(20ms);
+          --handshaking;
+          first = false;
+        }
+        s.write(testing::reply_to(request, testing::standard_hello_reply()));
+        continue;
+      }
+      s.write(testing::reply_to(request, Recorder::answer(name)));
+    }
+  });
+  asio::io_context io;
+  MongoClient client = client_on(io, uri_of(server, "&maxPoolSize=50"));
+  Collection coll = client["app"]["c"];
+  int found = 0, failed = 0;
+  for (int i = 0; i < 50; ++i) {
+    coll.async_find_one(bson::View(),
+                        [&](boost::system::error_code ec, std::optional<bson::Document> doc) {
+                          ++(!ec && doc ? found : failed);
+                        });
+  }
+  io.run();
+  EXPECT_EQ(found, 50);
+  EXPECT_EQ(failed, 0);
+  // The monitor's handshake ended before selection let any operation through, so every overlap
+  // is the pool's: exactly maxConnecting (2), the limit and not a lack of overlap.
+  EXPECT_EQ(most.load(), 2);
+}
+
+// An operation queued for a connection (maxPoolSize=1, the one connection held by a find the
+// server never answers): it fails with pool_timeout at waitQueueTimeoutMS (the selection
+// timeout here), a cancelled one with operation_aborted, and the client's close() completes
+// one still queued with client_closed, as it does the hung find.
+TEST(AsyncOperations, AnOperationQueuedForAConnectionTimesOutIsCancelledOrSeesTheClose) {
+  Recorder recorder;
+  recorder.hang_on = "find";
+  LoopbackServer server(recorder.script());
+  asio::io_context io;
+  auto work = asio::make_work_guard(io);
+  std::thread runner([&] { io.run(); });
+  std::optional<MongoClient> client(
+      client_on(io, "mongodb://" + server.address().to_string() +
+                        "/?serverSelectionTimeoutMS=300&connectTimeoutMS=10000&maxPoolSize=1"));
+  Collection coll = (*client)["app"]["c"];
+
+  std::mutex mutex;
+  std::vector<boost::system::error_code> results;  // in completion order
+  auto record = [&](boost::system::error_code ec, auto&&...) {
+    std::lock_guard lock(mutex);
+    results.push_back(ec);
+  };
+  auto wait_for = [&](std::size_t n) {
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    for (;;) {
+      {
+        std::lock_guard lock(mutex);
+        if (results.size() >= n) return true;
+      }
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(5ms);
+    }
+  };
+  coll.async_find_one(bson::View(), record);
+  ASSERT_TRUE(recorder.wait_hung(1));
+  const auto doc = bson::Builder{}.append("x", 1).build();
+  coll.async_insert_one(doc.view(), record);  // queued, then waitQueueTimeoutMS
+  ASSERT_TRUE(wait_for(1));
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_EQ(std_code(results[0]), errc::pool_timeout) << results[0].message();
+  }
+
+  asio::cancellation_signal signal;
+  asio::post(io, [&] {
+    coll.async_insert_one(doc.view(), asio::bind_cancellation_slot(signal.slot(), record));
+  });
+  std::this_thread::sleep_for(50ms);  // queued by now (the timeout is 300 ms away)
+  asio::post(io, [&] { signal.emit(asio::cancellation_type::terminal); });
+  ASSERT_TRUE(wait_for(2));
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_EQ(results[1], asio::error::operation_aborted) << results[1].message();
+  }
+
+  coll.async_insert_one(doc.view(), record);  // queued when the client closes
+  std::this_thread::sleep_for(50ms);
+  client.reset();
+  ASSERT_TRUE(wait_for(4));
+  work.reset();
+  runner.join();
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(std_code(results[2]), errc::client_closed) << results[2].message();
+  EXPECT_EQ(std_code(results[3]), errc::client_closed) << results[3].message();
+  // Only the find reached the server: the queued writes never had a connection.
+  for (const auto& command : recorder.taken()) EXPECT_NE((*command.view().begin()).key(), "insert");
+}
+
+// The Collection handle an operation was started from may be gone before the operation runs
+// (a temporary, as here): the operation keeps what it needs. A database name longer than the
+// small-string buffer, so that a view of the handle's name would point into freed heap.
+TEST(AsyncOperations, AnOperationOutlivesTheHandleItWasStartedFrom) {
+  Recorder recorder;
+  LoopbackServer server(recorder.script());
+  asio::io_context io;
+  MongoClient client = client_on(io, uri_of(server));
+  const std::string db = "a_database_name_longer_than_any_small_string_buffer";
+  std::optional<boost::system::error_code> result;
+  std::optional<bson::Document> found;
+  client[db]["c"].async_find_one(
+      bson::View(), [&](boost::system::error_code ec, std::optional<bson::Document> doc) {
+        result = ec;
+        found = std::move(doc);
+      });
+  // The handle is destroyed; only now does the operation run.
+  io.run();
+  ASSERT_TRUE(result);
+  EXPECT_FALSE(*result) << result->message();
+  EXPECT_TRUE(found);
+  const auto commands = recorder.taken();
+  ASSERT_EQ(commands.size(), 1u);
+  EXPECT_EQ(commands[0]["$db"].get_string(), db);
 }
 
 }  // namespace

@@ -46,13 +46,10 @@ struct Unimplemented {
   std::string_view reason;
 };
 
-constexpr std::string_view kNoCompression = "wire compression is not implemented";
 constexpr std::string_view kNoPoolOption = "this connection-pool option is not implemented";
 constexpr std::string_view kNoProxy = "SOCKS5 proxies are not implemented";
 
 constexpr Unimplemented kUnimplemented[] = {
-    {"compressors", kNoCompression},
-    {"zlibcompressionlevel", kNoCompression},
     {"retryreads", "retryable reads are not implemented"},
     {"retrywrites", "retryable writes are not implemented"},
     {"timeoutms", "client-side operation timeouts (CSOT) are not implemented"},
@@ -472,6 +469,13 @@ void expect_option(const std::string& key, const bson::Element& e, const Connect
     EXPECT_EQ(cs.write_concern.journal, e.get_bool());
   } else if (key == "readconcernlevel") {
     EXPECT_EQ(cs.read_concern.level, std::string(e.get_string()));
+  } else if (key == "compressors") {
+    std::vector<std::string> expected, actual;
+    for (const auto& name : e.get_array()) expected.emplace_back(name.get_string());
+    for (const auto c : cs.compressors) actual.emplace_back(wire::name_of(c));
+    EXPECT_EQ(actual, expected);
+  } else if (key == "zlibcompressionlevel") {
+    EXPECT_EQ(cs.zlib_compression_level, e.as_int64());
   } else if (key == "killcursorsintervalms") {
     EXPECT_EQ(cs.kill_cursors_interval, ms());
   } else if (key == "tls" || key == "ssl") {

@@ -235,6 +235,10 @@ TEST(PoolCmap, TheAsyncPoolHandsOutNothingWhileItsTwinIsPaused) {
   EXPECT_EQ(attempt(), std::error_code()) << "ready: a connection is made";
   twin->clear();
   EXPECT_EQ(attempt(), make_error_code(errc::pool_cleared)) << "cleared: paused again";
+  // The engine's fast path (no checkout operation) refuses too, rather than saying "no idle
+  // connection" and leaving the refusal to the checkout that follows.
+  EXPECT_EQ(code_of([&] { (void)pool->try_checkout(io.get_executor()); }),
+            make_error_code(errc::pool_cleared));
   pool->close();
 }
 

@@ -1,10 +1,16 @@
 #!/usr/bin/env python3
 """Writes the seed corpus of the OP_MSG fuzzer (tests/fuzz/corpus/op_msg/): a few small valid
-replies and a few invalid ones, each a whole message, OP_MSG and (for the handshake's decoder)
-OP_REPLY. Run from anywhere; files are overwritten."""
+replies and a few invalid ones, each a whole message, OP_MSG, OP_COMPRESSED (noop, snappy, zlib,
+zstd) and (for the handshake's decoder) OP_REPLY. Run it with the project's venv
+(.venv/bin/python: zstandard and cramjam give the zstd and snappy seeds); files are
+overwritten."""
 
 import os
 import struct
+import zlib
+
+import cramjam
+import zstandard
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "corpus", "op_msg")
@@ -154,6 +160,36 @@ seeds = {
     "op_reply_two_documents.bin": op_reply(document(OK) + document(OK), number_returned=2),
     "op_reply_trailing.bin": op_reply(document(OK) + b"\x00"),
 }
+
+
+def compressed(whole, compressor_id, data=None, original=None, size=None):
+    """An OP_COMPRESSED around a whole message; data/original/size replace the honest ones."""
+    rest = whole[16:]
+    if data is None:
+        data = {0: lambda b: b, 1: lambda b: bytes(cramjam.snappy.compress_raw(b)),
+                2: zlib.compress, 3: lambda b: zstandard.ZstdCompressor().compress(b)}[
+                    compressor_id](rest)
+    original = struct.unpack_from("<i", whole, 12)[0] if original is None else original
+    payload = struct.pack("<iiB", original, len(rest) if size is None else size,
+                          compressor_id) + data
+    return struct.pack("<iiii", 16 + len(payload), 1, 0, 2012) + payload
+
+
+plain_cursor = message(body(cursor_reply))
+seeds.update({
+    "compressed_noop.bin": compressed(plain_cursor, 0),
+    "compressed_snappy.bin": compressed(plain_cursor, 1),
+    "compressed_zlib.bin": compressed(plain_cursor, 2),
+    "compressed_zstd.bin": compressed(plain_cursor, 3),
+    "compressed_hello_zstd.bin": compressed(message(body(hello_reply)), 3),
+    # Near each check: an unknown id, OP_COMPRESSED inside, a lying size, a bomb, truncation.
+    "compressed_unknown_id.bin": compressed(plain_cursor, 9, data=plain_cursor[16:]),
+    "compressed_nested.bin": compressed(compressed(plain_cursor, 0), 0),
+    "compressed_size_lie.bin": compressed(plain_cursor, 2, size=len(plain_cursor)),
+    "compressed_bomb.bin": compressed(plain_cursor, 2, data=zlib.compress(bytes(100_000)),
+                                      size=64),
+    "compressed_truncated.bin": compressed(plain_cursor, 3)[:-7],
+})
 
 
 def main():

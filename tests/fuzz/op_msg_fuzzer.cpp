@@ -1,13 +1,16 @@
-// libFuzzer target: arbitrary bytes into the OP_MSG decoder and the handshake's OP_REPLY decoder
-// (each input is tried as both), as a hostile peer would send them. Built by scripts/fuzz.sh
+// libFuzzer target: arbitrary bytes into the OP_MSG decoder, the OP_COMPRESSED decoder (and the
+// OP_MSG decoder on what it gives) and the handshake's OP_REPLY decoder (each input is tried as
+// all three), as a hostile peer would send them. Built by scripts/fuzz.sh
 // (clang, -fsanitize=fuzzer,address,undefined), not by CMake.
 //
 // Whatever the decoder accepts must be safe to use: the body and every sequence document are
 // walked with bson::View iteration, every element read with each typed getter that applies to
 // it (a refusal is a mongoslice::Error, never a crash or undefined behaviour), rendered with
-// to_json, and validate() agrees. The body is also read the way the driver reads replies:
-// ServerError::from_reply, the hello fields, and the cursor, write and killCursors parsers. An
-// OP_REPLY the decoder accepts holds exactly one valid document, which is read as a hello.
+// to_json, and validate() agrees. An OP_COMPRESSED the decoder accepts gives exactly
+// 16 + uncompressedSize bytes with the header rebuilt; that message then goes the OP_MSG way. The
+// body is also read the way the driver reads replies: ServerError::from_reply, the hello fields,
+// and the cursor, write and killCursors parsers. An OP_REPLY the decoder accepts holds exactly one
+// valid document, which is read as a hello.
 
 #include <cstddef>
 #include <cstdint>
@@ -18,6 +21,8 @@
 #include "ops/commands.hpp"
 #include "wire/bson.hpp"
 #include "wire/error.hpp"
+#include "wire/little_endian.hpp"
+#include "wire/op_compressed.hpp"
 #include "wire/op_msg.hpp"
 #include "wire/op_query.hpp"
 
@@ -158,6 +163,37 @@ void fuzz_op_reply(const std::uint8_t* data, std::size_t size, std::int32_t resp
   read_like_the_driver(document);
 }
 
+void fuzz_op_msg(const std::vector<std::uint8_t>& bytes, std::int32_t response_to);
+
+// The input as a compressed reply. A smaller maxMessageSizeBytes than the driver's keeps each
+// run's allocation small; the limit's own check is exercised all the same.
+constexpr std::size_t kFuzzMaxMessageSize = 1 << 20;
+
+void fuzz_op_compressed(const std::uint8_t* data, std::size_t size, std::int32_t response_to) {
+  if (size >= wire::kHeaderSize) {
+    wire::MessageHeader header;
+    (void)wire::parse_reply_header(std::span<const std::uint8_t, wire::kHeaderSize>(data, 16),
+                                   kFuzzMaxMessageSize, header);
+  }
+  std::vector<std::uint8_t> original;
+  wire::DecodeDiagnostics diagnostics;
+  if (auto ec = wire::decode_op_compressed(std::span(data, size), wire::kOpMsg, kFuzzMaxMessageSize,
+                                           original, &diagnostics)) {
+    (void)diagnostics.describe();
+    if (!original.empty()) std::abort();  // a refusal leaves nothing behind
+    return;
+  }
+  // Accepted: the declared size exactly, within the limit, the header rebuilt around it.
+  const auto declared = static_cast<std::size_t>(wire::read_i32(data + 20));
+  if (original.size() != wire::kHeaderSize + declared || original.size() > kFuzzMaxMessageSize ||
+      wire::read_i32(original.data()) != static_cast<std::int32_t>(original.size()) ||
+      wire::read_i32(original.data() + 12) != wire::kOpMsg ||
+      wire::read_i32(original.data() + 8) != response_to) {
+    std::abort();
+  }
+  fuzz_op_msg(original, response_to);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -175,20 +211,26 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                             (static_cast<std::uint32_t>(data[11]) << 24));
   }
   fuzz_op_reply(data, size, response_to);
+  fuzz_op_compressed(data, size, response_to);
+  fuzz_op_msg(std::vector<std::uint8_t>(data, data + size), response_to);
+  return 0;
+}
+
+namespace {
+
+void fuzz_op_msg(const std::vector<std::uint8_t>& bytes, std::int32_t response_to) {
   // moreToCome allowed, so that the sections of such messages are fuzzed too.
   wire::OpMsg message;
   wire::DecodeDiagnostics diagnostics;
-  auto ec = wire::decode_op_msg(std::vector<std::uint8_t>(data, data + size), response_to,
-                                wire::kDefaultMaxMessageSize, message, &diagnostics,
-                                wire::MoreToCome::kAllowed);
+  auto ec = wire::decode_op_msg(bytes, response_to, wire::kDefaultMaxMessageSize, message,
+                                &diagnostics, wire::MoreToCome::kAllowed);
   if (ec) {
     (void)diagnostics.describe();
-    return 0;
+    return;
   }
   // The driver decodes with moreToCome refused: that fails exactly when the flag is set.
   wire::OpMsg refused;
-  auto refused_ec = wire::decode_op_msg(std::vector<std::uint8_t>(data, data + size), response_to,
-                                        wire::kDefaultMaxMessageSize, refused);
+  auto refused_ec = wire::decode_op_msg(bytes, response_to, wire::kDefaultMaxMessageSize, refused);
   if (message.more_to_come() ? refused_ec != errc::unexpected_more_to_come : bool(refused_ec)) {
     std::abort();
   }
@@ -210,5 +252,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)wire::parse_kill_cursors_reply(message.body());
   } catch (const Error&) {
   }
-  return 0;
 }
+
+}  // namespace

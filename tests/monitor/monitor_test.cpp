@@ -24,14 +24,21 @@ using testing::Step;
 // Records what a monitor reports.
 class RecordingListener : public MonitorListener {
  public:
-  void on_heartbeat_started(const HostAndPort&) override {
-    add([&] { ++started; });
+  void on_heartbeat_started(const HostAndPort&, bool awaited) override {
+    add([&] {
+      ++started;
+      started_awaited.push_back(awaited);
+    });
   }
-  void on_heartbeat_succeeded(const HostAndPort&, std::chrono::nanoseconds, bson::View) override {
-    add([&] { ++succeeded; });
+  void on_heartbeat_succeeded(const HostAndPort&, std::chrono::nanoseconds, bson::View,
+                              bool awaited) override {
+    add([&] {
+      ++succeeded;
+      succeeded_awaited.push_back(awaited);
+    });
   }
-  void on_heartbeat_failed(const HostAndPort&, std::chrono::nanoseconds,
-                           std::string_view error) override {
+  void on_heartbeat_failed(const HostAndPort&, std::chrono::nanoseconds, std::string_view error,
+                           bool) override {
     add([&] { failures.emplace_back(error); });
   }
   void on_server_description(ServerDescription description) override {
@@ -55,6 +62,7 @@ class RecordingListener : public MonitorListener {
   std::mutex mutex;
   std::condition_variable cv;
   int started = 0, succeeded = 0;
+  std::vector<bool> started_awaited, succeeded_awaited;  // each heartbeat's `awaited`, in order
   std::vector<std::string> failures;
   std::vector<ServerDescription> descriptions;
   std::function<void()> after_description;  // set before open()
@@ -87,6 +95,14 @@ struct MonitorFixture : ::testing::Test {
   // so if an extra check had been pending it would show up in the count before the requested
   // one. Here we simply give the thread a moment (no assertion on how long anything took).
   static void settle() { std::this_thread::sleep_for(100ms); }
+
+  // With an RTT monitor checking through rtt_script.
+  std::shared_ptr<Script> rtt_script = std::make_shared<Script>();
+  std::unique_ptr<Monitor> make_with_rtt(MonitorOptions options = quiet_options()) {
+    return std::make_unique<Monitor>(kAddress, std::make_unique<testing::FakeChecker>(script),
+                                     listener, options,
+                                     std::make_unique<testing::FakeChecker>(rtt_script));
+  }
 };
 
 TEST_F(MonitorFixture, MonitorReportsStandaloneWithRtt) {
@@ -304,6 +320,105 @@ TEST_F(MonitorFixture, MonitorDestroyedOnItsOwnThreadFromACallback) {
   ASSERT_TRUE(script->wait_for([&] { return script->checker_destroyed(); }))
       << "the thread ended and released the checker";
   EXPECT_EQ(script->checks(), 1);
+}
+
+TEST_F(MonitorFixture, MonitorAwaitedChecksFollowEachOtherWithoutTheHeartbeat) {
+  // The heartbeat is an hour: every check after the first comes from the streaming rule.
+  script->push(Step::reply_json(testing::standalone_hello()));
+  Step streamed = Step::reply_json(testing::standalone_hello()).as_awaited();
+  streamed.rtt = 500ms;  // what an awaited check lasts says nothing of the network
+  script->push(streamed);
+  script->push(streamed);
+  script->push(Step::block().as_awaited());
+  auto monitor = make();
+  monitor->open();
+  ASSERT_TRUE(listener->wait_descriptions(3));
+  ASSERT_TRUE(script->wait_for([&] { return script->blocked(); }));
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(listener->description(i).round_trip_time, std::chrono::nanoseconds(1ms))
+        << "awaited replies are no RTT samples";
+  }
+  {
+    std::lock_guard lock(listener->mutex);
+    EXPECT_EQ(listener->started_awaited, (std::vector<bool>{false, true, true, true}));
+    EXPECT_EQ(listener->succeeded_awaited, (std::vector<bool>{false, true, true}));
+  }
+  monitor->close();
+  EXPECT_TRUE(monitor->join(10s)) << "close() interrupts the awaited check";
+}
+
+TEST_F(MonitorFixture, MonitorFailedAwaitedCheckGivesUnknownThenOneRetryThatIsNotAwaited) {
+  script->push(Step::reply_json(testing::standalone_hello()));
+  script->push(Step::fail("stream broken by fake").as_awaited());
+  script->push(Step::reply_json(testing::standalone_hello()));  // the retry: a new handshake
+  script->push(Step::block());
+  auto monitor = make();
+  monitor->open();
+  ASSERT_TRUE(listener->wait_descriptions(3));
+  EXPECT_EQ(listener->description(1).type, ServerType::kUnknown);
+  EXPECT_EQ(listener->description(2).type, ServerType::kStandalone);
+  EXPECT_GE(script->resets(), 1) << "the streaming connection is discarded";
+  std::lock_guard lock(listener->mutex);
+  EXPECT_EQ(listener->started_awaited[1], true);
+  EXPECT_EQ(listener->started_awaited[2], false);
+}
+
+TEST_F(MonitorFixture, MonitorRttMonitorStartsWithStreamingAndItsSamplesReachTheDescription) {
+  script->push(Step::reply_json(testing::standalone_hello()));  // 1 ms, then streaming
+  script->push(Step::gate(testing::standalone_hello()).as_awaited());
+  script->push(Step::block().as_awaited());
+  Step sample = Step::reply_json(testing::standalone_hello());
+  sample.rtt = 41ms;
+  rtt_script->push(sample);
+  rtt_script->push(Step::block());  // the second RTT check: proves the first one was recorded
+  // A short heartbeat, so the RTT monitor's second check comes; the monitor's own checks are
+  // awaited (gate, block) and never wait for it.
+  auto monitor = make_with_rtt({.heartbeat_frequency = 1ms, .min_heartbeat_frequency = 1ms});
+  monitor->open();
+  ASSERT_TRUE(rtt_script->wait_for([&] { return rtt_script->blocked(); }));
+  EXPECT_TRUE(monitor->rtt_monitor_running());
+  script->open_gate();
+  ASSERT_TRUE(listener->wait_descriptions(2));
+  EXPECT_EQ(listener->description(0).round_trip_time, std::chrono::nanoseconds(1ms));
+  // The moving average of 1 ms (the handshake) and 41 ms (the RTT monitor): 1 + 0.2 * 40 ms.
+  EXPECT_EQ(listener->description(1).round_trip_time, std::chrono::nanoseconds(9ms));
+  // The monitor's third check (the block) has begun, so its heartbeat-started is counted: any
+  // count above 3 would be the RTT monitor's.
+  ASSERT_TRUE(script->wait_for([&] { return script->blocked(); }));
+  {
+    std::lock_guard lock(listener->mutex);
+    EXPECT_EQ(listener->started, 3) << "the RTT monitor's checks publish no heartbeat";
+  }
+  monitor->close();
+  EXPECT_TRUE(monitor->join(10s)) << "both threads end: their checks are interrupted";
+  EXPECT_EQ(rtt_script->interrupts(), 1);
+  EXPECT_FALSE(monitor->rtt_monitor_running());
+}
+
+TEST_F(MonitorFixture, MonitorRttMonitorIsNotStartedWhilePolling) {
+  script->push(Step::reply_json(testing::standalone_hello()));
+  auto monitor = make_with_rtt();
+  monitor->open();
+  ASSERT_TRUE(listener->wait_descriptions(1));
+  monitor->request_check();
+  ASSERT_TRUE(listener->wait_descriptions(2));
+  settle();
+  EXPECT_FALSE(monitor->rtt_monitor_running());
+  EXPECT_EQ(rtt_script->checks(), 0);
+}
+
+TEST_F(MonitorFixture, MonitorDestroyedWhileBothItsChecksBlock) {
+  script->push(Step::reply_json(testing::standalone_hello()));
+  script->push(Step::block().as_awaited());
+  rtt_script->push(Step::block());
+  auto monitor = make_with_rtt();
+  monitor->open();
+  ASSERT_TRUE(script->wait_for([&] { return script->blocked(); }));
+  ASSERT_TRUE(rtt_script->wait_for([&] { return rtt_script->blocked(); }));
+  monitor.reset();  // closes, interrupts and joins both
+  EXPECT_GE(script->interrupts(), 1);
+  EXPECT_GE(rtt_script->interrupts(), 1);
+  EXPECT_TRUE(rtt_script->checker_destroyed());
 }
 
 TEST_F(MonitorFixture, MonitorCloseBeforeOpenIsHarmless) {

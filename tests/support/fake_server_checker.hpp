@@ -3,7 +3,10 @@
 // Script (shared) and hands the checker to the monitor; each check() takes the next step:
 // a hello reply, a network error, a timeout, an ok: 0 reply (thrown as the ServerError the real
 // checker throws), a check that blocks until interrupted, or one that blocks until the test
-// opens a gate. When the script runs out, the last step repeats.
+// opens a gate. When the script runs out, the last step repeats. A step marked awaited stands
+// for a check of the streaming protocol: next_check_awaited() says whether the next step is one.
+// (Which replies lead to awaited checks is the real checker's business, tested over a loopback
+// peer in tests/driver/streaming_monitor_test.cpp.)
 
 #include <chrono>
 #include <condition_variable>
@@ -31,6 +34,13 @@ struct Step {
   bson::Document reply;
   std::string error;
   std::chrono::nanoseconds rtt{std::chrono::milliseconds(1)};
+  bool awaited = false;
+
+  // The same step as an awaited check (its reply, if any, is CheckResult::awaited).
+  Step as_awaited() && {
+    awaited = true;
+    return std::move(*this);
+  }
 
   static Step reply_json(std::string_view json) {
     return {Kind::kReply, bson::Document::from_json(json), {}};
@@ -76,6 +86,9 @@ class Script {
   bool blocked() const {
     return locked([&] { return blocked_; });
   }
+  bool next_awaited() const {
+    return locked([&] { return !steps_.empty() && steps_.front().awaited; });
+  }
   bool checker_destroyed() const {
     return locked([&] { return destroyed_; });
   }
@@ -102,7 +115,7 @@ class Script {
     if (steps_.size() > 1) steps_.pop_front();
     switch (step.kind) {
       case Step::Kind::kReply:
-        return {step.reply, step.rtt};
+        return {step.reply, step.rtt, step.awaited};
       case Step::Kind::kFail:
         throw Error(errc::network_error, step.error);
       case Step::Kind::kTimeout:
@@ -122,7 +135,7 @@ class Script {
         blocked_ = false;
         gate_open_ = false;  // one gate step per opening
         if (interrupted_) throw Error(errc::interrupted, "fake check interrupted");
-        return {step.reply, step.rtt};
+        return {step.reply, step.rtt, step.awaited};
     }
     return {};
   }
@@ -156,6 +169,7 @@ class FakeChecker final : public ServerChecker {
   explicit FakeChecker(std::shared_ptr<Script> script) : script_(std::move(script)) {}
   ~FakeChecker() override { script_->destroyed(); }
   CheckResult check() override { return script_->run(); }
+  bool next_check_awaited() const noexcept override { return script_->next_awaited(); }
   void interrupt() noexcept override { script_->interrupt(); }
   void reset() noexcept override { script_->reset(); }
 

@@ -51,4 +51,51 @@ void EventDispatcher::report_listener_error(const char* what) noexcept {
   }
 }
 
+namespace {
+
+class DispatchingPoolListener final : public PoolEventListener {
+ public:
+  explicit DispatchingPoolListener(std::shared_ptr<const EventDispatcher> dispatcher)
+      : dispatcher_(std::move(dispatcher)) {}
+
+  void on_pool_event(const PoolEvent& e) noexcept override {
+    const EventDispatcher& d = *dispatcher_;
+    switch (e.kind) {
+      case PoolEventKind::kPoolCreated:
+        return d.emit(PoolCreatedEvent{e.address, e.options});
+      case PoolEventKind::kPoolReady:
+        return d.emit(PoolReadyEvent{e.address});
+      case PoolEventKind::kPoolCleared:
+        return d.emit(PoolClearedEvent{e.address, e.interrupt_in_use_connections});
+      case PoolEventKind::kPoolClosed:
+        return d.emit(PoolClosedEvent{e.address});
+      case PoolEventKind::kConnectionCreated:
+        return d.emit(ConnectionCreatedEvent{e.address, e.connection_id});
+      case PoolEventKind::kConnectionReady:
+        return d.emit(ConnectionReadyEvent{e.address, e.connection_id, e.duration});
+      case PoolEventKind::kConnectionClosed:
+        return d.emit(ConnectionClosedEvent{e.address, e.connection_id, e.closed_reason});
+      case PoolEventKind::kCheckOutStarted:
+        return d.emit(ConnectionCheckOutStartedEvent{e.address});
+      case PoolEventKind::kCheckOutFailed:
+        return d.emit(ConnectionCheckOutFailedEvent{e.address, e.failed_reason, e.duration});
+      case PoolEventKind::kCheckedOut:
+        return d.emit(ConnectionCheckedOutEvent{e.address, e.connection_id, e.duration});
+      case PoolEventKind::kCheckedIn:
+        return d.emit(ConnectionCheckedInEvent{e.address, e.connection_id});
+    }
+  }
+
+ private:
+  const std::shared_ptr<const EventDispatcher> dispatcher_;
+};
+
+}  // namespace
+
+std::shared_ptr<PoolEventListener> pool_event_listener_for(
+    std::shared_ptr<const EventDispatcher> dispatcher) {
+  if (!dispatcher || dispatcher->empty()) return nullptr;
+  return std::make_shared<DispatchingPoolListener>(std::move(dispatcher));
+}
+
 }  // namespace mongoslice

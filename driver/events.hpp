@@ -1,15 +1,15 @@
 #pragma once
-// Events the driver publishes: command monitoring, SDAM (topology, server, heartbeat) and the
-// kill-cursors outcome. Users subclass EventListener and override what they want; the client
-// holds its listeners for its whole life.
+// Events the driver publishes: command monitoring, SDAM (topology, server, heartbeat), CMAP
+// (connection pools and their connections) and the kill-cursors outcome. Users subclass
+// EventListener and override what they want; the client holds its listeners for its whole life.
 //
 // Delivery: synchronous, on the thread where the event happens (an operation's thread, a
 // monitor's thread, the kill-cursors executor's thread), never while the driver holds one of
-// its mutexes, so a listener may call back into the driver, client.close() included (that call
-// returns at once; the close already under way finishes after the listener returns). Views and
-// references inside an event are valid only during the call: copy what you keep. A listener
-// that throws is reported in the log and otherwise ignored. After the client's close() returns,
-// no listener of that client is called again.
+// its mutexes (CMAP events included: the pools publish after unlocking), so a listener may call
+// back into the driver, client.close() included (that call returns at once; the close already under
+// way finishes after the listener returns). Views and references inside an event are valid only
+// during the call: copy what you keep. A listener that throws is reported in the log and otherwise
+// ignored. After the client's close() returns, no listener of that client is called again.
 
 #include <atomic>
 #include <chrono>
@@ -21,6 +21,8 @@
 #include <system_error>
 #include <vector>
 
+#include "net/pool_events.hpp"
+#include "net/pool_options.hpp"
 #include "wire/address.hpp"
 #include "wire/bson.hpp"
 
@@ -91,6 +93,56 @@ struct ServerHeartbeatFailedEvent {
   std::string_view error;
 };
 
+// ---- Connection pools (CMAP) ----------------------------------------------------------------
+// One pool per server. Connection ids count from 1 in each pool; durations are measured from
+// the connection's creation (ConnectionReady) or the checkout's start (CheckedOut,
+// CheckOutFailed).
+struct PoolCreatedEvent {
+  const HostAndPort& address;
+  const PoolOptions& options;
+};
+struct PoolReadyEvent {
+  const HostAndPort& address;
+};
+struct PoolClearedEvent {
+  const HostAndPort& address;
+  bool interrupt_in_use_connections;
+};
+struct PoolClosedEvent {
+  const HostAndPort& address;
+};
+struct ConnectionCreatedEvent {
+  const HostAndPort& address;
+  std::uint64_t connection_id;
+};
+struct ConnectionReadyEvent {
+  const HostAndPort& address;
+  std::uint64_t connection_id;
+  std::chrono::nanoseconds duration;
+};
+struct ConnectionClosedEvent {
+  const HostAndPort& address;
+  std::uint64_t connection_id;
+  ConnectionClosedReason reason;
+};
+struct ConnectionCheckOutStartedEvent {
+  const HostAndPort& address;
+};
+struct ConnectionCheckOutFailedEvent {
+  const HostAndPort& address;
+  CheckOutFailedReason reason;
+  std::chrono::nanoseconds duration;
+};
+struct ConnectionCheckedOutEvent {
+  const HostAndPort& address;
+  std::uint64_t connection_id;
+  std::chrono::nanoseconds duration;
+};
+struct ConnectionCheckedInEvent {
+  const HostAndPort& address;
+  std::uint64_t connection_id;
+};
+
 // ---- Kill-cursors ---------------------------------------------------------------------------
 // Cursor ids that were queued for killCursors but will not be sent (client closed, server gone
 // or unreachable, or the cursor belongs to the parent of a fork()). DESIGN.md invariant 6.
@@ -116,6 +168,17 @@ class EventListener {
   virtual void on(const ServerHeartbeatStartedEvent&) {}
   virtual void on(const ServerHeartbeatSucceededEvent&) {}
   virtual void on(const ServerHeartbeatFailedEvent&) {}
+  virtual void on(const PoolCreatedEvent&) {}
+  virtual void on(const PoolReadyEvent&) {}
+  virtual void on(const PoolClearedEvent&) {}
+  virtual void on(const PoolClosedEvent&) {}
+  virtual void on(const ConnectionCreatedEvent&) {}
+  virtual void on(const ConnectionReadyEvent&) {}
+  virtual void on(const ConnectionClosedEvent&) {}
+  virtual void on(const ConnectionCheckOutStartedEvent&) {}
+  virtual void on(const ConnectionCheckOutFailedEvent&) {}
+  virtual void on(const ConnectionCheckedOutEvent&) {}
+  virtual void on(const ConnectionCheckedInEvent&) {}
   virtual void on(const CursorsDroppedEvent&) {}
 };
 
@@ -174,5 +237,10 @@ class EventDispatcher {
   mutable std::atomic<bool> closed_{false};
   mutable std::atomic<std::uint32_t> active_{0};  // emit() calls past the gate
 };
+
+// The pools' listener (net/pool_events.hpp) that hands their events to `dispatcher`'s listeners
+// as the events above; null when the dispatcher has no listener (the pools then build none).
+std::shared_ptr<PoolEventListener> pool_event_listener_for(
+    std::shared_ptr<const EventDispatcher> dispatcher);
 
 }  // namespace mongoslice

@@ -74,6 +74,12 @@ struct Topology::Changes {
   std::vector<HostAndPort> opened;
   std::vector<std::pair<HostAndPort, Server>> removed;
   std::shared_ptr<ConnectionPool> to_clear;
+  // Pools this update readied (under our lock, so that no operation selects a known server whose
+  // pool is still paused); their PoolReady events go out after unlocking.
+  std::vector<std::shared_ptr<ConnectionPool>> readied;
+  std::vector<std::shared_ptr<ConnectionPool>> created;  // PoolCreated after unlocking
+  // An application error's clear, made under our lock; its events go out after unlocking.
+  ConnectionPool::PendingClear cleared;
   SelectionWaiters::Taken woken;  // the async selections to wake, after unlocking
 };
 
@@ -134,6 +140,9 @@ Topology::Topology(Token, const ConnectionString& uri,
       description_(std::make_shared<const TopologyDescription>(uri.hosts, topology_options(uri))),
       fork_generation_(current_fork_generation()) {
   pool_options_.max_size = uri.max_pool_size;
+  pool_options_.max_connecting = uri.max_connecting;
+  pool_options_.max_idle_time = uri.max_idle_time;
+  pool_options_.events = pool_event_listener_for(events_);  // null without listeners
   pool_options_.wait_timeout = uri.server_selection_timeout;
   pool_options_.connection.connect_timeout = uri.connect_timeout;
   pool_options_.connection.socket_timeout = uri.socket_timeout;
@@ -321,7 +330,8 @@ void Topology::publish_locked(std::shared_ptr<const TopologyDescription> next, C
   for (const auto& [address, sd] : description_->servers()) {
     if (servers_.count(address)) continue;
     Server server;
-    server.pool = ConnectionPool::create(address, pool_options_);
+    server.pool = ConnectionPool::create(address, pool_options_, /*announce=*/false);
+    changes.created.push_back(server.pool);
     server.pool->set_establishment_error_handler(
         [weak = self_, address](std::uint64_t generation, const std::exception& e) {
           if (auto topology = weak.lock()) {
@@ -335,6 +345,17 @@ void Topology::publish_locked(std::shared_ptr<const TopologyDescription> next, C
     changes.to_open.push_back(server.monitor.get());
     changes.opened.push_back(address);
     servers_.emplace(address, std::move(server));
+  }
+  // CMAP: a server's pool is ready once the server is known (a check succeeded).
+  for (const auto& [address, sd] : description_->servers()) {
+    if (!sd.is_known()) continue;
+    auto it = servers_.find(address);
+    if (it != servers_.end() && it->second.pool->ready_later()) {
+      try {
+        changes.readied.push_back(it->second.pool);
+      } catch (...) {  // no memory: the pool is ready, only its event is lost
+      }
+    }
   }
   for (auto it = servers_.begin(); it != servers_.end();) {
     if (description_->find(it->first)) {
@@ -352,6 +373,9 @@ void Topology::finish(Changes& changes) noexcept {
   // First: a wake only posts to the waiter's executor, and need not wait for the events' turn.
   SelectionWaiters::wake_all(changes.woken);
   if (changes.to_clear) changes.to_clear->clear();
+  for (auto& pool : changes.created) pool->publish_created();
+  changes.cleared.publish();
+  for (auto& pool : changes.readied) pool->publish_ready();
   // The SDAM spec's order: each server's change, the servers removed (closed), the topology's
   // change, then the servers added; and changes one after the other, in the order processed.
   turns_.wait(changes.turn);
@@ -408,7 +432,10 @@ void Topology::handle_application_error(const ApplicationError& error) {
     const ErrorResponse response =
         respond_to_application_error(error, *description_, pool->generation());
     if (!response.mark_unknown) return;
-    if (response.clear_pool && !pool->clear_if_generation(error.pool_generation)) return;
+    if (response.clear_pool) {
+      changes.cleared = pool->clear_later(error.pool_generation, false);
+      if (!changes.cleared) return;
+    }
     // Unknown first, then the check: the other order could let the check's fresh result land
     // before the Unknown, leaving the server Unknown until the next heartbeat.
     if (!apply_locked(

@@ -144,6 +144,21 @@ void set_max_pool_size(Option& o) {
   if (v) o.out.max_pool_size = static_cast<std::uint32_t>(*v);
 }
 
+void set_max_connecting(Option& o) {
+  auto v = integer_in(o, 1, kMaxInt32, "a number of connections from 1 to 2147483647");
+  if (v) o.out.max_connecting = static_cast<std::uint32_t>(*v);
+}
+
+void set_max_idle_time(Option& o) {
+  auto v = non_negative_ms(o);
+  if (!v) return;
+  if (v->count() == 0) {
+    o.out.max_idle_time.reset();  // the spec: 0 means no limit
+  } else {
+    o.out.max_idle_time = *v;
+  }
+}
+
 void set_read_preference(Option& o) {
   auto mode = parse_read_preference_mode(o.value);
   if (!mode) {
@@ -300,6 +315,8 @@ constexpr Handler kHandlers[] = {
     {"sockettimeoutms", set_socket_timeout},
     {"localthresholdms", set_local_threshold},
     {"maxpoolsize", set_max_pool_size},
+    {"maxconnecting", set_max_connecting},
+    {"maxidletimems", set_max_idle_time},
     {"readpreference", set_read_preference},
     {"maxstalenessseconds", set_max_staleness},
     {"appname", set_app_name},
@@ -330,9 +347,7 @@ constexpr std::string_view kUnimplemented[] = {
     "retryreads",
     "retrywrites",
     "timeoutms",
-    "maxidletimems",
     "minpoolsize",
-    "maxconnecting",
     "waitqueuetimeoutms",
     "servermonitoringmode",
     "serverselectiontryonce",

@@ -264,6 +264,7 @@ TEST(TopologyIntegration, MongosPairIsShardedAndBothAreSelected) {
 TEST(PoolIntegration, PoolReusesClearsAndBoundsConnections) {
   const auto address = integration::ferretdb_address();
   auto pool = ConnectionPool::create(address, {.max_size = 1, .wait_timeout = 200ms});
+  pool->ready();  // a pool starts paused (CMAP); its monitor would ready it
   const Connection* first = nullptr;
   {
     auto lease = pool->acquire();
@@ -281,10 +282,12 @@ TEST(PoolIntegration, PoolReusesClearsAndBoundsConnections) {
   {
     auto lease = pool->acquire();
     EXPECT_EQ(&*lease, first) << "an idle connection is reused";
-    pool->clear();  // the checked-out connection is now stale
+    pool->clear();  // the checked-out connection is now stale, the pool paused
   }
   EXPECT_EQ(pool->idle_count(), 0u) << "a stale connection is closed on return";
   EXPECT_EQ(pool->total_count(), 0u);
+  EXPECT_THROW(pool->acquire(), Error) << "a paused pool hands out nothing";
+  pool->ready();
   {
     auto lease = pool->acquire();
     lease.discard();

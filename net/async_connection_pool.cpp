@@ -95,6 +95,15 @@ void AsyncConnectionPool::check_open_locked() const {
   }
 }
 
+void AsyncConnectionPool::check_ready_locked(const ConnectionPool& twin) const {
+  // CMAP: nothing is handed out while the server's pool is paused (created paused, cleared
+  // after an error, ready once a check succeeds).
+  if (twin.paused()) {
+    throw Error(errc::pool_cleared,
+                "the pool of " + address_.to_string() + " is paused (cleared after an error)");
+  }
+}
+
 void AsyncConnectionPool::add_busy_locked(AsyncConnection& connection) noexcept {
   connection.busy_ = true;
   connection.busy_prev_ = nullptr;
@@ -160,6 +169,7 @@ std::optional<AsyncConnectionPool::Lease> AsyncConnectionPool::try_checkout(
   const std::shared_ptr<ConnectionPool> twin = twin_.lock();
   std::lock_guard lock(mutex_);
   check_open_locked();  // throws when the twin is gone
+  check_ready_locked(*twin);
   return take_idle_locked(context_of(executor), twin->generation());
 }
 
@@ -251,6 +261,7 @@ AsyncConnectionPool::Next AsyncConnectionPool::next_step(const asio::any_io_exec
   const std::shared_ptr<ConnectionPool> twin = twin_.lock();
   std::lock_guard lock(mutex_);
   check_open_locked();  // throws when the twin is gone
+  check_ready_locked(*twin);
   Next next;
   next.generation = twin->generation();
   next.lease = take_idle_locked(context, next.generation);

@@ -7,7 +7,11 @@
 // lend each other a connection. They share everything SDAM looks at through the "twin", the
 // server's blocking pool: its generation (a clear() by SDAM makes this pool's older connections
 // stale too), its closed state (the topology removed the server, or the client closed), and its
-// establishment error handler (a failed connect or handshake reaches SDAM the same way).
+// establishment error handler (a failed connect or handshake reaches SDAM the same way), and
+// its paused state: a checkout while the twin is paused (CMAP: created paused, cleared after an
+// error, ready once a check succeeds) fails with errc::pool_cleared. A checkout already waiting
+// here sees the pause when it is next woken (a connection back, a slot free, its deadline). This
+// pool publishes no CMAP events (not yet).
 //
 //   AsyncConnectionPool::Lease lease = co_await pool->checkout(executor, deadline);
 //   bson::Document reply = co_await lease->run_command(...);
@@ -88,8 +92,9 @@ class AsyncConnectionPool : public std::enable_shared_from_this<AsyncConnectionP
   // An idle connection opened on `executor`'s execution context, else a new one (connected and
   // handshaken on `executor`) when under max_size, else the first to come back. `limit` bounds the
   // whole of it. Throws Error(errc::client_closed) after close() or once the twin is closed,
-  // errc::pool_timeout, errc::timeout (naming `limit`), the cancellation error
-  // (net/async_connection.hpp), and what a new connection's connect and handshake throw.
+  // errc::pool_cleared while the twin is paused, errc::pool_timeout, errc::timeout (naming
+  // `limit`), the cancellation error (net/async_connection.hpp), and what a new connection's
+  // connect and handshake throw.
   boost::asio::awaitable<Lease> checkout(boost::asio::any_io_executor executor,
                                          std::optional<Deadline> limit = std::nullopt);
   // checkout() as an Asio asynchronous operation completing with (std::exception_ptr, Lease),
@@ -227,6 +232,7 @@ class AsyncConnectionPool : public std::enable_shared_from_this<AsyncConnectionP
   // Under mutex_: wakes the first waiter (a connection or a slot may be free for it).
   void wake_one_locked() noexcept;
   void check_open_locked() const;
+  void check_ready_locked(const ConnectionPool& twin) const;  // Error(pool_cleared) if paused
   void add_busy_locked(AsyncConnection& connection) noexcept;
   void forget_busy_locked(AsyncConnection& connection) noexcept;
 

@@ -1,5 +1,6 @@
 #include "net/connection_pool.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include "net/fork_safe_lock.hpp"
@@ -16,6 +17,7 @@ ConnectionPool::Lease& ConnectionPool::Lease::operator=(Lease&& other) noexcept 
     pool_ = std::move(other.pool_);
     connection_ = std::move(other.connection_);
     generation_ = other.generation_;
+    id_ = other.id_;
   }
   return *this;
 }
@@ -29,15 +31,32 @@ void ConnectionPool::Lease::discard() noexcept {
 }
 
 void ConnectionPool::Lease::give_back(bool discard) noexcept {
-  if (pool_ && connection_) pool_->give_back(std::move(connection_), generation_, discard);
+  if (pool_ && connection_) pool_->give_back(std::move(connection_), generation_, id_, discard);
   connection_.reset();
   pool_.reset();
 }
 
+// ---- PendingClear -----------------------------------------------------------------------------
+
+void ConnectionPool::PendingClear::publish() noexcept {
+  if (!pool_) return;
+  const std::shared_ptr<ConnectionPool> pool = std::move(pool_);
+  if (announce_ready_) pool->emit(PoolEventKind::kPoolReady);
+  if (announce_) {
+    PoolEvent event{PoolEventKind::kPoolCleared, pool->address_, pool->options_};
+    event.interrupt_in_use_connections = interrupt_in_use_;
+    pool->emit(event);
+  }
+  pool->close_all(stale_, ConnectionClosedReason::kStale);
+}
+
 // ---- ConnectionPool ---------------------------------------------------------------------------
 
-std::shared_ptr<ConnectionPool> ConnectionPool::create(HostAndPort address, PoolOptions options) {
-  return std::make_shared<ConnectionPool>(std::move(address), std::move(options));
+std::shared_ptr<ConnectionPool> ConnectionPool::create(HostAndPort address, PoolOptions options,
+                                                       bool announce) {
+  auto pool = std::make_shared<ConnectionPool>(std::move(address), std::move(options));
+  if (announce) pool->publish_created();
+  return pool;
 }
 
 ConnectionPool::ConnectionPool(HostAndPort address, PoolOptions options)
@@ -48,90 +67,224 @@ ConnectionPool::ConnectionPool(HostAndPort address, PoolOptions options)
 
 ConnectionPool::~ConnectionPool() = default;
 
+void ConnectionPool::emit(PoolEvent event) const noexcept {
+  if (options_.events) options_.events->on_pool_event(event);
+}
+
+void ConnectionPool::emit(PoolEventKind kind, std::uint64_t id) const noexcept {
+  if (!options_.events) return;
+  PoolEvent event{kind, address_, options_};
+  event.connection_id = id;
+  options_.events->on_pool_event(event);
+}
+
+void ConnectionPool::close_all(std::vector<Closing>& closing) const noexcept {
+  for (auto& c : closing) {
+    c.connection.reset();  // closing a socket is a syscall: never under the lock
+    PoolEvent event{PoolEventKind::kConnectionClosed, address_, options_};
+    event.connection_id = c.id;
+    event.closed_reason = c.reason;
+    emit(event);
+  }
+  closing.clear();
+}
+
+void ConnectionPool::close_all(std::vector<IdleConnection>& idle,
+                               ConnectionClosedReason reason) const noexcept {
+  for (auto& c : idle) {
+    c.connection.reset();
+    PoolEvent event{PoolEventKind::kConnectionClosed, address_, options_};
+    event.connection_id = c.id;
+    event.closed_reason = reason;
+    emit(event);
+  }
+  idle.clear();
+}
+
+void ConnectionPool::leave_queue_locked(std::uint64_t ticket) noexcept {
+  if (auto it = std::find(queue_.begin(), queue_.end(), ticket); it != queue_.end())
+    queue_.erase(it);
+}
+
+void ConnectionPool::fail_checkout(CheckOutFailedReason reason, SteadyClock::time_point started,
+                                   const Error& error) {
+  PoolEvent event{PoolEventKind::kCheckOutFailed, address_, options_};
+  event.failed_reason = reason;
+  event.duration = SteadyClock::now() - started;
+  emit(event);
+  throw error;
+}
+
 ConnectionPool::Lease ConnectionPool::acquire(OperationInterrupt* interrupt,
                                               std::optional<Deadline> limit) {
+  const auto started = SteadyClock::now();
+  if (take_ready_unpublished()) emit(PoolEventKind::kPoolReady);
+  emit(PoolEventKind::kCheckOutStarted);
   const auto wait_deadline = Deadline::earlier(
       Deadline::after(options_.wait_timeout, "waitQueueTimeoutMS"), limit ? *limit : Deadline{});
-  std::vector<std::unique_ptr<Connection>> to_close;  // closed after unlocking
+  std::vector<Closing> to_close;  // closed after unlocking
   std::unique_lock lock(mutex_);
+  const std::uint64_t ticket = next_ticket_++;
+  queue_.push_back(ticket);
+  // Leaves the wait queue, unlocks, and lets the next in line look (the head may have changed).
+  auto leave = [&] {
+    leave_queue_locked(ticket);
+    lock.unlock();
+    futex::bump_and_wake_all(wait_word_);
+    close_all(to_close);
+  };
   for (;;) {
-    if (closed_) throw Error(errc::client_closed, "pool of " + address_.to_string() + " closed");
+    if (state_ == State::kClosed) {
+      leave();
+      fail_checkout(CheckOutFailedReason::kPoolClosed, started,
+                    Error(errc::client_closed,
+                          "attempted to check out a connection from the closed pool of " +
+                              address_.to_string()));
+    }
+    if (state_ == State::kPaused) {
+      leave();
+      fail_checkout(CheckOutFailedReason::kConnectionError, started,
+                    Error(errc::pool_cleared, "the pool of " + address_.to_string() +
+                                                  " is paused (cleared after an error)"));
+    }
     if (interrupt && interrupt->interrupted()) {
-      throw Error(errc::interrupted,
-                  "waiting for a connection to " + address_.to_string() + ": interrupted");
+      leave();
+      fail_checkout(CheckOutFailedReason::kConnectionError, started,
+                    Error(errc::interrupted,
+                          "waiting for a connection to " + address_.to_string() + ": interrupted"));
     }
-    while (!idle_.empty()) {
-      Idle idle = std::move(idle_.back());
-      idle_.pop_back();
-      if (idle.generation == generation_ && idle.connection->is_open()) {
-        busy_.push_back(idle.connection.get());
-        lock.unlock();
-        to_close.clear();
-        return Lease(shared_from_this(), std::move(idle.connection), idle.generation);
+    if (queue_.front() == ticket) {
+      const auto now = SteadyClock::now();
+      while (!idle_.empty()) {
+        IdleConnection idle = std::move(idle_.back());
+        idle_.pop_back();
+        std::optional<ConnectionClosedReason> reason;
+        if (idle.generation != generation_) {
+          reason = ConnectionClosedReason::kStale;
+        } else if (options_.max_idle_time && now - idle.since >= *options_.max_idle_time) {
+          reason = ConnectionClosedReason::kIdle;
+        } else if (!idle.connection->is_open()) {
+          reason = ConnectionClosedReason::kError;
+        }
+        if (reason) {
+          --total_;
+          to_close.push_back({std::move(idle.connection), idle.id, *reason});
+          continue;
+        }
+        busy_.push_back({idle.connection.get(), idle.generation});
+        leave();
+        PoolEvent event{PoolEventKind::kCheckedOut, address_, options_};
+        event.connection_id = idle.id;
+        event.duration = SteadyClock::now() - started;
+        emit(event);
+        return Lease(shared_from_this(), std::move(idle.connection), idle.generation, idle.id);
       }
-      --total_;
-      to_close.push_back(std::move(idle.connection));
+      if ((options_.max_size == 0 || total_ < options_.max_size) &&
+          connecting_ < std::max<std::uint32_t>(options_.max_connecting, 1)) {
+        ++total_;  // reserve the slot, then connect without the lock
+        ++connecting_;
+        const Reservation reservation{next_connection_id_++, generation_};
+        leave();
+        return connect_new(interrupt, limit, reservation, started);
+      }
     }
-    if (options_.max_size == 0 || total_ < options_.max_size) {
-      ++total_;  // reserve the slot, then connect without the lock
-      const std::uint64_t generation = generation_;
-      lock.unlock();
-      to_close.clear();
-      return Lease(shared_from_this(), connect_new(interrupt, limit, generation), generation);
+    if (SteadyClock::now() >= *wait_deadline.at) {
+      leave();
+      if (wait_deadline.source != "waitQueueTimeoutMS") {
+        fail_checkout(CheckOutFailedReason::kTimeout, started,
+                      Error(errc::timeout, "waiting for a connection to " + address_.to_string() +
+                                               " timed out after " +
+                                               std::to_string(wait_deadline.budget.count()) +
+                                               " ms (" + std::string(wait_deadline.source) + ")"));
+      }
+      fail_checkout(CheckOutFailedReason::kTimeout, started,
+                    Error(errc::pool_timeout,
+                          "timed out while checking out a connection to " + address_.to_string() +
+                              " after " + std::to_string(options_.wait_timeout.count()) +
+                              " ms (maxPoolSize " + std::to_string(options_.max_size) +
+                              ", maxConnecting " + std::to_string(options_.max_connecting) + ")"));
     }
-    // Read the word before unlocking: a return after that changes it, so the sleep below ends.
+    // Read the word before unlocking: any change after that (a return, a slot freed, the head
+    // leaving) bumps it, so the sleep below ends.
     const std::uint32_t word = wait_word_.load();
     lock.unlock();
-    to_close.clear();
+    close_all(to_close);
     {
       PublishedFor published(interrupt, this);
       if (!(interrupt && interrupt->interrupted()))
         futex::wait_until(wait_word_, word, *wait_deadline.at);
     }
     lock.lock();
-    const bool slot_free = !idle_.empty() || options_.max_size == 0 || total_ < options_.max_size;
-    if (!slot_free && !closed_ && !(interrupt && interrupt->interrupted()) &&
-        SteadyClock::now() >= *wait_deadline.at) {
-      if (wait_deadline.source != "waitQueueTimeoutMS") {
-        throw Error(errc::timeout, "waiting for a connection to " + address_.to_string() +
-                                       " timed out after " +
-                                       std::to_string(wait_deadline.budget.count()) + " ms (" +
-                                       std::string(wait_deadline.source) + ")");
-      }
-      throw Error(errc::pool_timeout, "no free connection to " + address_.to_string() + " within " +
-                                          std::to_string(options_.wait_timeout.count()) +
-                                          " ms (maxPoolSize " + std::to_string(options_.max_size) +
-                                          ", all in use)");
-    }
   }
 }
 
-std::unique_ptr<Connection> ConnectionPool::connect_new(OperationInterrupt* interrupt,
-                                                        const std::optional<Deadline>& limit,
-                                                        std::uint64_t generation) {
+ConnectionPool::Lease ConnectionPool::connect_new(OperationInterrupt* interrupt,
+                                                  const std::optional<Deadline>& limit,
+                                                  Reservation reservation,
+                                                  SteadyClock::time_point started) {
+  emit(PoolEventKind::kConnectionCreated, reservation.id);
+  const auto created = SteadyClock::now();
   std::unique_ptr<Connection> connection;
   bool registered = false;
+  bool closed = false;
   try {
     connection =
         std::make_unique<Connection>(options_.connect_to.value_or(address_), options_.connection);
     {
       std::lock_guard lock(mutex_);
-      if (closed_) throw Error(errc::client_closed, "pool of " + address_.to_string() + " closed");
-      busy_.push_back(connection.get());
-      registered = true;
+      closed = state_ == State::kClosed;
+      if (!closed) {
+        busy_.push_back({connection.get(), reservation.generation});
+        registered = true;
+        if (reservation.generation < interrupt_below_) connection->interrupt();
+      }
     }
-    PublishedFor published(interrupt, connection.get());
-    if (interrupt && interrupt->interrupted()) connection->interrupt();
-    connection->connect(limit);
-    return connection;
+    if (!closed) {
+      PublishedFor published(interrupt, connection.get());
+      if (interrupt && interrupt->interrupted()) connection->interrupt();
+      connection->connect(limit);
+    }
   } catch (const std::exception& e) {
     release_failed_slot(connection.get(), registered);
-    if (establishment_error_handler_) establishment_error_handler_(generation, e);
+    if (establishment_error_handler_) establishment_error_handler_(reservation.generation, e);
+    connection.reset();
+    PoolEvent event{PoolEventKind::kConnectionClosed, address_, options_};
+    event.connection_id = reservation.id;
+    event.closed_reason = ConnectionClosedReason::kError;
+    emit(event);
+    PoolEvent failed{PoolEventKind::kCheckOutFailed, address_, options_};
+    failed.failed_reason = CheckOutFailedReason::kConnectionError;
+    failed.duration = SteadyClock::now() - started;
+    emit(failed);
     throw;
   } catch (...) {
     release_failed_slot(connection.get(), registered);
     throw;
   }
+  if (closed) {  // closed under us: not an establishment failure for SDAM to judge
+    release_failed_slot(nullptr, false);
+    connection.reset();
+    PoolEvent event{PoolEventKind::kConnectionClosed, address_, options_};
+    event.connection_id = reservation.id;
+    event.closed_reason = ConnectionClosedReason::kPoolClosed;
+    emit(event);
+    fail_checkout(CheckOutFailedReason::kPoolClosed, started,
+                  Error(errc::client_closed, "pool of " + address_.to_string() + " closed"));
+  }
+  PoolEvent ready{PoolEventKind::kConnectionReady, address_, options_};
+  ready.connection_id = reservation.id;
+  ready.duration = SteadyClock::now() - created;
+  emit(ready);  // before the establishing slot frees: a waiter's ConnectionCreated comes after
+  {
+    std::lock_guard lock(mutex_);
+    --connecting_;
+  }
+  futex::bump_and_wake_all(wait_word_);
+  PoolEvent out{PoolEventKind::kCheckedOut, address_, options_};
+  out.connection_id = reservation.id;
+  out.duration = SteadyClock::now() - started;
+  emit(out);
+  return Lease(shared_from_this(), std::move(connection), reservation.generation, reservation.id);
 }
 
 void ConnectionPool::release_failed_slot(const Connection* connection, bool registered) noexcept {
@@ -139,13 +292,14 @@ void ConnectionPool::release_failed_slot(const Connection* connection, bool regi
     std::lock_guard lock(mutex_);
     if (registered) forget_busy_locked(connection);
     --total_;
+    --connecting_;
   }
   futex::bump_and_wake_all(wait_word_);
 }
 
 void ConnectionPool::forget_busy_locked(const Connection* connection) noexcept {
   for (auto& entry : busy_) {
-    if (entry == connection) {
+    if (entry.connection == connection) {
       entry = busy_.back();
       busy_.pop_back();
       return;
@@ -154,57 +308,126 @@ void ConnectionPool::forget_busy_locked(const Connection* connection) noexcept {
 }
 
 void ConnectionPool::give_back(std::unique_ptr<Connection> connection, std::uint64_t generation,
-                               bool discard) noexcept {
+                               std::uint64_t id, bool discard) noexcept {
+  // CheckedIn first: a waiter that takes this connection announces its CheckedOut after it.
+  emit(PoolEventKind::kCheckedIn, id);
+  ConnectionClosedReason reason = ConnectionClosedReason::kError;
   {
     std::lock_guard lock(mutex_);
     forget_busy_locked(connection.get());
-    if (!discard && !closed_ && generation == generation_ && connection->is_open()) {
+    if (state_ == State::kClosed) {
+      reason = ConnectionClosedReason::kPoolClosed;
+    } else if (generation != generation_) {
+      reason = ConnectionClosedReason::kStale;
+    } else if (!discard && connection->is_open()) {
       try {
-        idle_.push_back({std::move(connection), generation});
+        idle_.push_back({std::move(connection), generation, id, SteadyClock::now()});
       } catch (...) {  // no memory for the slot: close the connection instead
       }
     }
     if (connection) --total_;
   }
   futex::bump_and_wake_all(wait_word_);
-  // A connection not kept is destroyed here, outside the lock (closing a socket is a syscall).
+  if (connection) {
+    // A connection not kept is destroyed here, outside the lock (closing a socket is a syscall).
+    connection.reset();
+    PoolEvent event{PoolEventKind::kConnectionClosed, address_, options_};
+    event.connection_id = id;
+    event.closed_reason = reason;
+    emit(event);
+  }
 }
 
-void ConnectionPool::clear() noexcept {
-  clear_if(std::nullopt);
+void ConnectionPool::clear(bool interrupt_in_use_connections) noexcept {
+  clear_later(std::nullopt, interrupt_in_use_connections).publish();
 }
 
-bool ConnectionPool::clear_if_generation(std::uint64_t generation) noexcept {
-  return clear_if(generation);
+bool ConnectionPool::clear_if_generation(std::uint64_t generation,
+                                         bool interrupt_in_use_connections) noexcept {
+  PendingClear pending = clear_later(generation, interrupt_in_use_connections);
+  const bool cleared = static_cast<bool>(pending);
+  pending.publish();
+  return cleared;
 }
 
-bool ConnectionPool::clear_if(std::optional<std::uint64_t> generation) noexcept {
-  std::vector<Idle> stale;
+ConnectionPool::PendingClear ConnectionPool::clear_later(std::optional<std::uint64_t> generation,
+                                                         bool interrupt_in_use) noexcept {
+  PendingClear pending;
   {
     std::unique_lock lock(mutex_, std::defer_lock);
-    if (!lock_unless_inherited(lock, fork_generation_)) return false;  // a fork() child
-    if (generation && *generation != generation_) return false;
+    if (!lock_unless_inherited(lock, fork_generation_)) return pending;  // a fork() child
+    if (generation && *generation != generation_) return pending;
+    if (state_ == State::kClosed) return pending;
     ++generation_;
-    stale.swap(idle_);
-    total_ -= stale.size();
+    pending.announce_ = state_ == State::kReady;
+    pending.announce_ready_ = std::exchange(ready_unpublished_, false);
+    pending.interrupt_in_use_ = interrupt_in_use;
+    state_ = State::kPaused;
+    pending.stale_.swap(idle_);
+    total_ -= pending.stale_.size();
+    if (interrupt_in_use) {
+      interrupt_below_ = generation_;
+      // Every busy connection is of an older generation now. Connection::interrupt is
+      // lock-free; the entries stay valid while we hold the lock.
+      for (const Busy& busy : busy_) busy.connection->interrupt();
+    }
   }
-  futex::bump_and_wake_all(wait_word_);  // the freed slots may serve waiting acquirers
+  try {
+    pending.pool_ = shared_from_this();
+  } catch (...) {  // not owned by a shared_ptr (cannot happen through create()): publish now
+    if (pending.announce_) {
+      PoolEvent event{PoolEventKind::kPoolCleared, address_, options_};
+      event.interrupt_in_use_connections = interrupt_in_use;
+      emit(event);
+    }
+    close_all(pending.stale_, ConnectionClosedReason::kStale);
+  }
+  futex::bump_and_wake_all(wait_word_);  // waiters fail now: the pool is paused
+  return pending;
+}
+
+void ConnectionPool::ready() noexcept {
+  if (ready_later()) publish_ready();
+}
+
+bool ConnectionPool::ready_later() noexcept {
+  std::unique_lock lock(mutex_, std::defer_lock);
+  if (!lock_unless_inherited(lock, fork_generation_)) return false;
+  if (state_ != State::kPaused) return false;
+  state_ = State::kReady;
+  ready_unpublished_ = true;
   return true;
 }
 
+bool ConnectionPool::take_ready_unpublished() noexcept {
+  std::unique_lock lock(mutex_, std::defer_lock);
+  if (!lock_unless_inherited(lock, fork_generation_)) return false;
+  return std::exchange(ready_unpublished_, false);
+}
+
+void ConnectionPool::publish_ready() noexcept {
+  if (take_ready_unpublished()) emit(PoolEventKind::kPoolReady);
+}
+
 void ConnectionPool::close() noexcept {
+  std::vector<IdleConnection> idle;
   {
     std::unique_lock lock(mutex_, std::defer_lock);
-    if (!lock_unless_inherited(lock, fork_generation_)) return;  // see clear()
+    if (!lock_unless_inherited(lock, fork_generation_)) return;  // see clear_later()
+    if (state_ == State::kClosed) return;
     const bool inherited = fork_generation_ != current_fork_generation();
-    closed_ = true;
+    state_ = State::kClosed;
     // Connection::interrupt is lock-free; the entries stay valid while we hold the lock. In a
     // fork() child the busy connections belong to parent threads that do not exist here.
     if (!inherited) {
-      for (Connection* connection : busy_) connection->interrupt();
+      for (const Busy& busy : busy_) busy.connection->interrupt();
     }
+    idle.swap(idle_);
+    total_ -= idle.size();
   }
-  clear();
+  futex::bump_and_wake_all(wait_word_);
+  close_all(idle, ConnectionClosedReason::kPoolClosed);
+  emit(PoolEventKind::kPoolClosed);
 }
 
 void ConnectionPool::wake_waiters() noexcept {
@@ -228,7 +451,68 @@ std::uint64_t ConnectionPool::generation() const {
 
 bool ConnectionPool::closed() const {
   std::lock_guard lock(mutex_);
-  return closed_;
+  return state_ == State::kClosed;
+}
+
+bool ConnectionPool::paused() const {
+  std::lock_guard lock(mutex_);
+  return state_ == State::kPaused;
+}
+
+// ---- event names ------------------------------------------------------------------------------
+
+const char* to_string(PoolEventKind kind) noexcept {
+  switch (kind) {
+    case PoolEventKind::kPoolCreated:
+      return "ConnectionPoolCreated";
+    case PoolEventKind::kPoolReady:
+      return "ConnectionPoolReady";
+    case PoolEventKind::kPoolCleared:
+      return "ConnectionPoolCleared";
+    case PoolEventKind::kPoolClosed:
+      return "ConnectionPoolClosed";
+    case PoolEventKind::kConnectionCreated:
+      return "ConnectionCreated";
+    case PoolEventKind::kConnectionReady:
+      return "ConnectionReady";
+    case PoolEventKind::kConnectionClosed:
+      return "ConnectionClosed";
+    case PoolEventKind::kCheckOutStarted:
+      return "ConnectionCheckOutStarted";
+    case PoolEventKind::kCheckOutFailed:
+      return "ConnectionCheckOutFailed";
+    case PoolEventKind::kCheckedOut:
+      return "ConnectionCheckedOut";
+    case PoolEventKind::kCheckedIn:
+      return "ConnectionCheckedIn";
+  }
+  return "?";
+}
+
+const char* to_string(ConnectionClosedReason reason) noexcept {
+  switch (reason) {
+    case ConnectionClosedReason::kStale:
+      return "stale";
+    case ConnectionClosedReason::kIdle:
+      return "idle";
+    case ConnectionClosedReason::kError:
+      return "error";
+    case ConnectionClosedReason::kPoolClosed:
+      return "poolClosed";
+  }
+  return "?";
+}
+
+const char* to_string(CheckOutFailedReason reason) noexcept {
+  switch (reason) {
+    case CheckOutFailedReason::kTimeout:
+      return "timeout";
+    case CheckOutFailedReason::kConnectionError:
+      return "connectionError";
+    case CheckOutFailedReason::kPoolClosed:
+      return "poolClosed";
+  }
+  return "?";
 }
 
 }  // namespace mongoslice

@@ -1,23 +1,35 @@
 #pragma once
-// A pool of Connections to one server (the client engineer codes against acquire / Lease /
-// clear / close / address).
+// A pool of Connections to one server, as the CMAP spec (connection monitoring and pooling)
+// describes it. The client engineer codes against acquire / Lease / clear / ready / close.
 //
-//   auto lease = pool->acquire();          // waits at most wait_timeout for a free connection
+//   auto lease = pool->acquire();          // waits at most wait_timeout for a connection
 //   auto reply = lease->run_command(...);
 //   // on an error: lease.discard(); topology.handle_application_error(...) with
 //   // lease.generation(); the lease's destructor returns the connection (or closes it)
 //
-// At most max_size connections exist at once (0: no limit). A new connection connects and
-// handshakes OUTSIDE the pool's lock, so one slow server handshake does not block returns or
-// other acquirers. clear() (the server's monitor or an operation saw a network error) bumps a
-// generation: every connection made before it, idle or checked out, is closed instead of being
-// reused. close() clears, interrupts every connection checked out or being connected (their
-// operations fail at once with errc::interrupted), wakes every waiter and refuses further
-// acquires with errc::client_closed.
+// States. A pool starts paused: acquire() fails at once with errc::pool_cleared until ready()
+// (the topology calls it when its server's monitor check succeeds). clear() (the server went
+// Unknown) bumps a generation and pauses the pool again: every connection made before it, idle
+// or checked out, is closed instead of being reused, and every waiting acquire() fails with
+// errc::pool_cleared. clear(true) (interruptInUseConnections, after a network timeout) also
+// interrupts the connections of older generations that are checked out or being established:
+// their operations fail at once with errc::interrupted. close() interrupts every connection
+// checked out or being connected, wakes every waiter and refuses further acquires with
+// errc::client_closed.
 //
-// Waiting for a free connection sleeps on a futex word rather than a condition variable, so that
-// wake_waiters() needs no lock: an OperationInterrupt (net/operation_interrupt.hpp) can break
-// a wait from an interrupt hook or the exit handler.
+// Limits. At most max_size connections exist at once (0: no limit), and at most max_connecting
+// of them are being established (connect and handshake, OUTSIDE the pool's lock, so one slow
+// server handshake blocks no return and no other acquirer). Waiting acquirers are served in
+// the order they arrived (the CMAP wait queue); each waits until wait_timeout or its own
+// `limit` (server selection's deadline), whichever comes first.
+//
+// Waiting sleeps on a futex word rather than a condition variable, so that wake_waiters() needs
+// no lock: an OperationInterrupt (net/operation_interrupt.hpp) can break a wait from an
+// interrupt hook or the exit handler.
+//
+// Events. Every CMAP event goes to PoolOptions::events, if set, on the thread where it happens
+// and never while the pool's mutex is held. clear_later() lets the topology pause the pool
+// inside its own critical section and publish the event after leaving it.
 //
 // A failure to establish a new connection (connect, handshake) is reported to the
 // EstablishmentErrorHandler, if one is set, with the pool generation the attempt began in, before
@@ -29,6 +41,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -39,27 +52,24 @@
 #include "net/connection.hpp"
 #include "net/deadline.hpp"
 #include "net/operation_interrupt.hpp"
+#include "net/pool_events.hpp"
+#include "net/pool_options.hpp"
 #include "wire/address.hpp"
+#include "wire/error.hpp"
 
 namespace mongoslice {
-
-struct PoolOptions {
-  std::uint32_t max_size = 100;  // maxPoolSize; 0 means no limit
-  // maxConnecting (CMAP): at most this many connections being established at once (at least
-  // 1); the other checkouts that need a new one wait for one of those, or for a connection to
-  // come back. The async pool keeps to it (net/async_connection_pool.hpp).
-  std::uint32_t max_connecting = 2;
-  std::chrono::milliseconds wait_timeout{30'000};  // waitQueueTimeoutMS (~serverSelectionTimeoutMS)
-  ConnectionOptions connection;                    // for every connection the pool opens
-  // Where to connect for the pool's server, when not at its address itself (tests: a scripted
-  // server on loopback standing in for "a:27017"). The connections keep that endpoint as their
-  // address; the pool keeps the server's.
-  std::optional<HostAndPort> connect_to;
-};
 
 // Told of a connection that could not be established: the pool generation the attempt began
 // in, and the error. Called on the acquiring thread, with no lock of the pool held.
 using EstablishmentErrorHandler = std::function<void(std::uint64_t, const std::exception&)>;
+
+// An idle connection in a pool: when it came back (maxIdleTimeMS) and what it is.
+struct IdleConnection {
+  std::unique_ptr<Connection> connection;
+  std::uint64_t generation;
+  std::uint64_t id;
+  std::chrono::steady_clock::time_point since;
+};
 
 class ConnectionPool : public std::enable_shared_from_this<ConnectionPool> {
  public:
@@ -80,35 +90,92 @@ class ConnectionPool : public std::enable_shared_from_this<ConnectionPool> {
     void discard() noexcept;
     // The pool generation the connection was made in (SDAM ignores errors of older ones).
     std::uint64_t generation() const noexcept { return generation_; }
+    // The connection's id in its pool (1, 2, ... in the order they were created).
+    std::uint64_t connection_id() const noexcept { return id_; }
 
    private:
     friend class ConnectionPool;
     Lease(std::shared_ptr<ConnectionPool> pool, std::unique_ptr<Connection> connection,
-          std::uint64_t generation) noexcept
-        : pool_(std::move(pool)), connection_(std::move(connection)), generation_(generation) {}
+          std::uint64_t generation, std::uint64_t id) noexcept
+        : pool_(std::move(pool)),
+          connection_(std::move(connection)),
+          generation_(generation),
+          id_(id) {}
     void give_back(bool discard) noexcept;
 
     std::shared_ptr<ConnectionPool> pool_;
     std::unique_ptr<Connection> connection_;
     std::uint64_t generation_ = 0;
+    std::uint64_t id_ = 0;
   };
 
-  // Create through make_shared (leases keep their pool alive).
-  static std::shared_ptr<ConnectionPool> create(HostAndPort address, PoolOptions options);
+  // What clear_later() took from the pool: the stale idle connections and the PoolCleared event,
+  // published (connections closed, events emitted) by publish() or the destructor.
+  class PendingClear {
+   public:
+    PendingClear() = default;
+    PendingClear(PendingClear&& other) noexcept = default;
+    PendingClear& operator=(PendingClear&& other) noexcept {
+      publish();
+      pool_ = std::move(other.pool_);
+      stale_ = std::move(other.stale_);
+      interrupt_in_use_ = other.interrupt_in_use_;
+      announce_ = other.announce_;
+      announce_ready_ = other.announce_ready_;
+      return *this;
+    }
+    ~PendingClear() { publish(); }
+    // True when the clear happened (clear_later's generation still matched).
+    explicit operator bool() const noexcept { return pool_ != nullptr; }
+    void publish() noexcept;
+
+   private:
+    friend class ConnectionPool;
+    std::shared_ptr<ConnectionPool> pool_;
+    std::vector<IdleConnection> stale_;
+    bool interrupt_in_use_ = false;
+    bool announce_ = false;        // the pool was ready: PoolCleared is emitted
+    bool announce_ready_ = false;  // its PoolReady was still unpublished: emitted first
+  };
+
+  // Create through make_shared (leases keep their pool alive). Emits PoolCreated, unless
+  // `announce` is false: then the caller (holding a lock of its own) calls publish_created().
+  static std::shared_ptr<ConnectionPool> create(HostAndPort address, PoolOptions options,
+                                                bool announce = true);
   ConnectionPool(HostAndPort address, PoolOptions options);
+  void publish_created() const noexcept { emit(PoolEventKind::kPoolCreated); }
   ~ConnectionPool();
 
-  // An idle connection, or a new one when under max_size, or the first one returned within
-  // wait_timeout. Throws Error(errc::pool_timeout) when none frees up in time,
-  // Error(errc::client_closed) after close(), Error(errc::interrupted) when `interrupt` fires
-  // (during the wait or a new connection's connect and handshake); a new connection's
-  // connect/handshake errors propagate. `limit`, when given, bounds the whole call as well
-  // (the wait and a new connection's connect + handshake): Error(errc::timeout) naming it.
+  // An idle connection, or a new one when under max_size (and max_connecting), or the first one
+  // returned, in arrival order, within wait_timeout. Throws Error(errc::pool_timeout) when none
+  // frees up in time, Error(errc::pool_cleared) while the pool is paused (at once, and when a
+  // clear() ends the wait), Error(errc::client_closed) after close(), Error(errc::interrupted)
+  // when `interrupt` fires (during the wait or a new connection's connect and handshake); a new
+  // connection's connect/handshake errors propagate. `limit`, when given, bounds the whole call
+  // as well (the wait and a new connection's connect + handshake): Error(errc::timeout) naming it.
   Lease acquire(OperationInterrupt* interrupt = nullptr, std::optional<Deadline> limit = {});
-  void clear() noexcept;
+  // Pauses the pool and bumps its generation (see above). Emits PoolCleared unless the pool
+  // was paused already, then ConnectionClosed (stale) for each idle connection.
+  void clear(bool interrupt_in_use_connections = false) noexcept;
   // Clears only if the generation is still `generation`: of several errors seen on connections
   // of one generation, only the first clears. True when this call cleared.
-  bool clear_if_generation(std::uint64_t generation) noexcept;
+  bool clear_if_generation(std::uint64_t generation,
+                           bool interrupt_in_use_connections = false) noexcept;
+  // clear_if_generation (any generation when none is given) with its events and the closing of
+  // the stale connections left to the PendingClear: for a caller holding a lock of its own.
+  PendingClear clear_later(std::optional<std::uint64_t> generation,
+                           bool interrupt_in_use_connections) noexcept;
+  // Lets acquire() hand out connections again. Emits PoolReady unless the pool is ready or
+  // closed already.
+  void ready() noexcept;
+  // ready() with its PoolReady event left to the caller (publish_ready()), for a caller holding
+  // a lock of its own. True when the pool was paused and is ready now.
+  // The event is published once: by publish_ready(), or earlier by whichever comes first of an
+  // acquire() (before its CheckOutStarted) and a clear() (before its PoolCleared).
+  bool ready_later() noexcept;
+  void publish_ready() noexcept;
+  // Closes the idle connections (ConnectionClosed, poolClosed), interrupts those in use, then
+  // emits PoolClosed. Idempotent.
   void close() noexcept;
   // Set once, before the pool is used.
   void set_establishment_error_handler(EstablishmentErrorHandler handler) {
@@ -125,6 +192,7 @@ class ConnectionPool : public std::enable_shared_from_this<ConnectionPool> {
   std::size_t total_count() const;  // idle + checked out + being connected
   std::uint64_t generation() const;
   bool closed() const;
+  bool paused() const;  // false once closed
   // Tells the establishment error handler (if set) of a connection the asynchronous engine's
   // pool for this server could not establish, as acquire() does for its own: one SDAM input for
   // both engines. Called with no lock held.
@@ -164,34 +232,62 @@ class ConnectionPool : public std::enable_shared_from_this<ConnectionPool> {
   }
 
  private:
-  struct Idle {
-    std::unique_ptr<Connection> connection;
+  enum class State { kPaused, kReady, kClosed };
+  struct Busy {  // checked out or being established
+    Connection* connection;
     std::uint64_t generation;
   };
-  void give_back(std::unique_ptr<Connection> connection, std::uint64_t generation,
+  struct Closing {  // a connection leaving the pool, closed (and announced) outside the lock
+    std::unique_ptr<Connection> connection;
+    std::uint64_t id;
+    ConnectionClosedReason reason;
+  };
+  // A reserved slot for a connection about to be established.
+  struct Reservation {
+    std::uint64_t id;
+    std::uint64_t generation;
+  };
+
+  void give_back(std::unique_ptr<Connection> connection, std::uint64_t generation, std::uint64_t id,
                  bool discard) noexcept;
   void forget_busy_locked(const Connection* connection) noexcept;
   void release_failed_slot(const Connection* connection, bool registered) noexcept;
-  bool clear_if(std::optional<std::uint64_t> generation) noexcept;
-  std::unique_ptr<Connection> connect_new(OperationInterrupt* interrupt,
-                                          const std::optional<Deadline>& limit,
-                                          std::uint64_t generation);
+  Lease connect_new(OperationInterrupt* interrupt, const std::optional<Deadline>& limit,
+                    Reservation reservation, SteadyClock::time_point started);
+  void leave_queue_locked(std::uint64_t ticket) noexcept;
+  [[noreturn]] void fail_checkout(CheckOutFailedReason reason, SteadyClock::time_point started,
+                                  const Error& error);
+  void emit(PoolEvent event) const noexcept;
+  void emit(PoolEventKind kind, std::uint64_t id = 0) const noexcept;
+  void close_all(std::vector<Closing>& closing) const noexcept;
+  void close_all(std::vector<IdleConnection>& idle, ConnectionClosedReason reason) const noexcept;
 
   const HostAndPort address_;
   const PoolOptions options_;
   mutable std::mutex mutex_;
   // Bumped (and its sleepers woken) whenever a waiter should look again: a connection came
-  // back or was destroyed, clear(), close(), wake_waiters().
+  // back or was destroyed, a connection finished establishing, the queue's head left, clear(),
+  // close(), wake_waiters().
   std::atomic<std::uint32_t> wait_word_{0};
-  std::vector<Idle> idle_;  // most recently returned last (reused first: it is warm)
-  // Connections checked out or being connected, so that close() can interrupt them. An entry
-  // is removed (under mutex_) before its connection can be destroyed.
-  std::vector<Connection*> busy_;
-  std::size_t total_ = 0;
+  std::vector<IdleConnection> idle_;  // most recently returned last (reused first: it is warm)
+  // Connections checked out or being connected, so that close() and clear(true) can interrupt
+  // them. An entry is removed (under mutex_) before its connection can be destroyed.
+  std::vector<Busy> busy_;
+  std::size_t total_ = 0;       // idle + busy + reserved slots not yet registered
+  std::size_t connecting_ = 0;  // slots being established (<= max_connecting)
+  // The wait queue: tickets of the acquire() calls in progress, first come first served.
+  std::deque<std::uint64_t> queue_;
+  std::uint64_t next_ticket_ = 0;
+  std::uint64_t next_connection_id_ = 1;
   std::atomic<std::size_t> operation_count_{0};  // OperationTokens alive
   EstablishmentErrorHandler establishment_error_handler_;
   std::uint64_t generation_ = 0;
-  bool closed_ = false;
+  // Connections being established with a generation below this are interrupted when they
+  // register (a clear(true) came between their reservation and their registration).
+  std::uint64_t interrupt_below_ = 0;
+  State state_ = State::kPaused;
+  bool ready_unpublished_ = false;  // ready_later() happened, its PoolReady not yet emitted
+  bool take_ready_unpublished() noexcept;
   // The fork generation the pool was made in: a fork() child never blocks on mutex_ (a parent
   // thread may have held it at fork time) and never interrupts the parent's connections.
   const std::uint64_t fork_generation_;

@@ -73,6 +73,8 @@ class ClientCategory final : public std::error_category {
         return "invalid cursor reply";
       case errc::pool_timeout:
         return "timed out waiting for a pooled connection";
+      case errc::pool_cleared:
+        return "the connection pool was cleared";
       case errc::authentication_failed:
         return "authentication failed";
       case errc::invalid_credential:

@@ -53,6 +53,7 @@ enum class errc {
   bson_key_missing,          // a required field is absent
   cursor_error,              // a reply that is not a valid cursor reply
   pool_timeout,              // no free connection in the pool in time
+  pool_cleared,              // the server's pool is paused (cleared after an error): retryable
   // Authentication (client side; the server's own refusal is a ServerError, e.g. code 18).
   authentication_failed = 300,  // the SASL conversation failed: the server's message is malformed
                                 // or refused (nonce, iteration count), its signature does not

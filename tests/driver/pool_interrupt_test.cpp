@@ -57,6 +57,7 @@ std::error_code code_of(const std::function<void()>& body) {
 TEST(PoolInterrupt, AWaitForAFreeConnectionEndsOnInterrupt) {
   LoopbackPeer peer(testing::healthy_server(0));
   auto pool = ConnectionPool::create(peer.address(), {.max_size = 1, .wait_timeout = 30s});
+  pool->ready();                // a pool starts paused (CMAP); its monitor would ready it
   auto held = pool->acquire();  // the only connection
   OperationInterrupt interrupt;
   auto waiting =
@@ -76,6 +77,7 @@ TEST(PoolInterrupt, AWaitForAFreeConnectionEndsOnInterrupt) {
 TEST(PoolInterrupt, AnInterruptBeforeTheWaitIsNotLost) {
   LoopbackPeer peer(testing::healthy_server(0));
   auto pool = ConnectionPool::create(peer.address(), {.max_size = 1, .wait_timeout = 30s});
+  pool->ready();  // a pool starts paused (CMAP); its monitor would ready it
   auto held = pool->acquire();
   OperationInterrupt interrupt;
   interrupt.interrupt();
@@ -85,6 +87,7 @@ TEST(PoolInterrupt, AnInterruptBeforeTheWaitIsNotLost) {
 TEST(PoolInterrupt, AHandshakeThatNeverAnswersEndsOnInterrupt) {
   LoopbackPeer peer([](PeerStream& s) { s.wait_for_close(); });  // reads nothing, says nothing
   auto pool = ConnectionPool::create(peer.address(), {.max_size = 1, .wait_timeout = 30s});
+  pool->ready();  // a pool starts paused (CMAP); its monitor would ready it
   OperationInterrupt interrupt;
   auto connecting =
       std::async(std::launch::async, [&] { return code_of([&] { pool->acquire(&interrupt); }); });
@@ -98,6 +101,7 @@ TEST(PoolInterrupt, AHandshakeThatNeverAnswersEndsOnInterrupt) {
 TEST(PoolInterrupt, ALimitBoundsTheWaitAndNamesItself) {
   LoopbackPeer peer(testing::healthy_server(0));
   auto pool = ConnectionPool::create(peer.address(), {.max_size = 1, .wait_timeout = 30s});
+  pool->ready();  // a pool starts paused (CMAP); its monitor would ready it
   auto held = pool->acquire();
   try {
     pool->acquire(nullptr, Deadline::after(100ms, "the caller's limit"));
@@ -111,6 +115,7 @@ TEST(PoolInterrupt, ALimitBoundsTheWaitAndNamesItself) {
 TEST(PoolInterrupt, CloseBreaksAnOperationInFlightAndWakesWaiters) {
   LoopbackPeer peer(answers_hello_then_hangs());
   auto pool = ConnectionPool::create(peer.address(), {.max_size = 1, .wait_timeout = 30s});
+  pool->ready();  // a pool starts paused (CMAP); its monitor would ready it
   auto in_flight = std::async(std::launch::async, [&] {
     return code_of([&] {
       auto lease = pool->acquire();

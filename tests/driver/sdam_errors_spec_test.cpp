@@ -227,15 +227,18 @@ TEST_P(SdamErrorsSpec, Phases) {
   int next_hold = 1;
   const bson::Document ping = bson::Builder{}.append("ping", 1).build();
 
+  // A paused pool (its server not known yet, or Unknown after an error) makes no connection: the
+  // connections of a generation are made once a check readied it (CMAP).
   auto prepare_old_connections = [&] {
     for (const auto& key : needs_lease) {
       auto pool = topology->pool(*parse_host_and_port(key.first));
-      if (!pool || pool->generation() != key.second || old_leases.count(key)) continue;
+      if (!pool || pool->paused() || pool->generation() != key.second || old_leases.count(key))
+        continue;
       old_leases.emplace(key, pool->acquire());
     }
     for (const auto& key : needs_attempt) {
       auto pool = topology->pool(*parse_host_and_port(key.first));
-      if (!pool || pool->generation() != key.second || held.count(key)) continue;
+      if (!pool || pool->paused() || pool->generation() != key.second || held.count(key)) continue;
       HeldAttempt attempt;
       attempt.hold = next_hold++;
       members->next_handshake({Action::Kind::kHold, {}, attempt.hold});

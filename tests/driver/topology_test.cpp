@@ -300,6 +300,7 @@ TEST_F(TopologyFixture, TopologySelectionAfterCloseFails) {
 TEST(PoolTest, PoolConnectFailureFreesTheSlotAndCloseRefuses) {
   // Port 1 on loopback: nothing listens there, so connect fails at once.
   auto pool = ConnectionPool::create(host(1), {.max_size = 1, .wait_timeout = 100ms});
+  pool->ready();  // a pool starts paused (CMAP); its monitor would ready it
   EXPECT_THROW(pool->acquire(), Error);
   EXPECT_EQ(pool->total_count(), 0u) << "a failed connect gives its slot back";
   EXPECT_THROW(pool->acquire(), Error) << "and the next acquire may try again";

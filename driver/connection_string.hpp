@@ -69,7 +69,10 @@ struct ConnectionString {
   std::optional<std::chrono::milliseconds> socket_timeout;  // none: no timeout
   std::chrono::milliseconds local_threshold{15};
   std::uint32_t max_pool_size = 100;  // 0 means no limit
-  std::uint32_t max_connecting = 2;   // connections each pool establishes at once; above 0
+  // minPoolSize: connections each pool keeps established in the background (0: none, and no
+  // background work unless maxIdleTimeMS is set).
+  std::uint32_t min_pool_size = 0;
+  std::uint32_t max_connecting = 2;  // connections each pool establishes at once; above 0
   std::optional<std::chrono::milliseconds> max_idle_time;  // maxIdleTimeMS; none (0): no limit
   ReadPreference read_preference;
   // w, wTimeoutMS, journal and readConcernLevel. Left empty (the server's default) when the URI

@@ -142,6 +142,11 @@ Topology::Topology(Token, const ConnectionString& uri,
   pool_options_.max_size = uri.max_pool_size;
   pool_options_.max_connecting = uri.max_connecting;
   pool_options_.max_idle_time = uri.max_idle_time;
+  pool_options_.min_size = uri.min_pool_size;
+  if (uri.min_pool_size > 0 || uri.max_idle_time) {
+    pool_maintainer_ = PoolMaintainer::create();  // no thread, no timer without them
+    pool_options_.maintenance = pool_maintainer_;
+  }
   pool_options_.events = pool_event_listener_for(events_);  // null without listeners
   pool_options_.wait_timeout = uri.server_selection_timeout;
   pool_options_.connection.connect_timeout = uri.connect_timeout;
@@ -165,6 +170,7 @@ void Topology::open() {
     std::lock_guard lock(mutex_);
     if (opened_ || closed_) return;
     opened_ = true;
+    if (pool_maintainer_) pool_maintainer_->open();  // before the first pool exists
     // The spec's first TopologyDescriptionChangedEvent goes from "nothing known" (Unknown, no
     // servers) to the seeds.
     changes.previous = std::make_shared<const TopologyDescription>(
@@ -249,10 +255,13 @@ void Topology::close() noexcept {
     server.monitor->close();
     server.pool->close();
   }
+  if (pool_maintainer_) pool_maintainer_->close();  // also ends an establishment in progress
   for (auto& [address, server] : servers) {
     server.monitor.reset();  // joins, unless this is that monitor's own thread
     events_->emit(ServerClosedEvent{address});
   }
+  // Joined after the monitors, for the same reason (false at once on its own thread).
+  if (pool_maintainer_) pool_maintainer_->join(std::chrono::milliseconds::max());
   if (!was_open) return;
   // The spec's closing description: the topology changes to Unknown with no servers, then
   // closes.
@@ -332,6 +341,7 @@ void Topology::publish_locked(std::shared_ptr<const TopologyDescription> next, C
     Server server;
     server.pool = ConnectionPool::create(address, pool_options_, /*announce=*/false);
     changes.created.push_back(server.pool);
+    if (pool_maintainer_) pool_maintainer_->add(server.pool);
     server.pool->set_establishment_error_handler(
         [weak = self_, address](std::uint64_t generation, const std::exception& e) {
           if (auto topology = weak.lock()) {

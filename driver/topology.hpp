@@ -42,6 +42,7 @@
 #include "driver/connection_string.hpp"
 #include "driver/event_turns.hpp"
 #include "driver/events.hpp"
+#include "driver/pool_maintainer.hpp"
 #include "driver/selection_waiters.hpp"
 #include "driver/server_selection.hpp"
 #include "driver/srv_poller.hpp"
@@ -216,6 +217,8 @@ class Topology {
   CheckerFactory rtt_checkers_;
   const MonitorOptions monitor_options_;
   PoolOptions pool_options_;
+  // minPoolSize / maxIdleTimeMS: the pools' background work; null without them.
+  std::shared_ptr<PoolMaintainer> pool_maintainer_;
   std::unique_ptr<Listener> listener_;  // monitors see it through an aliasing weak_ptr
 
   mutable std::mutex mutex_;

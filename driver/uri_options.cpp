@@ -144,6 +144,11 @@ void set_max_pool_size(Option& o) {
   if (v) o.out.max_pool_size = static_cast<std::uint32_t>(*v);
 }
 
+void set_min_pool_size(Option& o) {
+  auto v = integer_in(o, 0, kMaxInt32, "a pool size from 0 to 2147483647");
+  if (v) o.out.min_pool_size = static_cast<std::uint32_t>(*v);
+}
+
 void set_max_connecting(Option& o) {
   auto v = integer_in(o, 1, kMaxInt32, "a number of connections from 1 to 2147483647");
   if (v) o.out.max_connecting = static_cast<std::uint32_t>(*v);
@@ -315,6 +320,7 @@ constexpr Handler kHandlers[] = {
     {"sockettimeoutms", set_socket_timeout},
     {"localthresholdms", set_local_threshold},
     {"maxpoolsize", set_max_pool_size},
+    {"minpoolsize", set_min_pool_size},
     {"maxconnecting", set_max_connecting},
     {"maxidletimems", set_max_idle_time},
     {"readpreference", set_read_preference},
@@ -347,7 +353,6 @@ constexpr std::string_view kUnimplemented[] = {
     "retryreads",
     "retrywrites",
     "timeoutms",
-    "minpoolsize",
     "waitqueuetimeoutms",
     "servermonitoringmode",
     "serverselectiontryonce",

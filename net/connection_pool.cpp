@@ -1,10 +1,12 @@
 #include "net/connection_pool.hpp"
 
 #include <algorithm>
+#include <thread>
 #include <utility>
 
 #include "net/fork_safe_lock.hpp"
 #include "net/futex.hpp"
+#include "net/pool_maintenance.hpp"
 #include "wire/error.hpp"
 
 namespace mongoslice {
@@ -129,9 +131,11 @@ ConnectionPool::Lease ConnectionPool::acquire(OperationInterrupt* interrupt,
   // Leaves the wait queue, unlocks, and lets the next in line look (the head may have changed).
   auto leave = [&] {
     leave_queue_locked(ticket);
+    const bool wake = !to_close.empty() && below_min_size_locked();
     lock.unlock();
     futex::bump_and_wake_all(wait_word_);
     close_all(to_close);
+    if (wake) wake_maintenance();  // minPoolSize: replacements are due
   };
   for (;;) {
     if (state_ == State::kClosed) {
@@ -179,7 +183,9 @@ ConnectionPool::Lease ConnectionPool::acquire(OperationInterrupt* interrupt,
         emit(event);
         return Lease(shared_from_this(), std::move(idle.connection), idle.generation, idle.id);
       }
-      if ((options_.max_size == 0 || total_ < options_.max_size) &&
+      // A connection the maintenance is establishing comes to this queue when ready: the head
+      // waits for it rather than establish one more.
+      if ((options_.max_size == 0 || total_ < options_.max_size) && background_pending_ == 0 &&
           connecting_ < std::max<std::uint32_t>(options_.max_connecting, 1)) {
         ++total_;  // reserve the slot, then connect without the lock
         ++connecting_;
@@ -223,6 +229,31 @@ ConnectionPool::Lease ConnectionPool::connect_new(OperationInterrupt* interrupt,
                                                   Reservation reservation,
                                                   SteadyClock::time_point started) {
   emit(PoolEventKind::kConnectionCreated, reservation.id);
+  std::unique_ptr<Connection> connection;
+  try {
+    connection = establish(interrupt, limit, reservation);
+  } catch (const std::exception&) {
+    PoolEvent failed{PoolEventKind::kCheckOutFailed, address_, options_};
+    failed.failed_reason = CheckOutFailedReason::kConnectionError;
+    failed.duration = SteadyClock::now() - started;
+    emit(failed);
+    throw;
+  }
+  if (!connection) {  // closed under us: not an establishment failure for SDAM to judge
+    fail_checkout(CheckOutFailedReason::kPoolClosed, started,
+                  Error(errc::client_closed, "pool of " + address_.to_string() + " closed"));
+  }
+  PoolEvent out{PoolEventKind::kCheckedOut, address_, options_};
+  out.connection_id = reservation.id;
+  out.duration = SteadyClock::now() - started;
+  emit(out);
+  return Lease(shared_from_this(), std::move(connection), reservation.generation, reservation.id);
+}
+
+std::unique_ptr<Connection> ConnectionPool::establish(OperationInterrupt* interrupt,
+                                                      const std::optional<Deadline>& limit,
+                                                      const Reservation& reservation,
+                                                      bool keep_slot) {
   const auto created = SteadyClock::now();
   std::unique_ptr<Connection> connection;
   bool registered = false;
@@ -252,39 +283,196 @@ ConnectionPool::Lease ConnectionPool::connect_new(OperationInterrupt* interrupt,
     event.connection_id = reservation.id;
     event.closed_reason = ConnectionClosedReason::kError;
     emit(event);
-    PoolEvent failed{PoolEventKind::kCheckOutFailed, address_, options_};
-    failed.failed_reason = CheckOutFailedReason::kConnectionError;
-    failed.duration = SteadyClock::now() - started;
-    emit(failed);
     throw;
   } catch (...) {
     release_failed_slot(connection.get(), registered);
     throw;
   }
-  if (closed) {  // closed under us: not an establishment failure for SDAM to judge
+  if (closed) {
     release_failed_slot(nullptr, false);
     connection.reset();
     PoolEvent event{PoolEventKind::kConnectionClosed, address_, options_};
     event.connection_id = reservation.id;
     event.closed_reason = ConnectionClosedReason::kPoolClosed;
     emit(event);
-    fail_checkout(CheckOutFailedReason::kPoolClosed, started,
-                  Error(errc::client_closed, "pool of " + address_.to_string() + " closed"));
+    return nullptr;
   }
   PoolEvent ready{PoolEventKind::kConnectionReady, address_, options_};
   ready.connection_id = reservation.id;
   ready.duration = SteadyClock::now() - created;
   emit(ready);  // before the establishing slot frees: a waiter's ConnectionCreated comes after
+  if (keep_slot) return connection;
   {
     std::lock_guard lock(mutex_);
     --connecting_;
   }
   futex::bump_and_wake_all(wait_word_);
-  PoolEvent out{PoolEventKind::kCheckedOut, address_, options_};
-  out.connection_id = reservation.id;
-  out.duration = SteadyClock::now() - started;
-  emit(out);
-  return Lease(shared_from_this(), std::move(connection), reservation.generation, reservation.id);
+  return connection;
+}
+
+// ---- background maintenance (minPoolSize, maxIdleTimeMS) -------------------------------------
+
+std::optional<SteadyClock::time_point> ConnectionPool::maintain(
+    std::span<OperationInterrupt> interrupts) noexcept {
+  if (interrupts.empty()) return std::nullopt;
+  auto interrupted = [&] { return interrupts.front().interrupted(); };
+  if (take_ready_unpublished()) emit(PoolEventKind::kPoolReady);
+  const std::size_t parallel =
+      std::min<std::size_t>(std::max<std::uint32_t>(options_.max_connecting, 1), interrupts.size());
+  while (!interrupted()) {
+    std::vector<Closing> to_close;
+    std::vector<Reservation> reserved;
+    {
+      std::lock_guard lock(mutex_);
+      if (state_ == State::kClosed) return std::nullopt;
+      close_unusable_idle_locked(SteadyClock::now(), to_close);
+      while (below_min_size_locked() && connecting_ < options_.max_connecting &&
+             reserved.size() < parallel) {
+        try {
+          reserved.push_back({next_connection_id_, generation_});
+        } catch (...) {  // no memory: establish what is reserved, the rest next time
+          break;
+        }
+        ++next_connection_id_;
+        ++total_;
+        ++connecting_;
+        ++background_pending_;
+      }
+    }
+    if (!to_close.empty()) {
+      futex::bump_and_wake_all(wait_word_);  // slots came free
+      close_all(to_close);
+    }
+    if (reserved.empty()) break;
+    // Every reserved slot is announced first, then all are established at once (as many
+    // threads as slots, this one included), as the checkouts' own establishments would be: a
+    // checkout that waits for them (they fill max_connecting) takes the first one ready.
+    for (const Reservation& r : reserved) emit(PoolEventKind::kConnectionCreated, r.id);
+    std::atomic<bool> failed{false};
+    auto populate = [&](std::size_t i) noexcept {
+      try {
+        if (auto connection = establish(&interrupts[i], std::nullopt, reserved[i], true)) {
+          park_established(std::move(connection), reserved[i]);
+          return;
+        }
+      } catch (...) {  // reported by establish()
+        failed = true;
+      }
+      end_background_pending();  // nothing comes to the queue from this slot
+    };
+    std::vector<std::thread> helpers;
+    try {
+      helpers.reserve(reserved.size() - 1);
+      for (std::size_t i = 1; i < reserved.size(); ++i) helpers.emplace_back(populate, i);
+    } catch (...) {  // no thread (or no memory): the rest are established here, in turn
+    }
+    // Slot 0 here, slots 1..helpers.size() on the helpers, any left here after slot 0.
+    const std::size_t inline_from = helpers.size() + 1;
+    populate(0);
+    for (std::size_t i = inline_from; i < reserved.size(); ++i) {
+      if (interrupted()) {
+        abandon_reservation(reserved[i]);
+      } else {
+        populate(i);
+      }
+    }
+    for (auto& helper : helpers) helper.join();
+    if (failed) break;  // no retry at once: the next wake brings one
+  }
+  std::lock_guard lock(mutex_);
+  if (!options_.max_idle_time || idle_.empty() || state_ == State::kClosed) return std::nullopt;
+  // The front of idle_ came back first (returns go to the back), so it expires first.
+  return idle_.front().since + *options_.max_idle_time;
+}
+
+void ConnectionPool::close_unusable_idle_locked(SteadyClock::time_point now,
+                                                std::vector<Closing>& to_close) noexcept {
+  try {
+    to_close.reserve(idle_.size());
+  } catch (...) {  // no memory: checkouts close them as they meet them
+    return;
+  }
+  for (std::size_t i = idle_.size(); i-- > 0;) {
+    IdleConnection& idle = idle_[i];
+    std::optional<ConnectionClosedReason> reason;
+    if (idle.generation != generation_) {
+      reason = ConnectionClosedReason::kStale;
+    } else if (options_.max_idle_time && now - idle.since >= *options_.max_idle_time) {
+      reason = ConnectionClosedReason::kIdle;
+    } else if (!idle.connection->is_open()) {
+      reason = ConnectionClosedReason::kError;
+    }
+    if (!reason) continue;
+    to_close.push_back({std::move(idle.connection), idle.id, *reason});
+    idle_.erase(idle_.begin() + static_cast<std::ptrdiff_t>(i));
+    --total_;
+  }
+}
+
+void ConnectionPool::park_established(std::unique_ptr<Connection> connection,
+                                      const Reservation& reservation) noexcept {
+  ConnectionClosedReason reason = ConnectionClosedReason::kStale;
+  {
+    std::lock_guard lock(mutex_);
+    // The establishing slot frees with the connection parked, in one step: a waiter that
+    // looks now finds the connection rather than a free slot to establish another in.
+    --connecting_;
+    --background_pending_;
+    forget_busy_locked(connection.get());
+    if (state_ == State::kClosed) reason = ConnectionClosedReason::kPoolClosed;
+    if (state_ == State::kReady && reservation.generation == generation_) {
+      try {
+        idle_.push_back(
+            {std::move(connection), reservation.generation, reservation.id, SteadyClock::now()});
+      } catch (...) {  // no memory for the slot: close the connection instead
+        reason = ConnectionClosedReason::kError;
+      }
+    }
+    if (connection) --total_;
+  }
+  futex::bump_and_wake_all(wait_word_);  // a waiting checkout takes it
+  if (connection) {
+    connection.reset();
+    PoolEvent event{PoolEventKind::kConnectionClosed, address_, options_};
+    event.connection_id = reservation.id;
+    event.closed_reason = reason;
+    emit(event);
+  }
+}
+
+void ConnectionPool::end_background_pending() noexcept {
+  {
+    std::lock_guard lock(mutex_);
+    --background_pending_;
+  }
+  futex::bump_and_wake_all(wait_word_);  // the head of the queue may establish one itself now
+}
+
+void ConnectionPool::abandon_reservation(const Reservation& reservation) noexcept {
+  ConnectionClosedReason reason = ConnectionClosedReason::kError;
+  {
+    std::lock_guard lock(mutex_);
+    if (state_ == State::kClosed) {
+      reason = ConnectionClosedReason::kPoolClosed;
+    } else if (reservation.generation != generation_) {
+      reason = ConnectionClosedReason::kStale;
+    }
+  }
+  release_failed_slot(nullptr, false);
+  end_background_pending();
+  PoolEvent event{PoolEventKind::kConnectionClosed, address_, options_};
+  event.connection_id = reservation.id;
+  event.closed_reason = reason;
+  emit(event);
+}
+
+bool ConnectionPool::below_min_size_locked() const noexcept {
+  return state_ == State::kReady && total_ < options_.min_size &&
+         (options_.max_size == 0 || total_ < options_.max_size);
+}
+
+void ConnectionPool::wake_maintenance() const noexcept {
+  if (options_.maintenance) options_.maintenance->wake();
 }
 
 void ConnectionPool::release_failed_slot(const Connection* connection, bool registered) noexcept {
@@ -312,6 +500,7 @@ void ConnectionPool::give_back(std::unique_ptr<Connection> connection, std::uint
   // CheckedIn first: a waiter that takes this connection announces its CheckedOut after it.
   emit(PoolEventKind::kCheckedIn, id);
   ConnectionClosedReason reason = ConnectionClosedReason::kError;
+  bool wake = false;
   {
     std::lock_guard lock(mutex_);
     forget_busy_locked(connection.get());
@@ -322,12 +511,18 @@ void ConnectionPool::give_back(std::unique_ptr<Connection> connection, std::uint
     } else if (!discard && connection->is_open()) {
       try {
         idle_.push_back({std::move(connection), generation, id, SteadyClock::now()});
+        // The first idle connection starts a maxIdleTimeMS deadline the maintenance must know.
+        wake = idle_.size() == 1 && options_.max_idle_time.has_value();
       } catch (...) {  // no memory for the slot: close the connection instead
       }
     }
-    if (connection) --total_;
+    if (connection) {
+      --total_;
+      wake = below_min_size_locked();  // minPoolSize: a replacement is due
+    }
   }
   futex::bump_and_wake_all(wait_word_);
+  if (wake) wake_maintenance();
   if (connection) {
     // A connection not kept is destroyed here, outside the lock (closing a socket is a syscall).
     connection.reset();
@@ -396,6 +591,9 @@ bool ConnectionPool::ready_later() noexcept {
   if (state_ != State::kPaused) return false;
   state_ = State::kReady;
   ready_unpublished_ = true;
+  const bool wake = below_min_size_locked();
+  lock.unlock();
+  if (wake) wake_maintenance();  // minPoolSize: the pool fills now
   return true;
 }
 

@@ -47,6 +47,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "net/connection.hpp"
@@ -171,12 +172,28 @@ class ConnectionPool : public std::enable_shared_from_this<ConnectionPool> {
   // ready() with its PoolReady event left to the caller (publish_ready()), for a caller holding
   // a lock of its own. True when the pool was paused and is ready now.
   // The event is published once: by publish_ready(), or earlier by whichever comes first of an
-  // acquire() (before its CheckOutStarted) and a clear() (before its PoolCleared).
+  // acquire() (before its CheckOutStarted), a clear() (before its PoolCleared) and maintain()
+  // (before its first ConnectionCreated).
   bool ready_later() noexcept;
   void publish_ready() noexcept;
   // Closes the idle connections (ConnectionClosed, poolClosed), interrupts those in use, then
   // emits PoolClosed. Idempotent.
   void close() noexcept;
+  // The pool's background maintenance, run by the thread of driver/pool_maintainer.hpp (the
+  // CMAP spec's background thread): closes the idle connections that are stale, broken or idle
+  // past maxIdleTimeMS (ConnectionClosed), then, while the pool is ready and holds fewer than
+  // min_size connections, establishes new ones and parks them idle, where waiting checkouts
+  // take them. Each round reserves what max_connecting allows (the checkouts' establishments
+  // counted), at most interrupts.size() slots, announces them (ConnectionCreated) and
+  // establishes them at once, on short-lived threads for all but the first; slot i's
+  // establishment is published in interrupts[i], and interrupting interrupts.front() stops the
+  // rounds (close() breaks every establishment too). An establishment that fails is reported as
+  // acquire() reports it (the establishment error handler, ConnectionClosed) and ends the
+  // rounds: the next comes with the next wake, so a failing server is not hammered. Returns
+  // when the pool next has work without a wake: the earliest maxIdleTimeMS deadline of an idle
+  // connection, or none.
+  std::optional<SteadyClock::time_point> maintain(
+      std::span<OperationInterrupt> interrupts) noexcept;
   // Set once, before the pool is used.
   void set_establishment_error_handler(EstablishmentErrorHandler handler) {
     establishment_error_handler_ = std::move(handler);
@@ -254,6 +271,25 @@ class ConnectionPool : public std::enable_shared_from_this<ConnectionPool> {
   void release_failed_slot(const Connection* connection, bool registered) noexcept;
   Lease connect_new(OperationInterrupt* interrupt, const std::optional<Deadline>& limit,
                     Reservation reservation, SteadyClock::time_point started);
+  // Connects and handshakes a reserved slot's connection (registered busy meanwhile, so that
+  // close() and clear(true) interrupt it), then emits ConnectionReady and frees the
+  // establishing slot. A failure releases the slot, goes to the establishment error handler,
+  // emits ConnectionClosed (error) and is rethrown; a close() first releases the slot, emits
+  // ConnectionClosed (poolClosed) and returns null. On success the connection is still busy,
+  // and with `keep_slot` still counts as establishing (park_established() frees the slot).
+  std::unique_ptr<Connection> establish(OperationInterrupt* interrupt,
+                                        const std::optional<Deadline>& limit,
+                                        const Reservation& reservation, bool keep_slot = false);
+  // maintain()'s steps.
+  void close_unusable_idle_locked(SteadyClock::time_point now,
+                                  std::vector<Closing>& to_close) noexcept;
+  void park_established(std::unique_ptr<Connection> connection,
+                        const Reservation& reservation) noexcept;
+  void abandon_reservation(const Reservation& reservation) noexcept;
+  void end_background_pending() noexcept;
+  // True when the maintenance has connections to establish (a wake is due).
+  bool below_min_size_locked() const noexcept;
+  void wake_maintenance() const noexcept;
   void leave_queue_locked(std::uint64_t ticket) noexcept;
   [[noreturn]] void fail_checkout(CheckOutFailedReason reason, SteadyClock::time_point started,
                                   const Error& error);
@@ -275,6 +311,9 @@ class ConnectionPool : public std::enable_shared_from_this<ConnectionPool> {
   std::vector<Busy> busy_;
   std::size_t total_ = 0;       // idle + busy + reserved slots not yet registered
   std::size_t connecting_ = 0;  // slots being established (<= max_connecting)
+  // Of those, the maintenance's (minPoolSize): each comes to the wait queue when ready, so the
+  // queue's head waits for it instead of establishing another.
+  std::size_t background_pending_ = 0;
   // The wait queue: tickets of the acquire() calls in progress, first come first served.
   std::deque<std::uint64_t> queue_;
   std::uint64_t next_ticket_ = 0;

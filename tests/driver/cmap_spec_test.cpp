@@ -8,6 +8,9 @@
 // or answer it with errorCode, for connections of the file's appName, alwaysOn or a number of
 // times); the scripted server plays that fail point itself, since no server here has one.
 //
+// The minPoolSize and maxIdleTimeMS files run with the client's background work
+// (driver/pool_maintainer.hpp), made and wired as the Topology makes it.
+//
 // Errors are matched by type (PoolClosedError, WaitQueueTimeoutError, PoolClearedError), not by
 // message: the messages are each driver's own.
 
@@ -28,6 +31,7 @@
 #include <utility>
 #include <vector>
 
+#include "driver/pool_maintainer.hpp"
 #include "net/connection_pool.hpp"
 #include "net/pool_events.hpp"
 #include "support/loopback_peer.hpp"
@@ -44,20 +48,11 @@ using test::SpecFile;
 constexpr auto kDefaultEventWait = 10s;  // waitForEvent without a timeout
 constexpr auto kThreadWait = 10s;        // waitForThread, and a thread's end at teardown
 
-const char* const kNoMinPoolSize =
-    "needs minPoolSize, whose background population is not implemented yet";
-
 std::vector<SpecFile> cmap_files() {
-  static const std::vector<SpecFile> files = test::spec_files(
-      test::spec_folders("MONGOSLICE_CMAP_SPEC_DIRS",
-                         {"connection-monitoring-and-pooling/tests/cmap-format"}),
-      {
-          {"pool-clear-min-size.json", kNoMinPoolSize},
-          {"pool-create-min-size.json", kNoMinPoolSize},
-          {"pool-create-min-size-error.json", kNoMinPoolSize},
-          {"pool-checkout-minPoolSize-connection-maxConnecting.json", kNoMinPoolSize},
-          {"pool-create-with-options.json", kNoMinPoolSize},
-      });
+  static const std::vector<SpecFile> files =
+      test::spec_files(test::spec_folders("MONGOSLICE_CMAP_SPEC_DIRS",
+                                          {"connection-monitoring-and-pooling/tests/cmap-format"}),
+                       {});
   return files;
 }
 
@@ -79,6 +74,9 @@ class EventRecorder final : public PoolEventListener {
               .append("maxConnecting", static_cast<std::int64_t>(e.options.max_connecting))
               .append("waitQueueTimeoutMS",
                       static_cast<std::int64_t>(e.options.wait_timeout.count()));
+          if (e.options.min_size > 0) {
+            b.append("minPoolSize", static_cast<std::int64_t>(e.options.min_size));
+          }
           if (e.options.max_idle_time) {
             b.append("maxIdleTimeMS", static_cast<std::int64_t>(e.options.max_idle_time->count()));
           }
@@ -376,8 +374,10 @@ PoolOptions pool_options_of(const std::optional<bson::Document>& spec) {
       options.max_idle_time = std::chrono::milliseconds(o.as_int64());
     } else if (key == "appName") {
       options.connection.app_name = std::string(o.get_string());
-    } else if (key == "backgroundThreadIntervalMS" || (key == "minPoolSize" && o.as_int64() == 0)) {
-      // No background thread here (the spec: the runner then ignores the interval).
+    } else if (key == "minPoolSize") {
+      options.min_size = static_cast<std::uint32_t>(o.as_int64());
+    } else if (key == "backgroundThreadIntervalMS") {
+      // The maintenance sleeps until a pool wakes it or an idle deadline: it has no interval.
     } else {
       throw std::runtime_error("pool option not handled by this runner: " + std::string(key));
     }
@@ -403,7 +403,23 @@ TEST_P(CmapSpec, Run) {
   auto recorder = std::make_shared<EventRecorder>();
   PoolOptions options = pool_options_of(optional_document("poolOptions"));
   options.events = recorder;
+  // The client's background work, made as the Topology makes it: only for these two options.
+  std::shared_ptr<PoolMaintainer> maintainer;
+  if (options.min_size > 0 || options.max_idle_time) {
+    maintainer = PoolMaintainer::create();
+    options.maintenance = maintainer;
+  }
   auto pool = ConnectionPool::create(server.address(), options);
+  // What SDAM does with a failed handshake (the files' fail points): it clears the pool of the
+  // generation the attempt began in (pool-create-min-size-error.json relies on it).
+  pool->set_establishment_error_handler(
+      [weak = std::weak_ptr(pool)](std::uint64_t generation, const std::exception&) {
+        if (auto p = weak.lock()) p->clear_if_generation(generation);
+      });
+  if (maintainer) {
+    maintainer->add(pool);
+    maintainer->open();
+  }
 
   std::mutex leases_mutex;
   std::map<std::string, ConnectionPool::Lease> labelled;
@@ -482,6 +498,10 @@ TEST_P(CmapSpec, Run) {
 
   // Teardown first, so that a failed expectation below leaves no thread blocked.
   pool->close();
+  if (maintainer) {
+    maintainer->close();
+    EXPECT_TRUE(maintainer->join(kThreadWait)) << "the pool maintenance thread did not end";
+  }
   fail_point.stop();
   for (auto& [name, worker] : workers) EXPECT_TRUE(worker->wait_idle(kThreadWait)) << name;
   workers.clear();

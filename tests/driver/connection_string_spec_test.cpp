@@ -53,9 +53,6 @@ constexpr Unimplemented kUnimplemented[] = {
     {"retryreads", "retryable reads are not implemented"},
     {"retrywrites", "retryable writes are not implemented"},
     {"timeoutms", "client-side operation timeouts (CSOT) are not implemented"},
-    {"maxidletimems", kNoPoolOption},
-    {"minpoolsize", kNoPoolOption},
-    {"maxconnecting", kNoPoolOption},
     {"waitqueuetimeoutms", kNoPoolOption},
     {"servermonitoringmode", "monitors always poll; the mode is not configurable"},
     {"serverselectiontryonce", "an option of single-threaded drivers only"},
@@ -443,6 +440,13 @@ void expect_option(const std::string& key, const bson::Element& e, const Connect
     EXPECT_EQ(cs.local_threshold, ms());
   } else if (key == "maxpoolsize") {
     EXPECT_EQ(cs.max_pool_size, static_cast<std::uint32_t>(e.as_int64()));
+  } else if (key == "minpoolsize") {
+    EXPECT_EQ(cs.min_pool_size, static_cast<std::uint32_t>(e.as_int64()));
+  } else if (key == "maxconnecting") {
+    EXPECT_EQ(cs.max_connecting, static_cast<std::uint32_t>(e.as_int64()));
+  } else if (key == "maxidletimems") {
+    auto expected = e.as_int64() == 0 ? std::nullopt : std::optional(ms());
+    EXPECT_EQ(cs.max_idle_time, expected);
   } else if (key == "readpreference") {
     EXPECT_EQ(lower(to_string(cs.read_preference.mode)), lower(e.get_string()));
   } else if (key == "readpreferencetags") {

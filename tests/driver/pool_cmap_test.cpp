@@ -9,10 +9,12 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <boost/asio/co_spawn.hpp>
@@ -20,6 +22,7 @@
 #include <boost/asio/use_future.hpp>
 
 #include "driver/mongo_client.hpp"
+#include "driver/pool_maintainer.hpp"
 #include "net/async_connection_pool.hpp"
 #include "net/connection_pool.hpp"
 #include "support/loopback_peer.hpp"
@@ -239,6 +242,88 @@ TEST(PoolCmap, TheAsyncPoolHandsOutNothingWhileItsTwinIsPaused) {
   // connection" and leaving the refusal to the checkout that follows.
   EXPECT_EQ(code_of([&] { (void)pool->try_checkout(io.get_executor()); }),
             make_error_code(errc::pool_cleared));
+  pool->close();
+}
+
+// ---- background maintenance (driver/pool_maintainer.hpp) -------------------------------------
+
+// Waits (bounded) until `done` holds; the condition, not the time, is what is asserted.
+bool eventually(const std::function<bool()>& done) {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > give_up) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+TEST(PoolMaintenance, AConnectionIdlePastMaxIdleTimeIsClosedWithoutACheckout) {
+  testing::LoopbackServer server(answers_hello_then_hangs());
+  auto maintainer = PoolMaintainer::create();
+  PoolOptions options;
+  options.max_idle_time = std::chrono::milliseconds(50);
+  options.maintenance = maintainer;
+  auto pool = ConnectionPool::create(server.address(), options);
+  maintainer->add(pool);
+  maintainer->open();
+  pool->ready();
+  { auto lease = pool->acquire(); }  // returned: idle, its deadline 50 ms away
+  ASSERT_EQ(pool->idle_count(), 1u);
+  // Nothing checks out again: only the maintenance can close it.
+  EXPECT_TRUE(eventually([&] { return pool->total_count() == 0; }));
+  pool->close();
+  maintainer->close();
+  EXPECT_TRUE(maintainer->join(std::chrono::seconds(10)));
+}
+
+TEST(PoolMaintenance, MinPoolSizeIsRefilledAfterAConnectionIsDiscarded) {
+  testing::LoopbackServer server([](testing::PeerStream& s, int) {
+    auto hello = s.read_message();
+    s.write(testing::reply_to(hello, testing::standard_hello_reply()));
+    s.wait_for_close();
+  });
+  auto maintainer = PoolMaintainer::create();
+  PoolOptions options;
+  options.min_size = 3;
+  options.maintenance = maintainer;
+  auto pool = ConnectionPool::create(server.address(), options);
+  maintainer->add(pool);
+  maintainer->open();
+  EXPECT_EQ(pool->total_count(), 0u) << "paused: nothing is established";
+  pool->ready();
+  ASSERT_TRUE(eventually([&] { return pool->idle_count() == 3; }));
+  {
+    auto lease = pool->acquire();
+    lease.discard();  // 2 left: the maintenance makes a third
+  }
+  EXPECT_TRUE(eventually([&] { return pool->idle_count() == 3; }));
+  EXPECT_EQ(pool->total_count(), 3u);
+  pool->close();
+  maintainer->close();
+  EXPECT_TRUE(maintainer->join(std::chrono::seconds(10)));
+}
+
+TEST(PoolMaintenance, CloseEndsEstablishmentsBlockedInTheirHandshakes) {
+  std::atomic<int> handshakes{0};
+  testing::LoopbackServer server([&](testing::PeerStream& s, int) {
+    s.read_message();  // the hello, never answered
+    ++handshakes;
+    s.wait_for_close();
+  });
+  auto maintainer = PoolMaintainer::create();
+  PoolOptions options;
+  options.min_size = 2;
+  options.connection.connect_timeout = std::chrono::seconds(60);  // only the interrupt ends it
+  options.maintenance = maintainer;
+  auto pool = ConnectionPool::create(server.address(), options);
+  maintainer->add(pool);
+  maintainer->open();
+  pool->ready();
+  ASSERT_TRUE(eventually([&] { return handshakes.load() == 2; })) << "both establish at once";
+  maintainer->close();  // the interrupt hook alone (the pool stays open)
+  EXPECT_TRUE(maintainer->join(std::chrono::seconds(10)));
+  EXPECT_EQ(pool->idle_count(), 0u);
+  EXPECT_EQ(pool->total_count(), 0u) << "the interrupted slots were released";
   pool->close();
 }
 

@@ -26,7 +26,7 @@ Cursor::Cursor() = default;
 
 Cursor::Cursor(bson::Document first_reply, CursorOptions options,
                std::shared_ptr<CursorChannel> channel, std::shared_ptr<KillQueue> kill_queue,
-               HostAndPort server)
+               HostAndPort server, CursorSessionPtr session)
     : server_(std::move(server)),
       batch_size_(options.batch_size),
       max_time_ms_(options.max_time_ms),
@@ -65,6 +65,7 @@ Cursor::Cursor(bson::Document first_reply, CursorOptions options,
     kill_record_ = KillRecord::make(parsed.id, Namespace{}, HostAndPort{});
   }
   id_ = parsed.id;
+  if (id_ != 0) session_ = std::move(session);
   batch_next_ = parsed.batch.begin();
   // singleBatch: the server should have closed the cursor; if it did not, we do not need it.
   if (single_batch_) kill_later();
@@ -88,7 +89,8 @@ Cursor::Cursor(Cursor&& other) noexcept
       returned_(other.returned_),
       channel_(std::move(other.channel_)),
       kill_queue_(std::move(other.kill_queue_)),
-      kill_record_(std::move(other.kill_record_)) {
+      kill_record_(std::move(other.kill_record_)),
+      session_(std::move(other.session_)) {
 }
 
 Cursor& Cursor::operator=(Cursor&& other) noexcept {
@@ -112,6 +114,7 @@ Cursor& Cursor::operator=(Cursor&& other) noexcept {
     channel_ = std::move(other.channel_);
     kill_queue_ = std::move(other.kill_queue_);
     kill_record_ = std::move(other.kill_record_);
+    session_ = std::move(other.session_);
   }
   return *this;
 }
@@ -119,6 +122,7 @@ Cursor& Cursor::operator=(Cursor&& other) noexcept {
 Cursor::~Cursor() {
   // Invariant 1: only an atomic link (and perhaps a lock-free wake) happens here. The batch
   // buffer travels with the record (a move: three pointers), so not even a free happens here.
+  // session_, destroyed after this body, goes back to its pool with one lock-free push.
   if (kill_record_) {
     kill_record_->retired_batch.emplace(std::move(reply_));
     if (comment_) kill_record_->retired_comment.emplace(std::move(*comment_));
@@ -200,8 +204,9 @@ GetMoreFields Cursor::get_more_fields() const {
         std::min<std::int64_t>(limit_ - returned_, std::numeric_limits<std::int32_t>::max()));
     batch_size = batch_size ? std::min(*batch_size, remaining) : remaining;
   }
-  GetMoreFields fields{batch_size, max_time_ms_, std::nullopt};
+  GetMoreFields fields{batch_size, max_time_ms_, std::nullopt, std::nullopt};
   if (comment_) fields.comment = *comment_->view().begin();
+  if (session_) fields.lsid = session_->lsid();
   return fields;
 }
 
@@ -216,6 +221,7 @@ void Cursor::accept_get_more(bson::Document reply) {
   if (parsed.id == 0) {
     id_ = 0;
     kill_record_.reset();  // exhausted on the server: nothing to kill
+    session_.reset();
   }
 }
 
@@ -263,6 +269,7 @@ void Cursor::give_up_after_error(const std::exception* error) noexcept {
   if (server_error != nullptr && cursor_is_gone(server_error->server_code())) {
     id_ = 0;
     kill_record_.reset();
+    session_.reset();
   } else {
     // The server cursor may still exist (a network error, another server error): let the
     // kill-cursors task try, and report it if that fails.
@@ -286,6 +293,7 @@ void Cursor::kill_later() noexcept {
     if (orphaned) report_orphaned(record, kill_queue_->orphaned());
   }
   id_ = 0;
+  session_.reset();  // killCursors goes without it (the sessions spec allows that)
 }
 
 void Cursor::close() {
@@ -294,6 +302,7 @@ void Cursor::close() {
   started_ = true;
   std::unique_ptr<KillRecord> record = std::move(kill_record_);
   std::int64_t id = std::exchange(id_, 0);
+  session_.reset();
   if (record) channel_->kill_now(ns_, id);
 }
 

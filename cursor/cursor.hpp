@@ -39,6 +39,7 @@
 
 #include "cursor/async_completion.hpp"
 #include "cursor/cursor_channel.hpp"
+#include "cursor/cursor_session.hpp"
 #include "cursor/kill_queue.hpp"
 #include "cursor/namespace.hpp"
 #include "wire/address.hpp"
@@ -94,9 +95,12 @@ class Cursor {
   // From the find/aggregate reply {cursor: {id, ns, firstBatch}, ok: 1}. Throws ServerError for
   // an {ok: 0} reply, Error(errc::cursor_error) for a malformed one, and
   // Error(errc::invalid_argument) for bad options (a negative batch_size or max_time_ms, an
-  // empty comment document) or a live cursor without channel or queue.
+  // empty comment document) or a live cursor without channel or queue. `session`: the session
+  // the command that made the cursor ran in; a live cursor keeps it for its getMores, any other
+  // releases it at once.
   Cursor(bson::Document first_reply, CursorOptions options, std::shared_ptr<CursorChannel> channel,
-         std::shared_ptr<KillQueue> kill_queue, HostAndPort server);
+         std::shared_ptr<KillQueue> kill_queue, HostAndPort server,
+         CursorSessionPtr session = nullptr);
   Cursor(Cursor&& other) noexcept;
   Cursor& operator=(Cursor&& other) noexcept;
   Cursor(const Cursor&) = delete;
@@ -178,6 +182,9 @@ class Cursor {
   std::shared_ptr<CursorChannel> channel_;
   std::shared_ptr<KillQueue> kill_queue_;
   std::unique_ptr<KillRecord> kill_record_;  // non-null exactly while we must kill id_
+  // The session the cursor's command ran in, while the server cursor lives; its getMores carry
+  // its lsid. Given back (destroyed) once the cursor is exhausted, closed or destroyed.
+  CursorSessionPtr session_;
 };
 
 }  // namespace mongoslice

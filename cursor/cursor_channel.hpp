@@ -12,12 +12,13 @@
 
 namespace mongoslice {
 
-// The optional fields of one getMore. The comment view points into the cursor, valid for the
-// call only.
+// The optional fields of one getMore. The comment and lsid views point into the cursor, valid
+// for the call only.
 struct GetMoreFields {
   std::optional<std::int32_t> batch_size;
   std::optional<std::int64_t> max_time_ms;
   std::optional<bson::Element> comment;
+  std::optional<bson::View> lsid;  // the cursor's session (cursor/cursor_session.hpp)
 };
 
 class CursorChannel {

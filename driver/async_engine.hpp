@@ -4,8 +4,10 @@
 // server (waiting without a thread, Topology::co_select_server), check out one connection of that
 // server's async pool for the whole operation, read the server's limits from its handshake, send
 // each command the operation asks for and feed it the reply, until it is done. Every command goes
-// through ClientCore::co_run_on_lease: command monitoring, and the server's errors handed to SDAM
-// with the connection's generation. A read carries $readPreference as the sync engine's do.
+// through ClientCore's command steps: command monitoring, and the server's errors handed to SDAM
+// with the connection's generation. An OperationRun (driver/operation_run.hpp) decides what each
+// command carries (lsid, txnNumber, $clusterTime, $readPreference) and whether it is retried,
+// exactly as for the blocking engine.
 //
 // Throws what the blocking engine throws; a cancelled operation throws the cancellation error
 // (net/async_connection.hpp: ECANCELED, i.e. operation_aborted), and one the client's close()
@@ -25,6 +27,7 @@
 
 #include "driver/client_core.hpp"
 #include "driver/operation_engine.hpp"
+#include "driver/operation_run.hpp"
 #include "driver/read_preference_wire.hpp"
 #include "net/async_connection.hpp"
 #include "ops/operation.hpp"
@@ -55,24 +58,22 @@ inline auto checkout(AsyncConnectionPool& pool, const boost::asio::any_io_execut
   return pool.async_checkout(executor, boost::asio::as_tuple(boost::asio::deferred));
 }
 
-// The command a step sends, with $readPreference added for a read (`with` keeps that copy).
-inline ClientCore::AsyncCommand begin_command(ClientCore& core, ClientCore::AsyncLeased& leased,
+// The command a step sends, as `run` prepares it for the leased server.
+inline ClientCore::AsyncCommand begin_command(ClientCore& core, OperationRun& run,
+                                              ClientCore::AsyncLeased& leased,
                                               const ops::CommandToSend& command, bool read,
-                                              const ReadPreference& read_preference,
-                                              std::optional<bson::Document>& with) {
-  if (read) {
-    with = with_wire_read_preference(command.body, read_preference, leased.selected.type,
-                                     leased.selected.topology);
-  }
-  return core.begin_async_command(leased.selected.address, leased.lease, command.db,
-                                  with ? with->view() : command.body, command.sequences);
+                                              const ReadPreference& read_preference) {
+  bson::View body = run.prepare(command, leased.selected, leased.lease->max_wire_version(),
+                                read ? &read_preference : nullptr);
+  return core.begin_async_command(leased.selected.address, leased.lease, command.db, body,
+                                  command.sequences);
 }
 
 // What co_execute returns, made outside its frame (a named local there would take a slot in the
 // frame for the whole operation).
 template <typename Result>
-Executed<Result> executed_of(Result&& result, HostAndPort& server) {
-  return Executed<Result>{std::move(result), std::move(server)};
+Executed<Result> executed_of(Result&& result, HostAndPort& server, OperationRun& run) {
+  return Executed<Result>{std::move(result), std::move(server), run.take_session()};
 }
 
 // Throws the cancellation error when the awaiting operation was cancelled before it started
@@ -95,52 +96,101 @@ boost::asio::awaitable<Executed<typename Op::Result>> co_execute(
   const bool read = op.kind() == ops::OperationKind::kRead;
   auto executor = co_await boost::asio::this_coro::executor;
   async_engine_detail::throw_if_cancelled(co_await boost::asio::this_coro::cancellation_state);
+  OperationRun run(*core, op.kind(), op.retryable());
   ClientCore::AsyncLeased leased;
-  std::shared_ptr<AsyncConnectionPool> pool;
-  const ClientCore::FastLease fast =
-      core->try_lease_for(executor, read, read_preference, leased, pool);
-  if (fast == ClientCore::FastLease::kCheckout) {
-    std::tuple<std::exception_ptr, AsyncConnectionPool::Lease> checked =
-        co_await async_engine_detail::checkout(*pool, executor);
-    std::exception_ptr failure = std::move(std::get<0>(checked));
-    leased.lease = std::move(std::get<1>(checked));
-    pool.reset();
-    if (failure) core->rethrow_checkout_failure(std::move(failure), leased.selected.address);
-  } else if (fast == ClientCore::FastLease::kSelect) {
-    leased = co_await async_engine_detail::lease_for(*core, executor, read, read_preference);
+  std::exception_ptr failure;
+  try {
+    std::shared_ptr<AsyncConnectionPool> pool;
+    const ClientCore::FastLease fast =
+        core->try_lease_for(executor, read, read_preference, leased, pool);
+    if (fast == ClientCore::FastLease::kCheckout) {
+      std::tuple<std::exception_ptr, AsyncConnectionPool::Lease> checked =
+          co_await async_engine_detail::checkout(*pool, executor);
+      leased.lease = std::move(std::get<1>(checked));
+      if (std::get<0>(checked)) {
+        core->rethrow_checkout_failure(std::move(std::get<0>(checked)), leased.selected.address);
+      }
+    } else if (fast == ClientCore::FastLease::kSelect) {
+      leased = co_await async_engine_detail::lease_for(*core, executor, read, read_preference);
+    }
+  } catch (...) {
+    failure = std::current_exception();
   }
-  ops::Step step = op.start(limits_of(*leased.lease));
-  while (const auto* send = std::get_if<ops::Send>(&step)) {
-    std::optional<bson::Document> with_preference;
-    ClientCore::AsyncCommand command = async_engine_detail::begin_command(
-        *core, leased, send->command, read, read_preference, with_preference);
-    std::exception_ptr failure;
+  if (failure) {
+    // A checkout that failed retryably is retried once, as the blocking engine does.
+    if (!run.should_retry(failure, 0)) std::rethrow_exception(failure);
+    failure = nullptr;
     try {
-      co_await leased.lease->async_exchange(command.exchange, boost::asio::deferred);
+      leased = co_await async_engine_detail::lease_for(*core, executor, read, read_preference);
     } catch (...) {
       failure = std::current_exception();
     }
-    step = op.on_reply(core->finish_async_command(command, leased.lease, std::move(failure)));
+    if (failure) run.give_up(nullptr);  // throws the first failure
+  }
+  ops::Step step = op.start(limits_of(*leased.lease));
+  while (const auto* send = std::get_if<ops::Send>(&step)) {
+    bson::Document reply;
+    for (;;) {
+      const std::int32_t wire_version = leased.lease->max_wire_version();
+      failure = nullptr;
+      bool outcome = false;
+      try {
+        ClientCore::AsyncCommand command = async_engine_detail::begin_command(
+            *core, run, leased, send->command, read, read_preference);
+        std::exception_ptr exchange_failure;
+        try {
+          co_await leased.lease->async_exchange(command.exchange, boost::asio::deferred);
+        } catch (...) {
+          exchange_failure = std::current_exception();
+        }
+        reply = core->finish_async_command(command, leased.lease, std::move(exchange_failure));
+        outcome = run.accept(reply, wire_version);
+      } catch (...) {
+        failure = std::current_exception();
+      }
+      if (outcome) break;
+      if (failure && !run.should_retry(failure, wire_version)) {
+        reply = run.give_up(std::move(failure));
+        break;
+      }
+      // The retry, on a server selected anew (SDAM has heard of the failure by now). A failed
+      // selection leaves `leased` as it was.
+      bool selected = false;
+      try {
+        leased = co_await async_engine_detail::lease_for(*core, executor, read, read_preference);
+        selected = true;
+      } catch (...) {  // no server for the retry: the first attempt's outcome stands
+      }
+      if (!selected || !run.can_retry_on(leased.selected)) {
+        reply = run.give_up(nullptr);
+        break;
+      }
+    }
+    step = op.on_reply(std::move(reply));
   }
   // Not an aggregate built in the co_return: GCC 12 destroys its members twice.
-  co_return async_engine_detail::executed_of(std::move(op).result(), leased.selected.address);
+  co_return async_engine_detail::executed_of(std::move(op).result(), leased.selected.address, run);
 }
 
-// Runs `op` on one given server (a cursor's getMore).
+// Runs `op` on one given server (a cursor's getMore): no implicit session, no retry,
+// $clusterTime gossiped, as the blocking engine's execute_on.
 template <ops::Operation Op>
 boost::asio::awaitable<Executed<typename Op::Result>> co_execute_on(
     std::shared_ptr<ClientCore> core, HostAndPort server, Op& op) {
   auto executor = co_await boost::asio::this_coro::executor;
   AsyncConnectionPool::Lease lease = co_await core->co_lease_on(executor, server);
+  OperationRun run(*core, op.kind(), /*retryable_operation=*/false, /*implicit_session=*/false);
+  const SelectedServer target{server, {}, ServerType::kUnknown, TopologyType::kUnknown, {}, {}};
   ops::Step step = op.start(limits_of(*lease));
   while (const auto* send = std::get_if<ops::Send>(&step)) {
     const ops::CommandToSend& command = send->command;
+    bson::View body = run.prepare(command, target, lease->max_wire_version(), nullptr);
     bson::Document reply =
-        co_await core->co_run_on_lease(server, lease, command.db, command.body, command.sequences);
+        co_await core->co_run_on_lease(server, lease, command.db, body, command.sequences);
+    run.accept(reply, lease->max_wire_version());
     step = op.on_reply(std::move(reply));
   }
-  Executed<typename Op::Result> executed{std::move(op).result(), std::move(server)};
-  co_return executed;
+  co_return async_engine_detail::executed_of(std::move(op).result(), server, run);
 }
 
 }  // namespace mongoslice

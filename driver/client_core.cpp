@@ -178,10 +178,57 @@ void ClientCore::final_kill_run(SteadyClock::time_point deadline) noexcept {
     DirectKillCursorsSender sender(*this, deadline);
     EventKillCursorsObserver observer(*events_);
     send_kill_list(kill_queue_->retire(), sender, observer);
+    end_sessions(sender);
   } catch (const std::exception& e) {
     log::emit(log::component::cursor, log::Level::error,
               std::string("final kill-cursors run failed: ") + e.what());
   }
+}
+
+template <typename Sender>
+void ClientCore::end_sessions(Sender& sender) noexcept {
+  try {
+    std::vector<bson::Document> lsids = sessions_->take_all();
+    if (lsids.empty()) return;
+    // Any server that knows sessions will do; a primary first (the sessions spec).
+    ReadPreference preference;
+    preference.mode = ReadPreference::Mode::kPrimaryPreferred;
+    std::optional<SelectedServer> server = topology_->try_select_server(preference);
+    if (!server) return;  // none is reachable now: the server expires them on its own
+    for (std::size_t first = 0; first < lsids.size(); first += kEndSessionsBatch) {
+      bson::Builder command;
+      command.open_array("endSessions");
+      const std::size_t end = std::min(lsids.size(), first + kEndSessionsBatch);
+      for (std::size_t i = first; i < end; ++i) command.append_value(lsids[i].view());
+      command.close().append("$db", "admin");
+      sender.send(server->address, "admin", command.build().view());
+    }
+  } catch (const std::exception& e) {
+    log::emit(log::component::connection, log::Level::info,
+              std::string("endSessions at close() failed (the server expires the sessions on "
+                          "its own): ") +
+                  e.what());
+  }
+}
+
+void ClientCore::advance_cluster_time(bson::View reply) {
+  auto field = reply.find("$clusterTime");
+  if (!field || field->type() != bson::Type::kDocument) return;
+  bson::View given = field->get_document();
+  auto time = given.find("clusterTime");
+  if (!time || time->type() != bson::Type::kTimestamp) return;
+  const bson::Timestamp t = time->get_timestamp();
+  std::lock_guard lock(cluster_time_mutex_);
+  if (cluster_time_) {
+    const bson::Timestamp known = cluster_time_->view()["clusterTime"].get_timestamp();
+    if (t.t < known.t || (t.t == known.t && t.i <= known.i)) return;
+  }
+  cluster_time_ = std::make_shared<const bson::Document>(bson::Document(given));
+}
+
+std::shared_ptr<const bson::Document> ClientCore::cluster_time() const {
+  std::lock_guard lock(cluster_time_mutex_);
+  return cluster_time_;
 }
 
 void ClientCore::drop_queued_at_exit() noexcept {
@@ -216,10 +263,12 @@ KillCursorsTaskResult ClientCore::run_kill_cursors() {
   return ::mongoslice::run_kill_cursors(*kill_queue_, sender, observer);
 }
 
-ClientCore::Leased ClientCore::lease_for(bool read, const ReadPreference& read_preference) {
+ClientCore::Leased ClientCore::lease_for(bool read, const ReadPreference& read_preference,
+                                         std::span<const HostAndPort> deprioritized) {
   check_open();
-  Leased leased{
-      read ? topology_->select_server(read_preference) : topology_->select_server_for_writes(), {}};
+  Leased leased{read ? topology_->select_server(read_preference, deprioritized)
+                     : topology_->select_server_for_writes(deprioritized),
+                {}};
   try {
     leased.lease = leased.selected.pool->acquire(nullptr, std::nullopt);
   } catch (const Error& e) {
@@ -398,7 +447,8 @@ void ClientCore::throw_if_closed_instead(const Error& e, bson::View command,
 }
 
 Cursor ClientCore::make_cursor(bson::Document first_reply, CursorOptions options,
-                               const HostAndPort& server, bool async_only) {
+                               const HostAndPort& server, bool async_only,
+                               CursorSessionPtr session) {
   std::shared_ptr<ServerCursorChannel> channel;
   {
     std::lock_guard lock(channels_mutex_);
@@ -407,7 +457,8 @@ Cursor ClientCore::make_cursor(bson::Document first_reply, CursorOptions options
     channel = shared;
   }
   options.async_only = async_only;
-  return Cursor(std::move(first_reply), options, std::move(channel), kill_queue_, server);
+  return Cursor(std::move(first_reply), options, std::move(channel), kill_queue_, server,
+                std::move(session));
 }
 
 }  // namespace mongoslice

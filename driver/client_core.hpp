@@ -53,6 +53,7 @@
 #include "driver/client_options.hpp"
 #include "driver/connection_string.hpp"
 #include "driver/events.hpp"
+#include "driver/server_session_pool.hpp"
 #include "driver/topology.hpp"
 #include "monitor/periodic_executor.hpp"
 #include "net/async_connection_pool.hpp"
@@ -80,6 +81,8 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   static constexpr std::chrono::milliseconds kFinalKillBudget{1'000};
   // What close() is built to stay within; the rest (interrupting, joining) takes milliseconds.
   static constexpr std::chrono::milliseconds kCloseBound = kKillRunGrace + kFinalKillBudget;
+  // The most lsids one endSessions command carries (the sessions spec's limit).
+  static constexpr std::size_t kEndSessionsBatch = 10'000;
 
   // Creates the topology and starts it and the kill-cursors executor.
   static std::shared_ptr<ClientCore> create(ConnectionString uri, ClientOptions options);
@@ -111,7 +114,9 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
     SelectedServer selected;
     ConnectionPool::Lease lease;
   };
-  Leased lease_for(bool read, const ReadPreference& read_preference);
+  // `deprioritized`: servers an earlier attempt failed on (a retry in a sharded cluster).
+  Leased lease_for(bool read, const ReadPreference& read_preference,
+                   std::span<const HostAndPort> deprioritized = {});
   // A connection of `server`'s pool, waiting at most until `deadline`. Throws
   // Error(errc::network_error) when the topology no longer knows the server, and
   // Error(errc::client_closed) after close().
@@ -139,8 +144,9 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   // A Cursor over a find/aggregate reply from `server`, wired to this client's channel and
   // kill queue. An `async_only` cursor (made by an async_ operation) iterates only with
   // Cursor::async_next.
+  // `session`: the session the command ran in (a live cursor keeps it for its getMores).
   Cursor make_cursor(bson::Document first_reply, CursorOptions options, const HostAndPort& server,
-                     bool async_only = false);
+                     bool async_only = false, CursorSessionPtr session = nullptr);
 
   // The async engine's twins of lease_for, lease_on and run_on_lease (driver/async_engine.hpp).
   // Connections come from the server's AsyncConnectionPool (one per server, made on first use,
@@ -212,6 +218,13 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   // The async pool of `twin`'s server (made on first use). For the engine and tests.
   std::shared_ptr<AsyncConnectionPool> async_pool(const std::shared_ptr<ConnectionPool>& twin);
 
+  // The server session pool (implicit sessions; driver/operation_run.hpp).
+  ServerSessionPool& sessions() noexcept { return *sessions_; }
+  // $clusterTime gossip (the sessions spec): the greatest cluster time any reply carried, sent
+  // with every later command. advance_cluster_time reads `reply`'s $clusterTime, if any.
+  void advance_cluster_time(bson::View reply);
+  std::shared_ptr<const bson::Document> cluster_time() const;
+
   // The deadline of one killCursors round trip: min(socketTimeoutMS, kMaxKillTimeout).
   Deadline kill_deadline() const;
   // One run of the kill-cursors task (the executor's target).
@@ -229,6 +242,10 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   void check_open() const;
   void close_now() noexcept;
   void final_kill_run(SteadyClock::time_point deadline) noexcept;
+  // endSessions for the pooled sessions, in batches of kEndSessionsBatch, through `send`
+  // (close()'s final run); failures are only logged.
+  template <typename Sender>
+  void end_sessions(Sender& sender) noexcept;
   void drop_queued_at_exit() noexcept;
   // After close() an interrupted operation fails with client_closed, naming the command.
   void throw_if_closed_instead(const Error& e, bson::View command, const HostAndPort& server) const;
@@ -287,6 +304,9 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   std::atomic<std::thread::id> closing_thread_{};
   // The fork generation the client was made in (a child's close() discards, see close_now()).
   std::uint64_t fork_generation_ = 0;
+  std::shared_ptr<ServerSessionPool> sessions_ = ServerSessionPool::create();
+  mutable std::mutex cluster_time_mutex_;
+  std::shared_ptr<const bson::Document> cluster_time_;  // {clusterTime: Timestamp, signature}
 };
 
 }  // namespace mongoslice

@@ -132,7 +132,8 @@ struct CollectionIndexBodies {
       if (e.server_code() != server_code::kNamespaceNotFound) throw;
     }
     if (!ran) co_return Cursor();
-    co_return engine.make_cursor(std::move(ran->result), {options.batch_size, 0}, ran->server);
+    co_return engine.make_cursor(std::move(ran->result), {options.batch_size, 0}, ran->server,
+                                 std::move(ran->session));
   }
 
   template <typename Engine>

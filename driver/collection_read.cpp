@@ -121,7 +121,8 @@ struct CollectionReadBodies {
       typename Engine::template Hold<FindOptions> options) {
     auto op = find_operation(self, filter, options);
     auto ran = co_await engine.execute(op, self.read_preference());
-    co_return engine.make_cursor(std::move(ran.result), cursor_options(options), ran.server);
+    co_return engine.make_cursor(std::move(ran.result), cursor_options(options), ran.server,
+                                 std::move(ran.session));
   }
 
   // The first document of a find's single batch (limit -1: no getMore), copied out; a server
@@ -319,7 +320,8 @@ typename Engine::template Task<Cursor> aggregate_body(
   auto ran = co_await engine.execute(op, write ? ReadPreference{} : read_preference);
   co_return engine.make_cursor(
       std::move(ran.result),
-      {.batch_size = options.batch_size, .comment = comment_holder(options.comment)}, ran.server);
+      {.batch_size = options.batch_size, .comment = comment_holder(options.comment)}, ran.server,
+      std::move(ran.session));
 }
 
 }  // namespace

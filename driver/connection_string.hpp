@@ -75,6 +75,10 @@ struct ConnectionString {
   std::uint32_t max_connecting = 2;  // connections each pool establishes at once; above 0
   std::optional<std::chrono::milliseconds> max_idle_time;  // maxIdleTimeMS; none (0): no limit
   ReadPreference read_preference;
+  // retryWrites and retryReads: one retry of a failed retryable write / read (the retryable
+  // writes and reads specs).
+  bool retry_writes = true;
+  bool retry_reads = true;
   // w, wTimeoutMS, journal and readConcernLevel. Left empty (the server's default) when the URI
   // does not give them; a MongoClient's Databases and Collections inherit them.
   WriteConcern write_concern;

@@ -49,7 +49,8 @@ struct DatabaseBodies {
     if (comment) command.comment = (*comment)["comment"];
     auto op = ops::list_collections_operation(self.name_, command);
     auto ran = co_await engine.execute(op, ReadPreference{});
-    co_return engine.make_cursor(std::move(ran.result), {options.batch_size, 0}, ran.server);
+    co_return engine.make_cursor(std::move(ran.result), {options.batch_size, 0}, ran.server,
+                                 std::move(ran.session));
   }
 
   template <typename Engine>
@@ -74,7 +75,8 @@ struct DatabaseBodies {
     if (options.max_time) cursor.max_time_ms = static_cast<std::int64_t>(options.max_time->count());
     cursor.comment = comment_holder(options.comment);
     // Throws Error(errc::cursor_error) for a reply without a cursor.
-    co_return engine.make_cursor(std::move(ran.result), std::move(cursor), ran.server);
+    co_return engine.make_cursor(std::move(ran.result), std::move(cursor), ran.server,
+                                 std::move(ran.session));
   }
 
   template <typename Engine>

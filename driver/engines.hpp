@@ -104,8 +104,11 @@ struct SyncEngine {
   Finished<Executed<typename Op::Result>> execute_on(const HostAndPort& server, Op& op) {
     return {mongoslice::execute_on(core, server, op)};
   }
-  Cursor make_cursor(bson::Document reply, CursorOptions options, const HostAndPort& server) {
-    return core.make_cursor(std::move(reply), std::move(options), server);
+  // `session`: Executed::session of the operation whose reply this is.
+  Cursor make_cursor(bson::Document reply, CursorOptions options, const HostAndPort& server,
+                     CursorSessionPtr session) {
+    return core.make_cursor(std::move(reply), std::move(options), server, false,
+                            std::move(session));
   }
   // The cursor's next document.
   static Finished<std::optional<bson::View>> next(Cursor& cursor) { return {cursor.next()}; }
@@ -133,8 +136,10 @@ struct AsyncEngine {
                                                                    Op& op) {
     return co_execute_on(core, server, op);
   }
-  Cursor make_cursor(bson::Document reply, CursorOptions options, const HostAndPort& server) {
-    return core->make_cursor(std::move(reply), std::move(options), server, /*async_only=*/true);
+  Cursor make_cursor(bson::Document reply, CursorOptions options, const HostAndPort& server,
+                     CursorSessionPtr session) {
+    return core->make_cursor(std::move(reply), std::move(options), server, /*async_only=*/true,
+                             std::move(session));
   }
   static boost::asio::awaitable<std::optional<bson::View>> next(Cursor& cursor) {
     return cursor.co_next();

@@ -5,11 +5,12 @@
 // limits from that connection's handshake, then sends each command the operation asks for and
 // feeds it the reply, until the operation is done. Every command goes through
 // ClientCore::run_on_lease: command monitoring, and the server's errors handed to SDAM with
-// the connection's generation. A read carries $readPreference where the server-selection spec
-// says so for the selected server and topology.
+// the connection's generation. What each command carries besides the operation's body (lsid,
+// txnNumber, $clusterTime, $readPreference) and when a command is retried is decided by an
+// OperationRun (driver/operation_run.hpp), the same for the async engine.
 //
-// The async engine (next to come) runs the same operations with the same steps; nothing here
-// is specific to an operation.
+// The async engine (driver/async_engine.hpp) runs the same operations with the same steps;
+// nothing here is specific to an operation.
 //
 // Throws what the operation throws, and what selection, the pool and the connection throw
 // (Error: client_closed, server_selection_timeout, network_error, ...).
@@ -17,8 +18,9 @@
 #include <utility>
 #include <variant>
 
+#include "cursor/cursor_session.hpp"
 #include "driver/client_core.hpp"
-#include "driver/read_preference_wire.hpp"
+#include "driver/operation_run.hpp"
 #include "ops/operation.hpp"
 
 namespace mongoslice {
@@ -27,6 +29,10 @@ template <typename Result>
 struct Executed {
   Result result;
   HostAndPort server;  // where it ran (a cursor's getMore goes there too)
+  // The implicit session its commands ran in (none when the deployment has no sessions): a
+  // cursor made from the result keeps it for its getMores; otherwise it goes back to the pool
+  // with this.
+  CursorSessionPtr session;
 };
 
 // The limits the connection's handshake reported.
@@ -35,42 +41,54 @@ inline ops::ServerLimits limits_of(const Connection& connection) noexcept {
           connection.max_message_size_bytes(), connection.max_write_batch_size()};
 }
 
+namespace sync_engine_detail {
+// The first selection and checkout, retried once when the checkout fails retryably (a pool
+// cleared, a connection that could not be established): nothing was sent yet.
+ClientCore::Leased lease_first(ClientCore& core, OperationRun& run, bool read,
+                               const ReadPreference& read_preference);
+// One command of the operation and, when its failure allows, its retry on a newly selected
+// server (driver/operation_run.hpp): the reply that is its outcome. `leased` is the retry's
+// afterwards. `read_preference` is null for writes and commands on a given server.
+bson::Document round_trip(ClientCore& core, OperationRun& run, ClientCore::Leased& leased,
+                          const ops::CommandToSend& command, bool read,
+                          const ReadPreference& read_preference);
+}  // namespace sync_engine_detail
+
 template <ops::Operation Op>
 Executed<typename Op::Result> execute(ClientCore& core, Op& op,
                                       const ReadPreference& read_preference) {
   const bool read = op.kind() == ops::OperationKind::kRead;
-  ClientCore::Leased leased = core.lease_for(read, read_preference);
+  OperationRun run(core, op.kind(), op.retryable());
+  ClientCore::Leased leased = sync_engine_detail::lease_first(core, run, read, read_preference);
   ops::Step step = op.start(limits_of(*leased.lease));
   while (const auto* send = std::get_if<ops::Send>(&step)) {
-    const ops::CommandToSend& command = send->command;
-    std::optional<bson::Document> with_preference;
-    if (read) {
-      with_preference = with_wire_read_preference(command.body, read_preference,
-                                                  leased.selected.type, leased.selected.topology);
-    }
-    bson::Document reply = core.run_on_lease(
-        leased.selected.address, leased.lease, command.db,
-        with_preference ? with_preference->view() : command.body, command.sequences);
-    step = op.on_reply(std::move(reply));
+    step = op.on_reply(
+        sync_engine_detail::round_trip(core, run, leased, send->command, read, read_preference));
   }
-  return {std::move(op).result(), std::move(leased.selected.address)};
+  return {std::move(op).result(), std::move(leased.selected.address), run.take_session()};
 }
 
 // Runs `op` on one given server instead of a selected one (a cursor's getMore and killCursors
-// go to the cursor's own server), within `deadline` when given. Throws
+// go to the cursor's own server), within `deadline` when given: no implicit session (getMore
+// names its cursor's, killCursors needs none), no retry, $clusterTime gossiped. Throws
 // Error(errc::network_error) when the topology no longer knows the server, and
 // Error(errc::client_closed) after close().
 template <ops::Operation Op>
 Executed<typename Op::Result> execute_on(ClientCore& core, const HostAndPort& server, Op& op,
                                          std::optional<Deadline> deadline = std::nullopt) {
   ConnectionPool::Lease lease = core.lease_on(server, deadline);
+  OperationRun run(core, op.kind(), /*retryable_operation=*/false, /*implicit_session=*/false);
+  const SelectedServer target{server, {}, ServerType::kUnknown, TopologyType::kUnknown, {}, {}};
   ops::Step step = op.start(limits_of(*lease));
   while (const auto* send = std::get_if<ops::Send>(&step)) {
     const ops::CommandToSend& command = send->command;
-    step = op.on_reply(
-        core.run_on_lease(server, lease, command.db, command.body, command.sequences, deadline));
+    bson::View body = run.prepare(command, target, lease->max_wire_version(), nullptr);
+    bson::Document reply =
+        core.run_on_lease(server, lease, command.db, body, command.sequences, deadline);
+    run.accept(reply, lease->max_wire_version());
+    step = op.on_reply(std::move(reply));
   }
-  return {std::move(op).result(), server};
+  return {std::move(op).result(), server, nullptr};
 }
 
 // For operations whose read preference does not matter (writes).

@@ -19,7 +19,7 @@ std::shared_ptr<ClientCore> ServerCursorChannel::lock() const {
 
 bson::Document ServerCursorChannel::get_more(const Namespace& ns, std::int64_t cursor_id,
                                              std::optional<std::int32_t> batch_size) {
-  return get_more_with(ns, cursor_id, GetMoreFields{batch_size, std::nullopt, std::nullopt});
+  return get_more_with(ns, cursor_id, GetMoreFields{batch_size, std::nullopt, std::nullopt, std::nullopt});
 }
 
 bson::Document ServerCursorChannel::get_more_with(const Namespace& ns, std::int64_t cursor_id,
@@ -28,7 +28,7 @@ bson::Document ServerCursorChannel::get_more_with(const Namespace& ns, std::int6
   // The cursor reads the reply itself (Cursor checks ok and the batch).
   ops::GetMoreOperation op(
       ns.db, ns.collection, cursor_id,
-      wire::GetMoreCommand{fields.batch_size, fields.max_time_ms, fields.comment});
+      wire::GetMoreCommand{fields.batch_size, fields.max_time_ms, fields.comment, fields.lsid});
   return execute_on(*core, server_, op).result;
 }
 
@@ -38,7 +38,7 @@ boost::asio::awaitable<bson::Document> ServerCursorChannel::co_get_more(const Na
   auto core = lock();
   ops::GetMoreOperation op(
       ns.db, ns.collection, cursor_id,
-      wire::GetMoreCommand{fields.batch_size, fields.max_time_ms, fields.comment});
+      wire::GetMoreCommand{fields.batch_size, fields.max_time_ms, fields.comment, fields.lsid});
   co_return (co_await co_execute_on(core, server_, op)).result;
 }
 

@@ -557,7 +557,8 @@ std::optional<SelectedServer> Topology::attempt_locked(
     if (chosen) {
       if (auto it = servers_.find(chosen->address); it != servers_.end()) {
         return SelectedServer{chosen->address, it->second.pool, chosen->type, snapshot->type(),
-                              it->second.pool->begin_operation()};
+                              it->second.pool->begin_operation(),
+                              snapshot->logical_session_timeout_minutes()};
       }
     }
     if (description_ != snapshot) continue;  // changed while we looked: look again

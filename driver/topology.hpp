@@ -64,6 +64,9 @@ struct SelectedServer {
   // Counts the operation in the server's operationCount until it is destroyed: keep it for
   // the whole operation.
   ConnectionPool::OperationToken operation;
+  // The topology's logicalSessionTimeoutMinutes when it was selected: none means the deployment
+  // does not support sessions (the sessions spec), so commands carry no lsid.
+  std::optional<std::int64_t> session_timeout_minutes;
 };
 
 // What the topology builds per server; tests replace the checker with a scripted one.

@@ -106,6 +106,14 @@ void set_direct_connection(Option& o) {
   if (auto v = boolean(o)) o.out.direct_connection = *v;
 }
 
+void set_retry_writes(Option& o) {
+  if (auto v = boolean(o)) o.out.retry_writes = *v;
+}
+
+void set_retry_reads(Option& o) {
+  if (auto v = boolean(o)) o.out.retry_reads = *v;
+}
+
 void set_heartbeat_frequency(Option& o) {
   auto v = integer_in(o, 0, kMaxInt32, "a number of milliseconds from 500 to 2147483647");
   if (!v) return;
@@ -314,6 +322,8 @@ struct Handler {
 constexpr Handler kHandlers[] = {
     {"replicaset", set_replica_set},
     {"directconnection", set_direct_connection},
+    {"retrywrites", set_retry_writes},
+    {"retryreads", set_retry_reads},
     {"heartbeatfrequencyms", set_heartbeat_frequency},
     {"serverselectiontimeoutms", set_server_selection_timeout},
     {"connecttimeoutms", set_connect_timeout},
@@ -350,8 +360,6 @@ const Handler* find_handler(std::string_view lower) {
 // warning, so a URI written for another driver still connects. Their values are not quoted
 // in the warning (some are passwords).
 constexpr std::string_view kUnimplemented[] = {
-    "retryreads",
-    "retrywrites",
     "timeoutms",
     "waitqueuetimeoutms",
     "servermonitoringmode",

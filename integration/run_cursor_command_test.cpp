@@ -78,12 +78,17 @@ TEST_P(RunCursorCommand, RunCommandSendsTheCommandAsGiven) {
   EXPECT_EQ(reply["n"].as_int64(), 5);
   auto sent = events_->commands("count", "started");
   ASSERT_EQ(sent.size(), 1u);
-  EXPECT_EQ(sent[0].document, bson::Builder{}
-                                  .append("count", coll_name_)
-                                  .append("query", json("{}").view())
-                                  .append("$db", "run_cursor_command_it")
-                                  .build())
-      << sent[0].document.to_json();
+  // As given, with $db and, where the server supports sessions, the implicit session's lsid
+  // (the run-command spec: "always attaches $db and implicit lsid to given command").
+  bson::Builder expected;
+  expected.append("count", coll_name_)
+      .append("query", json("{}").view())
+      .append("$db", "run_cursor_command_it");
+  if (auto lsid = sent[0].document.view().find("lsid")) {
+    EXPECT_EQ(lsid->type(), bson::Type::kDocument);
+    expected.append("lsid", lsid->get_document());
+  }
+  EXPECT_EQ(sent[0].document, expected.build()) << sent[0].document.to_json();
 }
 
 TEST_P(RunCursorCommand, IteratesEveryBatchWithTheGetMoreOptions) {

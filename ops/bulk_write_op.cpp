@@ -52,6 +52,24 @@ BulkWrite::Command BulkWrite::command_of(StatementKind kind) noexcept {
   return kInsertCommand;
 }
 
+namespace {
+
+// The retryable writes spec: an update with multi: true or a delete with limit: 0 may have
+// written some documents before it failed, so it is never retried.
+bool affects_many(const WriteStatement& statement) {
+  if (statement.kind == StatementKind::kUpdate) {
+    auto multi = statement.statement.find("multi");
+    return multi && multi->type() == bson::Type::kBool && multi->get_bool();
+  }
+  if (statement.kind == StatementKind::kDelete) {
+    auto limit = statement.statement.find("limit");
+    return !limit || !limit->is_number() || limit->as_int64() == 0;
+  }
+  return false;
+}
+
+}  // namespace
+
 BulkWrite::BulkWrite(std::string_view db, std::string_view collection,
                      std::vector<WriteStatement> statements,
                      const wire::WriteCommandOptions& options)
@@ -60,9 +78,11 @@ BulkWrite::BulkWrite(std::string_view db, std::string_view collection,
     throw Error(errc::invalid_argument, "a bulk write needs at least one write");
   kinds_.reserve(statements.size());
   statements_.reserve(statements.size());
+  retryable_ = acknowledged_;
   for (const auto& s : statements) {
     kinds_.push_back(s.kind);
     statements_.push_back(s.statement);
+    if (retryable_ && affects_many(s)) retryable_ = false;
     auto& body = bodies_[command_of(s.kind)];
     if (body) continue;
     switch (command_of(s.kind)) {

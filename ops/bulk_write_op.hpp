@@ -73,7 +73,8 @@ class BulkWrite {
   using Result = BulkWriteOutcome;
 
   // Bytes of every message kept free beyond its exact header, body and document sequence: room
-  // for fields an engine may add to the body later (none are added today).
+  // for the fields an engine adds to the body (lsid, txnNumber, $clusterTime: well under 300
+  // bytes; driver/operation_run.hpp).
   static constexpr std::size_t kMessageReserve = 1024;
 
   // Builds the command bodies (with options.write_concern). Throws Error(errc::invalid_argument)
@@ -83,7 +84,9 @@ class BulkWrite {
             std::vector<WriteStatement> statements, const wire::WriteCommandOptions& options);
 
   OperationKind kind() const noexcept { return OperationKind::kWrite; }
-  bool retryable() const noexcept { return false; }  // no retryable writes yet
+  // Retryable (each command sent once more on a retryable error, with the same txnNumber)
+  // unless unacknowledged or holding a multi-document update or delete.
+  bool retryable() const noexcept { return retryable_; }
 
   // Checks every statement against the limits (a limit that is not positive reads as the
   // ServerLimits default), then sends the first batch. Throws
@@ -115,6 +118,7 @@ class BulkWrite {
   std::string db_;
   bool ordered_;
   bool acknowledged_;
+  bool retryable_ = false;
   std::vector<StatementKind> kinds_;
   std::vector<bson::View> statements_;                   // contiguous: a batch is a subspan
   std::array<std::optional<bson::Document>, 3> bodies_;  // by Command, for the kinds present

@@ -84,6 +84,7 @@ bson::Document make_get_more(std::string_view db, std::string_view collection,
   if (command.batch_size) builder.append("batchSize", *command.batch_size);
   if (command.max_time_ms) builder.append("maxTimeMS", *command.max_time_ms);
   if (command.comment) builder.append("comment", *command.comment);
+  if (command.lsid) builder.append("lsid", *command.lsid);
   builder.append("$db", db);
   return builder.build();
 }

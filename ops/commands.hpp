@@ -80,8 +80,10 @@ struct GetMoreCommand {
   std::optional<std::int32_t> batch_size;   // > 0
   std::optional<std::int64_t> max_time_ms;  // >= 0 (a tailable await cursor's wait)
   std::optional<bson::Element> comment;     // any BSON value; servers take it from MongoDB 4.4
+  // The session the cursor was made in ({id: UUID}): a server refuses a getMore without it.
+  std::optional<bson::View> lsid;
 };
-// {getMore: id, collection, [batchSize], [maxTimeMS], [comment], $db}. Throws
+// {getMore: id, collection, [batchSize], [maxTimeMS], [comment], [lsid], $db}. Throws
 // Error(errc::invalid_argument) for a batch_size <= 0 or a negative max_time_ms.
 bson::Document make_get_more(std::string_view db, std::string_view collection,
                              std::int64_t cursor_id, const GetMoreCommand& command);

@@ -86,7 +86,7 @@ if configure_and_build "$build_root/build-tsan" -DMONGOSLICE_SANITIZE=thread \
   monitor_tests cursor_tests driver_tests; then
   phase "concurrency tests under TSan"
   TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-    run_ctest "$build_root/build-tsan" -L unit -R '^(PeriodicExecutor|Executor|KillQueue|KillList|KillCursors|Cursor|ForkGeneration|Monitor|Topology|Pool|Connection|Dns|DeadlineSocket|OperationInterrupt|EventDispatcher|ClientServerErrors|Async|SelectionWaiters|SrvPolling|SrvLookup|EventTurns|Files/SdamErrorsSpec|Files/CmapSpec)[A-Za-z]*\.'
+    run_ctest "$build_root/build-tsan" -L unit -R '^(PeriodicExecutor|Executor|KillQueue|KillList|KillCursors|Cursor|ForkGeneration|Monitor|Topology|Pool|Connection|Dns|DeadlineSocket|OperationInterrupt|EventDispatcher|ClientServerErrors|Async|SelectionWaiters|SrvPolling|SrvLookup|EventTurns|Files/SdamErrorsSpec|Files/CmapSpec|ServerSessionPool|ImplicitSessions|RetryableWrites|RetryableReads)[A-Za-z]*\.'
 else
   echo "TSan build failed"; failed=$((failed + 1)); status=1
 fi

@@ -101,7 +101,9 @@ struct ScriptedStandalone {
 // that something requested.
 std::string uri_of(const ScriptedStandalone& s) {
   return "mongodb://" + s.server.address().to_string() +
-         "/?directConnection=true&serverSelectionTimeoutMS=5000&heartbeatFrequencyMS=60000";
+         "/?directConnection=true&serverSelectionTimeoutMS=5000&heartbeatFrequencyMS=60000"
+         // No retries: each test counts what one failed command does to SDAM.
+         "&retryReads=false&retryWrites=false";
 }
 
 void expect_find_fails(MongoClient& client, std::int32_t code) {

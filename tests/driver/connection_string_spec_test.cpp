@@ -50,8 +50,6 @@ constexpr std::string_view kNoPoolOption = "this connection-pool option is not i
 constexpr std::string_view kNoProxy = "SOCKS5 proxies are not implemented";
 
 constexpr Unimplemented kUnimplemented[] = {
-    {"retryreads", "retryable reads are not implemented"},
-    {"retrywrites", "retryable writes are not implemented"},
     {"timeoutms", "client-side operation timeouts (CSOT) are not implemented"},
     {"waitqueuetimeoutms", kNoPoolOption},
     {"servermonitoringmode", "monitors always poll; the mode is not configurable"},
@@ -444,6 +442,10 @@ void expect_option(const std::string& key, const bson::Element& e, const Connect
     EXPECT_EQ(cs.min_pool_size, static_cast<std::uint32_t>(e.as_int64()));
   } else if (key == "maxconnecting") {
     EXPECT_EQ(cs.max_connecting, static_cast<std::uint32_t>(e.as_int64()));
+  } else if (key == "retrywrites") {
+    EXPECT_EQ(cs.retry_writes, e.get_bool());
+  } else if (key == "retryreads") {
+    EXPECT_EQ(cs.retry_reads, e.get_bool());
   } else if (key == "maxidletimems") {
     auto expected = e.as_int64() == 0 ? std::nullopt : std::optional(ms());
     EXPECT_EQ(cs.max_idle_time, expected);

@@ -307,11 +307,21 @@ TEST(ConnectionStringOptions, RepeatedOptionsWarnAndTheLastWins) {
 
 TEST(ConnectionStringOptions, UnknownAndUnimplementedOptionsWarnWithoutTheirValues) {
   ConnectionString cs = ConnectionString::parse(
-      "mongodb://h/?proxyPassword=hunter2&fooBar=hunter3&retryWrites=true&tls=false");
+      "mongodb://h/?proxyPassword=hunter2&fooBar=hunter3&timeoutMS=5&tls=false");
   EXPECT_THAT(all_warnings(cs),
               AllOf(HasSubstr("proxyPassword is not supported"), HasSubstr("unknown option fooBar"),
-                    HasSubstr("retryWrites is not supported"), Not(HasSubstr("hunter"))));
+                    HasSubstr("timeoutMS is not supported"), Not(HasSubstr("hunter"))));
   EXPECT_THAT(cs.warnings, SizeIs(3));  // tls=false is what we do anyway
+}
+
+TEST(ConnectionStringOptions, RetryWritesAndRetryReadsAreOnUnlessTheUriTurnsThemOff) {
+  ConnectionString defaults = ConnectionString::parse("mongodb://h/");
+  EXPECT_TRUE(defaults.retry_writes);
+  EXPECT_TRUE(defaults.retry_reads);
+  ConnectionString off = ConnectionString::parse("mongodb://h/?retryWrites=false&retryReads=false");
+  EXPECT_FALSE(off.retry_writes);
+  EXPECT_FALSE(off.retry_reads);
+  EXPECT_THAT(off.warnings, SizeIs(0));
 }
 
 TEST(ConnectionStringOptions, MalformedPairsAreErrorsNamingTheOption) {

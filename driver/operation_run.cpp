@@ -1,0 +1,172 @@
+#include "driver/operation_run.hpp"
+
+#include <chrono>
+#include <utility>
+
+#include "driver/client_core.hpp"
+#include "driver/read_preference_wire.hpp"
+#include "driver/retryable_errors.hpp"
+#include "wire/error.hpp"
+
+namespace mongoslice {
+namespace {
+
+// {writeConcern: {w: 0}}: the sessions spec sends no implicit session with it, and an
+// unacknowledged write is never retried (nothing would say whether it failed).
+bool is_acknowledged(bson::View body) {
+  auto concern = body.find("writeConcern");
+  if (!concern || concern->type() != bson::Type::kDocument) return true;
+  auto w = concern->get_document().find("w");
+  return !w || !w->is_number() || w->as_int64() != 0;
+}
+
+// The retryable writes spec: a server that supports sessions and is not a standalone.
+bool supports_retryable_writes(const SelectedServer& server) noexcept {
+  if (!server.session_timeout_minutes) return false;
+  switch (server.type) {
+    case ServerType::kRSPrimary:
+    case ServerType::kMongos:
+    case ServerType::kLoadBalancer:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Runs `body` with the exception `failure` holds (false for one that is no std::exception).
+template <typename Body>
+bool with_exception(const std::exception_ptr& failure, Body body) {
+  try {
+    std::rethrow_exception(failure);
+  } catch (const std::exception& e) {
+    return body(e);
+  } catch (...) {
+    return false;
+  }
+}
+
+}  // namespace
+
+OperationRun::OperationRun(ClientCore& core, ops::OperationKind kind, bool retryable_operation,
+                           bool implicit_session) noexcept
+    : core_(core),
+      kind_(kind),
+      retryable_operation_(retryable_operation),
+      implicit_session_(implicit_session) {
+}
+
+bson::View OperationRun::prepare(const ops::CommandToSend& command, const SelectedServer& server,
+                                 std::int32_t /*wire_version*/,
+                                 const ReadPreference* read_preference) {
+  prepared_ = true;
+  last_server_.reset();
+  if (server.topology == TopologyType::kSharded) last_server_ = server.address;
+  const bson::View body = command.body;
+  const bool own_lsid = body.contains("lsid");
+  if (implicit_session_ && !session_ && !own_lsid && server.session_timeout_minutes &&
+      is_acknowledged(body)) {
+    session_ = core_.sessions().acquire(std::chrono::minutes(*server.session_timeout_minutes));
+  }
+  const bool with_lsid = session_ && !own_lsid && server.session_timeout_minutes;
+  if (!retrying_) txn_number_.reset();
+  if (with_lsid && kind_ == ops::OperationKind::kWrite && retryable_operation_ &&
+      core_.uri().retry_writes && supports_retryable_writes(server) && !txn_number_) {
+    txn_number_ = session_->next_txn_number();
+  }
+  std::shared_ptr<const bson::Document> cluster_time;
+  if (!body.contains("$clusterTime")) cluster_time = core_.cluster_time();
+  std::optional<bson::Document> preference;
+  if (read_preference && !body.contains("$readPreference")) {
+    preference = wire_read_preference(*read_preference, server.type, server.topology);
+  }
+  const bool with_txn = with_lsid && txn_number_;
+  if (!with_lsid && !cluster_time && !preference) {
+    body_.reset();
+    return body;
+  }
+  bson::Builder builder;
+  builder.concat(body);
+  if (with_lsid) builder.append("lsid", session_->lsid());
+  if (with_txn) builder.append("txnNumber", *txn_number_);
+  if (cluster_time) builder.append("$clusterTime", cluster_time->view());
+  if (preference) builder.append("$readPreference", preference->view());
+  body_ = builder.build();
+  return body_->view();
+}
+
+bool OperationRun::retry_allowed() const noexcept {
+  if (!retryable_operation_) return false;
+  if (kind_ == ops::OperationKind::kRead) return core_.uri().retry_reads;
+  // A write is retried only if its command carried a txnNumber (or never left: a checkout).
+  return core_.uri().retry_writes && (!prepared_ || txn_number_.has_value());
+}
+
+bool OperationRun::accept(bson::Document& reply, std::int32_t wire_version) {
+  core_.advance_cluster_time(reply.view());
+  if (!retrying_ && kind_ == ops::OperationKind::kWrite && txn_number_ && retry_allowed() &&
+      is_retryable_write_concern_reply(reply.view(), wire_version)) {
+    retrying_ = true;
+    first_reply_ = std::move(reply);
+    failed_server_ = last_server_;
+    return false;
+  }
+  end_command();
+  return true;
+}
+
+bool OperationRun::should_retry(const std::exception_ptr& failure, std::int32_t wire_version) {
+  return with_exception(failure, [&](const std::exception& e) {
+    if (auto* server_error = dynamic_cast<const ServerError*>(&e)) {
+      core_.advance_cluster_time(server_error->reply().view());
+    }
+    // The server may still be running the command in this session: the pool drops it.
+    if (session_ && is_network_class_error(e)) session_->mark_dirty();
+    if (retrying_ || !retry_allowed()) return false;
+    const bool retryable = kind_ == ops::OperationKind::kRead
+                               ? is_retryable_read_error(e)
+                               : is_retryable_write_error(e, wire_version);
+    if (!retryable) return false;
+    retrying_ = true;
+    first_error_ = failure;
+    failed_server_ = last_server_;
+    return true;
+  });
+}
+
+bool OperationRun::can_retry_on(const SelectedServer& server) const noexcept {
+  if (kind_ == ops::OperationKind::kRead || !txn_number_) return true;
+  return supports_retryable_writes(server);
+}
+
+bson::Document OperationRun::give_up(std::exception_ptr retry_failure) {
+  if (!retrying_) {
+    end_command();
+    // The first attempt's own, final failure.
+    if (retry_failure) std::rethrow_exception(retry_failure);
+    throw Error(errc::invalid_argument, "give_up() without a failure or a retry (driver bug)");
+  }
+  std::exception_ptr first = std::move(first_error_);
+  std::optional<bson::Document> first_reply = std::move(first_reply_);
+  end_command();
+  if (retry_failure && !with_exception(retry_failure, [](const std::exception& e) {
+        return says_no_writes_performed(e);
+      })) {
+    std::rethrow_exception(retry_failure);
+  }
+  if (first_reply) return std::move(*first_reply);
+  std::rethrow_exception(first);
+}
+
+std::span<const HostAndPort> OperationRun::deprioritized() const noexcept {
+  if (!failed_server_) return {};
+  return {&*failed_server_, 1};
+}
+
+void OperationRun::end_command() noexcept {
+  retrying_ = false;
+  first_error_ = nullptr;
+  first_reply_.reset();
+  failed_server_.reset();
+}
+
+}  // namespace mongoslice

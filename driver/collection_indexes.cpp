@@ -120,7 +120,7 @@ struct CollectionIndexBodies {
     command.comment = comment_of(options.comment);
     auto op = ops::single_command<bson::Document>(
         ops::OperationKind::kRead, self.db_, wire::make_list_indexes(self.db_, self.name_, command),
-        ops::KeepReply{});
+        ops::KeepReply{}, /*retryable=*/true);  // a retryable read (the retryable reads spec)
     std::optional<Executed<bson::Document>> ran;
     try {
       // listIndexes goes to the primary whatever the handle's read preference (as

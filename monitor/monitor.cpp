@@ -125,6 +125,7 @@ bool Monitor::run_check(State& state) {
   if (state.closed.load()) return false;  // interrupted by close(): report nothing
 
   const bool was_known = state.previous_known;
+  bool cancelled = false;
   {
     auto listener = state.listener.lock();
     if (!listener) return false;
@@ -137,7 +138,7 @@ bool Monitor::run_check(State& state) {
       state.previous_known = false;
       listener->on_heartbeat_failed(state.address, duration,
                                     "check cancelled: an operation on this server failed", awaited);
-      return !state.closed.load();
+      cancelled = true;
     }
     if (result) {
       // The server held an awaited reply as long as it liked: no measure of the network.
@@ -164,6 +165,14 @@ bool Monitor::run_check(State& state) {
   // A listener may have closed this monitor (and destroyed the Monitor object) meanwhile; the
   // executor pointer is valid only while not closed (see State).
   if (state.closed.load()) return false;
+  if (cancelled) {
+    // An operation's network error marked the server Unknown and broke this check; the
+    // selections now waiting asked for a check while this one ran, and those requests were
+    // ignored (the spec's rule). So, as after a network error of our own on a known server, the
+    // next check starts at once, on a new connection, instead of a heartbeat later.
+    if (was_known) state.executor->skip_sleep();
+    return true;
+  }
   if (!result && network_error && was_known) state.executor->skip_sleep();  // retry once, at once
   // Streaming: the next check waits for the server, not for the heartbeat. (After a failure the
   // checker has dropped its connection, so this is false and the rules above apply.)

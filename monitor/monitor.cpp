@@ -139,8 +139,7 @@ bool Monitor::run_check(State& state) {
       listener->on_heartbeat_failed(state.address, duration,
                                     "check cancelled: an operation on this server failed", awaited);
       cancelled = true;
-    }
-    if (result) {
+    } else if (result) {
       // The server held an awaited reply as long as it liked: no measure of the network.
       if (!result->awaited) state.rtt->add_sample(result->round_trip);
       listener->on_heartbeat_succeeded(state.address, duration, result->reply.view(), awaited);

@@ -4,9 +4,9 @@
 // getMore. The cursor layer knows no session pool: the driver hands the Cursor one of these,
 // and the Cursor releases it when the server cursor is exhausted, closed or abandoned.
 //
-// release() runs inside Cursor's destructor, so it must not block, take a lock, allocate or
-// free (invariant 1): the driver's gives the session back to its pool with one lock-free push
-// (driver/server_session_pool.hpp).
+// release() runs inside Cursor's destructor, so it must not block, take a lock or allocate
+// (invariant 1): the driver's gives the session back to its pool with one lock-free push
+// (driver/server_session_pool.hpp), freeing only a pool its client has left behind.
 
 #include <memory>
 

@@ -63,8 +63,7 @@ inline ClientCore::AsyncCommand begin_command(ClientCore& core, OperationRun& ru
                                               ClientCore::AsyncLeased& leased,
                                               const ops::CommandToSend& command, bool read,
                                               const ReadPreference& read_preference) {
-  bson::View body = run.prepare(command, leased.selected, leased.lease->max_wire_version(),
-                                read ? &read_preference : nullptr);
+  bson::View body = run.prepare(command, leased.selected, read ? &read_preference : nullptr);
   return core.begin_async_command(leased.selected.address, leased.lease, command.db, body,
                                   command.sequences);
 }
@@ -184,7 +183,7 @@ boost::asio::awaitable<Executed<typename Op::Result>> co_execute_on(
   ops::Step step = op.start(limits_of(*lease));
   while (const auto* send = std::get_if<ops::Send>(&step)) {
     const ops::CommandToSend& command = send->command;
-    bson::View body = run.prepare(command, target, lease->max_wire_version(), nullptr);
+    bson::View body = run.prepare(command, target, nullptr);
     bson::Document reply =
         co_await core->co_run_on_lease(server, lease, command.db, body, command.sequences);
     run.accept(reply, lease->max_wire_version());

@@ -26,8 +26,7 @@ bson::Document round_trip(ClientCore& core, OperationRun& run, ClientCore::Lease
     const std::int32_t wire_version = leased.lease->max_wire_version();
     std::exception_ptr failure;
     try {
-      bson::View body =
-          run.prepare(command, leased.selected, wire_version, read ? &read_preference : nullptr);
+      bson::View body = run.prepare(command, leased.selected, read ? &read_preference : nullptr);
       bson::Document reply = core.run_on_lease(leased.selected.address, leased.lease, command.db,
                                                body, command.sequences);
       if (run.accept(reply, wire_version)) return reply;

@@ -82,7 +82,7 @@ Executed<typename Op::Result> execute_on(ClientCore& core, const HostAndPort& se
   ops::Step step = op.start(limits_of(*lease));
   while (const auto* send = std::get_if<ops::Send>(&step)) {
     const ops::CommandToSend& command = send->command;
-    bson::View body = run.prepare(command, target, lease->max_wire_version(), nullptr);
+    bson::View body = run.prepare(command, target, nullptr);
     bson::Document reply =
         core.run_on_lease(server, lease, command.db, body, command.sequences, deadline);
     run.accept(reply, lease->max_wire_version());

@@ -56,7 +56,6 @@ OperationRun::OperationRun(ClientCore& core, ops::OperationKind kind, bool retry
 }
 
 bson::View OperationRun::prepare(const ops::CommandToSend& command, const SelectedServer& server,
-                                 std::int32_t /*wire_version*/,
                                  const ReadPreference* read_preference) {
   prepared_ = true;
   last_server_.reset();

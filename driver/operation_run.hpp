@@ -4,7 +4,7 @@
 // the async engine behave the same (DESIGN.md invariant 10). Internal to driver/.
 //
 // Per command, an engine calls:
-//   bson::View body = run.prepare(command, server, wire_version, read_preference);
+//   bson::View body = run.prepare(command, server, read_preference);
 //   ... sends body; on a reply:   if (run.accept(reply, wire_version)) -> the command's outcome
 //                   on a failure: if (run.should_retry(failure, wire_version)) -> the retry:
 //   ... selects a server again (deprioritized()), checks can_retry_on(), and sends again, with the
@@ -62,7 +62,7 @@ class OperationRun {
   // retry. The view is valid until the next call (or the command's own view, when nothing is
   // added). Throws what acquiring a session throws.
   bson::View prepare(const ops::CommandToSend& command, const SelectedServer& server,
-                     std::int32_t wire_version, const ReadPreference* read_preference);
+                     const ReadPreference* read_preference);
   // A reply arrived (its $clusterTime is gossiped). True: it is the command's outcome. False:
   // it asks for the retry (a retryable writeConcernError), and is kept as the first outcome.
   bool accept(bson::Document& reply, std::int32_t wire_version);

@@ -7,7 +7,7 @@
 //     timeout, pool_cleared). An interrupt (close(), the exit handler) never is.
 //   reads: the network class, and a server error with one of the spec's codes: 6 HostUnreachable,
 //     7 HostNotFound, 89 NetworkTimeout, 91 ShutdownInProgress, 134
-//     ReadConcernMajorityNotAvailable- YetInitialized, 189 PrimarySteppedDown, 262
+//     ReadConcernMajorityNotAvailableYet, 189 PrimarySteppedDown, 262
 //     ExceededTimeLimit, 9001 SocketException, 10107 NotWritablePrimary, 11600
 //     InterruptedAtShutdown, 11602 InterruptedDueToReplStateChange, 13435 NotPrimaryNoSecondaryOk,
 //     13436 NotPrimaryOrSecondary.

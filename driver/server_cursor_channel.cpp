@@ -19,7 +19,7 @@ std::shared_ptr<ClientCore> ServerCursorChannel::lock() const {
 
 bson::Document ServerCursorChannel::get_more(const Namespace& ns, std::int64_t cursor_id,
                                              std::optional<std::int32_t> batch_size) {
-  return get_more_with(ns, cursor_id, GetMoreFields{batch_size, std::nullopt, std::nullopt, std::nullopt});
+  return get_more_with(ns, cursor_id, GetMoreFields{.batch_size = batch_size});
 }
 
 bson::Document ServerCursorChannel::get_more_with(const Namespace& ns, std::int64_t cursor_id,

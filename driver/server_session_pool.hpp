@@ -11,8 +11,9 @@
 //
 // Returns are lock-free (a Cursor's destructor returns the session its getMores used): a
 // session's release() pushes it onto the pool's intrusive stack with compare-and-swap, never
-// blocking, allocating or freeing; acquire() moves what was returned into the pool under its
-// mutex. A session handed out keeps its pool alive (a cursor may outlive its client).
+// blocking or allocating; acquire() moves what was returned into the pool under its mutex. A
+// session handed out keeps its pool alive (a cursor may outlive its client); the release that
+// drops a gone client's pool's last reference frees the pool, and only that one frees.
 //
 // Thread-safety: every member may be called from any thread.
 
@@ -35,7 +36,8 @@ class ServerSessionPool;
 class ServerSession final : public CursorSession {
  public:
   bson::View lsid() const noexcept override { return lsid_.view(); }
-  // Back to the pool it came from (never blocks, allocates or frees).
+  // Back to the pool it came from: never blocks or allocates; frees only when it drops the last
+  // reference to a pool whose client is gone.
   void release() noexcept override;
 
   // The next txnNumber: each retryable write command takes one (its retry reuses it).

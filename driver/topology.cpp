@@ -556,7 +556,10 @@ std::optional<SelectedServer> Topology::attempt_locked(
     lock.lock();
     if (chosen) {
       if (auto it = servers_.find(chosen->address); it != servers_.end()) {
-        return SelectedServer{chosen->address, it->second.pool, chosen->type, snapshot->type(),
+        return SelectedServer{chosen->address,
+                              it->second.pool,
+                              chosen->type,
+                              snapshot->type(),
                               it->second.pool->begin_operation(),
                               snapshot->logical_session_timeout_minutes()};
       }

@@ -67,7 +67,7 @@ concept Operation = requires(Op op, const Op& cop, const ServerLimits& limits,
                              bson::Document reply) {
   typename Op::Result;
   { cop.kind() } -> std::same_as<OperationKind>;
-  // Whether the retryable reads / writes rules allow one retry (used once retries exist).
+  // Whether the retryable reads / writes rules allow one retry (driver/operation_run.hpp).
   { cop.retryable() } -> std::same_as<bool>;
   { op.start(limits) } -> std::same_as<Step>;
   { op.on_reply(std::move(reply)) } -> std::same_as<Step>;

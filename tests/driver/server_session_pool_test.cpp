@@ -98,9 +98,11 @@ TEST(ServerSessionPool, TakeAllEmptiesThePool) {
 TEST(ServerSessionPool, ASessionOutlivingItsPoolsOwnerStillReturnsSafely) {
   auto pool = ServerSessionPool::create();
   auto a = pool->acquire(30min);
+  std::weak_ptr<ServerSessionPool> watch = pool;
   pool.reset();  // the client is gone; the session keeps the pool alive
-  a.reset();     // released into it, then the pool (and the session) are freed: ASan checks
-  SUCCEED();
+  EXPECT_FALSE(watch.expired());
+  a.reset();  // released into it, then the pool (and the session) are freed: ASan checks
+  EXPECT_TRUE(watch.expired()) << "a pooled session must not keep its pool alive";
 }
 
 TEST(ServerSessionPool, AReleaseNeitherAllocatesNorFrees) {

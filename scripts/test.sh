@@ -21,12 +21,15 @@ jobs=${MONGOSLICE_JOBS:-$(nproc)}
 build_root=${MONGOSLICE_BUILD_ROOT:-$repo}
 
 passed=0 failed=0 status=0
+failed_names=()  # "phase: test" of every failed test, listed again in the summary
+current_phase=set-up
 # Each phase's heading also gives the seconds since the previous heading, so that the log shows
 # how long each phase took.
 phase_started=0  # the first heading's "previous phase" is the set-up
 phase() {
   printf '\n==== %s (previous phase: %d s, total: %d s) ====\n' "$*" $((SECONDS - phase_started)) "$SECONDS"
   phase_started=$SECONDS
+  current_phase=$*
 }
 
 # run_ctest BUILD_DIR [ctest args...]: runs ctest, adds its counts to the totals.
@@ -42,6 +45,11 @@ run_ctest() {
   elif ((rc != 0)); then
     failed=$((failed + 1))
   fi
+  # ctest lists its failures after "The following tests FAILED:", one "  N - Name (Why)" a line.
+  local name
+  while IFS= read -r name; do
+    failed_names+=("$current_phase: $name")
+  done < <(sed -n '/The following tests FAILED:/,$p' "$log" | sed -nE 's/^[[:space:]]+[0-9]+ - (.*)$/\1/p')
   rm -f "$log"
   ((rc == 0)) || status=1
 }
@@ -96,10 +104,12 @@ if [[ -x scripts/fuzz.sh ]]; then
   if bash scripts/fuzz.sh "${MONGOSLICE_FUZZ_SECONDS:-60}"; then
     passed=$((passed + 1))
   else
-    failed=$((failed + 1)); status=1
+    failed=$((failed + 1)); status=1; failed_names+=("$current_phase: the fuzzer")
   fi
 fi
 
 phase "summary"
+# The failures again, so that the last lines of a long log name them.
+for name in "${failed_names[@]}"; do echo "FAILED in $name"; done
 echo "total: $passed passed, $failed failed"
 exit $status

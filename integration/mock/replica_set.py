@@ -55,11 +55,13 @@ or "ok": false and "error": <message> (nothing changed). Members are numbered fr
                      becomes primary with electionId + 1; every live member's topologyVersion
                      counter increments, so waiting hellos answer at once. Fails without a
                      primary or without another live member.
-                     -> {"ok": true, "primary": <new index>}
+                     -> {"ok": true, "primary": <new index>, "t": <CLOCK_MONOTONIC ns of the
+                     election, the clock of the log's "t">}
   kill <i>           Member i resets (SO_LINGER 0) all its connections, stops listening (new
                      connections are refused) and forgets its cursors. If it was the primary, the
                      next live member becomes primary as in stepdown (no primary if none is left).
-                     -> {"ok": true, "primary": <index or null>}
+                     -> {"ok": true, "primary": <index or null>, "t": <the last election's time,
+                     as in stepdown>}
   revive <i>         Member i listens again on its old port, as a new process (new processId,
                      counter 0), as a secondary; or as the primary if the set had none.
                      -> {"ok": true, "primary": <index or null>}
@@ -106,6 +108,7 @@ import threading
 import time
 
 import bson
+import bson.json_util
 from bson import ObjectId, Timestamp
 from bson.binary import Binary
 from bson.int64 import Int64
@@ -350,6 +353,7 @@ class ReplicaSet:
         self.members = [Member(i) for i in range(count)]
         self.primary = 0
         self.election = 1
+        self.elected_at = time.monotonic_ns()  # when the last election (or the start) was
         self.cluster_seconds = int(time.time())
         self.cluster_increment = 1
         self.store = {}  # ns -> {id_key: document}, insertion-ordered
@@ -387,6 +391,7 @@ class ReplicaSet:
         return None
 
     def elect(self, index):
+        self.elected_at = time.monotonic_ns()
         self.primary = index
         if index is not None:
             self.election += 1
@@ -402,7 +407,7 @@ class ReplicaSet:
         if successor is None:
             return {"ok": False, "error": "no other live member to become primary"}
         self.elect(successor)
-        return {"ok": True, "primary": self.primary}
+        return {"ok": True, "primary": self.primary, "t": self.elected_at}
 
     def kill(self, index):
         member = self.members[index]
@@ -416,7 +421,7 @@ class ReplicaSet:
         member.cursors.clear()
         if self.primary == index:
             self.elect(self.next_live_after(index))
-        return {"ok": True, "primary": self.primary}
+        return {"ok": True, "primary": self.primary, "t": self.elected_at}
 
     async def revive(self, index):
         member = self.members[index]
@@ -566,6 +571,8 @@ class ReplicaSet:
                  else None,
                  "exhaust": bool(flags & EXHAUST_ALLOWED), "legacy": legacy,
                  "outcome": "pending", "code": None}
+        if isinstance(body.get("client"), dict):  # a handshake: what the driver said of itself
+            entry["client"] = json.loads(bson.json_util.dumps(body["client"]))
         self.log.append(entry)
         return entry
 

@@ -22,6 +22,8 @@
 
 namespace mongoslice {
 
+enum class ServerMonitoringMode { automatic, stream, poll };
+
 struct ConnectionString {
   // The seed list. Empty for mongodb+srv:// until the SRV lookup of srv_host fills it.
   std::vector<HostAndPort> hosts;
@@ -64,6 +66,11 @@ struct ConnectionString {
   std::optional<std::string> replica_set;
   std::optional<bool> direct_connection;
   std::chrono::milliseconds heartbeat_frequency{10'000};  // minimum 500
+  // serverMonitoringMode (the server-monitoring spec): stream uses the streaming protocol where
+  // a server offers it; poll never does (one hello per heartbeat); automatic streams except in
+  // a FaaS environment (net/client_environment.hpp), where a frozen process must not hold an
+  // awaited hello open.
+  ServerMonitoringMode server_monitoring_mode = ServerMonitoringMode::automatic;
   std::chrono::milliseconds server_selection_timeout{30'000};
   std::chrono::milliseconds connect_timeout{10'000};        // 0: no timeout (as the spec says)
   std::optional<std::chrono::milliseconds> socket_timeout;  // none: no timeout

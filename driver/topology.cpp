@@ -8,6 +8,7 @@
 #include "driver/application_error_of.hpp"
 #include "driver/connection_checker.hpp"
 #include "driver/server_selection.hpp"
+#include "net/client_environment.hpp"
 #include "net/fork_safe_lock.hpp"
 #include "wire/error.hpp"
 #include "wire/log.hpp"
@@ -96,8 +97,12 @@ std::shared_ptr<Topology> Topology::create(const ConnectionString& uri,
   // Monitors may compress (the spec allows it); their hellos never are (may_compress_command).
   connection.compressors = uri.compressors;
   connection.zlib_compression_level = uri.zlib_compression_level;
-  // The streaming protocol wherever the server offers it (a topologyVersion in its hello).
-  const CheckerOptions checker_options{.streaming = true,
+  // The streaming protocol wherever the server offers it (a topologyVersion in its hello),
+  // unless serverMonitoringMode says poll, or says auto in a FaaS environment.
+  const bool streaming = uri.server_monitoring_mode == ServerMonitoringMode::stream ||
+                         (uri.server_monitoring_mode == ServerMonitoringMode::automatic &&
+                          !detect_client_environment().in_faas());
+  const CheckerOptions checker_options{.streaming = streaming,
                                        .heartbeat_frequency = uri.heartbeat_frequency};
   CheckerFactory checkers = [connection, checker_options](const HostAndPort& address) {
     return std::make_unique<ConnectionChecker>(address, connection, checker_options);

@@ -114,6 +114,19 @@ void set_retry_reads(Option& o) {
   if (auto v = boolean(o)) o.out.retry_reads = *v;
 }
 
+void set_server_monitoring_mode(Option& o) {
+  // The spec's values are lower case, and so is the match ("Stream" is a warning, as "invalid").
+  if (o.value == "auto") {
+    o.out.server_monitoring_mode = ServerMonitoringMode::automatic;
+  } else if (o.value == "stream") {
+    o.out.server_monitoring_mode = ServerMonitoringMode::stream;
+  } else if (o.value == "poll") {
+    o.out.server_monitoring_mode = ServerMonitoringMode::poll;
+  } else {
+    o.ignore_value("auto, stream or poll");
+  }
+}
+
 void set_heartbeat_frequency(Option& o) {
   auto v = integer_in(o, 0, kMaxInt32, "a number of milliseconds from 500 to 2147483647");
   if (!v) return;
@@ -325,6 +338,7 @@ constexpr Handler kHandlers[] = {
     {"retrywrites", set_retry_writes},
     {"retryreads", set_retry_reads},
     {"heartbeatfrequencyms", set_heartbeat_frequency},
+    {"servermonitoringmode", set_server_monitoring_mode},
     {"serverselectiontimeoutms", set_server_selection_timeout},
     {"connecttimeoutms", set_connect_timeout},
     {"sockettimeoutms", set_socket_timeout},
@@ -362,7 +376,6 @@ const Handler* find_handler(std::string_view lower) {
 constexpr std::string_view kUnimplemented[] = {
     "timeoutms",
     "waitqueuetimeoutms",
-    "servermonitoringmode",
     "serverselectiontryonce",
     "maxadaptiveretries",
     "enableoverloadretargeting",

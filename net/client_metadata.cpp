@@ -70,21 +70,70 @@ std::string_view cut(std::string_view text, std::size_t max) {
   return text.substr(0, std::min(text.size(), max));
 }
 
-}  // namespace
+// How much of the full document one attempt keeps: the handshake spec's order of what goes
+// first when the document is too large.
+struct Kept {
+  bool env_facts = true;  // env's fields besides its name (region, memory, container, ...)
+  bool os_facts = true;   // os's fields besides its type
+  bool env = true;
+  std::size_t platform = 96;
+};
 
-bson::Document client_metadata(std::optional<std::string_view> app_name) {
+bson::Document build(std::optional<std::string_view> app_name, const ClientEnvironment& env,
+                     const Kept& kept) {
   const OsFacts& os = os_facts();
   bson::Builder b;
   if (app_name) b.open_document("application").append("name", cut(*app_name, 128)).close();
   b.open_document("driver").append("name", kDriverName).append("version", kDriverVersion).close();
-  b.open_document("os")
-      .append("type", "Linux")
-      .append("name", cut(os.name, 64))
-      .append("architecture", cut(os.architecture, 32))
-      .append("version", cut(os.version, 64))
-      .close();
-  b.append("platform", cut(platform(), 96));
+  b.open_document("os").append("type", "Linux");
+  if (kept.os_facts) {
+    b.append("name", cut(os.name, 64))
+        .append("architecture", cut(os.architecture, 32))
+        .append("version", cut(os.version, 64));
+  }
+  b.close();
+  b.append("platform", cut(platform(), kept.platform));
+  if (kept.env && !env.empty()) {
+    b.open_document("env");
+    if (env.faas_name) b.append("name", *env.faas_name);
+    if (kept.env_facts) {
+      if (env.timeout_sec) b.append("timeout_sec", *env.timeout_sec);
+      if (env.memory_mb) b.append("memory_mb", *env.memory_mb);
+      if (env.region) b.append("region", *env.region);
+      if (env.container_runtime || env.container_orchestrator) {
+        b.open_document("container");
+        if (env.container_runtime) b.append("runtime", *env.container_runtime);
+        if (env.container_orchestrator) b.append("orchestrator", *env.container_orchestrator);
+        b.close();
+      }
+    }
+    b.close();
+  }
   return b.build();
+}
+
+}  // namespace
+
+bson::Document client_metadata(std::optional<std::string_view> app_name,
+                               const ClientEnvironment& env) {
+  Kept kept;
+  bson::Document doc = build(app_name, env, kept);
+  // Each step drops more, in the spec's order, until the document fits.
+  for (int step = 0; doc.view().size() > kMaxClientMetadataBytes && step < 4; ++step) {
+    if (step == 0) kept.env_facts = false;
+    if (step == 1) kept.os_facts = false;
+    if (step == 2) kept.env = false;
+    if (step == 3) {
+      const std::size_t over = doc.view().size() - kMaxClientMetadataBytes;
+      kept.platform = kept.platform > over ? kept.platform - over : 0;
+    }
+    doc = build(app_name, env, kept);
+  }
+  return doc;
+}
+
+bson::Document client_metadata(std::optional<std::string_view> app_name) {
+  return client_metadata(app_name, detect_client_environment());
 }
 
 }  // namespace mongoslice

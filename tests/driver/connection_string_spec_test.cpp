@@ -52,7 +52,6 @@ constexpr std::string_view kNoProxy = "SOCKS5 proxies are not implemented";
 constexpr Unimplemented kUnimplemented[] = {
     {"timeoutms", "client-side operation timeouts (CSOT) are not implemented"},
     {"waitqueuetimeoutms", kNoPoolOption},
-    {"servermonitoringmode", "monitors always poll; the mode is not configurable"},
     {"serverselectiontryonce", "an option of single-threaded drivers only"},
     {"maxadaptiveretries", "client back-pressure is not implemented"},
     {"enableoverloadretargeting", "client back-pressure is not implemented"},
@@ -446,6 +445,9 @@ void expect_option(const std::string& key, const bson::Element& e, const Connect
     EXPECT_EQ(cs.retry_writes, e.get_bool());
   } else if (key == "retryreads") {
     EXPECT_EQ(cs.retry_reads, e.get_bool());
+  } else if (key == "servermonitoringmode") {
+    constexpr std::string_view kNames[] = {"auto", "stream", "poll"};
+    EXPECT_EQ(kNames[static_cast<int>(cs.server_monitoring_mode)], e.get_string());
   } else if (key == "maxidletimems") {
     auto expected = e.as_int64() == 0 ? std::nullopt : std::optional(ms());
     EXPECT_EQ(cs.max_idle_time, expected);

@@ -79,18 +79,23 @@ struct ServerDescriptionChangedEvent {
   const ServerDescription& previous;
   const ServerDescription& current;
 };
+// `awaited`: the check is one of the streaming protocol (an awaitable hello, or a reply the
+// server streamed), whose duration is the server's wait, not a round trip.
 struct ServerHeartbeatStartedEvent {
   const HostAndPort& address;
+  bool awaited = false;
 };
 struct ServerHeartbeatSucceededEvent {
   const HostAndPort& address;
   std::chrono::nanoseconds duration;
   bson::View reply;
+  bool awaited = false;
 };
 struct ServerHeartbeatFailedEvent {
   const HostAndPort& address;
   std::chrono::nanoseconds duration;
   std::string_view error;
+  bool awaited = false;
 };
 
 // ---- Connection pools (CMAP) ----------------------------------------------------------------

@@ -43,17 +43,16 @@ class Topology::Listener final : public MonitorListener {
  public:
   explicit Listener(Topology& topology) : topology_(topology) {}
 
-  // The events do not carry `awaited` yet (driver/events.hpp).
-  void on_heartbeat_started(const HostAndPort& address, bool /*awaited*/) override {
-    topology_.events_->emit(ServerHeartbeatStartedEvent{address});
+  void on_heartbeat_started(const HostAndPort& address, bool awaited) override {
+    topology_.events_->emit(ServerHeartbeatStartedEvent{address, awaited});
   }
   void on_heartbeat_succeeded(const HostAndPort& address, std::chrono::nanoseconds duration,
-                              bson::View reply, bool /*awaited*/) override {
-    topology_.events_->emit(ServerHeartbeatSucceededEvent{address, duration, reply});
+                              bson::View reply, bool awaited) override {
+    topology_.events_->emit(ServerHeartbeatSucceededEvent{address, duration, reply, awaited});
   }
   void on_heartbeat_failed(const HostAndPort& address, std::chrono::nanoseconds duration,
-                           std::string_view error, bool /*awaited*/) override {
-    topology_.events_->emit(ServerHeartbeatFailedEvent{address, duration, error});
+                           std::string_view error, bool awaited) override {
+    topology_.events_->emit(ServerHeartbeatFailedEvent{address, duration, error, awaited});
   }
   void on_server_description(ServerDescription description) override {
     topology_.apply(std::move(description), /*from_monitor=*/true);

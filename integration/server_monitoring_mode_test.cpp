@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -90,6 +91,16 @@ Hellos watch_hellos(const ReplicaSetMock& rs, const std::function<bool(const Hel
   return seen;
 }
 
+// Counts the heartbeat events, awaited or not.
+class HeartbeatCounter : public EventListener {
+ public:
+  void on(const ServerHeartbeatStartedEvent& e) override { ++(e.awaited ? awaited : plain); }
+  void on(const ServerHeartbeatSucceededEvent& e) override {
+    ++(e.awaited ? awaited_succeeded : plain_succeeded);
+  }
+  std::atomic<int> awaited{0}, plain{0}, awaited_succeeded{0}, plain_succeeded{0};
+};
+
 std::string env_name_of(const bson::Document& client) {
   auto env = client.view().find("env");
   if (!env) return "";
@@ -99,22 +110,31 @@ std::string env_name_of(const bson::Document& client) {
 
 TEST(ServerMonitoringMode, StreamSendsAwaitableHellos) {
   ReplicaSetMock rs;
-  MongoClient client(rs.uri("&serverMonitoringMode=stream"));
+  auto heartbeats = std::make_shared<HeartbeatCounter>();
+  MongoClient client(rs.uri("&serverMonitoringMode=stream"), ClientOptions{{heartbeats}});
   client["admin"].run_command(bson::Document::from_json(R"({"ping": 1})"));
   const Hellos seen = watch_hellos(rs, [](const Hellos& h) { return h.awaitable >= 3; });
   EXPECT_GE(seen.awaitable, 3);
+  // The public events say which checks were awaited: the handshakes were not, the awaitable
+  // hellos now waiting on the members are.
+  EXPECT_GE(heartbeats->awaited.load(), 3);
+  EXPECT_GE(heartbeats->plain_succeeded.load(), 3);
 }
 
 TEST(ServerMonitoringMode, PollNeverSendsAnAwaitableHello) {
   ReplicaSetMock rs;
   // 500 ms: several heartbeats of each of the three monitors within the watch.
-  MongoClient client(rs.uri("&serverMonitoringMode=poll&heartbeatFrequencyMS=500"));
+  auto heartbeats = std::make_shared<HeartbeatCounter>();
+  MongoClient client(rs.uri("&serverMonitoringMode=poll&heartbeatFrequencyMS=500"),
+                     ClientOptions{{heartbeats}});
   client["admin"].run_command(bson::Document::from_json(R"({"ping": 1})"));
   // Each monitor's handshake, then at least two polls each: a streaming monitor would have sent
   // its awaitable hello right after the handshake.
   const Hellos seen = watch_hellos(rs, [](const Hellos& h) { return h.plain >= 9; });
   EXPECT_GE(seen.plain, 9);
   EXPECT_EQ(seen.awaitable, 0);
+  EXPECT_GE(heartbeats->plain.load(), 9);
+  EXPECT_EQ(heartbeats->awaited.load() + heartbeats->awaited_succeeded.load(), 0);
 }
 
 TEST(ServerMonitoringMode, AutoStreamsOutsideFaas) {

@@ -89,13 +89,16 @@ void throw_if_cancelled(const boost::asio::cancellation_state& state);
 //
 // `read_preference` is a reference: the caller's co_await expression (AsyncEngine::execute's)
 // keeps it, and a copy would take a slot in the frame.
+// `session`: the explicit session the operation runs in, if any; the caller's frame (the body's
+// AsyncEngine) keeps it alive.
 template <ops::Operation Op>
 boost::asio::awaitable<Executed<typename Op::Result>> co_execute(
-    std::shared_ptr<ClientCore> core, Op& op, const ReadPreference& read_preference) {
+    std::shared_ptr<ClientCore> core, Op& op, const ReadPreference& read_preference,
+    ClientSessionState* session = nullptr) {
   const bool read = op.kind() == ops::OperationKind::kRead;
   auto executor = co_await boost::asio::this_coro::executor;
   async_engine_detail::throw_if_cancelled(co_await boost::asio::this_coro::cancellation_state);
-  OperationRun run(*core, op.kind(), op.retryable());
+  OperationRun run(*core, op.kind(), op.retryable(), /*implicit_session=*/true, session);
   ClientCore::AsyncLeased leased;
   std::exception_ptr failure;
   try {

@@ -220,6 +220,8 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
 
   // The server session pool (implicit sessions; driver/operation_run.hpp).
   ServerSessionPool& sessions() noexcept { return *sessions_; }
+  // Shared with explicit sessions, which may outlive the client (a leftover ClientSession).
+  const std::shared_ptr<ServerSessionPool>& session_pool() const noexcept { return sessions_; }
   // $clusterTime gossip (the sessions spec): the greatest cluster time any reply carried, sent
   // with every later command. advance_cluster_time reads `reply`'s $clusterTime, if any.
   void advance_cluster_time(bson::View reply);

@@ -129,7 +129,9 @@ std::optional<boost::asio::any_io_executor> Collection::async_executor() const {
 }
 
 Collection Collection::with_options(const HandleOptions& overrides) const {
-  return Collection(core_, db_, name_, options_.merged_with(overrides));
+  Collection copy(core_, db_, name_, options_.merged_with(overrides));
+  copy.session_ = session_;
+  return copy;
 }
 
 // What update_one, update_many and replace_one share.
@@ -225,14 +227,16 @@ struct CollectionWriteBodies {
 };
 
 InsertOneResult Collection::insert_one(bson::View document, const InsertOneOptions& options) const {
-  return CollectionWriteBodies::insert_one(SyncEngine{*core_}, *this, document, options).run_now();
+  return CollectionWriteBodies::insert_one(SyncEngine{*core_, session_.get()}, *this, document,
+                                           options)
+      .run_now();
 }
 
 boost::asio::awaitable<InsertOneResult> Collection::co_insert_one(Collection self,
                                                                   bson::View document,
                                                                   InsertOneOptions options) {
-  co_return co_await CollectionWriteBodies::insert_one(AsyncEngine{self.core_}, self, document,
-                                                       options);
+  co_return co_await CollectionWriteBodies::insert_one(AsyncEngine{self.core_, self.session_}, self,
+                                                       document, options);
 }
 
 InsertManyResult Collection::insert_many(const std::vector<bson::Document>& documents,
@@ -245,7 +249,8 @@ InsertManyResult Collection::insert_many(const std::vector<bson::Document>& docu
 
 InsertManyResult Collection::insert_many(std::span<const bson::View> documents,
                                          const InsertManyOptions& options) const {
-  return CollectionWriteBodies::insert_many(SyncEngine{*core_}, *this, documents, options)
+  return CollectionWriteBodies::insert_many(SyncEngine{*core_, session_.get()}, *this, documents,
+                                            options)
       .run_now();
 }
 
@@ -254,8 +259,8 @@ boost::asio::awaitable<InsertManyResult> Collection::co_insert_many(
   std::vector<bson::View> views;
   views.reserve(documents.size());
   for (const auto& d : documents) views.push_back(d.view());
-  co_return co_await CollectionWriteBodies::insert_many(AsyncEngine{self.core_}, self, views,
-                                                        options);
+  co_return co_await CollectionWriteBodies::insert_many(AsyncEngine{self.core_, self.session_},
+                                                        self, views, options);
 }
 
 BulkWriteResult Collection::bulk_write(const std::vector<WriteModel>& requests,
@@ -303,18 +308,20 @@ typename Engine::template Task<BulkWriteResult> CollectionWriteBodies::bulk_writ
 
 BulkWriteResult Collection::bulk_write(std::span<const WriteModel> requests,
                                        const BulkWriteOptions& options) const {
-  return CollectionWriteBodies::bulk_write(SyncEngine{*core_}, *this, requests, options).run_now();
+  return CollectionWriteBodies::bulk_write(SyncEngine{*core_, session_.get()}, *this, requests,
+                                           options)
+      .run_now();
 }
 
 boost::asio::awaitable<BulkWriteResult> Collection::co_bulk_write(Collection self,
                                                                   std::vector<WriteModel> requests,
                                                                   BulkWriteOptions options) {
   co_return co_await CollectionWriteBodies::bulk_write(
-      AsyncEngine{self.core_}, self, std::span<const WriteModel>(requests), options);
+      AsyncEngine{self.core_, self.session_}, self, std::span<const WriteModel>(requests), options);
 }
 
 UpdateResult Collection::run_update(const UpdateCall& call) const {
-  return CollectionWriteBodies::update(SyncEngine{*core_}, *this, call).run_now();
+  return CollectionWriteBodies::update(SyncEngine{*core_, session_.get()}, *this, call).run_now();
 }
 
 UpdateResult Collection::update_one(bson::View filter, bson::View update,
@@ -337,7 +344,9 @@ UpdateResult Collection::replace_one(bson::View filter, bson::View replacement,
 
 DeleteResult Collection::run_delete(bson::View filter, bool just_one,
                                     const DeleteOptions& o) const {
-  return CollectionWriteBodies::remove(SyncEngine{*core_}, *this, filter, just_one, o).run_now();
+  return CollectionWriteBodies::remove(SyncEngine{*core_, session_.get()}, *this, filter, just_one,
+                                       o)
+      .run_now();
 }
 
 DeleteResult Collection::delete_one(bson::View filter, const DeleteOptions& options) const {
@@ -352,7 +361,7 @@ boost::asio::awaitable<UpdateResult> Collection::co_update(Collection self, bson
                                                            bson::View update, UpdateOptions o,
                                                            bool multi) {
   co_return co_await CollectionWriteBodies::update(
-      AsyncEngine{self.core_}, self,
+      AsyncEngine{self.core_, self.session_}, self,
       {filter, update, wire::UpdateKind::kUpdate, multi, o.upsert, &o.array_filters, o.collation,
        o.hint, o.bypass_document_validation, o.let, o.comment});
 }
@@ -361,15 +370,15 @@ boost::asio::awaitable<UpdateResult> Collection::co_replace_one(Collection self,
                                                                 bson::View replacement,
                                                                 ReplaceOptions o) {
   co_return co_await CollectionWriteBodies::update(
-      AsyncEngine{self.core_}, self,
+      AsyncEngine{self.core_, self.session_}, self,
       {filter, replacement, wire::UpdateKind::kReplacement, false, o.upsert, nullptr, o.collation,
        o.hint, o.bypass_document_validation, o.let, o.comment});
 }
 
 boost::asio::awaitable<DeleteResult> Collection::co_delete(Collection self, bson::View filter,
                                                            DeleteOptions options, bool just_one) {
-  co_return co_await CollectionWriteBodies::remove(AsyncEngine{self.core_}, self, filter, just_one,
-                                                   options);
+  co_return co_await CollectionWriteBodies::remove(AsyncEngine{self.core_, self.session_}, self,
+                                                   filter, just_one, options);
 }
 
 namespace {
@@ -397,11 +406,12 @@ typename Engine::template Task<Unit> drop_body(Engine engine, const std::string&
 }  // namespace
 
 void Collection::drop() const {
-  drop_body(SyncEngine{*core_}, db_, name_, write_concern()).run_now();
+  drop_body(SyncEngine{*core_, session_.get()}, db_, name_, write_concern()).run_now();
 }
 
 boost::asio::awaitable<void> Collection::co_drop(Collection self) {
-  co_await drop_body(AsyncEngine{self.core_}, self.db_, self.name_, self.write_concern());
+  co_await drop_body(AsyncEngine{self.core_, self.session_}, self.db_, self.name_,
+                     self.write_concern());
 }
 
 }  // namespace mongoslice

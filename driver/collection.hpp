@@ -27,6 +27,7 @@
 #include "cursor/async_completion.hpp"
 #include "cursor/cursor.hpp"
 #include "driver/bulk_write.hpp"
+#include "driver/client_session.hpp"
 #include "driver/find_options.hpp"
 #include "driver/handle_options.hpp"
 #include "driver/index_options.hpp"
@@ -38,6 +39,7 @@
 namespace mongoslice {
 
 class ClientCore;
+class ClientSessionState;
 
 class Collection {
  public:
@@ -55,6 +57,58 @@ class Collection {
   // this handle's value).
   Collection with_options(const HandleOptions& overrides) const;
   const HandleOptions& options() const noexcept { return options_; }
+
+  // A copy of this handle whose operations, blocking and async_ alike, run in `session`
+  // (driver/client_session.hpp), which must be of this handle's client (checked when an
+  // operation runs) and outlive the operations' calls (a cursor keeps what it needs).
+  Collection with_session(const ClientSession& session) const;
+
+  // ---- the operations in an explicit session ------------------------------------------
+  // Each runs its twin below in `session`: with_session(session).op(...).
+  InsertOneResult insert_one(const ClientSession& session, bson::View document,
+                             const InsertOneOptions& options = {}) const;
+  InsertManyResult insert_many(const ClientSession& session, std::span<const bson::View> documents,
+                               const InsertManyOptions& options = {}) const;
+  InsertManyResult insert_many(const ClientSession& session,
+                               const std::vector<bson::Document>& documents,
+                               const InsertManyOptions& options = {}) const;
+  Cursor find(const ClientSession& session, bson::View filter,
+              const FindOptions& options = {}) const;
+  std::optional<bson::Document> find_one(const ClientSession& session, bson::View filter,
+                                         FindOptions options = {}) const;
+  UpdateResult update_one(const ClientSession& session, bson::View filter, bson::View update,
+                          const UpdateOptions& options = {}) const;
+  UpdateResult update_many(const ClientSession& session, bson::View filter, bson::View update,
+                           const UpdateOptions& options = {}) const;
+  UpdateResult replace_one(const ClientSession& session, bson::View filter, bson::View replacement,
+                           const ReplaceOptions& options = {}) const;
+  DeleteResult delete_one(const ClientSession& session, bson::View filter,
+                          const DeleteOptions& options = {}) const;
+  DeleteResult delete_many(const ClientSession& session, bson::View filter,
+                           const DeleteOptions& options = {}) const;
+  std::int64_t count_documents(const ClientSession& session, bson::View filter,
+                               const CountOptions& options = {}) const;
+  std::int64_t estimated_document_count(const ClientSession& session,
+                                        const EstimatedDocumentCountOptions& options = {}) const;
+  bson::Document distinct(const ClientSession& session, std::string_view field,
+                          bson::View filter = {}, const DistinctOptions& options = {}) const;
+  Cursor aggregate(const ClientSession& session, bson::View pipeline,
+                   const AggregateOptions& options = {}) const;
+  Cursor aggregate(const ClientSession& session, const std::vector<bson::Document>& pipeline,
+                   const AggregateOptions& options = {}) const;
+  std::optional<bson::Document> find_one_and_update(
+      const ClientSession& session, bson::View filter, bson::View update,
+      const FindOneAndUpdateOptions& options = {}) const;
+  std::optional<bson::Document> find_one_and_replace(
+      const ClientSession& session, bson::View filter, bson::View replacement,
+      const FindOneAndReplaceOptions& options = {}) const;
+  std::optional<bson::Document> find_one_and_delete(
+      const ClientSession& session, bson::View filter,
+      const FindOneAndDeleteOptions& options = {}) const;
+  BulkWriteResult bulk_write(const ClientSession& session, std::span<const WriteModel> requests,
+                             const BulkWriteOptions& options = {}) const;
+  BulkWriteResult bulk_write(const ClientSession& session, const std::vector<WriteModel>& requests,
+                             const BulkWriteOptions& options = {}) const;
 
   // Inserts one document. A document without _id gets a fresh ObjectId first (as every driver
   // does); the result holds the _id inserted ({_id: value}). Throws Error(errc::invalid_argument)
@@ -437,6 +491,7 @@ class Collection {
   friend struct CollectionCountBodies;
   friend struct CollectionFindAndModifyBodies;
   friend struct CollectionIndexBodies;
+  friend class Database;  // its collections inherit its session
   // ClientOptions::executor of the client.
   std::optional<boost::asio::any_io_executor> async_executor() const;
   // The async operations; each copies the handle, so that it may outlive the caller's.
@@ -501,6 +556,7 @@ class Collection {
   std::string db_;
   std::string name_;
   HandleOptions options_;
+  std::shared_ptr<ClientSessionState> session_;  // with_session's; none: implicit sessions
 };
 
 }  // namespace mongoslice

@@ -168,42 +168,42 @@ std::string Collection::create_index(bson::View keys, const IndexOptions& option
 
 std::vector<std::string> Collection::create_indexes(const std::vector<IndexModel>& indexes,
                                                     const CreateIndexesOptions& options) const {
-  return CollectionIndexBodies::create_indexes(SyncEngine{*core_}, *this, indexes, options)
+  return CollectionIndexBodies::create_indexes(SyncEngine{*core_, session_.get()}, *this, indexes, options)
       .run_now();
 }
 
 Cursor Collection::list_indexes(const ListIndexesOptions& options) const {
-  return CollectionIndexBodies::list_indexes(SyncEngine{*core_}, *this, options).run_now();
+  return CollectionIndexBodies::list_indexes(SyncEngine{*core_, session_.get()}, *this, options).run_now();
 }
 
 void Collection::drop_index(std::string_view name, const DropIndexOptions& options) const {
   run_drop_indexes(
-      SyncEngine{*core_}, db_,
+      SyncEngine{*core_, session_.get()}, db_,
       wire::make_drop_index(db_, name_, name, drop_command_of(options), write_concern()))
       .run_now();
 }
 
 void Collection::drop_index(bson::View keys, const DropIndexOptions& options) const {
   run_drop_indexes(
-      SyncEngine{*core_}, db_,
+      SyncEngine{*core_, session_.get()}, db_,
       wire::make_drop_index(db_, name_, keys, drop_command_of(options), write_concern()))
       .run_now();
 }
 
 void Collection::drop_indexes(const DropIndexOptions& options) const {
   run_drop_indexes(
-      SyncEngine{*core_}, db_,
+      SyncEngine{*core_, session_.get()}, db_,
       wire::make_drop_all_indexes(db_, name_, drop_command_of(options), write_concern()))
       .run_now();
 }
 
 Collection Collection::rename(std::string_view to_collection, const RenameOptions& options) const {
-  return CollectionIndexBodies::rename(SyncEngine{*core_}, *this, to_collection, options).run_now();
+  return CollectionIndexBodies::rename(SyncEngine{*core_, session_.get()}, *this, to_collection, options).run_now();
 }
 
 boost::asio::awaitable<std::vector<std::string>> Collection::co_create_indexes(
     Collection self, std::vector<IndexModel> indexes, CreateIndexesOptions options) {
-  co_return co_await CollectionIndexBodies::create_indexes(AsyncEngine{self.core_}, self, indexes,
+  co_return co_await CollectionIndexBodies::create_indexes(AsyncEngine{self.core_, self.session_}, self, indexes,
                                                            options);
 }
 
@@ -214,13 +214,13 @@ boost::asio::awaitable<std::string> Collection::co_create_index(Collection self,
   indexes.push_back(IndexModel{std::move(keys), std::move(options)});
   CreateIndexesOptions none;
   auto names =
-      co_await CollectionIndexBodies::create_indexes(AsyncEngine{self.core_}, self, indexes, none);
+      co_await CollectionIndexBodies::create_indexes(AsyncEngine{self.core_, self.session_}, self, indexes, none);
   co_return names.front();
 }
 
 boost::asio::awaitable<Cursor> Collection::co_list_indexes(Collection self,
                                                            ListIndexesOptions options) {
-  co_return co_await CollectionIndexBodies::list_indexes(AsyncEngine{self.core_}, self, options);
+  co_return co_await CollectionIndexBodies::list_indexes(AsyncEngine{self.core_, self.session_}, self, options);
 }
 
 boost::asio::awaitable<void> Collection::co_drop_index(Collection self,
@@ -234,12 +234,12 @@ boost::asio::awaitable<void> Collection::co_drop_index(Collection self,
                                      self.write_concern())
              : wire::make_drop_all_indexes(self.db_, self.name_, drop_command_of(options),
                                            self.write_concern());
-  co_await run_drop_indexes(AsyncEngine{self.core_}, self.db_, std::move(command));
+  co_await run_drop_indexes(AsyncEngine{self.core_, self.session_}, self.db_, std::move(command));
 }
 
 boost::asio::awaitable<Collection> Collection::co_rename(Collection self, std::string to_collection,
                                                          RenameOptions options) {
-  co_return co_await CollectionIndexBodies::rename(AsyncEngine{self.core_}, self, to_collection,
+  co_return co_await CollectionIndexBodies::rename(AsyncEngine{self.core_, self.session_}, self, to_collection,
                                                    options);
 }
 

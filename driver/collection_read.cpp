@@ -162,29 +162,33 @@ struct CollectionReadBodies {
 };
 
 Cursor Collection::find(bson::View filter, const FindOptions& options) const {
-  return CollectionReadBodies::find(SyncEngine{*core_}, *this, filter, options).run_now();
+  return CollectionReadBodies::find(SyncEngine{*core_, session_.get()}, *this, filter, options)
+      .run_now();
 }
 
 std::optional<bson::Document> Collection::find_one(bson::View filter, FindOptions options) const {
   // Named: GCC 12 destroys an aggregate prvalue given to a coroutine's by-value parameter twice.
   CollectionReadBodies::FindOne prepared =
       CollectionReadBodies::prepare_find_one(*this, filter, std::move(options));
-  return CollectionReadBodies::find_one(SyncEngine{*core_}, std::move(prepared)).run_now();
+  return CollectionReadBodies::find_one(SyncEngine{*core_, session_.get()}, std::move(prepared))
+      .run_now();
 }
 
 // Not coroutines: each returns its body, which owns the handle and the options (Hold).
 boost::asio::awaitable<Cursor> Collection::co_find(Collection self, bson::View filter,
                                                    FindOptions options) {
   auto core = self.core_;
-  return CollectionReadBodies::find(AsyncEngine{std::move(core)}, std::move(self), filter,
-                                    std::move(options));
+  auto session = self.session_;
+  return CollectionReadBodies::find(AsyncEngine{std::move(core), std::move(session)},
+                                    std::move(self), filter, std::move(options));
 }
 
 boost::asio::awaitable<std::optional<bson::Document>> Collection::co_find_one(
     const Collection& self, bson::View filter, const FindOptions& options) {
   CollectionReadBodies::FindOne prepared =
       CollectionReadBodies::prepare_find_one(self, filter, options);
-  return CollectionReadBodies::find_one(AsyncEngine{self.core_}, std::move(prepared));
+  return CollectionReadBodies::find_one(AsyncEngine{self.core_, self.session_},
+                                        std::move(prepared));
 }
 
 // ---- counts and distinct -------------------------------------------------------------------
@@ -253,40 +257,43 @@ struct CollectionCountBodies {
 };
 
 std::int64_t Collection::count_documents(bson::View filter, const CountOptions& options) const {
-  return CollectionCountBodies::count_documents(SyncEngine{*core_}, *this, filter, options)
+  return CollectionCountBodies::count_documents(SyncEngine{*core_, session_.get()}, *this, filter,
+                                                options)
       .run_now();
 }
 
 std::int64_t Collection::estimated_document_count(
     const EstimatedDocumentCountOptions& options) const {
-  return CollectionCountBodies::estimated_document_count(SyncEngine{*core_}, *this, options)
+  return CollectionCountBodies::estimated_document_count(SyncEngine{*core_, session_.get()}, *this,
+                                                         options)
       .run_now();
 }
 
 bson::Document Collection::distinct(std::string_view field, bson::View filter,
                                     const DistinctOptions& options) const {
-  return CollectionCountBodies::distinct(SyncEngine{*core_}, *this, field, filter, options)
+  return CollectionCountBodies::distinct(SyncEngine{*core_, session_.get()}, *this, field, filter,
+                                         options)
       .run_now();
 }
 
 boost::asio::awaitable<std::int64_t> Collection::co_count_documents(Collection self,
                                                                     bson::View filter,
                                                                     CountOptions options) {
-  co_return co_await CollectionCountBodies::count_documents(AsyncEngine{self.core_}, self, filter,
-                                                            options);
+  co_return co_await CollectionCountBodies::count_documents(AsyncEngine{self.core_, self.session_},
+                                                            self, filter, options);
 }
 
 boost::asio::awaitable<std::int64_t> Collection::co_estimated_document_count(
     Collection self, EstimatedDocumentCountOptions options) {
-  co_return co_await CollectionCountBodies::estimated_document_count(AsyncEngine{self.core_}, self,
-                                                                     options);
+  co_return co_await CollectionCountBodies::estimated_document_count(
+      AsyncEngine{self.core_, self.session_}, self, options);
 }
 
 boost::asio::awaitable<bson::Document> Collection::co_distinct(Collection self, std::string field,
                                                                bson::View filter,
                                                                DistinctOptions options) {
-  co_return co_await CollectionCountBodies::distinct(AsyncEngine{self.core_}, self, field, filter,
-                                                     options);
+  co_return co_await CollectionCountBodies::distinct(AsyncEngine{self.core_, self.session_}, self,
+                                                     field, filter, options);
 }
 
 // ---- aggregate -----------------------------------------------------------------------------
@@ -329,9 +336,10 @@ typename Engine::template Task<Cursor> aggregate_body(
 Cursor detail::run_aggregate(ClientCore& core, const std::string& db,
                              std::optional<std::string_view> collection, bson::View pipeline,
                              const AggregateOptions& options, const ReadPreference& read_preference,
-                             const ReadConcern& read_concern, const WriteConcern& write_concern) {
-  return aggregate_body(SyncEngine{core}, db, collection, pipeline, options, read_preference,
-                        read_concern, write_concern)
+                             const ReadConcern& read_concern, const WriteConcern& write_concern,
+                             ClientSessionState* session) {
+  return aggregate_body(SyncEngine{core, session}, db, collection, pipeline, options,
+                        read_preference, read_concern, write_concern)
       .run_now();
 }
 
@@ -343,24 +351,26 @@ boost::asio::awaitable<Cursor> co_run_aggregate(std::shared_ptr<ClientCore> core
                                                 bson::View pipeline, AggregateOptions options,
                                                 ReadPreference read_preference,
                                                 ReadConcern read_concern,
-                                                WriteConcern write_concern) {
+                                                WriteConcern write_concern,
+                                                std::shared_ptr<ClientSessionState> session) {
   std::optional<std::string_view> name;
   if (collection) name = *collection;
-  co_return co_await aggregate_body(AsyncEngine{std::move(core)}, db, name, pipeline, options,
-                                    read_preference, read_concern, write_concern);
+  co_return co_await aggregate_body(AsyncEngine{std::move(core), std::move(session)}, db, name,
+                                    pipeline, options, read_preference, read_concern,
+                                    write_concern);
 }
 }  // namespace detail
 
 boost::asio::awaitable<Cursor> Collection::co_aggregate(Collection self, bson::View pipeline,
                                                         AggregateOptions options) {
-  co_return co_await detail::co_run_aggregate(self.core_, self.db_, self.name_, pipeline,
-                                              std::move(options), self.read_preference(),
-                                              self.read_concern(), self.write_concern());
+  co_return co_await detail::co_run_aggregate(
+      self.core_, self.db_, self.name_, pipeline, std::move(options), self.read_preference(),
+      self.read_concern(), self.write_concern(), self.session_);
 }
 
 Cursor Collection::aggregate(bson::View pipeline, const AggregateOptions& options) const {
   return detail::run_aggregate(*core_, db_, name_, pipeline, options, read_preference(),
-                               read_concern(), write_concern());
+                               read_concern(), write_concern(), session_.get());
 }
 
 Cursor Collection::aggregate(const std::vector<bson::Document>& pipeline,
@@ -454,39 +464,41 @@ struct CollectionFindAndModifyBodies {
 
 std::optional<bson::Document> Collection::find_one_and_update(
     bson::View filter, bson::View update, const FindOneAndUpdateOptions& options) const {
-  return CollectionFindAndModifyBodies::update(SyncEngine{*core_}, *this, filter, update, options)
+  return CollectionFindAndModifyBodies::update(SyncEngine{*core_, session_.get()}, *this, filter,
+                                               update, options)
       .run_now();
 }
 
 std::optional<bson::Document> Collection::find_one_and_replace(
     bson::View filter, bson::View replacement, const FindOneAndReplaceOptions& options) const {
-  return CollectionFindAndModifyBodies::replace(SyncEngine{*core_}, *this, filter, replacement,
-                                                options)
+  return CollectionFindAndModifyBodies::replace(SyncEngine{*core_, session_.get()}, *this, filter,
+                                                replacement, options)
       .run_now();
 }
 
 std::optional<bson::Document> Collection::find_one_and_delete(
     bson::View filter, const FindOneAndDeleteOptions& options) const {
-  return CollectionFindAndModifyBodies::remove(SyncEngine{*core_}, *this, filter, options)
+  return CollectionFindAndModifyBodies::remove(SyncEngine{*core_, session_.get()}, *this, filter,
+                                               options)
       .run_now();
 }
 
 boost::asio::awaitable<std::optional<bson::Document>> Collection::co_find_one_and_update(
     Collection self, bson::View filter, bson::View update, FindOneAndUpdateOptions options) {
-  co_return co_await CollectionFindAndModifyBodies::update(AsyncEngine{self.core_}, self, filter,
-                                                           update, options);
+  co_return co_await CollectionFindAndModifyBodies::update(AsyncEngine{self.core_, self.session_},
+                                                           self, filter, update, options);
 }
 
 boost::asio::awaitable<std::optional<bson::Document>> Collection::co_find_one_and_replace(
     Collection self, bson::View filter, bson::View replacement, FindOneAndReplaceOptions options) {
-  co_return co_await CollectionFindAndModifyBodies::replace(AsyncEngine{self.core_}, self, filter,
-                                                            replacement, options);
+  co_return co_await CollectionFindAndModifyBodies::replace(AsyncEngine{self.core_, self.session_},
+                                                            self, filter, replacement, options);
 }
 
 boost::asio::awaitable<std::optional<bson::Document>> Collection::co_find_one_and_delete(
     Collection self, bson::View filter, FindOneAndDeleteOptions options) {
-  co_return co_await CollectionFindAndModifyBodies::remove(AsyncEngine{self.core_}, self, filter,
-                                                           options);
+  co_return co_await CollectionFindAndModifyBodies::remove(AsyncEngine{self.core_, self.session_},
+                                                           self, filter, options);
 }
 
 }  // namespace mongoslice

@@ -135,7 +135,9 @@ std::optional<boost::asio::any_io_executor> Database::async_executor() const {
 }
 
 Database Database::with_options(const HandleOptions& overrides) const {
-  return Database(core_, name_, options_.merged_with(overrides));
+  Database copy(core_, name_, options_.merged_with(overrides));
+  copy.session_ = session_;
+  return copy;
 }
 
 bson::Document Database::run_command(bson::View command) const {
@@ -144,61 +146,70 @@ bson::Document Database::run_command(bson::View command) const {
 
 bson::Document Database::run_command(bson::View command,
                                      const ReadPreference& read_preference) const {
-  return DatabaseBodies::run_command(SyncEngine{*core_}, *this, command, read_preference).run_now();
+  return DatabaseBodies::run_command(SyncEngine{*core_, session_.get()}, *this, command,
+                                     read_preference)
+      .run_now();
 }
 
 boost::asio::awaitable<bson::Document> Database::co_run_command(Database self, bson::View command,
                                                                 ReadPreference read_preference) {
-  co_return co_await DatabaseBodies::run_command(AsyncEngine{self.core_}, self, command,
-                                                 read_preference);
+  co_return co_await DatabaseBodies::run_command(AsyncEngine{self.core_, self.session_}, self,
+                                                 command, read_preference);
 }
 
 Cursor Database::run_cursor_command(bson::View command,
                                     const RunCursorCommandOptions& options) const {
-  return DatabaseBodies::run_cursor_command(SyncEngine{*core_}, *this, command, options).run_now();
+  return DatabaseBodies::run_cursor_command(SyncEngine{*core_, session_.get()}, *this, command,
+                                            options)
+      .run_now();
 }
 
 boost::asio::awaitable<Cursor> Database::co_run_cursor_command(Database self, bson::View command,
                                                                RunCursorCommandOptions options) {
-  co_return co_await DatabaseBodies::run_cursor_command(AsyncEngine{self.core_}, self, command,
-                                                        options);
+  co_return co_await DatabaseBodies::run_cursor_command(AsyncEngine{self.core_, self.session_},
+                                                        self, command, options);
 }
 
 Cursor Database::list_collections(const ListCollectionsOptions& options) const {
-  return DatabaseBodies::list_collections(SyncEngine{*core_}, *this, options).run_now();
+  return DatabaseBodies::list_collections(SyncEngine{*core_, session_.get()}, *this, options)
+      .run_now();
 }
 
 boost::asio::awaitable<Cursor> Database::co_list_collections(Database self,
                                                              ListCollectionsOptions options) {
-  co_return co_await DatabaseBodies::list_collections(AsyncEngine{self.core_}, self, options);
+  co_return co_await DatabaseBodies::list_collections(AsyncEngine{self.core_, self.session_}, self,
+                                                      options);
 }
 
 std::vector<std::string> Database::list_collection_names(const bson::Document& filter) const {
-  return DatabaseBodies::list_collection_names(SyncEngine{*core_}, *this, filter).run_now();
+  return DatabaseBodies::list_collection_names(SyncEngine{*core_, session_.get()}, *this, filter)
+      .run_now();
 }
 
 boost::asio::awaitable<std::vector<std::string>> Database::co_list_collection_names(
     Database self, bson::Document filter) {
-  co_return co_await DatabaseBodies::list_collection_names(AsyncEngine{self.core_}, self, filter);
+  co_return co_await DatabaseBodies::list_collection_names(AsyncEngine{self.core_, self.session_},
+                                                           self, filter);
 }
 
 Collection Database::create_collection(std::string_view name,
                                        const CreateCollectionOptions& options) const {
-  return DatabaseBodies::create_collection(SyncEngine{*core_}, *this, name, options).run_now();
+  return DatabaseBodies::create_collection(SyncEngine{*core_, session_.get()}, *this, name, options)
+      .run_now();
 }
 
 boost::asio::awaitable<Collection> Database::co_create_collection(Database self, std::string name,
                                                                   CreateCollectionOptions options) {
-  co_return co_await DatabaseBodies::create_collection(AsyncEngine{self.core_}, self, name,
-                                                       options);
+  co_return co_await DatabaseBodies::create_collection(AsyncEngine{self.core_, self.session_}, self,
+                                                       name, options);
 }
 
 void Database::drop() const {
-  DatabaseBodies::drop(SyncEngine{*core_}, *this).run_now();
+  DatabaseBodies::drop(SyncEngine{*core_, session_.get()}, *this).run_now();
 }
 
 boost::asio::awaitable<void> Database::co_drop(Database self) {
-  co_await DatabaseBodies::drop(AsyncEngine{self.core_}, self);
+  co_await DatabaseBodies::drop(AsyncEngine{self.core_, self.session_}, self);
 }
 
 }  // namespace mongoslice

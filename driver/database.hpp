@@ -80,8 +80,17 @@ class Database {
   // Throws Error(errc::invalid_argument) for a collection name driver/names.hpp refuses.
   Collection collection(std::string_view name) const {
     check_collection_name(name);
-    return Collection(core_, name_, name, options_);
+    Collection collection(core_, name_, name, options_);
+    collection.session_ = session_;
+    return collection;
   }
+
+  // A copy of this handle whose operations, and its collections', run in `session`
+  // (driver/client_session.hpp; see Collection::with_session).
+  Database with_session(const ClientSession& session) const;
+  bson::Document run_command(const ClientSession& session, bson::View command) const;
+  Cursor aggregate(const ClientSession& session, bson::View pipeline,
+                   const AggregateOptions& options = {}) const;
   Collection operator[](std::string_view name) const { return collection(name); }
 
   // Runs `command` (its first key names it; $db is added) and returns the reply. As the
@@ -227,6 +236,7 @@ class Database {
   std::shared_ptr<ClientCore> core_;
   std::string name_;
   HandleOptions options_;
+  std::shared_ptr<ClientSessionState> session_;  // with_session's; none: implicit sessions
 };
 
 }  // namespace mongoslice

@@ -13,7 +13,7 @@ Cursor Database::aggregate(bson::View pipeline, const AggregateOptions& options)
       *core_, name_, std::nullopt, pipeline, options,
       options_.read_preference ? *options_.read_preference : core_->uri().read_preference,
       options_.read_concern ? *options_.read_concern : server_default_read,
-      options_.write_concern ? *options_.write_concern : server_default_write);
+      options_.write_concern ? *options_.write_concern : server_default_write, session_.get());
 }
 
 boost::asio::awaitable<Cursor> Database::co_aggregate(Database self, bson::View pipeline,
@@ -26,7 +26,8 @@ boost::asio::awaitable<Cursor> Database::co_aggregate(Database self, bson::View 
   co_return co_await detail::co_run_aggregate(
       self.core_, self.name_, std::nullopt, pipeline, std::move(options), read_preference,
       self.options_.read_concern ? *self.options_.read_concern : server_default_read,
-      self.options_.write_concern ? *self.options_.write_concern : server_default_write);
+      self.options_.write_concern ? *self.options_.write_concern : server_default_write,
+      self.session_);
 }
 
 Cursor Database::aggregate(const std::vector<bson::Document>& pipeline,

@@ -92,13 +92,17 @@ struct SyncEngine {
   template <typename T>
   using Hold = const T&;
 
-  explicit SyncEngine(ClientCore& c) noexcept : core(c) {}
+  // `s`: the explicit session the body's operations run in (none: implicit sessions); the
+  // caller's handle holds it.
+  explicit SyncEngine(ClientCore& c, ClientSessionState* s = nullptr) noexcept
+      : core(c), session(s) {}
   ClientCore& core;
+  ClientSessionState* session;
 
   template <ops::Operation Op>
   Finished<Executed<typename Op::Result>> execute(Op& op,
                                                   const ReadPreference& read_preference = {}) {
-    return {mongoslice::execute(core, op, read_preference)};
+    return {mongoslice::execute(core, op, read_preference, session)};
   }
   template <ops::Operation Op>
   Finished<Executed<typename Op::Result>> execute_on(const HostAndPort& server, Op& op) {
@@ -121,15 +125,19 @@ struct AsyncEngine {
   template <typename T>
   using Hold = T;
 
-  explicit AsyncEngine(std::shared_ptr<ClientCore> c) noexcept : core(std::move(c)) {}
+  explicit AsyncEngine(std::shared_ptr<ClientCore> c,
+                       std::shared_ptr<ClientSessionState> s = nullptr) noexcept
+      : core(std::move(c)), session(std::move(s)) {}
   // Shared: the pending operation keeps the client's state alive until it completes (close()
   // reaches it through the async pools and the topology's selection waiters).
   std::shared_ptr<ClientCore> core;
+  // The explicit session the body's operations run in, kept alive while the body runs.
+  std::shared_ptr<ClientSessionState> session;
 
   template <ops::Operation Op>
   boost::asio::awaitable<Executed<typename Op::Result>> execute(
       Op& op, const ReadPreference& read_preference = {}) {
-    return co_execute(core, op, read_preference);
+    return co_execute(core, op, read_preference, session.get());
   }
   template <ops::Operation Op>
   boost::asio::awaitable<Executed<typename Op::Result>> execute_on(const HostAndPort& server,

@@ -1,6 +1,7 @@
 #include "driver/mongo_client.hpp"
 
 #include "driver/client_core.hpp"
+#include "driver/client_session_state.hpp"
 #include "driver/engines.hpp"
 #include "ops/catalog_operations.hpp"
 
@@ -29,6 +30,13 @@ void MongoClient::close() noexcept {
 const ConnectionString& MongoClient::uri() const {
   if (!core_) throw Error(errc::client_closed, "this MongoClient was moved from");
   return core_->uri();
+}
+
+ClientSession MongoClient::start_session(const SessionOptions& options) const {
+  if (!core_) throw Error(errc::client_closed, "this MongoClient was moved from");
+  if (core_->closed()) throw Error(errc::client_closed, "the client is closed");
+  return ClientSession(
+      std::make_shared<ClientSessionState>(*core_, core_->session_pool(), options));
 }
 
 Database MongoClient::database(std::string_view name) const {

@@ -48,6 +48,7 @@
 #include <vector>
 
 #include "driver/client_options.hpp"
+#include "driver/client_session.hpp"
 #include "driver/connection_string.hpp"
 #include "driver/database.hpp"
 
@@ -118,6 +119,11 @@ class MongoClient {
     return complete_async<std::vector<std::string>>(async_executor(), co_list_database_names(core_),
                                                     std::forward<Token>(token));
   }
+
+  // An explicit session (driver/client_session.hpp): pass it as an operation's first argument,
+  // or bind a handle to it with with_session(). Its server session comes from the client's pool
+  // at its first command. Throws Error(errc::client_closed) on a closed or moved-from client.
+  ClientSession start_session(const SessionOptions& options = {}) const;
 
   // See "Closing" above. Idempotent. Operations of the async API still pending complete with
   // errc::client_closed.

@@ -54,11 +54,13 @@ bson::Document round_trip(ClientCore& core, OperationRun& run, ClientCore::Lease
                           const ReadPreference& read_preference);
 }  // namespace sync_engine_detail
 
+// `session`: the explicit session the operation runs in (driver/client_session.hpp), if any.
 template <ops::Operation Op>
 Executed<typename Op::Result> execute(ClientCore& core, Op& op,
-                                      const ReadPreference& read_preference) {
+                                      const ReadPreference& read_preference,
+                                      ClientSessionState* session = nullptr) {
   const bool read = op.kind() == ops::OperationKind::kRead;
-  OperationRun run(core, op.kind(), op.retryable());
+  OperationRun run(core, op.kind(), op.retryable(), /*implicit_session=*/true, session);
   ClientCore::Leased leased = sync_engine_detail::lease_first(core, run, read, read_preference);
   ops::Step step = op.start(limits_of(*leased.lease));
   while (const auto* send = std::get_if<ops::Send>(&step)) {

@@ -33,6 +33,32 @@ bool supports_retryable_writes(const SelectedServer& server) noexcept {
   }
 }
 
+bool later(bson::Timestamp a, bson::Timestamp b) noexcept {
+  return a.t > b.t || (a.t == b.t && a.i > b.i);
+}
+
+// `body` with readConcern.afterClusterTime = `time`, the read concern's other fields kept (the
+// causal consistency spec: a level given stays).
+bson::Document with_after_cluster_time(bson::View body, bson::Timestamp time) {
+  bson::Builder builder;
+  bool done = false;
+  for (const bson::Element& e : body) {
+    if (e.key() != "readConcern" || e.type() != bson::Type::kDocument) {
+      builder.append(e.key(), e);
+      continue;
+    }
+    builder.open_document("readConcern");
+    for (const bson::Element& field : e.get_document()) {
+      if (field.key() != "afterClusterTime") builder.append(field.key(), field);
+    }
+    builder.append_timestamp("afterClusterTime", time).close();
+    done = true;
+  }
+  if (!done)
+    builder.open_document("readConcern").append_timestamp("afterClusterTime", time).close();
+  return builder.build();
+}
+
 // Runs `body` with the exception `failure` holds (false for one that is no std::exception).
 template <typename Body>
 bool with_exception(const std::exception_ptr& failure, Body body) {
@@ -48,11 +74,39 @@ bool with_exception(const std::exception_ptr& failure, Body body) {
 }  // namespace
 
 OperationRun::OperationRun(ClientCore& core, ops::OperationKind kind, bool retryable_operation,
-                           bool implicit_session) noexcept
+                           bool implicit_session, ClientSessionState* explicit_session) noexcept
     : core_(core),
       kind_(kind),
       retryable_operation_(retryable_operation),
-      implicit_session_(implicit_session) {
+      implicit_session_(implicit_session),
+      explicit_session_(explicit_session) {
+}
+
+ServerSession& OperationRun::explicit_server_session(bson::View body,
+                                                     const SelectedServer& server) {
+  if (explicit_session_->core() != &core_) {
+    throw Error(errc::invalid_argument, "the session belongs to another MongoClient");
+  }
+  if (!server.session_timeout_minutes) {
+    throw Error(errc::invalid_argument,
+                "this deployment does not support sessions (" + server.address.to_string() +
+                    " reported no logicalSessionTimeoutMinutes): run the operation without one");
+  }
+  if (!is_acknowledged(body)) {
+    throw Error(errc::invalid_argument,
+                "an unacknowledged write (w: 0) cannot run in an explicit session");
+  }
+  return explicit_session_->server_session(std::chrono::minutes(*server.session_timeout_minutes));
+}
+
+ServerSession* OperationRun::server_session() noexcept {
+  return explicit_session_ ? explicit_server_session_ : session_.get();
+}
+
+CursorSessionPtr OperationRun::take_session() {
+  if (explicit_session_)
+    return explicit_server_session_ ? explicit_session_->cursor_session() : CursorSessionPtr();
+  return CursorSessionPtr(session_.release());
 }
 
 bson::View OperationRun::prepare(const ops::CommandToSend& command, const SelectedServer& server,
@@ -60,32 +114,57 @@ bson::View OperationRun::prepare(const ops::CommandToSend& command, const Select
   prepared_ = true;
   last_server_.reset();
   if (server.topology == TopologyType::kSharded) last_server_ = server.address;
-  const bson::View body = command.body;
+  bson::View body = command.body;
   const bool own_lsid = body.contains("lsid");
-  if (implicit_session_ && !session_ && !own_lsid && server.session_timeout_minutes &&
-      is_acknowledged(body)) {
-    session_ = core_.sessions().acquire(std::chrono::minutes(*server.session_timeout_minutes));
+  ServerSession* session = nullptr;
+  std::optional<bson::Document> causal_body;
+  if (explicit_session_ && !own_lsid) {
+    explicit_server_session_ = &explicit_server_session(body, server);
+    session = explicit_server_session_;
+    if (kind_ == ops::OperationKind::kRead && explicit_session_->causal_consistency() &&
+        server.type != ServerType::kStandalone) {
+      if (auto after = explicit_session_->operation_time()) {
+        causal_body = with_after_cluster_time(body, *after);
+        body = causal_body->view();
+      }
+    }
+  } else if (!explicit_session_) {
+    if (implicit_session_ && !session_ && !own_lsid && server.session_timeout_minutes &&
+        is_acknowledged(body)) {
+      session_ = core_.sessions().acquire(std::chrono::minutes(*server.session_timeout_minutes));
+    }
+    if (session_ && !own_lsid && server.session_timeout_minutes) session = session_.get();
   }
-  const bool with_lsid = session_ && !own_lsid && server.session_timeout_minutes;
+  const bool with_lsid = session != nullptr;
   if (!retrying_) txn_number_.reset();
   if (with_lsid && kind_ == ops::OperationKind::kWrite && retryable_operation_ &&
       core_.uri().retry_writes && supports_retryable_writes(server) && !txn_number_) {
-    txn_number_ = session_->next_txn_number();
+    txn_number_ = session->next_txn_number();
   }
   std::shared_ptr<const bson::Document> cluster_time;
-  if (!body.contains("$clusterTime")) cluster_time = core_.cluster_time();
+  std::optional<bson::Document> session_cluster_time;
+  if (!body.contains("$clusterTime")) {
+    cluster_time = core_.cluster_time();
+    // The session's may be later: one given by advance_cluster_time.
+    if (explicit_session_) session_cluster_time = explicit_session_->cluster_time();
+    if (session_cluster_time &&
+        (!cluster_time || later(session_cluster_time->view()["clusterTime"].get_timestamp(),
+                                cluster_time->view()["clusterTime"].get_timestamp()))) {
+      cluster_time = std::make_shared<const bson::Document>(std::move(*session_cluster_time));
+    }
+  }
   std::optional<bson::Document> preference;
   if (read_preference && !body.contains("$readPreference")) {
     preference = wire_read_preference(*read_preference, server.type, server.topology);
   }
   const bool with_txn = with_lsid && txn_number_;
-  if (!with_lsid && !cluster_time && !preference) {
+  if (!with_lsid && !cluster_time && !preference && !causal_body) {
     body_.reset();
     return body;
   }
   bson::Builder builder;
   builder.concat(body);
-  if (with_lsid) builder.append("lsid", session_->lsid());
+  if (with_lsid) builder.append("lsid", session->lsid());
   if (with_txn) builder.append("txnNumber", *txn_number_);
   if (cluster_time) builder.append("$clusterTime", cluster_time->view());
   if (preference) builder.append("$readPreference", preference->view());
@@ -102,6 +181,7 @@ bool OperationRun::retry_allowed() const noexcept {
 
 bool OperationRun::accept(bson::Document& reply, std::int32_t wire_version) {
   core_.advance_cluster_time(reply.view());
+  if (explicit_session_) explicit_session_->advance_from_reply(reply.view());
   if (!retrying_ && kind_ == ops::OperationKind::kWrite && txn_number_ && retry_allowed() &&
       is_retryable_write_concern_reply(reply.view(), wire_version)) {
     retrying_ = true;
@@ -117,9 +197,12 @@ bool OperationRun::should_retry(const std::exception_ptr& failure, std::int32_t 
   return with_exception(failure, [&](const std::exception& e) {
     if (auto* server_error = dynamic_cast<const ServerError*>(&e)) {
       core_.advance_cluster_time(server_error->reply().view());
+      if (explicit_session_) explicit_session_->advance_from_reply(server_error->reply().view());
     }
     // The server may still be running the command in this session: the pool drops it.
-    if (session_ && is_network_class_error(e)) session_->mark_dirty();
+    if (ServerSession* session = server_session(); session && is_network_class_error(e)) {
+      session->mark_dirty();
+    }
     if (retrying_ || !retry_allowed()) return false;
     const bool retryable = kind_ == ops::OperationKind::kRead
                                ? is_retryable_read_error(e)

@@ -23,6 +23,12 @@
 //   $clusterTime: the client's greatest known cluster time.
 //   $readPreference: for a read, as driver/read_preference_wire.hpp says for the server.
 //
+// In an explicit session (driver/client_session.hpp) its lsid and txnNumbers replace the
+// implicit session's; its operationTime and $clusterTime advance with every reply; a read in a
+// causally consistent session whose operationTime is known carries readConcern.afterClusterTime
+// (not to a standalone, which has no cluster time); the greater of the client's and the
+// session's $clusterTime is sent.
+//
 // The retry (the retryable writes and reads specs): one per command, on a retryable error
 // (driver/retryable_errors.hpp) or, for a write, a reply whose writeConcernError is retryable.
 // A checkout that fails retryably before the first command uses the operation's retry. If no
@@ -38,6 +44,7 @@
 #include <span>
 
 #include "cursor/cursor_session.hpp"
+#include "driver/client_session_state.hpp"
 #include "driver/server_session_pool.hpp"
 #include "driver/topology.hpp"
 #include "ops/operation.hpp"
@@ -53,8 +60,11 @@ class OperationRun {
  public:
   // `implicit_session`: whether commands may get an implicit session (off for the commands of
   // a cursor's own server: getMore carries the cursor's lsid, killCursors none).
+  // `explicit_session`: the ClientSession the operation runs in (driver/client_session.hpp),
+  // which then replaces the implicit one; it outlives the run (the engine's caller holds it).
   OperationRun(ClientCore& core, ops::OperationKind kind, bool retryable_operation,
-               bool implicit_session = true) noexcept;
+               bool implicit_session = true,
+               ClientSessionState* explicit_session = nullptr) noexcept;
   OperationRun(const OperationRun&) = delete;
   OperationRun& operator=(const OperationRun&) = delete;
 
@@ -79,19 +89,26 @@ class OperationRun {
   // Servers to avoid when selecting for the retry (the failed one, in a sharded cluster).
   std::span<const HostAndPort> deprioritized() const noexcept;
   // The operation's session, for the cursor its reply made (empty when it has none).
-  CursorSessionPtr take_session() noexcept { return CursorSessionPtr(session_.release()); }
+  CursorSessionPtr take_session();
 
  private:
   bool retry_allowed() const noexcept;
   void end_command() noexcept;
+  // The explicit session's server session for `server`, after its refusals (see
+  // driver/client_session.hpp).
+  ServerSession& explicit_server_session(bson::View body, const SelectedServer& server);
+  // The server session the current command runs in, if any.
+  ServerSession* server_session() noexcept;
 
   ClientCore& core_;
   ops::OperationKind kind_;
   bool retryable_operation_;
   bool implicit_session_;
-  ServerSessionLease session_;
-  std::optional<bson::Document> body_;         // the body prepare() built last
-  std::optional<std::int64_t> txn_number_;     // the current command's, when it has one
+  ClientSessionState* const explicit_session_;
+  ServerSessionLease session_;                        // the implicit session
+  ServerSession* explicit_server_session_ = nullptr;  // the explicit one's, once prepared
+  std::optional<bson::Document> body_;                // the body prepare() built last
+  std::optional<std::int64_t> txn_number_;            // the current command's, when it has one
   bool prepared_ = false;                      // a command was prepared (no longer a checkout)
   bool retrying_ = false;                      // the current command's retry is in progress
   std::exception_ptr first_error_;             // the failure that started the retry

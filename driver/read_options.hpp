@@ -101,6 +101,7 @@ struct FindOneAndDeleteOptions {
 };
 
 class ClientCore;
+class ClientSessionState;
 
 namespace detail {
 
@@ -113,14 +114,16 @@ namespace detail {
 Cursor run_aggregate(ClientCore& core, const std::string& db,
                      std::optional<std::string_view> collection, bson::View pipeline,
                      const AggregateOptions& options, const ReadPreference& read_preference,
-                     const ReadConcern& read_concern, const WriteConcern& write_concern);
+                     const ReadConcern& read_concern, const WriteConcern& write_concern,
+                     ClientSessionState* session);
 // The same on the async engine; the cursor iterates with async_next only.
 boost::asio::awaitable<Cursor> co_run_aggregate(std::shared_ptr<ClientCore> core, std::string db,
                                                 std::optional<std::string> collection,
                                                 bson::View pipeline, AggregateOptions options,
                                                 ReadPreference read_preference,
                                                 ReadConcern read_concern,
-                                                WriteConcern write_concern);
+                                                WriteConcern write_concern,
+                                                std::shared_ptr<ClientSessionState> session);
 
 }  // namespace detail
 }  // namespace mongoslice

@@ -571,6 +571,10 @@ class ReplicaSet:
                  else None,
                  "exhaust": bool(flags & EXHAUST_ALLOWED), "legacy": legacy,
                  "outcome": "pending", "code": None}
+        if isinstance(lsid, dict) and isinstance(lsid.get("id"), bytes):
+            entry["lsidId"] = lsid["id"].hex()
+        if isinstance(body.get("readConcern"), dict):
+            entry["readConcern"] = json.loads(bson.json_util.dumps(body["readConcern"]))
         if isinstance(body.get("client"), dict):  # a handshake: what the driver said of itself
             entry["client"] = json.loads(bson.json_util.dumps(body["client"]))
         self.log.append(entry)

@@ -12,6 +12,7 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
 #include "wire/error.hpp"
@@ -56,6 +57,10 @@ bool DeadlineSocket::is_open() const noexcept {
   return engine_ && engine_->fd >= 0;
 }
 
+// run_one_until() waits in steps of at most this (Asio's), so it wakes no more for waits this
+// short; longer ones wait on a timer instead.
+constexpr std::chrono::seconds kLongestUntimedWait{1};
+
 // Starts one operation, then runs the io_context until it completes or the deadline passes; on
 // the deadline (or an interrupt) the operation is cancelled and run to its (aborted) completion,
 // so no handler outlives this call. `start` receives a `done(error_code)` to call on completion.
@@ -74,7 +79,21 @@ boost::system::error_code DeadlineSocket::run(Start&& start, Cancel&& cancel,
   if (interrupt_.interrupted()) cancel();
 
   io.restart();
-  if (deadline.at) {
+  if (deadline.at && *deadline.at - SteadyClock::now() > kLongestUntimedWait) {
+    // A long wait (a monitor's awaited hello: heartbeatFrequencyMS + connectTimeoutMS) waits on
+    // a timer: run_one_until() wakes the thread at least once a second (Asio's wait_one steps
+    // are at most 1 s), which made every idle streaming monitor wake once a second.
+    bool timer_done = false;
+    asio::steady_timer timer(io, *deadline.at);
+    timer.async_wait([&](const boost::system::error_code& ec) {
+      timer_done = true;
+      if (!ec && !result) cancel();
+    });
+    while (!(result && timer_done) && io.run_one() != 0) {
+      if (result && !timer_done) timer.cancel();
+    }
+  } else if (deadline.at) {
+    // A short one: one wait, without the timer's system calls on every read and write.
     while (!result && io.run_one_until(*deadline.at) != 0) {
     }
   } else {

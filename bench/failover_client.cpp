@@ -1,13 +1,15 @@
 // mongoslice side of the failover comparison (bench/failover_compare.py): the application of
 // the workload, one insert_one every 2 ms on a replica set while it fails over.
 //
-//   bench_failover_client URI
+//   bench_failover_client URI [idle]
 //
 // Writes {_id: n} for n = 0, 1, ... into bench.failover, one write started every 2 ms on a fixed
 // schedule (a write that takes longer delays the next, which then starts at once: no burst to
 // catch up). Prints "ready" once the first write succeeded, runs until its stdin closes, then
 // prints one JSON line: {"writes": attempted, "errors": writes that raised, "messages": [the
-// first 5 error messages]}. The same program as bench/failover_client_pymongo.py.
+// first 5 error messages]}. The same program as bench/failover_client_pymongo.py. With "idle":
+// one write, "ready", then nothing but the client's own background work until stdin closes
+// (the idle-cost figure of bench/failover_compare.py --idle).
 
 #include <unistd.h>
 
@@ -42,8 +44,8 @@ std::string json_string(const std::string& text) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s URI\n", argv[0]);
+  if (argc != 2 && !(argc == 3 && std::string(argv[2]) == "idle")) {
+    std::fprintf(stderr, "usage: %s URI [idle]\n", argv[0]);
     return 2;
   }
   using namespace mongoslice;
@@ -62,6 +64,14 @@ int main(int argc, char** argv) {
   long writes = 0, errors = 0;
   std::vector<std::string> messages;
   bool ready = false;
+  if (argc == 3) {  // idle: one write, then only the client's own threads run
+    coll.insert_one(bson::Builder{}.append("_id", std::int64_t{-1}).build());
+    std::printf("ready\n");
+    std::fflush(stdout);
+    watch_stdin.join();
+    std::printf("{\"writes\": 1, \"errors\": 0, \"messages\": []}\n");
+    return 0;
+  }
   auto next = steady_clock::now();
   while (!stop.load()) {
     const auto id = static_cast<std::int64_t>(writes++);

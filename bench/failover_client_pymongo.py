@@ -3,7 +3,10 @@ bench/failover_client.cpp. One insert_one({_id: n}) into bench.failover started 
 a fixed schedule (no burst to catch up after a slow write); "ready" after the first success;
 runs until stdin closes, then prints {"writes", "errors", "messages"} as one JSON line.
 
-    failover_client_pymongo.py URI
+    failover_client_pymongo.py URI [idle]
+
+With "idle": one write, "ready", then nothing but the client's background threads until stdin
+closes (bench/failover_compare.py --idle).
 """
 import json
 import sys
@@ -24,6 +27,12 @@ def main():
 
     threading.Thread(target=watch_stdin, daemon=True).start()
     coll = pymongo.MongoClient(uri)["bench"]["failover"]
+    if len(sys.argv) > 2 and sys.argv[2] == "idle":
+        coll.insert_one({"_id": -1})
+        print("ready", flush=True)
+        stop.wait()
+        print(json.dumps({"writes": 1, "errors": 0, "messages": []}), flush=True)
+        return
     writes = errors = 0
     messages = []
     ready = False

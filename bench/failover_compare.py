@@ -17,8 +17,14 @@ serverMonitoringMode=poll).
 
     bench/failover_compare.py [--build DIR] [--elections 20] [--rounds 3] [--interval-ms 250]
                               [--modes stream,poll] [--json FILE]
+
+With --idle SECONDS, instead: the idle cost of a client watching the same set, each client in
+each mode after one write: context switches per second of the whole process (voluntary +
+involuntary, summed over /proc/PID/task/*/status) over SECONDS, its threads, and the hellos
+the set received from it; once per round, the order alternating.
 """
 import argparse
+import glob
 import json
 import os
 import socket
@@ -97,6 +103,70 @@ def run_once(python, client_argv, options, args):
             "writes": result["writes"], "messages": result["messages"]}
 
 
+def switches_and_threads(pid):
+    total = threads = 0
+    for status in glob.glob("/proc/%d/task/*/status" % pid):
+        try:
+            for line in open(status):
+                if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                    total += int(line.split()[1])
+            threads += 1
+        except FileNotFoundError:
+            pass
+    return total, threads
+
+
+def idle_once(python, client_argv, options, seconds):
+    mock = Mock(python)
+    try:
+        client = subprocess.Popen(client_argv + [mock.uri(options), "idle"],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        if client.stdout.readline().strip() != "ready":
+            client.kill()
+            sys.exit("%s did not get ready" % client_argv)
+        time.sleep(2)  # past discovery: monitors streaming, RTT monitors started
+        mock.control("log")
+        before, _ = switches_and_threads(client.pid)
+        started = time.monotonic()
+        time.sleep(seconds)
+        after, threads = switches_and_threads(client.pid)
+        elapsed = time.monotonic() - started
+        log = mock.control("log")["log"]
+        client.stdin.close()
+        client.stdout.readline()
+        client.wait(timeout=30)
+    finally:
+        mock.close()
+    hellos = sum(1 for e in log if e["cmd"] in ("hello", "isMaster", "ismaster"))
+    return {"switches_per_s": (after - before) / elapsed, "threads": threads,
+            "hello_requests_per_s": hellos / elapsed}
+
+
+def run_idle(python, clients, args):
+    rows = {}
+    for round_index in range(args.rounds):
+        order = list(clients) if round_index % 2 == 0 else list(reversed(clients))
+        for mode in args.modes.split(","):
+            for client in order:
+                r = idle_once(python, clients[client], "&serverMonitoringMode=" + mode, args.idle)
+                rows.setdefault((mode, client), []).append(r)
+                print("round %d  %-6s %-10s %.2f switches/s, %d threads" % (
+                    round_index + 1, mode, client, r["switches_per_s"], r["threads"]),
+                    file=sys.stderr)
+    print("\nIdle client watching the three-member set, heartbeatFrequencyMS=10000, %d s per run, "
+          "%d rounds" % (args.idle, args.rounds))
+    print("%-6s %-10s %-28s %8s %22s" % ("mode", "client", "context switches/s min/med/max",
+                                          "threads", "hello requests/s (med)"))
+    for (mode, client), runs in rows.items():
+        print("%-6s %-10s %-28s %8d %22.2f" % (
+            mode, client, summary([r["switches_per_s"] for r in runs]),
+            max(r["threads"] for r in runs),
+            statistics.median(r["hello_requests_per_s"] for r in runs)))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump([dict(mode=m, client=c, runs=r) for (m, c), r in rows.items()], f, indent=1)
+
+
 def summary(values):
     if not values:
         return "-"
@@ -111,6 +181,7 @@ def main():
     parser.add_argument("--interval-ms", type=int, default=250)
     parser.add_argument("--modes", default="stream")
     parser.add_argument("--json")
+    parser.add_argument("--idle", type=float, help="seconds: measure the idle cost instead")
     args = parser.parse_args()
     python = os.environ.get("MONGOSLICE_PYTHON", os.path.join(REPO, ".venv/bin/python"))
     ours = os.path.join(args.build, "bench/bench_failover_client")
@@ -118,6 +189,8 @@ def main():
         sys.exit("missing %s: ninja -C %s bench_failover_client" % (ours, args.build))
     clients = {"mongoslice": [ours],
                "PyMongo": [python, os.path.join(REPO, "bench/failover_client_pymongo.py")]}
+    if args.idle:
+        return run_idle(python, clients, args)
     configurations = []
     for mode in args.modes.split(","):
         for retries in ("on", "off"):

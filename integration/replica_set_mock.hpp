@@ -73,6 +73,9 @@ class ReplicaSetMock {
     return entries;
   }
 
+  // "127.0.0.1:port" of member i.
+  std::string host(int i) const { return "127.0.0.1:" + std::to_string(members_.at(i)); }
+
   int primary() const {
     bson::Document state = bson::Document::from_json(control("state"));
     return static_cast<int>(state.view()["primary"].as_int64());

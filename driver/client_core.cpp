@@ -122,6 +122,7 @@ void ClientCore::start(const TopologyFactory& make_topology) {
   wake_signal_ = std::make_shared<KillWakeSignal>(kill_executor_.get());
   kill_queue_ = std::make_shared<KillQueue>(&KillWakeSignal::wake_fn, wake_signal_);
 
+  topology_->set_cluster_clock(cluster_clock_);  // the monitors' hellos gossip too
   topology_->open();
   kill_executor_->open();
 }
@@ -212,23 +213,11 @@ void ClientCore::end_sessions(Sender& sender) noexcept {
 }
 
 void ClientCore::advance_cluster_time(bson::View reply) {
-  auto field = reply.find("$clusterTime");
-  if (!field || field->type() != bson::Type::kDocument) return;
-  bson::View given = field->get_document();
-  auto time = given.find("clusterTime");
-  if (!time || time->type() != bson::Type::kTimestamp) return;
-  const bson::Timestamp t = time->get_timestamp();
-  std::lock_guard lock(cluster_time_mutex_);
-  if (cluster_time_) {
-    const bson::Timestamp known = cluster_time_->view()["clusterTime"].get_timestamp();
-    if (t.t < known.t || (t.t == known.t && t.i <= known.i)) return;
-  }
-  cluster_time_ = std::make_shared<const bson::Document>(bson::Document(given));
+  cluster_clock_->advance(reply);
 }
 
 std::shared_ptr<const bson::Document> ClientCore::cluster_time() const {
-  std::lock_guard lock(cluster_time_mutex_);
-  return cluster_time_;
+  return cluster_clock_->current();
 }
 
 void ClientCore::drop_queued_at_exit() noexcept {

@@ -51,6 +51,7 @@
 #include "cursor/kill_cursors_task.hpp"
 #include "cursor/kill_queue.hpp"
 #include "driver/client_options.hpp"
+#include "driver/cluster_clock.hpp"
 #include "driver/connection_string.hpp"
 #include "driver/events.hpp"
 #include "driver/server_session_pool.hpp"
@@ -307,8 +308,7 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   // The fork generation the client was made in (a child's close() discards, see close_now()).
   std::uint64_t fork_generation_ = 0;
   std::shared_ptr<ServerSessionPool> sessions_ = ServerSessionPool::create();
-  mutable std::mutex cluster_time_mutex_;
-  std::shared_ptr<const bson::Document> cluster_time_;  // {clusterTime: Timestamp, signature}
+  std::shared_ptr<ClusterClock> cluster_clock_ = std::make_shared<ClusterClock>();
 };
 
 }  // namespace mongoslice

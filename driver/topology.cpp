@@ -48,6 +48,7 @@ class Topology::Listener final : public MonitorListener {
   }
   void on_heartbeat_succeeded(const HostAndPort& address, std::chrono::nanoseconds duration,
                               bson::View reply, bool awaited) override {
+    if (topology_.cluster_clock_) topology_.cluster_clock_->advance(reply);
     topology_.events_->emit(ServerHeartbeatSucceededEvent{address, duration, reply, awaited});
   }
   void on_heartbeat_failed(const HostAndPort& address, std::chrono::nanoseconds duration,

@@ -39,6 +39,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include "driver/cluster_clock.hpp"
 #include "driver/connection_string.hpp"
 #include "driver/event_turns.hpp"
 #include "driver/events.hpp"
@@ -87,6 +88,10 @@ class Topology {
   ~Topology();
   Topology(const Topology&) = delete;
   Topology& operator=(const Topology&) = delete;
+
+  // Where the monitors' hello replies send their $clusterTime (the client's clock); before
+  // open() only (the monitors' threads read it without a lock).
+  void set_cluster_clock(std::shared_ptr<ClusterClock> clock) { cluster_clock_ = std::move(clock); }
 
   // Starts a monitor per seed (once). Throws std::system_error when no thread can be created.
   void open();
@@ -213,6 +218,7 @@ class Topology {
                                                           std::string what);
 
   const ConnectionString uri_;
+  std::shared_ptr<ClusterClock> cluster_clock_;  // set_cluster_clock's; none: not gossiped
   const std::shared_ptr<const EventDispatcher> events_;
   const CheckerFactory checkers_;
   // The RTT monitors' checkers (create() with DnsOptions sets it, before open()); none: a

@@ -277,6 +277,43 @@ TEST(Failover, TheEventsTellAKilledPrimarysStoryInOrder) {
   EXPECT_EQ(Story::find(lines, "insert succeeded " + old_host, unknown), -1) << all;
 }
 
+// $clusterTime gossip from the monitors: client A has run one command; client B's writes then
+// advance the set's cluster time, and a stepdown makes every member stream a hello carrying it.
+// A's next command must send that time, which only its monitors can have seen.
+TEST(ClusterTimeGossip, MonitorsHellosAdvanceTheTimeCommandsSend) {
+  ReplicaSetMock rs;
+  auto story = std::make_shared<Story>();
+  MongoClient a(rs.uri(), ClientOptions{{story}});
+  MongoClient b(rs.uri());
+  a["admin"].run_command(bson::Document::from_json(R"({"ping": 1})"));
+  for (int i = 0; i < 3; ++i) b["db"]["gossip"].insert_one(id_doc(i));
+  const bson::Document state = bson::Document::from_json(rs.control("state"));
+  const std::int64_t seconds = state.view()["clusterTime"].get_array()["0"].as_int64();
+  const std::int64_t increment = state.view()["clusterTime"].get_array()["1"].as_int64();
+  rs.control("stepdown");
+  const std::string new_host = rs.host(rs.primary());
+  // Bounded wait for A's monitors to learn of the election (their streamed hellos).
+  const auto give_up = std::chrono::steady_clock::now() + 10s;
+  while (Story::find(story->lines(), "server " + new_host + " RSPrimary") < 0 &&
+         std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(10ms);
+  }
+  (void)rs.log();
+  a["admin"].run_command(bson::Document::from_json(R"({"ping": 1})"));
+  int pings = 0;
+  for (const auto& e : rs.log()) {
+    if (e.view()["cmd"].get_string() != "ping") continue;
+    ++pings;
+    auto sent = e.view().find("sentClusterTime");
+    ASSERT_TRUE(sent) << e.to_json();
+    const std::int64_t t = sent->get_array()["0"].as_int64();
+    const std::int64_t i = sent->get_array()["1"].as_int64();
+    EXPECT_TRUE(t > seconds || (t == seconds && i >= increment))
+        << "sent " << t << "," << i << "; the set was at " << seconds << "," << increment;
+  }
+  EXPECT_EQ(pings, 1);
+}
+
 TEST(Failover, WithRetriesOffOnlyTheFaultedCommandsFail) {
   ReplicaSetMock rs;
   MongoClient client(rs.uri("&retryWrites=false&retryReads=false"));

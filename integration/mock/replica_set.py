@@ -571,6 +571,9 @@ class ReplicaSet:
                  else None,
                  "exhaust": bool(flags & EXHAUST_ALLOWED), "legacy": legacy,
                  "outcome": "pending", "code": None}
+        sent_time = body.get("$clusterTime", {}).get("clusterTime")
+        if isinstance(sent_time, Timestamp):
+            entry["sentClusterTime"] = [sent_time.time, sent_time.inc]
         if isinstance(lsid, dict) and isinstance(lsid.get("id"), bytes):
             entry["lsidId"] = lsid["id"].hex()
         if isinstance(body.get("readConcern"), dict):

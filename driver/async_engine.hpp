@@ -21,9 +21,11 @@
 #include <exception>
 #include <memory>
 #include <optional>
+#include <span>
 #include <tuple>
 #include <utility>
 #include <variant>
+#include <vector>
 
 #include "driver/client_core.hpp"
 #include "driver/operation_engine.hpp"
@@ -47,8 +49,9 @@ namespace async_engine_detail {
 // stack only while the callee's frame is made, and co_execute keeps only the awaitable.
 inline boost::asio::awaitable<ClientCore::AsyncLeased> lease_for(
     ClientCore& core, const boost::asio::any_io_executor& executor, bool read,
-    const ReadPreference& read_preference) {
-  return core.co_lease_for(executor, read, read_preference);
+    const ReadPreference& read_preference, std::span<const HostAndPort> deprioritized = {}) {
+  return core.co_lease_for(executor, read, read_preference,
+                           std::vector<HostAndPort>(deprioritized.begin(), deprioritized.end()));
 }
 
 // Awaited with deferred: a checkout that waits in the queue is no coroutine frame. As a tuple:
@@ -159,7 +162,8 @@ boost::asio::awaitable<Executed<typename Op::Result>> co_execute(
       // selection leaves `leased` as it was.
       bool selected = false;
       try {
-        leased = co_await async_engine_detail::lease_for(*core, executor, read, read_preference);
+        leased = co_await async_engine_detail::lease_for(*core, executor, read, read_preference,
+                                                         run.deprioritized());
         selected = true;
       } catch (...) {  // no server for the retry: the first attempt's outcome stands
       }

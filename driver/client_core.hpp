@@ -156,8 +156,10 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
     SelectedServer selected;
     AsyncConnectionPool::Lease lease;
   };
+  // `deprioritized`: as lease_for's (the retry's selection).
   boost::asio::awaitable<AsyncLeased> co_lease_for(boost::asio::any_io_executor executor, bool read,
-                                                   ReadPreference read_preference);
+                                                   ReadPreference read_preference,
+                                                   std::vector<HostAndPort> deprioritized = {});
   boost::asio::awaitable<AsyncConnectionPool::Lease> co_lease_on(
       boost::asio::any_io_executor executor, HostAndPort server);
   boost::asio::awaitable<bson::Document> co_run_on_lease(

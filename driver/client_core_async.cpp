@@ -70,9 +70,9 @@ void ClientCore::close_async_pools() noexcept {
   for (auto& [address, pool] : pools) pool->close();
 }
 
-asio::awaitable<ClientCore::AsyncLeased> ClientCore::co_lease_for(asio::any_io_executor executor,
-                                                                  bool read,
-                                                                  ReadPreference read_preference) {
+asio::awaitable<ClientCore::AsyncLeased> ClientCore::co_lease_for(
+    asio::any_io_executor executor, bool read, ReadPreference read_preference,
+    std::vector<HostAndPort> deprioritized) {
   check_open();
   std::exception_ptr failure;
   HostAndPort server;
@@ -80,9 +80,9 @@ asio::awaitable<ClientCore::AsyncLeased> ClientCore::co_lease_for(asio::any_io_e
     // Not `read ? co_await a : co_await b`: GCC 12 miscompiles co_await in a conditional.
     SelectedServer selected;
     if (read) {
-      selected = co_await topology_->co_select_server(read_preference);
+      selected = co_await topology_->co_select_server(read_preference, std::move(deprioritized));
     } else {
-      selected = co_await topology_->co_select_server_for_writes();
+      selected = co_await topology_->co_select_server_for_writes(std::move(deprioritized));
     }
     server = selected.address;
     auto pool = async_pool(selected.pool);

@@ -130,8 +130,12 @@ class Topology {
   // (this_coro::reset_cancellation_state). They run on the awaiting coroutine's executor and
   // resume there; the wait holds the topology only weakly, so it never keeps it alive nor
   // delays close().
-  boost::asio::awaitable<SelectedServer> co_select_server(ReadPreference read_preference);
-  boost::asio::awaitable<SelectedServer> co_select_server_for_writes();
+  // `deprioritized`: as select_server's (a retry avoids the server that failed, when another
+  // suits).
+  boost::asio::awaitable<SelectedServer> co_select_server(
+      ReadPreference read_preference, std::vector<HostAndPort> deprioritized = {});
+  boost::asio::awaitable<SelectedServer> co_select_server_for_writes(
+      std::vector<HostAndPort> deprioritized = {});
   // One attempt of those selections, made at once and without a coroutine: the selected server,
   // or an empty optional when none suits now (the caller then awaits co_select_server*, which
   // asks the monitors for checks and waits). Throws what one attempt throws (client_closed,
@@ -215,7 +219,8 @@ class Topology {
   static boost::asio::awaitable<SelectedServer> co_select(std::weak_ptr<Topology> weak,
                                                           OperationKind kind,
                                                           ReadPreference read_preference,
-                                                          std::string what);
+                                                          std::string what,
+                                                          std::vector<HostAndPort> deprioritized);
 
   const ConnectionString uri_;
   std::shared_ptr<ClusterClock> cluster_clock_;  // set_cluster_clock's; none: not gossiped

@@ -202,22 +202,26 @@ std::optional<SelectedServer> Topology::try_select_server_for_writes() {
   return attempt_locked(lock, OperationKind::kWrite, primary, {}, snapshot);
 }
 
-asio::awaitable<SelectedServer> Topology::co_select_server(ReadPreference read_preference) {
+asio::awaitable<SelectedServer> Topology::co_select_server(ReadPreference read_preference,
+                                                           std::vector<HostAndPort> deprioritized) {
   std::string what(to_string(read_preference.mode));
-  return co_select(self_, OperationKind::kRead, std::move(read_preference), std::move(what));
+  return co_select(self_, OperationKind::kRead, std::move(read_preference), std::move(what),
+                   std::move(deprioritized));
 }
 
-asio::awaitable<SelectedServer> Topology::co_select_server_for_writes() {
+asio::awaitable<SelectedServer> Topology::co_select_server_for_writes(
+    std::vector<HostAndPort> deprioritized) {
   // A named argument: GCC 12 destroys an aggregate prvalue given to a coroutine's by-value
   // parameter twice.
   ReadPreference primary;
-  return co_select(self_, OperationKind::kWrite, primary, "writes");
+  return co_select(self_, OperationKind::kWrite, primary, "writes", std::move(deprioritized));
 }
 
 asio::awaitable<SelectedServer> Topology::co_select(std::weak_ptr<Topology> weak,
                                                     OperationKind kind,
                                                     ReadPreference read_preference,
-                                                    std::string what) {
+                                                    std::string what,
+                                                    std::vector<HostAndPort> deprioritized) {
   const auto executor = co_await asio::this_coro::executor;
   const asio::cancellation_state cancellation = co_await asio::this_coro::cancellation_state;
   std::chrono::steady_clock::time_point deadline;
@@ -241,7 +245,7 @@ asio::awaitable<SelectedServer> Topology::co_select(std::weak_ptr<Topology> weak
       if (!topology) throw closed_error();
       std::unique_lock lock(topology->mutex_);
       std::shared_ptr<const TopologyDescription> snapshot;
-      selected = topology->attempt_locked(lock, kind, read_preference, {}, snapshot);
+      selected = topology->attempt_locked(lock, kind, read_preference, deprioritized, snapshot);
       if (!selected) {
         // As the sync selection: ask the monitors for checks; past the deadline with the
         // snapshot unchanged, fail with the same message.

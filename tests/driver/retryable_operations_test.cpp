@@ -39,11 +39,14 @@ struct Fault {
 class ScriptedPrimary {
  public:
   // `sessions`: whether hello says logicalSessionTimeoutMinutes; `replica_set`: an RSPrimary
-  // (else a standalone).
-  explicit ScriptedPrimary(bool sessions = true, bool replica_set = true)
+  // (else a standalone, or with `mongos` a mongos).
+  explicit ScriptedPrimary(bool sessions = true, bool replica_set = true, bool mongos = false)
       : sessions_(sessions),
         replica_set_(replica_set),
+        mongos_(mongos),
         server_([this](testing::PeerStream& s, int) { serve(s); }) {}
+
+  std::string host() const { return server_.address().to_string(); }
 
   std::string uri(const std::string& options = "") const {
     return "mongodb://" + server_.address().to_string() +
@@ -75,6 +78,7 @@ class ScriptedPrimary {
       b.append("primary", server_.address().to_string());
       b.append("me", server_.address().to_string());
     }
+    if (mongos_) b.append("msg", "isdbgrid");
     if (sessions_) b.append("logicalSessionTimeoutMinutes", 30);
     b.append("maxBsonObjectSize", 16 * 1024 * 1024)
         .append("maxMessageSizeBytes", 48'000'000)
@@ -153,6 +157,7 @@ class ScriptedPrimary {
 
   bool sessions_;
   bool replica_set_;
+  bool mongos_;
   std::atomic<int> cluster_ticks_{0};
   std::mutex mutex_;
   std::map<std::string, std::deque<Fault>> faults_;
@@ -351,6 +356,51 @@ TEST(RetryableWrites, AsyncAWriteWhoseReplyWasLostIsSentOnceMore) {
   EXPECT_EQ(txn_number_of(inserts[0]), txn_number_of(inserts[1]));
   EXPECT_TRUE(txn_number_of(inserts[0]));
   EXPECT_EQ(lsid_of(inserts[0]), lsid_of(inserts[1]));
+}
+
+// A retry in a sharded cluster avoids the mongos that failed (the retryable writes spec's
+// deprioritized servers): two scripted mongoses that each hang up on every insert, 8 inserts.
+// Each insert's first attempt fails on one mongos and its retry on the other, so each gets 8;
+// a retry sent to the same mongos again would leave them uneven (by chance, 1 in 2^8 runs
+// not).
+void expect_retries_go_to_the_other_mongos(bool async) {
+  ScriptedPrimary a(true, false, true), b(true, false, true);
+  constexpr int kInserts = 8;
+  for (int i = 0; i < kInserts; ++i) {
+    a.fail_next("insert", Fault{});
+    b.fail_next("insert", Fault{});
+  }
+  // A wide latency window: both mongoses are always suitable.
+  MongoClient client("mongodb://" + a.host() + "," + b.host() +
+                     "/?serverSelectionTimeoutMS=5000&heartbeatFrequencyMS=60000"
+                     "&localThresholdMS=10000");
+  Collection c = client["db"]["c"];
+  int failures = 0;
+  for (int i = 0; i < kInserts; ++i) {
+    const auto doc = bson::Builder{}.append("_id", i).build();
+    try {
+      if (async) {
+        run_async([&]() -> boost::asio::awaitable<void> {
+          co_await c.async_insert_one(doc.view(), boost::asio::use_awaitable);
+        });
+      } else {
+        c.insert_one(doc);
+      }
+    } catch (const Error&) {
+      ++failures;
+    }
+  }
+  EXPECT_EQ(failures, kInserts);
+  EXPECT_EQ(a.received("insert").size(), static_cast<std::size_t>(kInserts));
+  EXPECT_EQ(b.received("insert").size(), static_cast<std::size_t>(kInserts));
+}
+
+TEST(RetryableWrites, ARetryInAShardedClusterGoesToAnotherMongos) {
+  expect_retries_go_to_the_other_mongos(false);
+}
+
+TEST(RetryableWrites, AsyncARetryInAShardedClusterGoesToAnotherMongos) {
+  expect_retries_go_to_the_other_mongos(true);
 }
 
 TEST(RetryableWrites, WithRetryWritesOffTheNetworkErrorSurfaces) {

@@ -7,9 +7,9 @@
 // release() runs inside Cursor's destructor, so it must not block, take a lock or allocate
 // (invariant 1): the driver's gives the session back to its pool with one lock-free push
 // (driver/server_session_pool.hpp), freeing only a pool its client has left behind. A cursor
-// made in an explicit session frees its small holder (driver/client_session.cpp), and with it
-// the session's state if the ClientSession has gone, whose server session then goes back to
-// the pool by that same push.
+// made in an explicit session frees its small holder (driver/client_session.cpp); when that was
+// the last reference to the session's server session (the session has ended), the server
+// session goes back to the pool by that same push.
 
 #include <memory>
 

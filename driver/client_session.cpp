@@ -20,35 +20,35 @@ ClientSessionState& live(const std::shared_ptr<ClientSessionState>& state) {
   return *state;
 }
 
-// A cursor's hold on an explicit session: its lsid, and the state alive until the cursor ends.
+// A cursor's hold on an explicit session's server session: its lsid, kept until the cursor ends.
 class ExplicitCursorSession final : public CursorSession {
  public:
-  ExplicitCursorSession(std::shared_ptr<ClientSessionState> state, bson::Document lsid)
-      : state_(std::move(state)), lsid_(std::move(lsid)) {}
-  bson::View lsid() const noexcept override { return lsid_.view(); }
-  // Frees this holder, and the session's state when the ClientSession has gone too (its server
-  // session then goes back to the pool with ServerSession::release's lock-free push).
+  explicit ExplicitCursorSession(ClientSessionState::SharedLease lease) noexcept
+      : lease_(std::move(lease)) {}
+  bson::View lsid() const noexcept override { return (*lease_)->lsid(); }
+  // Frees this holder; when it held the last reference to the server session (the session has
+  // ended, no operation uses it), that goes back to the pool by ServerSession::release's
+  // lock-free push.
   void release() noexcept override { delete this; }
 
  private:
   ~ExplicitCursorSession() = default;
-  std::shared_ptr<ClientSessionState> state_;
-  bson::Document lsid_;
+  ClientSessionState::SharedLease lease_;
 };
 
 }  // namespace
 
 // ---- ClientSessionState ------------------------------------------------------------------
 
-ServerSession& ClientSessionState::server_session(std::chrono::minutes timeout) {
+ClientSessionState::SharedLease ClientSessionState::server_session(std::chrono::minutes timeout) {
   std::lock_guard lock(mutex_);
   if (ended_) throw_ended();
-  if (!lease_) lease_ = pool_->acquire(timeout);
-  return *lease_;
+  if (!lease_) lease_ = std::make_shared<ServerSessionLease>(pool_->acquire(timeout));
+  return lease_;
 }
 
 void ClientSessionState::end() noexcept {
-  ServerSessionLease lease;
+  SharedLease lease;  // dropped after unlocking: the last reference gives it back to the pool
   {
     std::lock_guard lock(mutex_);
     ended_ = true;
@@ -100,14 +100,9 @@ std::optional<bson::Document> ClientSessionState::cluster_time() const {
   return cluster_time_;
 }
 
-CursorSessionPtr ClientSessionState::cursor_session() {
-  bson::Document lsid;
-  {
-    std::lock_guard lock(mutex_);
-    if (!lease_) return {};  // no command of the session carried an lsid
-    lsid = bson::Document(lease_->lsid());
-  }
-  return CursorSessionPtr(new ExplicitCursorSession(shared_from_this(), std::move(lsid)));
+CursorSessionPtr cursor_session_of(ClientSessionState::SharedLease lease) {
+  if (!lease) return {};
+  return CursorSessionPtr(new ExplicitCursorSession(std::move(lease)));
 }
 
 // ---- ClientSession -----------------------------------------------------------------------
@@ -119,7 +114,7 @@ ClientSession::~ClientSession() {
 bson::Document ClientSession::id() const {
   // 30 minutes, the servers' default logicalSessionTimeoutMinutes, when no operation has told
   // the pool the deployment's own yet (it only decides which pooled sessions are too old).
-  return bson::Document(live(state_).server_session(std::chrono::minutes(30)).lsid());
+  return bson::Document((*live(state_).server_session(std::chrono::minutes(30)))->lsid());
 }
 
 bool ClientSession::causal_consistency() const {

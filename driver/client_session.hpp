@@ -20,9 +20,10 @@
 // logicalSessionTimeoutMinutes: a standalone mongo-java-server, for instance). Transactions are
 // not implemented: start_transaction() says so (Error(errc::invalid_argument)).
 //
-// Thread-safety: like the official drivers' sessions, a session is for one sequence of
-// operations at a time; its state is still guarded, so that using it from two threads is no
-// data race, only not causally ordered.
+// Thread-safety: as the sessions spec says, a session runs one operation at a time. Two
+// operations at once in one session (two threads, or two async operations in flight) are not
+// supported: they may send the same txnNumber, and the server takes the second write for a
+// retry of the first and does not apply it. The session's times and its end are guarded.
 
 #include <memory>
 #include <optional>
@@ -42,7 +43,8 @@ struct SessionOptions {
 class ClientSession {
  public:
   ClientSession(ClientSession&&) noexcept = default;
-  ClientSession& operator=(ClientSession&&) noexcept = default;
+  // Ends the session this one was, then takes `other`'s.
+  ClientSession& operator=(ClientSession&& other) noexcept;
   ClientSession(const ClientSession&) = delete;
   ClientSession& operator=(const ClientSession&) = delete;
   // Ends the session (end_session()).
@@ -62,8 +64,9 @@ class ClientSession {
   void advance_cluster_time(bson::View cluster_time);
   void advance_operation_time(bson::Timestamp operation_time);
 
-  // Gives the server session back to the client's pool (a cursor still open keeps it until
-  // the cursor ends). Later operations in the session are refused. Idempotent.
+  // Gives the server session back to the client's pool once nothing uses it any more: an
+  // operation still running, or a cursor still open, keeps it (and its lsid) until it ends.
+  // Later operations in the session are refused. Idempotent.
   void end_session() noexcept;
   bool has_ended() const noexcept;
 

@@ -14,8 +14,13 @@
 
 namespace mongoslice {
 
-class ClientSessionState : public std::enable_shared_from_this<ClientSessionState> {
+class ClientSessionState {
  public:
+  // The server session, shared by the session and every operation and cursor using it, so that
+  // end() gives it back to the pool only once the last of them is done (the last holder's
+  // release is ServerSession::release's lock-free push).
+  using SharedLease = std::shared_ptr<ServerSessionLease>;
+
   ClientSessionState(ClientCore& core, std::shared_ptr<ServerSessionPool> pool,
                      SessionOptions options) noexcept
       : core_(&core), pool_(std::move(pool)), options_(options) {}
@@ -25,7 +30,7 @@ class ClientSessionState : public std::enable_shared_from_this<ClientSessionStat
 
   // The server session, taken from the pool on first use (`timeout`: the deployment's
   // logicalSessionTimeoutMinutes). Throws Error(errc::invalid_argument) once ended.
-  ServerSession& server_session(std::chrono::minutes timeout);
+  SharedLease server_session(std::chrono::minutes timeout);
   void end() noexcept;
   bool ended() const noexcept;
 
@@ -36,18 +41,19 @@ class ClientSessionState : public std::enable_shared_from_this<ClientSessionStat
   std::optional<bson::Timestamp> operation_time() const;
   std::optional<bson::Document> cluster_time() const;
 
-  // What a cursor made in the session holds: the session's lsid, and the state alive.
-  CursorSessionPtr cursor_session();
-
  private:
   ClientCore* core_;
   std::shared_ptr<ServerSessionPool> pool_;
   const SessionOptions options_;
   mutable std::mutex mutex_;
-  ServerSessionLease lease_;  // empty until the first command, and after end()
+  SharedLease lease_;  // empty until the first command, and after end()
   bool ended_ = false;
   std::optional<bson::Timestamp> operation_time_;
   std::optional<bson::Document> cluster_time_;
 };
+
+// What a cursor made by a command in an explicit session holds: that server session (its lsid
+// for the getMores), until the cursor ends, whether or not the session has ended by then.
+CursorSessionPtr cursor_session_of(ClientSessionState::SharedLease lease);
 
 }  // namespace mongoslice

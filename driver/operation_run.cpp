@@ -37,6 +37,15 @@ bool later(bson::Timestamp a, bson::Timestamp b) noexcept {
   return a.t > b.t || (a.t == b.t && a.i > b.i);
 }
 
+// The read commands that take a read concern, and so afterClusterTime (the read concern and
+// causal consistency specs). Not a generic runCommand (the run-command spec adds no read
+// concern) nor listCollections, listIndexes or listDatabases, which refuse one.
+bool takes_read_concern(bson::View body) {
+  if (body.empty()) return false;
+  const std::string_view name = (*body.begin()).key();
+  return name == "find" || name == "aggregate" || name == "count" || name == "distinct";
+}
+
 // `body` with readConcern.afterClusterTime = `time`, the read concern's other fields kept (the
 // causal consistency spec: a level given stays).
 bson::Document with_after_cluster_time(bson::View body, bson::Timestamp time) {
@@ -96,16 +105,20 @@ ServerSession& OperationRun::explicit_server_session(bson::View body,
     throw Error(errc::invalid_argument,
                 "an unacknowledged write (w: 0) cannot run in an explicit session");
   }
-  return explicit_session_->server_session(std::chrono::minutes(*server.session_timeout_minutes));
+  if (!explicit_lease_) {
+    explicit_lease_ =
+        explicit_session_->server_session(std::chrono::minutes(*server.session_timeout_minutes));
+  }
+  return **explicit_lease_;
 }
 
 ServerSession* OperationRun::server_session() noexcept {
-  return explicit_session_ ? explicit_server_session_ : session_.get();
+  if (explicit_session_) return explicit_lease_ ? explicit_lease_->get() : nullptr;
+  return session_.get();
 }
 
 CursorSessionPtr OperationRun::take_session() {
-  if (explicit_session_)
-    return explicit_server_session_ ? explicit_session_->cursor_session() : CursorSessionPtr();
+  if (explicit_session_) return cursor_session_of(explicit_lease_);
   return CursorSessionPtr(session_.release());
 }
 
@@ -119,10 +132,9 @@ bson::View OperationRun::prepare(const ops::CommandToSend& command, const Select
   ServerSession* session = nullptr;
   std::optional<bson::Document> causal_body;
   if (explicit_session_ && !own_lsid) {
-    explicit_server_session_ = &explicit_server_session(body, server);
-    session = explicit_server_session_;
-    if (kind_ == ops::OperationKind::kRead && explicit_session_->causal_consistency() &&
-        server.type != ServerType::kStandalone) {
+    session = &explicit_server_session(body, server);
+    if (kind_ == ops::OperationKind::kRead && takes_read_concern(body) &&
+        explicit_session_->causal_consistency() && server.type != ServerType::kStandalone) {
       if (auto after = explicit_session_->operation_time()) {
         causal_body = with_after_cluster_time(body, *after);
         body = causal_body->view();

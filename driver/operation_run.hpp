@@ -105,10 +105,11 @@ class OperationRun {
   bool retryable_operation_;
   bool implicit_session_;
   ClientSessionState* const explicit_session_;
-  ServerSessionLease session_;                        // the implicit session
-  ServerSession* explicit_server_session_ = nullptr;  // the explicit one's, once prepared
-  std::optional<bson::Document> body_;                // the body prepare() built last
-  std::optional<std::int64_t> txn_number_;            // the current command's, when it has one
+  ServerSessionLease session_;  // the implicit session
+  // The explicit session's server session, held from the first prepare() to the run's end.
+  ClientSessionState::SharedLease explicit_lease_;
+  std::optional<bson::Document> body_;         // the body prepare() built last
+  std::optional<std::int64_t> txn_number_;     // the current command's, when it has one
   bool prepared_ = false;                      // a command was prepared (no longer a checkout)
   bool retrying_ = false;                      // the current command's retry is in progress
   std::exception_ptr first_error_;             // the failure that started the retry

@@ -132,6 +132,20 @@ TEST(ExplicitSessions, ALevelGivenIsKeptBesideAfterClusterTime) {
   EXPECT_TRUE(concern.find("afterClusterTime")) << log[0].to_json();
 }
 
+TEST(ExplicitSessions, ACommandRunInTheSessionGetsItsLsidButNoReadConcern) {
+  ReplicaSetMock rs;
+  MongoClient client(rs.uri());
+  Collection c = client["db"]["causal"];
+  ClientSession session = client.start_session();
+  c.insert_one(session, doc(R"({"_id": 1})"));  // the session has an operationTime now
+  (void)rs.log();
+  client["db"].run_command(session, doc(R"({"ping": 1})"));
+  const auto log = commands_of(rs.log());
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(lsid_of(log[0]), hex_of(session.id()));
+  EXPECT_FALSE(log[0].view().find("readConcern")) << "ping takes no read concern";
+}
+
 TEST(ExplicitSessions, WithoutCausalConsistencyNoAfterClusterTime) {
   ReplicaSetMock rs;
   MongoClient client(rs.uri());
@@ -154,7 +168,10 @@ TEST(ExplicitSessions, ACursorKeepsTheSessionsLsidAfterTheSessionEnded) {
   const std::string lsid = hex_of(session->id());
   (void)rs.log();
   Cursor cursor = c.find(*session, doc("{}"), {.batch_size = 2});
-  session.reset();  // ends it: the cursor still holds its state
+  session.reset();  // ends it: the cursor still holds its server session
+  // An implicit operation now must not get that server session from the pool: the cursor's
+  // getMores still use its lsid.
+  c.insert_one(doc(R"({"_id": 100})"));
   int seen = 0;
   for (bson::View d : cursor) {
     (void)d;
@@ -164,10 +181,20 @@ TEST(ExplicitSessions, ACursorKeepsTheSessionsLsidAfterTheSessionEnded) {
   const auto log = commands_of(rs.log());
   int get_mores = 0;
   for (const auto& e : log) {
+    if (e.view()["cmd"].get_string() == "insert") {
+      EXPECT_NE(lsid_of(e), lsid) << "the implicit insert got the session's server session";
+      continue;
+    }
     EXPECT_EQ(lsid_of(e), lsid) << e.to_json();
     if (e.view()["cmd"].get_string() == "getMore") ++get_mores;
   }
   EXPECT_EQ(get_mores, 3);
+  // Once the cursor is done, the server session goes back to the pool: the next implicit
+  // operation takes it (the pool hands out its most recently used session).
+  c.insert_one(doc(R"({"_id": 101})"));
+  const auto after = commands_of(rs.log());
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(lsid_of(after[0]), lsid);
 }
 
 TEST(ExplicitSessions, AnEndedSessionsServerSessionIsReused) {

@@ -2,6 +2,7 @@
 
 #include <sys/utsname.h>
 
+#include <algorithm>
 #include <fstream>
 #include <string>
 
@@ -125,7 +126,8 @@ bson::Document client_metadata(std::optional<std::string_view> app_name,
     if (step == 2) kept.env = false;
     if (step == 3) {
       const std::size_t over = doc.view().size() - kMaxClientMetadataBytes;
-      kept.platform = kept.platform > over ? kept.platform - over : 0;
+      const std::size_t length = std::min(kept.platform, platform().size());
+      kept.platform = length > over ? length - over : 0;
     }
     doc = build(app_name, env, kept);
   }

@@ -56,26 +56,32 @@ run_ctest() {
 
 # run_gtest_in_process LABEL BINARY FILTER [VAR=value ...]: runs the gtest binary once, every
 # test FILTER selects in that one process (no ctest: a process per test costs more than the
-# test itself under ASan), and adds its counts to the totals.
+# test itself under ASan), within 20 minutes, and adds its counts to the totals. The whole
+# output goes to BINARY's directory (LABEL with its spaces as dashes, .log); the log shows the
+# failures, and the last lines of the output when the process did not end well.
 run_gtest_in_process() {
   local label=$1 binary=$2 filter=$3; shift 3
-  local log; log=$(mktemp)
-  env "$@" "$binary" --gtest_filter="$filter" --gtest_brief=1 2>&1 | tee "$log"
-  local rc=${PIPESTATUS[0]}
+  local log; log="$(dirname "$binary")/${label// /-}.log"
+  timeout --kill-after=30 1200 env "$@" "$binary" --gtest_filter="$filter" >"$log" 2>&1
+  local rc=$?
+  grep -E '^\[(==========|  PASSED  |  SKIPPED |  FAILED  )\]|^\[unified\]' "$log" | grep -v '^\[  SKIPPED \] [^0-9]'
   local ran; ran=$(sed -nE 's/^\[==========\] ([0-9]+) tests? from .* ran\..*/\1/p' "$log" | tail -n 1)
-  if [[ -z $ran ]]; then  # it crashed or never ran: one failure, named by its label
-    failed=$((failed + 1)); failed_names+=("$current_phase: $label (exit $rc, no summary)")
-  else
-    # As ctest counts them: a skipped test is no failure.
-    local names; names=$(sed -nE 's/^\[  FAILED  \] ([^ ,]+)( \(.*)?$/\1/p' "$log" | sort -u)
-    local bad=0 name
-    while IFS= read -r name; do
-      [[ -n $name ]] || continue
-      bad=$((bad + 1)); failed_names+=("$current_phase: $label: $name")
-    done <<<"$names"
-    passed=$((passed + ran - bad)); failed=$((failed + bad))
+  local names; names=$(sed -nE 's/^\[  FAILED  \] ([^ ,]+)( \(.*)?$/\1/p' "$log" | sort -u)
+  local bad=0 name
+  while IFS= read -r name; do
+    [[ -n $name ]] || continue
+    bad=$((bad + 1)); failed_names+=("$current_phase: $label: $name")
+  done <<<"$names"
+  if [[ -z $ran || $ran == 0 || ($rc != 0 && $bad == 0) ]]; then
+    # It crashed, hung (timeout: exit 124), ran nothing, or failed after its tests (a leak
+    # report at exit): one failure more, named by its label.
+    echo "---- $label: exit $rc after ${ran:-no} tests; the output's end ($log):"
+    tail -n 40 "$log"
+    failed=$((failed + 1)); status=1
+    failed_names+=("$current_phase: $label (exit $rc, ${ran:-no} tests ran)")
+    ran=${ran:-0}
   fi
-  rm -f "$log"
+  passed=$((passed + ran - bad)); failed=$((failed + bad))
   ((rc == 0)) || status=1
 }
 
@@ -86,18 +92,22 @@ run_gtest_in_process() {
 # ASan), several times what most tests take; ~2,200 processes made the ASan phase 35 minutes.
 run_unified_in_process() {
   local dir=$1
+  # The servers are stopped however this ends (an interrupted run included).
+  trap "bash '$repo/integration/javaserver.sh' stop '$dir/javaserver' >/dev/null 2>&1; \
+        bash '$repo/integration/ferretdb.sh' stop '$dir/ferretdb' >/dev/null 2>&1" EXIT
   if ! bash "$repo/integration/javaserver.sh" start "$dir/javaserver" >/dev/null ||
     ! bash "$repo/integration/ferretdb.sh" start "$dir/ferretdb" >/dev/null; then
     echo "cannot start the unified tests' servers"
     failed=$((failed + 1)); status=1; failed_names+=("$current_phase: starting the servers")
   else
-    run_gtest_in_process "unified (blocking API)" "$dir/integration/unified_tests" \
-      '*/JavaServer:*/FerretDB:Unified_unified_test_format_invalid.*:UnifiedRunnerTables.*'
+    # Every test of the binary (both servers, MONGODB_URI's when set, the schema tests).
+    run_gtest_in_process "unified (blocking API)" "$dir/integration/unified_tests" '*'
     run_gtest_in_process "unified (async API)" "$dir/integration/unified_tests" \
       'Unified_crud_unified.*:Unified_run_command_unified.*' MONGOSLICE_UNIFIED_ASYNC=1
   fi
   bash "$repo/integration/javaserver.sh" stop "$dir/javaserver" >/dev/null || true
   bash "$repo/integration/ferretdb.sh" stop "$dir/ferretdb" >/dev/null || true
+  trap - EXIT
 }
 
 # configure_and_build DIR [cmake args...] [-- targets...]

@@ -8,10 +8,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,6 +24,7 @@
 #include <boost/asio/use_future.hpp>
 
 #include "driver/mongo_client.hpp"
+#include "monitor/server_description.hpp"
 #include "support/loopback_peer.hpp"
 #include "wire/error.hpp"
 
@@ -359,21 +362,47 @@ TEST(RetryableWrites, AsyncAWriteWhoseReplyWasLostIsSentOnceMore) {
 }
 
 // A retry in a sharded cluster avoids the mongos that failed (the retryable writes spec's
-// deprioritized servers): two scripted mongoses that each hang up on every insert, 8 inserts.
-// Each insert's first attempt fails on one mongos and its retry on the other, so each gets 8;
-// a retry sent to the same mongos again would leave them uneven (by chance, 1 in 2^8 runs
-// not).
+// deprioritized servers): two scripted mongoses that each refuse every insert with a retryable
+// error (SocketException with the RetryableWriteError label: no error SDAM acts on, so both
+// stay selectable), 8 inserts. Each insert's first attempt fails on one mongos and its retry on
+// the other, so each gets 8; a retry that could go to the same mongos again would leave them
+// uneven (all even by chance in 1 of 2^8 runs).
+// Counts the servers described as mongoses, and waits (at most 10 s) for a number of them.
+class KnownMongoses : public EventListener {
+ public:
+  void on(const ServerDescriptionChangedEvent& e) override {
+    std::lock_guard lock(mutex_);
+    if (e.current.type == ServerType::kMongos) hosts_.insert(e.address.to_string());
+    changed_.notify_all();
+  }
+  bool wait_for(std::size_t count) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, 10s, [&] { return hosts_.size() >= count; });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::set<std::string> hosts_;
+};
+
 void expect_retries_go_to_the_other_mongos(bool async) {
   ScriptedPrimary a(true, false, true), b(true, false, true);
   constexpr int kInserts = 8;
+  const auto refusal = json(
+      R"({"ok": 0, "code": 9001, "codeName": "SocketException", "errmsg": "scripted",
+          "errorLabels": ["RetryableWriteError"]})");
   for (int i = 0; i < kInserts; ++i) {
-    a.fail_next("insert", Fault{});
-    b.fail_next("insert", Fault{});
+    a.fail_next("insert", Fault{refusal});
+    b.fail_next("insert", Fault{refusal});
   }
-  // A wide latency window: both mongoses are always suitable.
+  // A wide latency window: both mongoses are always suitable, once both are known.
+  auto mongoses = std::make_shared<KnownMongoses>();
   MongoClient client("mongodb://" + a.host() + "," + b.host() +
-                     "/?serverSelectionTimeoutMS=5000&heartbeatFrequencyMS=60000"
-                     "&localThresholdMS=10000");
+                         "/?serverSelectionTimeoutMS=5000&heartbeatFrequencyMS=60000"
+                         "&localThresholdMS=10000",
+                     ClientOptions{{mongoses}});
+  if (!mongoses->wait_for(2)) FAIL() << "the two mongoses were not both discovered";
   Collection c = client["db"]["c"];
   int failures = 0;
   for (int i = 0; i < kInserts; ++i) {

@@ -7,12 +7,13 @@
 //   coll.with_session(session).async_find(filter, token);  // any operation, either engine
 //
 // Every command of an operation run in a session carries the session's lsid (one server session
-// from the client's pool, taken at its first command and given back when the session ends),
-// and, in a causally consistent session (the default), every read after the session's first
-// operation carries readConcern.afterClusterTime = the session's operationTime, the latest
-// operationTime any reply in the session carried: a read sees the session's earlier writes and
-// reads, whichever member serves it. A cursor made in a session sends the session's lsid with
-// its getMores and keeps the session's state alive while it lives.
+// from the client's pool, taken at its first command and given back once the session has ended
+// and nothing uses it), and, in a causally consistent session (the default), every find,
+// aggregate, count and distinct after the session's first operation carries
+// readConcern.afterClusterTime = the session's operationTime, the latest operationTime any reply in
+// the session carried: a read sees the session's earlier writes and reads, whichever member serves
+// it. A cursor made in a session sends the session's lsid with its getMores and keeps the session's
+// server session until it ends.
 //
 // Refused with Error(errc::invalid_argument), before anything is sent: an operation in a
 // session that has ended, or of another client; an unacknowledged write (w: 0), which the

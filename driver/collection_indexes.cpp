@@ -168,12 +168,14 @@ std::string Collection::create_index(bson::View keys, const IndexOptions& option
 
 std::vector<std::string> Collection::create_indexes(const std::vector<IndexModel>& indexes,
                                                     const CreateIndexesOptions& options) const {
-  return CollectionIndexBodies::create_indexes(SyncEngine{*core_, session_.get()}, *this, indexes, options)
+  return CollectionIndexBodies::create_indexes(SyncEngine{*core_, session_.get()}, *this, indexes,
+                                               options)
       .run_now();
 }
 
 Cursor Collection::list_indexes(const ListIndexesOptions& options) const {
-  return CollectionIndexBodies::list_indexes(SyncEngine{*core_, session_.get()}, *this, options).run_now();
+  return CollectionIndexBodies::list_indexes(SyncEngine{*core_, session_.get()}, *this, options)
+      .run_now();
 }
 
 void Collection::drop_index(std::string_view name, const DropIndexOptions& options) const {
@@ -198,13 +200,15 @@ void Collection::drop_indexes(const DropIndexOptions& options) const {
 }
 
 Collection Collection::rename(std::string_view to_collection, const RenameOptions& options) const {
-  return CollectionIndexBodies::rename(SyncEngine{*core_, session_.get()}, *this, to_collection, options).run_now();
+  return CollectionIndexBodies::rename(SyncEngine{*core_, session_.get()}, *this, to_collection,
+                                       options)
+      .run_now();
 }
 
 boost::asio::awaitable<std::vector<std::string>> Collection::co_create_indexes(
     Collection self, std::vector<IndexModel> indexes, CreateIndexesOptions options) {
-  co_return co_await CollectionIndexBodies::create_indexes(AsyncEngine{self.core_, self.session_}, self, indexes,
-                                                           options);
+  co_return co_await CollectionIndexBodies::create_indexes(AsyncEngine{self.core_, self.session_},
+                                                           self, indexes, options);
 }
 
 boost::asio::awaitable<std::string> Collection::co_create_index(Collection self,
@@ -213,14 +217,15 @@ boost::asio::awaitable<std::string> Collection::co_create_index(Collection self,
   std::vector<IndexModel> indexes;
   indexes.push_back(IndexModel{std::move(keys), std::move(options)});
   CreateIndexesOptions none;
-  auto names =
-      co_await CollectionIndexBodies::create_indexes(AsyncEngine{self.core_, self.session_}, self, indexes, none);
+  auto names = co_await CollectionIndexBodies::create_indexes(
+      AsyncEngine{self.core_, self.session_}, self, indexes, none);
   co_return names.front();
 }
 
 boost::asio::awaitable<Cursor> Collection::co_list_indexes(Collection self,
                                                            ListIndexesOptions options) {
-  co_return co_await CollectionIndexBodies::list_indexes(AsyncEngine{self.core_, self.session_}, self, options);
+  co_return co_await CollectionIndexBodies::list_indexes(AsyncEngine{self.core_, self.session_},
+                                                         self, options);
 }
 
 boost::asio::awaitable<void> Collection::co_drop_index(Collection self,
@@ -239,8 +244,8 @@ boost::asio::awaitable<void> Collection::co_drop_index(Collection self,
 
 boost::asio::awaitable<Collection> Collection::co_rename(Collection self, std::string to_collection,
                                                          RenameOptions options) {
-  co_return co_await CollectionIndexBodies::rename(AsyncEngine{self.core_, self.session_}, self, to_collection,
-                                                   options);
+  co_return co_await CollectionIndexBodies::rename(AsyncEngine{self.core_, self.session_}, self,
+                                                   to_collection, options);
 }
 
 }  // namespace mongoslice

@@ -67,6 +67,21 @@ void step(Collection& c, int i, Workload& w) {
   }
 }
 
+// After a workload of `steps` steps through the faults: each write landed exactly once (the
+// retried insert whose reply was lost was recognised, not applied twice, which would be a
+// duplicate key error, and none is missing), and the mock saw the retry and the lost find.
+void expect_every_write_landed_once(const ReplicaSetMock& rs, Collection& c, int steps) {
+  std::int64_t documents = 0;
+  for (bson::View doc : c.find(bson::Document::from_json("{}"))) {
+    (void)doc;
+    ++documents;
+  }
+  EXPECT_EQ(documents, steps);
+  const auto log = rs.log();
+  EXPECT_GE(count_of(log, "insert", "retried"), 1) << "no write was retried";
+  EXPECT_GE(count_of(log, "find", "network"), 1);
+}
+
 TEST(Failover, WithRetriesOnTheApplicationSeesNoErrorAndEveryWriteLandsOnce) {
   ReplicaSetMock rs;
   MongoClient client(rs.uri());
@@ -83,17 +98,7 @@ TEST(Failover, WithRetriesOnTheApplicationSeesNoErrorAndEveryWriteLandsOnce) {
   }
   EXPECT_EQ(w.errors, 0) << (w.messages.empty() ? "" : w.messages.front());
   EXPECT_NE(rs.primary(), first_primary);
-  // Each write exactly once: the retried insert whose reply was lost was recognised, not
-  // applied twice (that would be a duplicate key error), and none is missing.
-  std::int64_t documents = 0;
-  for (bson::View doc : c.find(bson::Document::from_json("{}"))) {
-    (void)doc;
-    ++documents;
-  }
-  EXPECT_EQ(documents, kSteps);
-  const auto log = rs.log();
-  EXPECT_GE(count_of(log, "insert", "retried"), 1) << "no write was retried";
-  EXPECT_GE(count_of(log, "find", "network"), 1);
+  expect_every_write_landed_once(rs, c, kSteps);
 }
 
 // The async engine through the same faults: each step is async_insert_one then async_find_one,
@@ -130,15 +135,7 @@ TEST(Failover, TheAsyncEngineWithRetriesSeesNoErrorAndEveryWriteLandsOnce) {
   }
   EXPECT_EQ(w.errors, 0) << (w.messages.empty() ? "" : w.messages.front());
   EXPECT_NE(rs.primary(), first_primary);
-  std::int64_t documents = 0;
-  for (bson::View doc : c.find(bson::Document::from_json("{}"))) {
-    (void)doc;
-    ++documents;
-  }
-  EXPECT_EQ(documents, kSteps);
-  const auto log = rs.log();
-  EXPECT_GE(count_of(log, "insert", "retried"), 1) << "no write was retried";
-  EXPECT_GE(count_of(log, "find", "network"), 1);
+  expect_every_write_landed_once(rs, c, kSteps);
 }
 
 // Reports the cursors the kill-cursors executor could not kill.

@@ -74,6 +74,7 @@ def wire_codec_rows(data):
     memcpy, decode = ms("BM_Memcpy"), ms("BM_Decode")
     decode_crc, encode = ms("BM_DecodeWithChecksum"), ms("BM_Encode")
     validate = ms("BM_LibbsonValidateUtf8")
+    validate_none, read_only = ms("BM_LibbsonValidateNone"), ms("BM_ReadOnlyPass")
     size = gbench(data, "BM_Memcpy", "message_bytes")
     mib = f"{size / 2**20:.1f} MiB" if size else "16 MB"
     row = lambda *a, **k: Row("wire_codec", *a, **k)
@@ -85,6 +86,9 @@ def wire_codec_rows(data):
         row(f"encode the same reply (ms)", encode, "memcpy", memcpy),
         row(f"decode (validates UTF-8 too) (ms)", decode, "libbson bson_validate", validate,
             headline="OP_MSG decode (16 MB)\nvs libbson bson_validate"),
+        row(f"decode (validates UTF-8 too) (ms)", decode,
+            "libbson bson_validate, BSON_VALIDATE_NONE (structure only)", validate_none),
+        row(f"decode (ms)", decode, "read-only pass over the bytes (floor)", read_only),
     ]
 
 

@@ -2,6 +2,9 @@
 
 #include <bit>
 #include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "wire/bson.hpp"
 #include "wire/error.hpp"
@@ -12,6 +15,54 @@ namespace mongoslice::bson {
 namespace {
 
 using wire::read_u32;
+
+// The zero byte that ends the C string at q (a key or a regex part), which is at the latest
+// *limit, itself zero; sets `high` when a byte before it has its high bit set (the string then
+// needs the full UTF-8 check). Reads nothing past limit: a 16- or 8-byte step is taken only
+// while it ends at or before limit. Keys are scanned 16 bytes a step because they are most of
+// what a document's structure costs to check (one byte a step was half of the validator's time
+// on the DriverBench tweet).
+[[gnu::always_inline]] inline const std::uint8_t* cstring_end(const std::uint8_t* q,
+                                                              const std::uint8_t* limit,
+                                                              bool& high) noexcept {
+  std::uint32_t high_bytes = 0;  // a set bit for each byte seen with its high bit set
+#if defined(__SSE2__)
+  while (limit - q >= 15) {
+    const __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+    const auto zeros =
+        static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(block, _mm_setzero_si128())));
+    const auto highs = static_cast<std::uint32_t>(_mm_movemask_epi8(block));
+    if (zeros != 0) {
+      const std::uint32_t before_zero = (zeros & (0u - zeros)) - 1;
+      high = (high_bytes | (highs & before_zero)) != 0;
+      return q + std::countr_zero(zeros);
+    }
+    high_bytes |= highs;
+    q += 16;
+  }
+#endif
+  while (limit - q >= 7) {
+    std::uint64_t word;
+    std::memcpy(&word, q, 8);
+    if constexpr (std::endian::native == std::endian::little) {
+      // The lowest byte flagged here is the first zero byte (higher flags may be false).
+      const std::uint64_t zeros = (word - 0x0101010101010101ull) & ~word & 0x8080808080808080ull;
+      if (zeros != 0) {
+        const std::uint64_t before_zero = (zeros & (0 - zeros)) - 1;
+        high = high_bytes != 0 || (word & before_zero & 0x8080808080808080ull) != 0;
+        return q + std::countr_zero(zeros) / 8;
+      }
+      high_bytes |= (word & 0x8080808080808080ull) != 0;
+      q += 8;
+    } else {
+      break;
+    }
+  }
+  std::uint8_t bits = 0;
+  while (*q != 0) bits |= *q++;
+  high = high_bytes != 0 || (bits & 0x80) != 0;
+  return q;
+}
 
 // Walks one document. Every pointer stays inside [base, base + size): each length is compared
 // with the bytes remaining before it is used, and cstring scans stop at the document's own
@@ -38,11 +89,10 @@ class Validator {
       if (type == 0) return fail(element, "zero type byte before the end of the document");
       // The key: the scan stops at the latest at *end, which is zero.
       const std::uint8_t* const key = q;
-      std::uint8_t high_bits = 0;
-      while (*q != 0) high_bits |= *q++;
+      bool high = false;
+      q = cstring_end(q, end, high);
       if (q == end) return fail(key, "key runs past the end of the document");
-      if ((high_bits & 0x80) != 0 &&
-          !wire::valid_utf8_without_nul(key, static_cast<std::size_t>(q - key))) {
+      if (high && !wire::valid_utf8_without_nul(key, static_cast<std::size_t>(q - key))) {
         return fail(key, "key is not valid UTF-8");
       }
       ++q;
@@ -133,20 +183,33 @@ class Validator {
     if (length > remaining - 4) return fail(q, "string runs past the end of the document");
     const std::uint8_t* const text = q + 4;
     if (text[length - 1] != 0) return fail(text + length - 1, "string not terminated by NUL");
-    if (!wire::valid_utf8(text, length - 1)) return fail(text, "string is not valid UTF-8");
+    if (!short_ascii(text, length) && !wire::valid_utf8(text, length - 1))
+      return fail(text, "string is not valid UTF-8");
     q = text + length;
     return true;
+  }
+
+  // Whether the string of `length` bytes (its NUL included) at text, 4 to 8 bytes long, is plain
+  // ASCII: one load of the 8 bytes that end with its NUL, which start at the latest at its
+  // length prefix (inside the document, already checked), with the prefix's bytes shifted out.
+  // Most strings of a document are this short; byte by byte they cost the most per byte.
+  static bool short_ascii(const std::uint8_t* text, std::uint32_t length) noexcept {
+    if constexpr (std::endian::native != std::endian::little) return false;
+    if (length < 4 || length > 8) return false;
+    std::uint64_t word;
+    std::memcpy(&word, text + length - 8, 8);
+    word >>= 8 * (8 - length);
+    return (word & 0x8080808080808080ull) == 0;
   }
 
   // A NUL-terminated string (regex parts) ending before `limit`, the document's terminator.
   // That terminator is zero, so the scan cannot leave the document; reaching it is an overrun.
   bool cstring(const std::uint8_t*& q, const std::uint8_t* limit, const char* overrun) noexcept {
     const std::uint8_t* const start = q;
-    std::uint8_t high_bits = 0;
-    while (*q != 0) high_bits |= *q++;
+    bool high = false;
+    q = cstring_end(q, limit, high);
     if (q == limit) return fail(start, overrun);
-    if ((high_bits & 0x80) != 0 &&
-        !wire::valid_utf8_without_nul(start, static_cast<std::size_t>(q - start))) {
+    if (high && !wire::valid_utf8_without_nul(start, static_cast<std::size_t>(q - start))) {
       return fail(start, "regex is not valid UTF-8");
     }
     ++q;

@@ -8,7 +8,8 @@
 // keys or regex parts, which are NUL-terminated);
 // nested documents and arrays (recursively, at most kMaxBsonDepth deep); binary lengths (and the
 // inner length of the old subtype 2); regex and code-with-scope layouts; booleans 0 or 1.
-// libbson's bson_validate (1.23) does not check the UTF-8 of string values, hence our own.
+// Our own rather than libbson's bson_validate (1.23): that one, with BSON_VALIDATE_UTF8, checks
+// the UTF-8 of each string twice and does not descend into code-with-scope.
 
 #include <cstddef>
 #include <cstdint>

@@ -6,6 +6,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace mongoslice::wire {
 
@@ -32,6 +35,25 @@ inline bool ascii_word(std::uint64_t word) noexcept {
   } else {
     return ascii_without_nul(word);
   }
+}
+
+// True when the 16 bytes at p are plain ASCII (and, unless kAllowNul, hold no zero byte).
+template <bool kAllowNul>
+inline bool ascii_block(const std::uint8_t* p) noexcept {
+#if defined(__SSE2__)
+  const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  if constexpr (kAllowNul) {
+    return _mm_movemask_epi8(bytes) == 0;
+  } else {
+    const __m128i zeros = _mm_cmpeq_epi8(bytes, _mm_setzero_si128());
+    return _mm_movemask_epi8(_mm_or_si128(bytes, zeros)) == 0;
+  }
+#else
+  std::uint64_t a, b;
+  std::memcpy(&a, p, 8);
+  std::memcpy(&b, p + 8, 8);
+  return ascii_word<kAllowNul>(a) && ascii_word<kAllowNul>(b);
+#endif
 }
 
 inline bool is_continuation(std::uint8_t byte) noexcept {
@@ -67,10 +89,7 @@ template <bool kAllowNul>
 inline bool valid_utf8_checked(const std::uint8_t* p, std::size_t n) noexcept {
   const std::uint8_t* const end = p + n;
   while (end - p >= 16) {
-    std::uint64_t a, b;
-    std::memcpy(&a, p, 8);
-    std::memcpy(&b, p + 8, 8);
-    if (ascii_word<kAllowNul>(a) && ascii_word<kAllowNul>(b)) {
+    if (ascii_block<kAllowNul>(p)) {
       p += 16;
       continue;
     }

@@ -115,6 +115,39 @@ TEST(BsonValidator, ElementTypesAndKeys) {
   EXPECT_EQ(reason_of(Raw().key(Type::kNull, "caf\xc3\xa9").done()), "valid");
 }
 
+// Keys are scanned 16 and 8 bytes a step while the step ends within the document: every key
+// length, as the last element (the steps meet the document's end) and before another element,
+// with one bad byte at each position, and bytes with their high bit set right after the key's
+// NUL (the value's, which must not count as the key's).
+TEST(BsonValidator, KeysOfEveryLengthAndPosition) {
+  for (std::size_t length = 0; length <= 40; ++length) {
+    const std::string plain(length, 'k');
+    for (bool last : {true, false}) {
+      auto doc = [&](const std::string& key) {
+        Raw raw;
+        raw.key(Type::kInt32, key).int32(-1);  // 0xFF bytes right after the NUL
+        if (!last) raw.key(Type::kString, "next").string("\xc3\xa9 and more text after it");
+        return raw.done();
+      };
+      EXPECT_EQ(reason_of(doc(plain)), "valid") << length;
+      for (std::size_t at = 0; at < length; ++at) {
+        std::string bad = plain;
+        bad[at] = '\xff';
+        EXPECT_EQ(reason_of(doc(bad)), "key is not valid UTF-8") << length << " at " << at;
+        if (at + 1 < length) {
+          std::string two_bytes = plain;
+          two_bytes[at] = '\xc3';
+          two_bytes[at + 1] = '\xa9';
+          EXPECT_EQ(reason_of(doc(two_bytes)), "valid") << length << " at " << at;
+        }
+      }
+    }
+    // No NUL before the document's terminator: the scan must stop there, not read past it.
+    auto unterminated = Raw().byte(0x10).bytes(plain + "\xc3\xa9").done();
+    EXPECT_EQ(reason_of(unterminated), "key runs past the end of the document") << length;
+  }
+}
+
 TEST(BsonValidator, FixedSizeValuesMustFit) {
   EXPECT_EQ(reason_of(Raw().key(Type::kInt32, "i").bytes("\x01\x02\x03").done()),
             "value runs past the end of the document");

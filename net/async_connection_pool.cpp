@@ -216,18 +216,22 @@ asio::steady_timer& AsyncConnectionPool::timer_of(Waiter& waiter) noexcept {
 }
 
 AsyncConnectionPool::Next AsyncConnectionPool::checkout_step(
-    CheckoutOp& op, const boost::system::error_code* waited, std::exception_ptr& failure) noexcept {
+    CheckoutOp& op, const boost::system::error_code* waited, bool cancelled,
+    std::exception_ptr& failure) noexcept {
   try {
     if (waited) {
       bool woken = false;
       {
         std::lock_guard lock(op.waiter->mutex);
         op.waiter->waiting = false;
-        woken = std::exchange(op.waiter->woken, false);
+        // A cancelled checkout leaves a wake it got set: leave_queue() passes it on.
+        if (!cancelled) woken = std::exchange(op.waiter->woken, false);
       }
       if (!woken) {
         const Deadline& deadline = op.wait_deadline;
-        if (*waited) throw cancelled_error("waiting for a connection to " + address_.to_string());
+        if (cancelled || *waited) {
+          throw cancelled_error("waiting for a connection to " + address_.to_string());
+        }
         if (op.pool_timeout) {
           throw Error(errc::pool_timeout,
                       "no connection to " + address_.to_string() + " came free within " +

@@ -38,6 +38,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/cancellation_type.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/compose.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -176,7 +177,11 @@ class AsyncConnectionPool : public std::enable_shared_from_this<AsyncConnectionP
     template <typename Self>
     void step(Self& self, const boost::system::error_code* waited) {
       std::exception_ptr failure;
-      Next next = pool->checkout_step(*this, waited, failure);
+      // A wake and the user's cancellation can end the same wait (each cancels the timer): the
+      // wait's error code cannot tell them apart, the cancellation state can.
+      const bool cancelled =
+          waited != nullptr && self.cancelled() != boost::asio::cancellation_type::none;
+      Next next = pool->checkout_step(*this, waited, cancelled, failure);
       if (failure || next.lease) {
         leave_queue();
         self.complete(std::move(failure), next.lease ? std::move(*next.lease) : Lease());
@@ -222,8 +227,10 @@ class AsyncConnectionPool : public std::enable_shared_from_this<AsyncConnectionP
                  std::shared_ptr<Waiter>& waiter);
   // One step of CheckoutOp: after a wait (`waited`: how the timer's wait ended) the wait's
   // outcome, then next_step until it gives a lease or an establishment, or the checkout must
-  // wait (its waiter listed and not woken yet). A failure goes to `failure`.
-  Next checkout_step(CheckoutOp& op, const boost::system::error_code* waited,
+  // wait (its waiter listed and not woken yet). A failure goes to `failure`. A `cancelled`
+  // checkout fails with the cancellation error even when it was woken too, and leaves the wake
+  // for leave_queue() to pass on.
+  Next checkout_step(CheckoutOp& op, const boost::system::error_code* waited, bool cancelled,
                      std::exception_ptr& failure) noexcept;
   static boost::asio::steady_timer& timer_of(Waiter& waiter) noexcept;
   void leave_queue_locked(Waiter& waiter) noexcept;

@@ -13,10 +13,13 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
@@ -243,6 +246,108 @@ TEST(PoolCmap, TheAsyncPoolHandsOutNothingWhileItsTwinIsPaused) {
   EXPECT_EQ(code_of([&] { (void)pool->try_checkout(io.get_executor()); }),
             make_error_code(errc::pool_cleared));
   pool->close();
+}
+
+// ---- the async pool's wait queue: a wake and a cancellation ending the same wait ------------
+
+// How one async_checkout ended: its error (none when it got a connection) and the connection,
+// kept so that it goes back only when the test ends.
+struct CheckoutOutcome {
+  bool done = false;
+  std::error_code code;
+  AsyncConnectionPool::Lease lease;
+};
+
+// A pool of one connection (maxPoolSize=1) whose connection `held` has, on a single-threaded
+// io_context that runs only when the test says, so that a wake and a cancellation can be made
+// to land between the same two turns of the queued checkout.
+struct OneConnectionPool {
+  OneConnectionPool()
+      : server(standard_server()),
+        twin(ConnectionPool::create(server.address(),
+                                    {.max_size = 1, .wait_timeout = std::chrono::seconds(5)})),
+        pool(AsyncConnectionPool::create(twin)) {
+    twin->ready();
+    pool->async_checkout(io.get_executor(),
+                         [this](std::exception_ptr failure, AsyncConnectionPool::Lease lease) {
+                           if (!failure) held = std::move(lease);
+                         });
+    io.run();
+    io.restart();
+  }
+  ~OneConnectionPool() {
+    held = {};
+    pool->close();
+  }
+  static testing::LoopbackServer::Script standard_server() {
+    return [](testing::PeerStream& s, int) {
+      for (;;) {
+        auto request = s.read_message();
+        s.write(testing::reply_to(request, testing::standard_hello_reply()));
+      }
+    };
+  }
+  // Queues a checkout (the connection is held, so it waits), cancellable through `slot`.
+  void queue(CheckoutOutcome& outcome, boost::asio::cancellation_slot slot = {}) {
+    pool->async_checkout(io.get_executor(), boost::asio::bind_cancellation_slot(
+                                                slot, [&outcome](std::exception_ptr failure,
+                                                                 AsyncConnectionPool::Lease lease) {
+                                                  outcome.done = true;
+                                                  outcome.lease = std::move(lease);
+                                                  outcome.code = code_of([&] {
+                                                    if (failure) std::rethrow_exception(failure);
+                                                  });
+                                                }));
+  }
+
+  testing::LoopbackServer server;
+  std::shared_ptr<ConnectionPool> twin;
+  std::shared_ptr<AsyncConnectionPool> pool;
+  boost::asio::io_context io;  // destroyed first: its guard frees the idle connection
+  AsyncConnectionPool::Lease held;
+};
+
+// The connection comes back (waking the first in line) and that checkout is cancelled before it
+// runs: it completes with the cancellation, not the connection, and the wake it did not use
+// goes to the next in line, which gets the connection (not waitQueueTimeoutMS's pool_timeout).
+TEST(AsyncPoolQueue, ACheckoutWokenAndCancelledAtOnceIsCancelledAndPassesTheWakeOn) {
+  OneConnectionPool fixture;
+  ASSERT_TRUE(fixture.held);
+  boost::asio::cancellation_signal signal;
+  CheckoutOutcome first, second;
+  fixture.queue(first, signal.slot());
+  fixture.queue(second);
+  ASSERT_EQ(fixture.pool->waiter_count(), 2u);
+  fixture.held = {};                                      // back: wakes `first`
+  signal.emit(boost::asio::cancellation_type::terminal);  // and `first` is cancelled
+  fixture.io.run();
+  ASSERT_TRUE(first.done && second.done);
+  // ECANCELED, as every cancelled step of the engine (== asio::error::operation_aborted).
+  EXPECT_TRUE(first.code == std::errc::operation_canceled) << first.code.message();
+  EXPECT_FALSE(first.lease);
+  EXPECT_EQ(second.code, std::error_code()) << second.code.message();
+  EXPECT_TRUE(second.lease);
+}
+
+// The same, with the connection taken again (the engine's fast path) before the woken checkout
+// runs, so that looking again it would have to wait once more: it completes with the
+// cancellation now, not at waitQueueTimeoutMS with pool_timeout.
+TEST(AsyncPoolQueue, ACheckoutWokenAndCancelledAtOnceDoesNotWaitAgain) {
+  OneConnectionPool fixture;
+  ASSERT_TRUE(fixture.held);
+  boost::asio::cancellation_signal signal;
+  CheckoutOutcome queued;
+  fixture.queue(queued, signal.slot());
+  ASSERT_EQ(fixture.pool->waiter_count(), 1u);
+  fixture.held = {};
+  signal.emit(boost::asio::cancellation_type::terminal);
+  std::optional<AsyncConnectionPool::Lease> taken =
+      fixture.pool->try_checkout(fixture.io.get_executor());
+  ASSERT_TRUE(taken && *taken) << "the connection that came back is idle until the wake runs";
+  fixture.io.run();
+  ASSERT_TRUE(queued.done);
+  EXPECT_TRUE(queued.code == std::errc::operation_canceled) << queued.code.message();
+  EXPECT_EQ(fixture.pool->waiter_count(), 0u);
 }
 
 // ---- background maintenance (driver/pool_maintainer.hpp) -------------------------------------
